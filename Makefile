@@ -1,0 +1,64 @@
+# noom top-level Makefile: set-up, build and test in one place (CMake + Ninja underneath).
+#   make            build build/noom, build/examples/* and the library
+#   make run        install missing packages, build, start build/noom on 127.0.0.1:3000
+#   make test       install what tests need, build, run the sanitizer unit run, then every suite
+#   make SAN=1 test unit tests and fuzz replays only, under ASan+UBSan (build-san/)
+#   make fuzz       build the libFuzzer targets with clang (build-fuzz/fuzz/)
+#   make bench      benchmarks against Node's socket.io (see bench/)
+
+SAN ?=
+ARGS ?=
+ifeq ($(SAN),)
+BUILD := build
+CMAKE_FLAGS :=
+else
+BUILD := build-san
+CMAKE_FLAGS := -DSIO_SAN=ON
+endif
+
+.PHONY: all build deps deps-test run test test-san test-all fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
+
+build: $(BUILD)/build.ninja
+	cmake --build $(BUILD)
+
+run: deps
+	@$(MAKE) --no-print-directory build
+	./build/noom $(ARGS)
+
+ifeq ($(SAN),)
+test: deps-test
+	@$(MAKE) --no-print-directory SAN=1 test-san
+	@$(MAKE) --no-print-directory test-all
+else
+test: deps-test
+	@$(MAKE) --no-print-directory SAN=1 test-san
+endif
+
+# Unit tests and fuzz-corpus replays under ASan+UBSan; leaks are errors.
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 build
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-san -L unit --output-on-failure
+
+# Every suite on the normal build; ctest's summary line closes the run.
+test-all:
+	@$(MAKE) --no-print-directory build
+	ctest --test-dir build --output-on-failure
+
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -G Ninja -DSIO_FUZZ=ON >/dev/null
+	cmake --build build-fuzz
+
+clean:
+	rm -rf build build-san build-fuzz

@@ -1,0 +1,58 @@
+# Test registration: unit tests (cmocka), fuzz corpus replay, integration suites.
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+# Unit tests: tests/unit/<module>/test_<noun>.c, one executable each, label "unit".
+file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*/test_*.c)
+foreach(src ${UNIT_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  get_filename_component(dir ${src} DIRECTORY)
+  get_filename_component(module ${dir} NAME)
+  set(t unit_${module}_${name})
+  add_executable(${t} ${src})
+  target_include_directories(${t} PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/tests/support ${WSLAY_INCLUDE})
+  target_link_libraries(${t} PRIVATE sio PkgConfig::CMOCKA)
+  set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${t} COMMAND ${t})
+  set_tests_properties(${t} PROPERTIES LABELS unit TIMEOUT 60)
+endforeach()
+
+# Fuzz targets: fuzz/fuzz_<name>.c. Always built with a replay main() that feeds every
+# file of fuzz/corpus/<name>/, so gcc-only CI exercises them (under ASan with SAN=1).
+file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
+foreach(src ${FUZZ_TARGETS})
+  get_filename_component(name ${src} NAME_WE)
+  string(REGEX REPLACE "^fuzz_" "" corpus ${name})
+  add_executable(${name}_replay ${src} ${CMAKE_SOURCE_DIR}/fuzz/replay.c)
+  target_include_directories(${name}_replay PRIVATE ${CMAKE_SOURCE_DIR}/src ${WSLAY_INCLUDE})
+  target_link_libraries(${name}_replay PRIVATE sio)
+  set_target_properties(${name}_replay PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  add_test(NAME fuzz_replay_${corpus} COMMAND ${name}_replay ${CMAKE_SOURCE_DIR}/fuzz/corpus/${corpus})
+  set_tests_properties(fuzz_replay_${corpus} PROPERTIES LABELS "unit;fuzz" TIMEOUT 120)
+  if(SIO_FUZZ)
+    add_executable(${name} ${src})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/src ${WSLAY_INCLUDE})
+    target_link_libraries(${name} PRIVATE sio)
+    set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+  endif()
+endforeach()
+
+# Integration suites: node's test runner against real npm clients, and Debian's
+# python3-socketio. They need the built binaries and tests/node_modules.
+if(NOT SIO_SAN)
+  file(GLOB NODE_SUITES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/*.test.mjs)
+  foreach(src ${NODE_SUITES})
+    get_filename_component(name ${src} NAME_WE)
+    add_test(NAME integration_${name} COMMAND node --test --test-reporter=spec ${src})
+    set_tests_properties(integration_${name} PROPERTIES LABELS integration TIMEOUT 300
+      ENVIRONMENT "NOOM_BUILD=${CMAKE_BINARY_DIR};NOOM_ROOT=${CMAKE_SOURCE_DIR}")
+  endforeach()
+  file(GLOB PY_SUITES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/integration/test_*.py)
+  foreach(src ${PY_SUITES})
+    get_filename_component(name ${src} NAME_WE)
+    add_test(NAME integration_py_${name} COMMAND /usr/bin/python3 ${src})
+    set_tests_properties(integration_py_${name} PROPERTIES LABELS integration TIMEOUT 300
+      ENVIRONMENT "NOOM_BUILD=${CMAKE_BINARY_DIR};NOOM_ROOT=${CMAKE_SOURCE_DIR}")
+  endforeach()
+endif()
