@@ -1,6 +1,126 @@
-/* placeholder, replaced below */
+/*
+ * sio/http.h: the HTTP/1.1 server under libsio, usable on its own.
+ *
+ * One sio_http_t listens on one address and dispatches requests to handlers registered
+ * by path (exact paths first, then the longest prefix), then to the static file server
+ * (an embedded asset table, or a directory during development). Engine.IO / Socket.IO
+ * servers attach to it as handlers at their path. Keep-alive, pipelining (answers in
+ * order), Content-Length bodies, header/body limits and slowloris timeouts are built in;
+ * chunked request bodies are refused with 411.
+ *
+ * Threading: everything runs on the loop thread; no call here is thread-safe.
+ */
 #ifndef SIO_HTTP_H
 #define SIO_HTTP_H
+
 #include <stddef.h>
-typedef struct { const char *path; const char *mime; const unsigned char *data; size_t len; const char *etag; } sio_asset_t;
-#endif
+#include <stdint.h>
+#include <uv.h>
+
+#include "sio/common.h"
+#include "sio/errors.h"
+
+typedef struct sio_http_s sio_http_t;         /* opaque: the server */
+typedef struct sio_http_req_s sio_http_req_t; /* opaque: one request */
+typedef struct sio_ws_s sio_ws_t;             /* opaque: an upgraded WebSocket */
+
+/* One embedded file (see tools/embed.c, which generates a table of these). */
+typedef struct {
+  const char *path;          /* URL path, "/index.html" */
+  const char *mime;          /* Content-Type */
+  const unsigned char *data; /* bytes (static storage) */
+  size_t len;
+  const char *etag;          /* strong ETag including quotes */
+} sio_asset_t;
+
+typedef struct {
+  size_t max_header_bytes;    /* request line + headers; 431 past it. Default 16384 */
+  unsigned max_headers;       /* 431 past it. Default 100 */
+  size_t max_url_bytes;       /* 414 past it. Default 8192 */
+  size_t max_body_bytes;      /* Content-Length limit; 413 past it. Default 1000000 */
+  uint64_t request_timeout_ms;/* from a request's first byte to its last (slowloris). Default 10000 */
+  uint64_t idle_timeout_ms;   /* keep-alive idle time before the server closes. Default 5000 */
+  unsigned max_connections;   /* accepted connections at once; 0 = unlimited. Default 0 */
+  int redirect_unknown;       /* unknown GET paths answer 302 to "/" (the course's app). Default 0: 404 */
+} sio_http_opts_t;
+
+/* Fills the defaults listed above. */
+SIO_EXTERN void sio_http_opts_init(sio_http_opts_t *opts);
+
+/* Creates a server on loop (borrowed; must outlive the server). opts copied (NULL: defaults).
+ * Returns 0 and *out (free with sio_http_close), or SIO_ENOMEM / SIO_EINVAL. */
+SIO_EXTERN int sio_http_new(uv_loop_t *loop, const sio_http_opts_t *opts, sio_http_t **out);
+
+/* Binds and listens on host ("127.0.0.1", "0.0.0.0", "::") and port (0 picks a free port,
+ * see sio_http_port). Returns 0 or a libuv error (UV_EADDRINUSE...). */
+SIO_EXTERN int sio_http_listen(sio_http_t *h, const char *host, int port);
+
+/* The bound port, or a negative error when not listening. */
+SIO_EXTERN int sio_http_port(const sio_http_t *h);
+
+/* Stops listening, closes every connection (pending long-polls are aborted) and frees the
+ * server once libuv has closed the handles; cb (may be NULL) then runs. Attached Engine.IO
+ * or Socket.IO servers must be closed first. */
+SIO_EXTERN void sio_http_close(sio_http_t *h, void (*cb)(void *user), void *user);
+
+/* Request handler. req is valid until it is answered (sio_http_respond*) or aborted; a
+ * handler may keep it and answer later (long-polling). */
+typedef void (*sio_http_handler_cb)(sio_http_req_t *req, void *user);
+
+/* Routes path to cb. exact = 1: only that path; 0: every path starting with it.
+ * Returns 0, SIO_EEXIST or SIO_ENOMEM. path is copied. */
+SIO_EXTERN int sio_http_handle(sio_http_t *h, const char *path, int exact, sio_http_handler_cb cb, void *user);
+
+/* Serves these assets (borrowed: static storage) for GET/HEAD, with "/" mapped to
+ * "/index.html" and If-None-Match answered 304. Returns 0 or SIO_ENOMEM. */
+SIO_EXTERN int sio_http_set_assets(sio_http_t *h, const sio_asset_t *assets, size_t n);
+
+/* Serves files from dir (copied) instead of the assets, for development. Paths are
+ * normalised and confined to dir (no "..", no symlink escapes). Returns 0 or SIO_EINVAL. */
+SIO_EXTERN int sio_http_set_web_root(sio_http_t *h, const char *dir);
+
+/* ---- requests (all returned slices are borrowed from req) ---- */
+
+SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req); /* "GET" */
+SIO_EXTERN sio_str_t sio_http_req_path(const sio_http_req_t *req);    /* raw path, no query */
+SIO_EXTERN sio_str_t sio_http_req_query(const sio_http_req_t *req);   /* raw query, no '?' */
+/* Raw (percent-encoded) query parameter; returns 1 and fills out, or 0. */
+SIO_EXTERN int sio_http_req_param(const sio_http_req_t *req, const char *name, sio_str_t *out);
+/* First header named name (case-insensitive); returns 1 and fills out, or 0. */
+SIO_EXTERN int sio_http_req_header(const sio_http_req_t *req, const char *name, sio_str_t *out);
+/* Calls cb for each header in order (name lower-cased). */
+SIO_EXTERN void sio_http_req_headers(const sio_http_req_t *req, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
+SIO_EXTERN sio_str_t sio_http_req_body(const sio_http_req_t *req);
+SIO_EXTERN const char *sio_http_req_peer(const sio_http_req_t *req); /* "ip:port" */
+
+/* Called if the connection goes away before a kept request is answered; req is then
+ * invalid after cb returns. */
+SIO_EXTERN void sio_http_req_on_abort(sio_http_req_t *req, void (*cb)(sio_http_req_t *req, void *user), void *user);
+
+/* Answers req: status, Content-Type (NULL: none), extra header lines (each ending "\r\n";
+ * NULL: none), body (copied). Returns 0, SIO_ECLOSED or SIO_ENOMEM; req is invalid after. */
+SIO_EXTERN int sio_http_respond(sio_http_req_t *req, int status, const char *content_type,
+                                const char *extra_headers, const void *body, size_t len);
+
+/* ---- WebSocket (RFC 6455) ---- */
+
+typedef struct {
+  /* A complete message; data borrowed for the call. */
+  void (*on_message)(sio_ws_t *ws, int binary, const char *data, size_t len, void *user);
+  /* The socket closed (code as received, or 1006 for an abnormal close). ws is freed after. */
+  void (*on_close)(sio_ws_t *ws, int code, void *user);
+} sio_ws_cbs_t;
+
+/* Upgrades req (a GET with a valid WebSocket handshake) and answers 101. cbs copied.
+ * max_message bounds one incoming message (1009 past it). Returns 0 and *out, or
+ * SIO_EINVAL (not a WebSocket handshake: req was answered 400), SIO_ENOMEM. */
+SIO_EXTERN int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out);
+
+/* Sends one message (copied). Returns 0, SIO_ECLOSED or SIO_ENOMEM. */
+SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len);
+/* Starts the close handshake with code (1000 normal). on_close follows. */
+SIO_EXTERN void sio_ws_close(sio_ws_t *ws, int code);
+SIO_EXTERN void sio_ws_set_user(sio_ws_t *ws, void *user);
+SIO_EXTERN const char *sio_ws_peer(const sio_ws_t *ws);
+
+#endif /* SIO_HTTP_H */

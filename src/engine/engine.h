@@ -1,0 +1,106 @@
+/*
+ * Internal view of the Engine.IO server: the session struct, the send path used by the
+ * Socket.IO layer (shared, pre-encoded packets), and the transport entry points.
+ * Files: server.c (requests, handshake, CORS), socket.c (session state, heartbeat,
+ * send, close), polling.c (long-polling), websocket.c (WebSocket and upgrade).
+ */
+#ifndef SIO_ENGINE_ENGINE_H
+#define SIO_ENGINE_ENGINE_H
+
+#include "common/map.h"
+#include "common/refbuf.h"
+#include "common/sid.h"
+#include "common/tlist.h"
+#include "engine/packet.h"
+#include "sio/engine.h"
+
+enum { SIO__EIO_POLLING = 0, SIO__EIO_WEBSOCKET = 1 };
+enum { SIO__EIO_S_OPEN = 0, SIO__EIO_S_CLOSED = 1 };
+
+/* Headroom for a WebSocket header in every encoded packet. */
+#define SIO__EIO_HEADROOM 10
+
+typedef struct {
+  sio__refbuf_t *rb; /* the packet: "<digit><data>" for text, raw bytes for binary */
+  uint8_t binary;
+} sio__eio_qent_t;
+
+struct sio_eio_s {
+  char id[SIO__SID_LEN + 1];
+  uint8_t state;
+  uint8_t transport;
+  uint8_t probing;        /* a WebSocket probe is attached (upgrade in progress) */
+  uint8_t waiting_pong;   /* hb is on the pong list */
+  uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
+  sio_engine_t *eng;
+  sio_http_req_t *poll_req; /* the pending long-poll GET */
+  sio_ws_t *ws;             /* the WebSocket transport, or the probe while probing */
+  sio__eio_qent_t *q;       /* polling send queue */
+  uint32_t qn, qcap;
+  size_t qbytes;
+  sio__tnode_t hb;          /* heartbeat: waiting to ping, or waiting for the pong */
+  sio__tnode_t upgrade_to;  /* armed while probing */
+  sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered */
+  void *data;
+  char *hs;                 /* handshake copy: query\0 address\0 (name\0 value\0)* */
+  uint32_t hs_len;
+  uint16_t hs_nhdr;
+};
+
+struct sio_engine_s {
+  sio_http_t *http;
+  char *path;
+  sio_engine_opts_t opts;
+  char *cors;               /* owned copy of opts.cors_origins */
+  sio_engine_cbs_t cbs;
+  void *user;
+  sio__map_t sessions;      /* id -> sio_eio_t* */
+  sio__tlist_t ping_wait;   /* pingInterval */
+  sio__tlist_t pong_wait;   /* pingTimeout */
+  sio__tlist_t upgrade_wait;/* upgradeTimeout */
+  uv_check_t flusher;
+  uv_idle_t kicker;
+  sio__list_t flush_list;
+  sio__refbuf_t *ping_pkt;  /* the shared "2" packet */
+  int shutting_down;
+};
+
+/* ---- socket.c ---- */
+sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport);
+void sio__eio_ref(sio_eio_t *s);
+void sio__eio_unref(sio_eio_t *s);
+/* Dispatches a received packet (pong, message, close...). The caller holds a ref. */
+void sio__eio_on_packet(sio_eio_t *s, sio__eio_packet_t *p);
+/* Closes with an engine.io reason string (static). Idempotent. */
+void sio__eio_close(sio_eio_t *s, const char *reason);
+/* Queues a shared encoded packet (takes a new reference). */
+int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary);
+/* Encodes type+data into a new packet refbuf with WebSocket headroom (returns new). */
+sio__refbuf_t *sio__eio_packet_new(int type, const void *data, size_t len);
+sio__refbuf_t *sio__eio_binary_new(const void *data, size_t len);
+void sio__eio_heartbeat_start(sio_eio_t *s);
+void sio__eio_ping_due(sio__tnode_t *n);
+void sio__eio_pong_overdue(sio__tnode_t *n);
+
+/* ---- polling.c ---- */
+void sio__eio_polling_get(sio_eio_t *s, sio_http_req_t *req);
+void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req);
+/* Answers the pending GET with the queued packets (check phase). */
+void sio__eio_polling_flush(sio_eio_t *s);
+/* Answers the pending GET with a single packet type (noop/close), dropping nothing. */
+void sio__eio_polling_answer_control(sio_eio_t *s, int type);
+void sio__eio_schedule_flush(sio_eio_t *s);
+
+/* ---- websocket.c ---- */
+/* A handshake over WebSocket (no sid). */
+void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req);
+/* A probe on an existing polling session. */
+void sio__eio_ws_probe(sio_eio_t *s, sio_http_req_t *req);
+void sio__eio_upgrade_overdue(sio__tnode_t *n);
+
+/* ---- server.c ---- */
+/* CORS header lines for req ("" when none apply), into out (cap bytes). */
+void sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, char *out, size_t cap);
+void sio__eio_respond_error(sio_engine_t *e, sio_http_req_t *req, int code);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * Engine.IO long-polling (engine.io lib/transports/polling.ts). A GET waits until there
+ * is something to send (answered in the loop's check phase so that every packet queued
+ * during this turn goes out in one payload); a POST carries client packets, answered
+ * "ok". A second GET while one is pending is an error that closes the session; a POST
+ * body over maxHttpBufferSize gets 413 and closes it.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/b64.h"
+#include "common/log.h"
+#include "engine/engine.h"
+#include "http/server.h"
+
+static void on_get_abort(sio_http_req_t *req, void *user) {
+  sio_eio_t *s = user;
+  (void)req;
+  /* The client went away mid-poll; the heartbeat will notice if it does not come back. */
+  s->poll_req = NULL;
+  sio__list_remove(&s->flush_link);
+}
+
+static void respond_payload(sio_eio_t *s, const char *body, size_t len) {
+  sio_http_req_t *req = s->poll_req;
+  char cors[700];
+  s->poll_req = NULL;
+  sio_http_req_on_abort(req, NULL, NULL);
+  sio__eio_cors_headers(s->eng, req, cors, sizeof cors);
+  sio_http_respond(req, 200, "text/plain; charset=UTF-8", cors, body, len);
+}
+
+void sio__eio_polling_answer_control(sio_eio_t *s, int type) {
+  if (s->poll_req == NULL) return;
+  char pkt = (char)('0' + type);
+  sio__list_remove(&s->flush_link);
+  respond_payload(s, &pkt, 1);
+}
+
+void sio__eio_polling_flush(sio_eio_t *s) {
+  if (s->poll_req == NULL || s->qn == 0 || s->state != SIO__EIO_S_OPEN) return;
+  sio__buf_t b = SIO__BUF_INIT;
+  int r = 0;
+  for (uint32_t i = 0; i < s->qn && r == 0; i++) {
+    sio__refbuf_t *rb = s->q[i].rb;
+    if (i > 0) r = sio__buf_append_byte(&b, SIO__EIO_SEPARATOR);
+    if (r) break;
+    if (!s->q[i].binary) {
+      r = sio__buf_append(&b, sio__refbuf_ptr(rb), rb->len);
+    } else if ((r = sio__buf_reserve(&b, 1 + sio__b64_encoded_len(rb->len))) == 0) {
+      b.base[b.len++] = 'b';
+      b.len += sio__b64_encode(sio__refbuf_ptr(rb), rb->len, b.base + b.len);
+    }
+  }
+  if (r) {
+    sio__buf_free(&b);
+    sio__eio_close(s, "transport error");
+    return;
+  }
+  for (uint32_t i = 0; i < s->qn; i++) sio__refbuf_unref(s->q[i].rb);
+  s->qn = 0;
+  s->qbytes = 0;
+  if (s->qcap > 16) {
+    /* A burst grew the queue: give the memory back. */
+    sio__free(s->q);
+    s->q = NULL;
+    s->qcap = 0;
+  }
+  respond_payload(s, b.base, b.len);
+  sio__buf_free(&b);
+}
+
+void sio__eio_polling_get(sio_eio_t *s, sio_http_req_t *req) {
+  if (s->poll_req != NULL) {
+    /* engine.io: "overlap from client": 400 for this GET, and the session errors out. */
+    SIO_LOGD("engine: session %s sent overlapping GETs, closing", s->id);
+    sio__eio_respond_error(s->eng, req, SIO__EIO_ERR_BAD_REQUEST);
+    sio__eio_close(s, "transport error");
+    return;
+  }
+  s->poll_req = req;
+  sio_http_req_on_abort(req, on_get_abort, s);
+  if (s->qn > 0) sio__eio_schedule_flush(s);
+}
+
+static int on_posted_packet(void *user, sio__eio_packet_t *p) {
+  sio_eio_t *s = user;
+  if (s->state != SIO__EIO_S_OPEN) return 1;
+  sio__eio_on_packet(s, p);
+  return s->state != SIO__EIO_S_OPEN;
+}
+
+void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req) {
+  sio_engine_t *e = s->eng;
+  sio_str_t body = sio_http_req_body(req);
+  char cors[700];
+  sio__eio_cors_headers(e, req, cors, sizeof cors);
+  if (body.len > e->opts.max_http_buffer_size) {
+    SIO_LOGD("engine: session %s posted %zu bytes (max %zu), closing", s->id, body.len, e->opts.max_http_buffer_size);
+    sio_http_respond(req, 413, "text/plain", cors, "Payload Too Large", 17);
+    sio__eio_close(s, "transport error");
+    return;
+  }
+  sio__eio_ref(s);
+  /* The body buffer belongs to the request and is ours to decode in place. */
+  int r = sio__eio_decode_payload((char *)body.ptr, body.len, 100000, on_posted_packet, s);
+  if (r < 0) {
+    SIO_LOGD("engine: session %s posted a malformed payload, closing", s->id);
+    sio_http_respond(req, 400, "text/plain", cors, "Bad Request", 11);
+    sio__eio_close(s, "parse error");
+  } else {
+    sio_http_respond(req, 200, "text/html", cors, "ok", 2);
+  }
+  sio__eio_unref(s);
+}

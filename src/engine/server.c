@@ -1,0 +1,258 @@
+/*
+ * Engine.IO v4 server: request routing (handshake, existing sessions), the protocol's
+ * HTTP 400 JSON errors and CORS. Mirrors engine.io's lib/server.ts (verify, handshake,
+ * handleRequest). Sessions live in a hash map keyed by their 20-character id.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "engine/engine.h"
+#include "http/server.h"
+
+void sio_engine_opts_init(sio_engine_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->ping_interval_ms = 25000;
+  o->ping_timeout_ms = 20000;
+  o->upgrade_timeout_ms = 10000;
+  o->max_http_buffer_size = 1000000;
+  o->allow_polling = 1;
+  o->allow_websocket = 1;
+  o->allow_upgrades = 1;
+  o->cors_origins = NULL;
+  o->max_send_queue = 8u << 20;
+}
+
+static int origin_allowed(const sio_engine_t *e, sio_str_t origin) {
+  if (e->cors == NULL || e->cors[0] == '\0') return 0;
+  if (strcmp(e->cors, "*") == 0) return 1;
+  for (const char *p = e->cors; *p;) {
+    const char *end = strchr(p, ',');
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    while (n > 0 && p[0] == ' ') p++, n--;
+    while (n > 0 && p[n - 1] == ' ') n--;
+    if (n == origin.len && memcmp(p, origin.ptr, n) == 0) return 1;
+    if (end == NULL) break;
+    p = end + 1;
+  }
+  return 0;
+}
+
+void sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, char *out, size_t cap) {
+  sio_str_t origin;
+  out[0] = '\0';
+  if (!sio_http_req_header(req, "origin", &origin) || origin.len > 512 || !origin_allowed(e, origin)) return;
+  /* The Origin value is echoed, so it must not smuggle header lines. */
+  for (size_t i = 0; i < origin.len; i++) {
+    if (origin.ptr[i] == '\r' || origin.ptr[i] == '\n') return;
+  }
+  snprintf(out, cap, "Access-Control-Allow-Origin: %.*s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
+           (int)origin.len, origin.ptr);
+}
+
+void sio__eio_respond_error(sio_engine_t *e, sio_http_req_t *req, int code) {
+  sio__buf_t b = SIO__BUF_INIT;
+  char cors[700];
+  sio__eio_cors_headers(e, req, cors, sizeof cors);
+  if (sio__eio_error_json(&b, code) == 0) {
+    sio_http_respond(req, code == SIO__EIO_ERR_FORBIDDEN ? 403 : 400, "application/json", cors, b.base, b.len);
+  } else {
+    sio_http_respond(req, 500, NULL, NULL, NULL, 0);
+  }
+  sio__buf_free(&b);
+}
+
+static void preflight(sio_engine_t *e, sio_http_req_t *req) {
+  char cors[700], extra[1400];
+  sio__eio_cors_headers(e, req, cors, sizeof cors);
+  if (cors[0] == '\0') {
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+    return;
+  }
+  sio_str_t want;
+  int have = sio_http_req_header(req, "access-control-request-headers", &want) && want.len < 512;
+  snprintf(extra, sizeof extra, "%sAccess-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n%s%.*s%s", cors,
+           have ? "Access-Control-Allow-Headers: " : "", have ? (int)want.len : 0, have ? want.ptr : "",
+           have ? "\r\n" : "");
+  for (char *p = extra; *p; p++) {
+    if ((*p == '\r' && p[1] != '\n') || (*p == '\n' && (p == extra || p[-1] != '\r'))) *p = ' ';
+  }
+  sio_http_respond(req, 204, NULL, extra, NULL, 0);
+}
+
+static int str_is(sio_str_t s, const char *lit) { return s.len == strlen(lit) && memcmp(s.ptr, lit, s.len) == 0; }
+
+static void on_request(sio_http_req_t *req, void *user) {
+  sio_engine_t *e = user;
+  const char *method = sio_http_req_method(req);
+  if (strcmp(method, "OPTIONS") == 0) {
+    preflight(e, req);
+    return;
+  }
+  sio_str_t eio, transport, sid;
+  if (!sio_http_req_param(req, "EIO", &eio) || !str_is(eio, "4")) {
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION);
+    return;
+  }
+  int t;
+  if (!sio_http_req_param(req, "transport", &transport)) {
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_UNKNOWN_TRANSPORT);
+    return;
+  }
+  if (str_is(transport, "polling") && e->opts.allow_polling) t = SIO__EIO_POLLING;
+  else if (str_is(transport, "websocket") && e->opts.allow_websocket) t = SIO__EIO_WEBSOCKET;
+  else {
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_UNKNOWN_TRANSPORT);
+    return;
+  }
+  int is_get = strcmp(method, "GET") == 0, is_post = strcmp(method, "POST") == 0;
+  if (!sio_http_req_param(req, "sid", &sid)) {
+    /* A new session: only GET may open one. */
+    if (!is_get) {
+      sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_HANDSHAKE_METHOD);
+      return;
+    }
+    if (e->shutting_down) {
+      sio_http_respond(req, 503, "text/plain", NULL, "Server shutting down", 20);
+      return;
+    }
+    if (t == SIO__EIO_WEBSOCKET) {
+      sio__eio_ws_handshake(e, req);
+      return;
+    }
+    sio_eio_t *s = sio__eio_new(e, req, SIO__EIO_POLLING);
+    if (s == NULL) {
+      sio_http_respond(req, 500, "text/plain", NULL, "Internal Server Error", 21);
+      return;
+    }
+    sio__buf_t b = SIO__BUF_INIT;
+    char cors[700];
+    sio__eio_cors_headers(e, req, cors, sizeof cors);
+    sio__eio_encode_open(&b, s->id, e->opts.allow_websocket && e->opts.allow_upgrades, e->opts.ping_interval_ms,
+                         e->opts.ping_timeout_ms, e->opts.max_http_buffer_size);
+    sio_http_respond(req, 200, "text/plain; charset=UTF-8", cors, b.base, b.len);
+    sio__buf_free(&b);
+    sio__eio_ref(s);
+    if (e->cbs.on_open) e->cbs.on_open(s, e->user);
+    sio__eio_unref(s);
+    return;
+  }
+  sio_eio_t *s = sid.len == SIO__SID_LEN ? sio__map_get(&e->sessions, sid.ptr, sid.len) : NULL;
+  if (s == NULL || s->state != SIO__EIO_S_OPEN) {
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_UNKNOWN_SID);
+    return;
+  }
+  if (t == SIO__EIO_WEBSOCKET) {
+    if (s->transport != SIO__EIO_POLLING || s->probing || !e->opts.allow_upgrades) {
+      sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+      return;
+    }
+    sio__eio_ws_probe(s, req);
+    return;
+  }
+  /* Polling on a session that moved to WebSocket is refused (engine.io: BAD_REQUEST). */
+  if (s->transport != SIO__EIO_POLLING) {
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+    return;
+  }
+  if (is_get) sio__eio_polling_get(s, req);
+  else if (is_post) sio__eio_polling_post(s, req);
+  else sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+}
+
+static void on_flush(uv_check_t *h) {
+  sio_engine_t *e = h->data;
+  while (!sio__list_empty(&e->flush_list)) {
+    sio_eio_t *s = sio__container_of(e->flush_list.next, sio_eio_t, flush_link);
+    sio__list_remove(&s->flush_link);
+    sio__eio_polling_flush(s);
+  }
+  uv_idle_stop(&e->kicker);
+}
+
+static void on_kick(uv_idle_t *h) { (void)h; }
+
+static void engine_handle_closed(uv_handle_t *h) {
+  sio_engine_t *e = h->data;
+  /* Two handles (flusher, kicker): free on the second. */
+  if (++e->shutting_down < 3) return;
+  sio__refbuf_unref(e->ping_pkt);
+  sio__map_free(&e->sessions);
+  sio__free(e->path);
+  sio__free(e->cors);
+  sio__free(e);
+}
+
+/* Runs when the HTTP server closes: every session ends, then the engine's handles. */
+static void engine_teardown(void *arg) {
+  sio_engine_t *e = arg;
+  sio_engine_shutdown(e);
+  e->shutting_down = 1;
+  uv_close((uv_handle_t *)&e->flusher, engine_handle_closed);
+  uv_close((uv_handle_t *)&e->kicker, engine_handle_closed);
+}
+
+int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_t *opts, const sio_engine_cbs_t *cbs,
+                      void *user, sio_engine_t **out) {
+  sio_engine_t *e = sio__calloc(1, sizeof *e);
+  if (e == NULL) return SIO_ENOMEM;
+  if (opts) e->opts = *opts;
+  else sio_engine_opts_init(&e->opts);
+  e->path = sio__strdup(path);
+  e->cors = e->opts.cors_origins ? sio__strdup(e->opts.cors_origins) : NULL;
+  e->ping_pkt = sio__eio_packet_new(SIO__EIO_PING, NULL, 0);
+  if (e->path == NULL || (e->opts.cors_origins && e->cors == NULL) || e->ping_pkt == NULL) goto nomem;
+  e->opts.cors_origins = e->cors;
+  e->http = http;
+  e->cbs = *cbs;
+  e->user = user;
+  sio__list_init(&e->flush_list);
+  sio__tlist_init(&e->ping_wait, &http->io.thub, e->opts.ping_interval_ms, sio__eio_ping_due);
+  sio__tlist_init(&e->pong_wait, &http->io.thub, e->opts.ping_timeout_ms, sio__eio_pong_overdue);
+  sio__tlist_init(&e->upgrade_wait, &http->io.thub, e->opts.upgrade_timeout_ms, sio__eio_upgrade_overdue);
+  /* Polling bodies up to maxHttpBufferSize must reach us (we answer 413 ourselves). */
+  if (http->limits.max_body < e->opts.max_http_buffer_size + 1024) {
+    http->limits.max_body = e->opts.max_http_buffer_size + 1024;
+  }
+  int r = sio_http_handle(http, path, 0, on_request, e);
+  if (r) {
+    sio__refbuf_unref(e->ping_pkt);
+    sio__free(e->path);
+    sio__free(e->cors);
+    sio__free(e);
+    return r;
+  }
+  uv_check_init(http->loop, &e->flusher);
+  uv_idle_init(http->loop, &e->kicker);
+  e->flusher.data = e->kicker.data = e;
+  uv_check_start(&e->flusher, on_flush);
+  uv_unref((uv_handle_t *)&e->flusher);
+  sio__http_add_closer(http, engine_teardown, e);
+  *out = e;
+  return 0;
+nomem:
+  sio__refbuf_unref(e->ping_pkt);
+  sio__free(e->path);
+  sio__free(e->cors);
+  sio__free(e);
+  return SIO_ENOMEM;
+}
+
+void sio__eio_schedule_flush(sio_eio_t *s) {
+  if (sio__list_linked(&s->flush_link)) return;
+  sio__list_insert_tail(&s->eng->flush_list, &s->flush_link);
+  uv_idle_start(&s->eng->kicker, on_kick);
+}
+
+void sio_engine_shutdown(sio_engine_t *e) {
+  e->shutting_down = 1;
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&e->sessions, &it, NULL, NULL, &v)) {
+    sio__eio_close(v, "forced close");
+    it = 0; /* the map changed: start over */
+  }
+}
+
+size_t sio_engine_count(const sio_engine_t *e) { return sio__map_size(&e->sessions); }

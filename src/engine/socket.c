@@ -1,0 +1,251 @@
+/*
+ * Engine.IO sessions (engine.io lib/socket.ts): creation with a copy of the handshake
+ * request, the send path, the heartbeat (server pings every pingInterval and waits
+ * pingTimeout for the pong, Engine.IO v4), and close.
+ *
+ * Lifetime: a session is referenced by the sid map while open and by callbacks in
+ * progress (refs). sio__eio_close() runs on_close once; memory goes when refs drop to 0,
+ * so a transport callback never touches freed memory after a close it caused.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "engine/engine.h"
+#include "http/server.h"
+#include "ws/conn.h"
+
+/* Builds the handshake copy: query\0 address\0 then name\0value\0 pairs. */
+static void copy_header(sio_str_t name, sio_str_t value, void *u) {
+  sio__buf_t *b = u;
+  sio__buf_append(b, name.ptr, name.len);
+  sio__buf_append_byte(b, '\0');
+  sio__buf_append(b, value.ptr, value.len);
+  sio__buf_append_byte(b, '\0');
+}
+
+sio__refbuf_t *sio__eio_packet_new(int type, const void *data, size_t len) {
+  sio__refbuf_t *rb = sio__refbuf_new(SIO__EIO_HEADROOM, len + 1);
+  if (rb == NULL) return NULL;
+  char *p = sio__refbuf_ptr(rb);
+  p[0] = (char)('0' + type);
+  if (len) memcpy(p + 1, data, len);
+  return rb;
+}
+
+sio__refbuf_t *sio__eio_binary_new(const void *data, size_t len) {
+  return sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
+}
+
+sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
+  sio_eio_t *s = sio__calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  if (sio__sid_generate(s->id) != 0) goto fail;
+  s->eng = e;
+  s->transport = (uint8_t)transport;
+  sio__tnode_init(&s->hb);
+  sio__tnode_init(&s->upgrade_to);
+  sio__list_init(&s->flush_link);
+  sio__buf_t b = SIO__BUF_INIT;
+  sio_str_t q = sio_http_req_query(req);
+  const char *peer = sio_http_req_peer(req);
+  const char *colon = strrchr(peer, ':');
+  size_t plen = colon ? (size_t)(colon - peer) : strlen(peer);
+  if (plen >= 2 && peer[0] == '[') peer++, plen -= 2; /* "[::1]:port" -> "::1" */
+  sio__buf_append(&b, q.ptr, q.len);
+  sio__buf_append_byte(&b, '\0');
+  sio__buf_append(&b, peer, plen);
+  sio__buf_append_byte(&b, '\0');
+  size_t before = b.len;
+  sio_http_req_headers(req, copy_header, &b);
+  (void)before;
+  s->hs_nhdr = (uint16_t)req->r->nhdrs;
+  if (b.base == NULL) goto fail;
+  s->hs_len = (uint32_t)b.len;
+  s->hs = sio__buf_steal(&b, NULL);
+  if (sio__map_put(&e->sessions, s->id, SIO__SID_LEN, s) != 0) {
+    sio__free(s->hs);
+    goto fail;
+  }
+  s->refs = 1; /* the map's reference */
+  sio__eio_heartbeat_start(s);
+  SIO_LOGD("engine: session %s opened (%s) from %s", s->id, transport ? "websocket" : "polling", peer);
+  return s;
+fail:
+  sio__free(s);
+  return NULL;
+}
+
+void sio__eio_ref(sio_eio_t *s) { s->refs++; }
+
+static void free_session(sio_eio_t *s) {
+  for (uint32_t i = 0; i < s->qn; i++) sio__refbuf_unref(s->q[i].rb);
+  sio__free(s->q);
+  sio__free(s->hs);
+  sio__free(s);
+}
+
+void sio__eio_unref(sio_eio_t *s) {
+  if (--s->refs == 0) free_session(s);
+}
+
+/* ---- heartbeat ---- */
+
+void sio__eio_heartbeat_start(sio_eio_t *s) {
+  s->waiting_pong = 0;
+  sio__tlist_arm(&s->eng->ping_wait, &s->hb);
+}
+
+void sio__eio_ping_due(sio__tnode_t *n) {
+  sio_eio_t *s = sio__container_of(n, sio_eio_t, hb);
+  s->waiting_pong = 1;
+  sio__tlist_arm(&s->eng->pong_wait, &s->hb);
+  sio__eio_send_ref(s, s->eng->ping_pkt, 0);
+}
+
+void sio__eio_pong_overdue(sio__tnode_t *n) {
+  sio_eio_t *s = sio__container_of(n, sio_eio_t, hb);
+  sio__eio_close(s, "ping timeout");
+}
+
+/* ---- receiving ---- */
+
+void sio__eio_on_packet(sio_eio_t *s, sio__eio_packet_t *p) {
+  if (s->state != SIO__EIO_S_OPEN) return;
+  switch (p->type) {
+  case SIO__EIO_PONG:
+    if (s->waiting_pong) sio__eio_heartbeat_start(s);
+    break;
+  case SIO__EIO_MESSAGE:
+    if (s->eng->cbs.on_message) s->eng->cbs.on_message(s, p->binary, p->data, p->len, s->eng->user);
+    break;
+  case SIO__EIO_CLOSE:
+    sio__eio_close(s, "transport close");
+    break;
+  case SIO__EIO_NOOP:
+  case SIO__EIO_PING: /* v4 clients do not ping; tolerate it like engine.io does */
+    break;
+  default:
+    /* OPEN or UPGRADE on an established transport. */
+    SIO_LOGD("engine: session %s sent a %s packet, closing", s->id, sio__eio_type_name(p->type));
+    sio__eio_close(s, "parse error");
+    break;
+  }
+}
+
+/* ---- sending ---- */
+
+int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
+  if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
+  size_t limit = s->eng->opts.max_send_queue;
+  if (s->transport == SIO__EIO_WEBSOCKET) {
+    size_t off = sio__ws_frame_in_headroom(rb, binary);
+    int r = sio__ws_send_ref(s->ws, rb, off, rb->head + rb->len - off);
+    if (r == 0 && limit && sio__ws_queued(s->ws) > limit) {
+      SIO_LOGW("engine: session %s is not reading (%zu bytes queued), closing it", s->id, sio__ws_queued(s->ws));
+      sio__eio_close(s, "transport error");
+      return SIO_ELIMIT;
+    }
+    return r;
+  }
+  if (s->qn == s->qcap) {
+    uint32_t cap = s->qcap ? s->qcap * 2 : 4;
+    sio__eio_qent_t *q = sio__realloc(s->q, cap * sizeof *q);
+    if (q == NULL) return SIO_ENOMEM;
+    s->q = q;
+    s->qcap = cap;
+  }
+  s->q[s->qn++] = (sio__eio_qent_t){sio__refbuf_ref(rb), (uint8_t)binary};
+  s->qbytes += rb->len;
+  if (limit && s->qbytes > limit) {
+    SIO_LOGW("engine: session %s is not polling (%zu bytes queued), closing it", s->id, s->qbytes);
+    sio__eio_close(s, "transport error");
+    return SIO_ELIMIT;
+  }
+  if (s->poll_req) sio__eio_schedule_flush(s);
+  return 0;
+}
+
+int sio_eio_send(sio_eio_t *s, int binary, const void *data, size_t len) {
+  if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
+  sio__refbuf_t *rb = binary ? sio__eio_binary_new(data, len) : sio__eio_packet_new(SIO__EIO_MESSAGE, data, len);
+  if (rb == NULL) return SIO_ENOMEM;
+  int r = sio__eio_send_ref(s, rb, binary);
+  sio__refbuf_unref(rb);
+  return r;
+}
+
+/* ---- closing ---- */
+
+void sio__eio_close(sio_eio_t *s, const char *reason) {
+  if (s->state != SIO__EIO_S_OPEN) return;
+  sio_engine_t *e = s->eng;
+  s->state = SIO__EIO_S_CLOSED;
+  sio__tnode_disarm(&s->hb);
+  sio__tnode_disarm(&s->upgrade_to);
+  sio__list_remove(&s->flush_link);
+  sio__map_del(&e->sessions, s->id, SIO__SID_LEN);
+  SIO_LOGD("engine: session %s closed (%s)", s->id, reason);
+  /* A pending long-poll learns about the close from a close packet, as in engine.io. */
+  if (s->poll_req) sio__eio_polling_answer_control(s, SIO__EIO_CLOSE);
+  int probe_ref = 0;
+  if (s->ws) {
+    sio_ws_t *ws = s->ws;
+    s->ws = NULL;
+    sio_ws_set_user(ws, NULL);
+    /* A probe held a reference; its callbacks no longer see us, so drop it here. */
+    probe_ref = s->probing;
+    s->probing = 0;
+    sio_ws_close(ws, 1000);
+  }
+  s->refs++;
+  if (e->cbs.on_close) e->cbs.on_close(s, reason, e->user);
+  s->refs--;
+  if (probe_ref) sio__eio_unref(s);
+  sio__eio_unref(s); /* the map's reference */
+}
+
+void sio_eio_close(sio_eio_t *s) { sio__eio_close(s, "forced close"); }
+
+/* ---- accessors ---- */
+
+const char *sio_eio_id(const sio_eio_t *s) { return s->id; }
+const char *sio_eio_transport(const sio_eio_t *s) { return s->transport ? "websocket" : "polling"; }
+void sio_eio_set_data(sio_eio_t *s, void *data) { s->data = data; }
+void *sio_eio_get_data(const sio_eio_t *s) { return s->data; }
+
+sio_str_t sio_eio_query(const sio_eio_t *s) { return (sio_str_t){s->hs, strlen(s->hs)}; }
+
+const char *sio_eio_address(const sio_eio_t *s) { return s->hs + strlen(s->hs) + 1; }
+
+void sio_eio_headers(const sio_eio_t *s, void (*cb)(sio_str_t, sio_str_t, void *), void *u) {
+  const char *p = sio_eio_address(s);
+  p += strlen(p) + 1;
+  for (uint16_t i = 0; i < s->hs_nhdr && p < s->hs + s->hs_len; i++) {
+    size_t nl = strlen(p);
+    const char *v = p + nl + 1;
+    size_t vl = strlen(v);
+    cb((sio_str_t){p, nl}, (sio_str_t){v, vl}, u);
+    p = v + vl + 1;
+  }
+}
+
+typedef struct {
+  const char *want;
+  sio_str_t *out;
+  int found;
+} find_t;
+
+static void find_header(sio_str_t name, sio_str_t value, void *u) {
+  find_t *f = u;
+  if (!f->found && name.len == strlen(f->want) && memcmp(name.ptr, f->want, name.len) == 0) {
+    *f->out = value;
+    f->found = 1;
+  }
+}
+
+int sio_eio_header(const sio_eio_t *s, const char *lname, sio_str_t *out) {
+  find_t f = {lname, out, 0};
+  sio_eio_headers(s, find_header, &f);
+  return f.found;
+}

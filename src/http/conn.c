@@ -1,0 +1,373 @@
+/*
+ * TCP connections on libuv: zero-copy reads into a shared buffer, a reference-counted
+ * output queue, and one corked writev per connection per loop turn (see conn.h).
+ */
+#include "http/conn.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "sio/errors.h"
+
+#define RBUF_SIZE (64 * 1024)
+#define MAX_IOV 64
+
+static void on_flush(uv_check_t *h);
+static void on_kick(uv_idle_t *h) { (void)h; }
+
+int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
+  memset(io, 0, sizeof *io);
+  io->loop = loop;
+  sio__list_init(&io->flush_list);
+  sio__list_init(&io->conns);
+  io->max_conn_out = 8u << 20;
+  io->rbuf = sio__malloc(RBUF_SIZE);
+  if (io->rbuf == NULL) return SIO_ENOMEM;
+  uv_check_init(loop, &io->flusher);
+  uv_idle_init(loop, &io->kicker);
+  io->flusher.data = io;
+  io->kicker.data = io;
+  uv_check_start(&io->flusher, on_flush);
+  uv_unref((uv_handle_t *)&io->flusher);
+  int r = sio__thub_init(&io->thub, loop);
+  if (r) return r;
+  return 0;
+}
+
+static void io_handle_closed(uv_handle_t *h) {
+  sio__io_t *io = h->data;
+  if (--io->closing == 0) {
+    sio__free(io->rbuf);
+    io->rbuf = NULL;
+    if (io->on_closed) io->on_closed(io);
+  }
+}
+
+static void maybe_finish_close(sio__io_t *io) {
+  if (io->closing != 1 || io->nconns != 0) return;
+  /* All connections are gone: close the loop-wide handles (3), then report. */
+  io->closing = 4;
+  io->thub.timer.data = io;
+  uv_close((uv_handle_t *)&io->flusher, io_handle_closed);
+  uv_close((uv_handle_t *)&io->kicker, io_handle_closed);
+  uv_close((uv_handle_t *)&io->thub.timer, io_handle_closed);
+  io->closing--; /* the extra count kept us from finishing early */
+}
+
+void sio__io_close(sio__io_t *io, void (*on_closed)(sio__io_t *io)) {
+  io->on_closed = on_closed;
+  io->closing = 1;
+  sio__list_t *it = io->conns.next;
+  while (it != &io->conns) {
+    sio__conn_t *c = sio__container_of(it, sio__conn_t, all_link);
+    it = it->next;
+    sio__conn_close(c, 0);
+  }
+  maybe_finish_close(io);
+}
+
+/* ---- reading ---- */
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  sio__conn_t *c = h->data;
+  (void)hint;
+  if (c->in.len == 0) {
+    buf->base = c->io->rbuf;
+    buf->len = RBUF_SIZE;
+    return;
+  }
+  /* A partial message is pending: read right behind it so it becomes contiguous. */
+  if (sio__buf_reserve(&c->in, 16 * 1024) != 0) {
+    buf->base = NULL;
+    buf->len = 0;
+    return;
+  }
+  buf->base = c->in.base + c->in.len;
+  buf->len = c->in.cap - c->in.len;
+}
+
+/* Feeds data to the protocol, following protocol switches; returns bytes consumed or <0. */
+static long feed(sio__conn_t *c, char *data, size_t len) {
+  size_t done = 0;
+  while (done < len && !c->closing && c->reading) {
+    const sio__conn_proto_t *p = c->proto;
+    long n = p->on_data(c, data + done, len - done);
+    if (n < 0) return n;
+    done += (size_t)n;
+    if (c->proto == p) break; /* no switch: the rest is an incomplete tail */
+  }
+  return (long)done;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  sio__conn_t *c = s->data;
+  if (nread < 0) {
+    if (nread != UV_EOF) SIO_LOGD("%s: read error: %s", c->peer, uv_strerror((int)nread));
+    sio__conn_close(c, 0);
+    return;
+  }
+  if (nread == 0) return;
+  if (buf->base == c->io->rbuf) {
+    long n = feed(c, buf->base, (size_t)nread);
+    if (n < 0 || c->closing) return;
+    if ((size_t)n < (size_t)nread && sio__buf_append(&c->in, buf->base + n, (size_t)nread - (size_t)n) != 0) {
+      sio__conn_close(c, 0);
+    }
+    return;
+  }
+  c->in.len += (size_t)nread;
+  sio__conn_replay(c);
+}
+
+void sio__conn_replay(sio__conn_t *c) {
+  if (c->in.len == 0 || c->closing || !c->reading) return;
+  long n = feed(c, c->in.base, c->in.len);
+  if (n < 0 || c->closing) return;
+  sio__buf_consume(&c->in, (size_t)n);
+  /* Give the memory back as soon as nothing is pending. */
+  if (c->in.len == 0) sio__buf_free(&c->in);
+}
+
+void sio__conn_pause(sio__conn_t *c) {
+  if (!c->reading) return;
+  c->reading = 0;
+  if (!c->closing) uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+void sio__conn_resume(sio__conn_t *c) {
+  if (c->reading || c->closing) return;
+  c->reading = 1;
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+/* ---- accepting and closing ---- */
+
+sio__conn_t *sio__conn_accept(sio__io_t *io, uv_stream_t *server, const sio__conn_proto_t *proto) {
+  sio__conn_t *c = sio__calloc(1, sizeof *c);
+  if (c == NULL) return NULL;
+  if (uv_tcp_init(io->loop, &c->tcp) != 0) {
+    sio__free(c);
+    return NULL;
+  }
+  c->tcp.data = c;
+  c->io = io;
+  c->proto = proto;
+  sio__list_init(&c->flush_link);
+  sio__tnode_init(&c->timeout);
+  sio__list_insert_tail(&io->conns, &c->all_link);
+  io->nconns++;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+    c->proto = NULL;
+    sio__conn_close(c, 0);
+    return NULL;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  struct sockaddr_storage ss;
+  int sl = sizeof ss;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
+    char ip[46] = "?";
+    int port = 0;
+    if (ss.ss_family == AF_INET6) {
+      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+      uv_ip6_name(a, ip, sizeof ip);
+      port = ntohs(a->sin6_port);
+      snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, port);
+    } else {
+      struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+      uv_ip4_name(a, ip, sizeof ip);
+      port = ntohs(a->sin_port);
+      snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+    }
+  }
+  c->reading = 1;
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  return c;
+}
+
+static void drop_output(sio__conn_t *c, uint32_t from) {
+  for (uint32_t i = from; i < c->out_n; i++) sio__refbuf_unref(c->out[c->out_head + i].rb);
+  c->out_n = from;
+}
+
+static void on_closed(uv_handle_t *h) {
+  sio__conn_t *c = h->data;
+  sio__io_t *io = c->io;
+  drop_output(c, 0);
+  sio__free(c->out);
+  sio__free(c->wreq);
+  sio__buf_free(&c->in);
+  sio__list_remove(&c->all_link);
+  io->nconns--;
+  sio__free(c);
+  maybe_finish_close(io);
+}
+
+void sio__conn_close(sio__conn_t *c, int after_flush) {
+  if (c->closing) return;
+  if (after_flush && (c->out_n > 0)) {
+    /* Let the flusher write what is queued; it closes when the queue empties. */
+    c->close_after_flush = 1;
+    sio__conn_pause(c);
+    return;
+  }
+  c->closing = 1;
+  sio__tnode_disarm(&c->timeout);
+  sio__list_remove(&c->flush_link);
+  if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
+  if (c->proto && c->proto->on_close) c->proto->on_close(c);
+  c->proto = NULL;
+  /* Output not handed to a pending uv_write can go now; in-flight segments stay until the
+   * write callback, which libuv runs (with UV_ECANCELED) before the close callback. */
+  drop_output(c, c->inflight);
+  uv_close((uv_handle_t *)&c->tcp, on_closed);
+}
+
+/* ---- writing ---- */
+
+static int push_seg(sio__conn_t *c, sio__refbuf_t *rb, size_t off, size_t len) {
+  if (c->closing || c->close_after_flush) return SIO_ECLOSED;
+  if (c->out_head + c->out_n == c->out_cap) {
+    if (c->out_head > 0 && c->out_head >= c->inflight && c->inflight == 0) {
+      memmove(c->out, c->out + c->out_head, c->out_n * sizeof *c->out);
+      c->out_head = 0;
+    }
+    if (c->out_head + c->out_n == c->out_cap) {
+      uint32_t cap = c->out_cap ? c->out_cap * 2 : 8;
+      sio__wseg_t *p = sio__realloc(c->out, cap * sizeof *p);
+      if (p == NULL) return SIO_ENOMEM;
+      c->out = p;
+      c->out_cap = cap;
+    }
+  }
+  c->out[c->out_head + c->out_n++] = (sio__wseg_t){rb, (uint32_t)off, (uint32_t)len};
+  c->out_bytes += len;
+  if (!sio__list_linked(&c->flush_link) && c->inflight == 0) {
+    sio__list_insert_tail(&c->io->flush_list, &c->flush_link);
+    /* Keep the loop from blocking in poll so the check phase runs this turn. */
+    uv_idle_start(&c->io->kicker, on_kick);
+  }
+  return 0;
+}
+
+int sio__conn_write_ref(sio__conn_t *c, sio__refbuf_t *rb, size_t off, size_t len) {
+  if (len == 0) return 0;
+  if (len > UINT32_MAX) return SIO_ETOOBIG;
+  int r = push_seg(c, rb, off, len);
+  if (r == 0) sio__refbuf_ref(rb);
+  return r;
+}
+
+int sio__conn_write(sio__conn_t *c, const void *data, size_t len) {
+  if (len == 0) return 0;
+  if (c->closing || c->close_after_flush) return SIO_ECLOSED;
+  sio__refbuf_t *rb = sio__refbuf_from(0, data, len);
+  if (rb == NULL) return SIO_ENOMEM;
+  int r = push_seg(c, rb, 0, len);
+  if (r) sio__refbuf_unref(rb);
+  return r;
+}
+
+/* Drops the first n bytes of the queue (written), releasing whole segments. */
+static void consume_out(sio__conn_t *c, size_t n) {
+  c->out_bytes -= n;
+  while (n > 0 && c->out_n > 0) {
+    sio__wseg_t *s = &c->out[c->out_head];
+    if (n < s->len) {
+      s->off += (uint32_t)n;
+      s->len -= (uint32_t)n;
+      return;
+    }
+    n -= s->len;
+    sio__refbuf_unref(s->rb);
+    c->out_head++;
+    c->out_n--;
+  }
+  if (c->out_n == 0) c->out_head = 0;
+}
+
+static void flush_conn(sio__conn_t *c);
+
+static void on_write(uv_write_t *req, int status) {
+  sio__conn_t *c = req->data;
+  /* The in-flight segments are the first `inflight` ones; all were written (or failed). */
+  size_t bytes = 0;
+  for (uint32_t i = 0; i < c->inflight; i++) bytes += c->out[c->out_head + i].len;
+  uint32_t n = c->inflight;
+  c->inflight = 0;
+  if (c->closing) {
+    for (uint32_t i = 0; i < n; i++) sio__refbuf_unref(c->out[c->out_head + i].rb);
+    c->out_head += n;
+    c->out_n -= n;
+    return;
+  }
+  if (status < 0) {
+    SIO_LOGD("%s: write error: %s", c->peer, uv_strerror(status));
+    sio__conn_close(c, 0);
+    return;
+  }
+  consume_out(c, bytes);
+  flush_conn(c);
+}
+
+static void flush_conn(sio__conn_t *c) {
+  while (c->out_n > 0 && !c->closing) {
+    uv_buf_t iov[MAX_IOV];
+    uint32_t n = c->out_n < MAX_IOV ? c->out_n : MAX_IOV;
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      sio__wseg_t *s = &c->out[c->out_head + i];
+      iov[i] = uv_buf_init(s->rb->data + s->off, s->len);
+      total += s->len;
+    }
+    int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
+    if (w == UV_EAGAIN) w = 0;
+    if (w < 0) {
+      SIO_LOGD("%s: write error: %s", c->peer, uv_strerror(w));
+      sio__conn_close(c, 0);
+      return;
+    }
+    consume_out(c, (size_t)w);
+    if ((size_t)w == total) continue;
+    /* The socket is full: hand the rest of this batch to uv_write and wait. */
+    n = c->out_n < MAX_IOV ? c->out_n : MAX_IOV;
+    for (uint32_t i = 0; i < n; i++) {
+      sio__wseg_t *s = &c->out[c->out_head + i];
+      iov[i] = uv_buf_init(s->rb->data + s->off, s->len);
+    }
+    if (c->wreq == NULL && (c->wreq = sio__malloc(sizeof *c->wreq)) == NULL) {
+      sio__conn_close(c, 0);
+      return;
+    }
+    c->wreq->data = c;
+    if (uv_write(c->wreq, (uv_stream_t *)&c->tcp, iov, n, on_write) != 0) {
+      sio__conn_close(c, 0);
+      return;
+    }
+    c->inflight = n;
+    return;
+  }
+  if (c->out_n == 0 && !c->closing) {
+    sio__free(c->out);
+    c->out = NULL;
+    c->out_cap = c->out_head = 0;
+    if (c->close_after_flush) {
+      c->close_after_flush = 0;
+      sio__conn_close(c, 0);
+      return;
+    }
+    if (c->proto && c->proto->on_drain) c->proto->on_drain(c);
+  }
+}
+
+static void on_flush(uv_check_t *h) {
+  sio__io_t *io = h->data;
+  /* Detach the list first: flushing may queue more output (on_drain) for the next turn. */
+  while (!sio__list_empty(&io->flush_list)) {
+    sio__conn_t *c = sio__container_of(io->flush_list.next, sio__conn_t, flush_link);
+    sio__list_remove(&c->flush_link);
+    if (c->inflight == 0) flush_conn(c);
+  }
+  if (sio__list_empty(&io->flush_list)) uv_idle_stop(&io->kicker);
+}

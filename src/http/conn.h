@@ -1,0 +1,105 @@
+/*
+ * sio__conn_t: one accepted TCP connection and its output queue.
+ *
+ * Reading: data arrives in a loop-wide 64 KiB buffer and goes to the current protocol
+ * (HTTP, then maybe WebSocket) without a copy; only an incomplete tail (a partial
+ * request or frame) is kept in a per-connection buffer, so an idle connection holds no
+ * input memory.
+ *
+ * Writing: the queue holds references to refcounted byte ranges (sio__refbuf_t), so a
+ * broadcast frame encoded once is queued on N connections without copies. Queued bytes
+ * are written once per loop turn (a uv_check handle "corks" them): many packets become
+ * one writev. Layer: http (below ws and engine); no protocol knowledge here.
+ */
+#ifndef SIO_HTTP_CONN_H
+#define SIO_HTTP_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/buf.h"
+#include "common/list.h"
+#include "common/refbuf.h"
+#include "common/tlist.h"
+
+typedef struct sio__conn_s sio__conn_t;
+typedef struct sio__io_s sio__io_t;
+
+typedef struct {
+  /* Bytes arrived (data is writable, valid during the call). Return how many were
+   * consumed; the rest is kept and offered again with the next bytes. Return a negative
+   * value after calling sio__conn_close() to stop. The protocol may switch c->proto
+   * during the call; the remaining bytes then go to the new protocol. */
+  long (*on_data)(sio__conn_t *c, char *data, size_t len);
+  /* The connection is closed (peer, error or sio__conn_close); free protocol state.
+   * Called once; the conn is freed right after. */
+  void (*on_close)(sio__conn_t *c);
+  /* Optional: the output queue was fully written. */
+  void (*on_drain)(sio__conn_t *c);
+} sio__conn_proto_t;
+
+typedef struct {
+  sio__refbuf_t *rb;
+  uint32_t off;
+  uint32_t len;
+} sio__wseg_t;
+
+struct sio__conn_s {
+  uv_tcp_t tcp;
+  sio__io_t *io;
+  const sio__conn_proto_t *proto;
+  void *proto_data;
+  sio__buf_t in;          /* unconsumed input; empty (no memory) most of the time */
+  sio__wseg_t *out;       /* output segments: [out_head, out_head+out_n) */
+  uint32_t out_cap, out_head, out_n;
+  uint32_t inflight;      /* segments handed to a pending uv_write */
+  size_t out_bytes;       /* bytes queued and not yet written */
+  uv_write_t *wreq;       /* allocated while a uv_write is pending */
+  sio__list_t flush_link; /* in io->flush_list while output waits for the next flush */
+  sio__list_t all_link;   /* in io->conns */
+  sio__tnode_t timeout;   /* header/idle timeouts of the protocol */
+  uint8_t closing;
+  uint8_t reading;
+  uint8_t close_after_flush;
+  char peer[48];          /* "ip:port" for logs */
+};
+
+/* The loop-wide part: accepted connections, the flush list, the timeout hub. */
+struct sio__io_s {
+  uv_loop_t *loop;
+  uv_check_t flusher;  /* writes queued output after each poll phase */
+  uv_idle_t kicker;    /* keeps poll from blocking while output is queued outside I/O callbacks */
+  sio__list_t flush_list;
+  sio__list_t conns;
+  uint32_t nconns;
+  sio__thub_t thub;
+  char *rbuf;          /* the shared read buffer */
+  size_t max_conn_out; /* output bytes above which a connection is a slow consumer */
+  int closing;
+  void (*on_closed)(sio__io_t *io); /* after sio__io_close finished */
+  void *data;
+};
+
+int sio__io_init(sio__io_t *io, uv_loop_t *loop);
+/* Closes every connection and the io handles; on_closed fires when all are gone. */
+void sio__io_close(sio__io_t *io, void (*on_closed)(sio__io_t *io));
+
+/* Accepts a pending connection from server into a new conn with proto. Returns the conn
+ * or NULL (the pending connection is then dropped). */
+sio__conn_t *sio__conn_accept(sio__io_t *io, uv_stream_t *server, const sio__conn_proto_t *proto);
+
+/* Queues bytes (copied) for the next flush. Returns 0, SIO_ECLOSED or SIO_ENOMEM. */
+int sio__conn_write(sio__conn_t *c, const void *data, size_t len);
+/* Queues a reference to rb's bytes [off, off+len) (takes a new reference). */
+int sio__conn_write_ref(sio__conn_t *c, sio__refbuf_t *rb, size_t off, size_t len);
+/* Closes: queued output is dropped unless after_flush, in which case it is written first. */
+void sio__conn_close(sio__conn_t *c, int after_flush);
+void sio__conn_pause(sio__conn_t *c);
+void sio__conn_resume(sio__conn_t *c);
+/* Offers buffered unconsumed input to the protocol again (after a resume or a switch). */
+void sio__conn_replay(sio__conn_t *c);
+
+static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes; }
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * WebSocket connection glue (RFC 6455 §4 handshake, §5.5 control frames, §7 closing) on
+ * top of the connection layer. Decoding is zero-copy: frames are unmasked in place in the
+ * read buffer and handed up; only an incomplete frame tail is buffered by the connection.
+ */
+#include "ws/conn.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "http/parser.h"
+#include "http/server.h"
+#include "ws/handshake.h"
+
+static long ws_on_data(sio__conn_t *c, char *data, size_t len);
+static void ws_on_close(sio__conn_t *c);
+static const sio__conn_proto_t ws_proto = {ws_on_data, ws_on_close, NULL};
+
+size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary) {
+  uint8_t hdr[SIO__WS_SERVER_HEADER_MAX];
+  size_t hl = sio__ws_frame_header(hdr, binary ? SIO__WS_OP_BINARY : SIO__WS_OP_TEXT, rb->len);
+  memcpy(rb->data + rb->head - hl, hdr, hl);
+  return rb->head - hl;
+}
+
+int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len) {
+  if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
+  return sio__conn_write_ref(ws->conn, rb, off, len);
+}
+
+size_t sio__ws_queued(const sio_ws_t *ws) { return ws->conn ? sio__conn_queued(ws->conn) : 0; }
+
+int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) {
+  if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
+  sio__refbuf_t *rb = sio__refbuf_from(SIO__WS_SERVER_HEADER_MAX, data, len);
+  if (rb == NULL) return SIO_ENOMEM;
+  size_t off = sio__ws_frame_in_headroom(rb, binary);
+  int r = sio__conn_write_ref(ws->conn, rb, off, rb->head + len - off);
+  sio__refbuf_unref(rb);
+  return r;
+}
+
+static void notify_close(sio_ws_t *ws, int code) {
+  if (ws->close_notified) return;
+  ws->close_notified = 1;
+  if (ws->cbs.on_close) ws->cbs.on_close(ws, code, ws->user);
+}
+
+void sio_ws_close(sio_ws_t *ws, int code) {
+  if (ws->conn == NULL || ws->close_sent) return;
+  uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
+  size_t n = sio__ws_close_frame(frame, code, NULL);
+  sio__conn_write(ws->conn, frame, n);
+  ws->close_sent = 1;
+  /* We do not wait for the peer's close frame: Engine.IO peers close the TCP side anyway,
+   * and waiting would let a silent peer hold the connection. */
+  sio__conn_close(ws->conn, 1);
+}
+
+void sio_ws_set_user(sio_ws_t *ws, void *user) { ws->user = user; }
+const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? ws->conn->peer : "?"; }
+
+static void on_message(void *user, int opcode, char *data, size_t len) {
+  sio_ws_t *ws = user;
+  if (ws->close_sent || ws->cbs.on_message == NULL) return;
+  ws->cbs.on_message(ws, opcode == SIO__WS_OP_BINARY, data, len, ws->user);
+}
+
+static void on_ping(void *user, const char *data, size_t len) {
+  sio_ws_t *ws = user;
+  if (ws->conn == NULL || ws->close_sent) return;
+  uint8_t frame[SIO__WS_SERVER_HEADER_MAX + SIO__WS_CONTROL_MAX];
+  size_t hl = sio__ws_frame_header(frame, SIO__WS_OP_PONG, len);
+  memcpy(frame + hl, data, len);
+  sio__conn_write(ws->conn, frame, hl + len);
+}
+
+static void on_pong(void *user, const char *data, size_t len) { (void)user, (void)data, (void)len; }
+
+static void on_close_frame(void *user, int code, const char *reason, size_t len) {
+  sio_ws_t *ws = user;
+  (void)reason, (void)len;
+  ws->close_code = (uint16_t)code;
+  if (!ws->close_sent && ws->conn) {
+    /* Echo the status code (RFC 6455 §5.5.1); a close without one is answered with 1000. */
+    uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
+    size_t n = sio__ws_close_frame(frame, code == SIO__WS_CLOSE_NO_STATUS ? 1000 : code, NULL);
+    sio__conn_write(ws->conn, frame, n);
+    ws->close_sent = 1;
+    sio__conn_close(ws->conn, 1);
+  }
+}
+
+static const sio__ws_decode_cb_t decode_cbs = {on_message, on_ping, on_pong, on_close_frame};
+
+static long ws_on_data(sio__conn_t *c, char *data, size_t len) {
+  sio_ws_t *ws = c->proto_data;
+  long n = sio__ws_decode(&ws->dec, data, len, &decode_cbs, ws, NULL);
+  if (n < 0) {
+    int code = (int)-n;
+    SIO_LOGD("%s: websocket protocol error, closing with %d", c->peer, code);
+    if (!ws->close_sent && ws->conn) {
+      uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
+      size_t fl = sio__ws_close_frame(frame, code, NULL);
+      sio__conn_write(c, frame, fl);
+      ws->close_sent = 1;
+      ws->close_code = (uint16_t)code;
+    }
+    sio__conn_close(c, 1);
+    return -1;
+  }
+  if (c->closing || ws->dec.closed) return (long)len;
+  return n;
+}
+
+static void ws_on_close(sio__conn_t *c) {
+  sio_ws_t *ws = c->proto_data;
+  ws->conn = NULL;
+  sio__ws_decoder_free(&ws->dec);
+  notify_close(ws, ws->close_code ? ws->close_code : 1006);
+  sio__free(ws);
+}
+
+int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out) {
+  sio_str_t key, version;
+  const sio__http_request_t *r = req->r;
+  if (req->conn == NULL) return SIO_ECLOSED;
+  char accept[29];
+  if (strcmp(sio_http_req_method(req), "GET") != 0 || !sio__http_req_header_has_token(r, "upgrade", "websocket") ||
+      !sio__http_req_header_has_token(r, "connection", "upgrade") || !sio__http_req_header(r, "sec-websocket-version", &version) ||
+      version.len != 2 || memcmp(version.ptr, "13", 2) != 0 || !sio__http_req_header(r, "sec-websocket-key", &key) ||
+      sio__ws_accept(key.ptr, key.len, accept) != 0) {
+    sio_http_respond(req, 400, "text/plain", "Sec-WebSocket-Version: 13\r\n", "Bad WebSocket handshake", 23);
+    return SIO_EINVAL;
+  }
+  sio_ws_t *ws = sio__calloc(1, sizeof *ws);
+  if (ws == NULL) return SIO_ENOMEM;
+  char resp[160];
+  int n = snprintf(resp, sizeof resp,
+                   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: %s\r\n\r\n",
+                   accept);
+  sio__conn_t *c = req->conn;
+  if (sio__conn_write(c, resp, (size_t)n) != 0) {
+    sio__free(ws);
+    return SIO_ENOMEM;
+  }
+  sio__ws_decoder_init(&ws->dec, max_message);
+  ws->cbs = *cbs;
+  ws->user = user;
+  ws->conn = sio__http_detach(req, &ws_proto, ws);
+  *out = ws;
+  return 0;
+}

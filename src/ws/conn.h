@@ -1,0 +1,34 @@
+/*
+ * WebSocket connections: the upgrade handshake, the decoder on the connection's bytes,
+ * automatic pongs, the close handshake, and sends. Pre-encoded frames can be queued by
+ * reference (sio__ws_send_ref) so one broadcast frame serves every recipient.
+ */
+#ifndef SIO_WS_CONN_H
+#define SIO_WS_CONN_H
+
+#include "common/refbuf.h"
+#include "http/conn.h"
+#include "sio/http.h"
+#include "ws/frame.h"
+
+struct sio_ws_s {
+  sio__conn_t *conn;      /* NULL after close */
+  sio__ws_decoder_t dec;
+  sio_ws_cbs_t cbs;
+  void *user;
+  uint8_t close_sent;
+  uint8_t close_notified;
+  uint16_t close_code;    /* code received from the peer (1006 if none) */
+};
+
+/* Writes the WebSocket header for rb's payload into its headroom (rb->head >= 10) and
+ * returns the offset of the frame in rb->data; the frame is rb->data[off .. head+len). */
+size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary);
+
+/* Queues a pre-framed range of rb (takes a reference). Returns 0, SIO_ECLOSED, SIO_ENOMEM. */
+int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len);
+
+/* Bytes queued on the connection and not yet written (for slow-consumer limits). */
+size_t sio__ws_queued(const sio_ws_t *ws);
+
+#endif
