@@ -3,6 +3,12 @@
  *
  *   /engine.io/  a raw Engine.IO server that echoes every message (text or binary)
  *                back to its session.
+ *   /socket.io/  Socket.IO on "/" and "/custom": at connection each socket gets `auth`
+ *                with its CONNECT payload; on "/", `message(...)` is answered with
+ *                `message-back(...)`, `message-with-ack(...)` is acked with the same
+ *                arguments, and the bench contract: `join(room)` acks true,
+ *                `bcast({room, ...})` re-emits `bcast` to the room but the sender,
+ *                `echo(x)` acks x. Other namespaces are refused ("Invalid namespace").
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
  *             [--max-payload BYTES] [--connect-timeout MS] [--header-timeout MS]
@@ -15,7 +21,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "sio/engine.h"
+#include "sio.h"
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -23,6 +29,63 @@ static uv_signal_t sigint, sigterm;
 static void echo_message(sio_eio_t *s, int binary, char *data, size_t len, void *user) {
   (void)user;
   sio_eio_send(s, binary, data, len);
+}
+
+/* ---- Socket.IO handlers ---- */
+
+static void send_auth(sio_socket_t *s, void *user) {
+  (void)user;
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  const char *auth = sio_socket_auth(s);
+  if (sio_args_add_json(a, auth, strlen(auth)) == 0) sio_socket_emit(s, "auth", a);
+  sio_args_free(a);
+}
+
+static void on_message(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)ack, (void)user;
+  sio_socket_emit(s, "message-back", args);
+}
+
+/* Acks with the arguments it got: message-with-ack(...) and echo(x). */
+static void on_ack_back(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)s, (void)user;
+  if (ack) sio_ack_send(ack, args);
+}
+
+static void on_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)user;
+  sio_str_t room;
+  char name[256];
+  int ok = sio_args_get_str(args, 0, &room) == 0 && room.len < sizeof name;
+  if (ok) {
+    memcpy(name, room.ptr, room.len);
+    name[room.len] = '\0';
+    ok = sio_socket_join(s, name) == 0;
+  }
+  if (ack) {
+    sio_args_t *a;
+    if (sio_args_new(&a) == 0) {
+      sio_args_add_bool(a, ok);
+      sio_ack_send(ack, a);
+      sio_args_free(a);
+    }
+  }
+}
+
+static void on_bcast(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)ack, (void)user;
+  sio_str_t room;
+  char name[256];
+  if (sio_args_get_member_str(args, 0, "room", &room) != 0 || room.len >= sizeof name) return;
+  memcpy(name, room.ptr, room.len);
+  name[room.len] = '\0';
+  const char *rooms[] = {name};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_args_t *a;
+  if (sio_args_copy(args, 0, 1, &a) != 0) return;
+  sio_socket_broadcast(s, &to, "bcast", a);
+  sio_args_free(a);
 }
 
 static void on_closed(void *user) { (void)user; }
@@ -53,6 +116,8 @@ int main(int argc, char **argv) {
   int port = 3000;
   sio_http_opts_t hopts;
   sio_engine_opts_t eopts;
+  sio_server_opts_t sopts;
+  sio_server_opts_init(&sopts);
   sio_http_opts_init(&hopts);
   sio_engine_opts_init(&eopts);
   eopts.cors_origins = "*";
@@ -74,7 +139,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--ping-interval") == 0) eopts.ping_interval_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--ping-timeout") == 0) eopts.ping_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--max-payload") == 0) eopts.max_http_buffer_size = strtoull(v, NULL, 10);
-    else if (strcmp(a, "--connect-timeout") == 0) (void)v;
+    else if (strcmp(a, "--connect-timeout") == 0) sopts.connect_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--header-timeout") == 0) hopts.request_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--idle-timeout") == 0) hopts.idle_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
@@ -95,6 +160,18 @@ int main(int argc, char **argv) {
   sio_engine_t *eng;
   static const sio_engine_cbs_t cbs = {NULL, echo_message, NULL};
   if (sio_engine_attach(http, "/engine.io/", &eopts, &cbs, NULL, &eng) != 0) return 1;
+  sopts.engine = eopts;
+  sio_server_t *io;
+  sio_ns_t *custom;
+  if (sio_server_new(http, &sopts, &io) != 0 || sio_server_of(io, "/custom", &custom) != 0) return 1;
+  sio_ns_t *main_ns = sio_server_main(io);
+  sio_ns_on_connect(main_ns, send_auth, NULL);
+  sio_ns_on_connect(custom, send_auth, NULL);
+  sio_ns_on(main_ns, "message", on_message, NULL);
+  sio_ns_on(main_ns, "message-with-ack", on_ack_back, NULL);
+  sio_ns_on(main_ns, "echo", on_ack_back, NULL);
+  sio_ns_on(main_ns, "join", on_join, NULL);
+  sio_ns_on(main_ns, "bcast", on_bcast, NULL);
   int r = sio_http_listen(http, host, port);
   if (r != 0) {
     fprintf(stderr, "echo: cannot listen on %s:%d: %s\n", host, port, sio_strerror(r));

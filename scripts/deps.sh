@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BUILD_PKGS=(pkg-config cmake ninja-build gcc make libuv1-dev node-llhttp libwslay-dev
+BUILD_PKGS=(pkg-config cmake ninja-build gcc make libuv1-dev node-llhttp
   libjansson-dev libssl-dev openssl)
 TEST_PKGS=(libcmocka-dev python3-socketio python3-requests python3-websocket python3-aiohttp
   clang libclang-rt-14-dev)

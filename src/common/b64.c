@@ -6,18 +6,29 @@
 #include "common/b64.h"
 
 #include <openssl/evp.h>
+#include <string.h>
 
 #include "sio/errors.h"
 
 size_t sio__b64_encode(const void *in, size_t len, char *out) {
   size_t done = 0;
   const unsigned char *p = in;
-  /* EVP_EncodeBlock takes an int length; feed it in chunks that are multiples of 3. */
-  while (len > 0) {
-    size_t chunk = len > 3u * (1u << 28) ? 3u * (1u << 28) : len;
+  /* EVP_EncodeBlock NUL-terminates its output: encode everything but the last group
+   * straight into out (each chunk's NUL is overwritten by the next chunk), and the last
+   * group through a small buffer, so we never write past the encoded length. */
+  size_t tail = len % 3 ? len % 3 : (len ? 3 : 0);
+  size_t bulk = len - tail;
+  while (bulk > 0) {
+    size_t chunk = bulk > 3u * (1u << 28) ? 3u * (1u << 28) : bulk;
     done += (size_t)EVP_EncodeBlock((unsigned char *)out + done, p, (int)chunk);
     p += chunk;
-    len -= chunk;
+    bulk -= chunk;
+  }
+  if (tail) {
+    unsigned char last[5];
+    EVP_EncodeBlock(last, p, (int)tail);
+    memcpy(out + done, last, 4);
+    done += 4;
   }
   return done;
 }

@@ -31,6 +31,7 @@ struct sio_eio_s {
   uint8_t transport;
   uint8_t probing;        /* a WebSocket probe is attached (upgrade in progress) */
   uint8_t waiting_pong;   /* hb is on the pong list */
+  uint8_t probe_acked;    /* the probe answered "3probe": the client is pausing polling */
   uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
   sio_engine_t *eng;
   sio_http_req_t *poll_req; /* the pending long-poll GET */

@@ -81,6 +81,7 @@ void sio__eio_polling_get(sio_eio_t *s, sio_http_req_t *req) {
   s->poll_req = req;
   sio_http_req_on_abort(req, on_get_abort, s);
   if (s->qn > 0) sio__eio_schedule_flush(s);
+  else if (s->probing && s->probe_acked) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
 }
 
 static int on_posted_packet(void *user, sio__eio_packet_t *p) {

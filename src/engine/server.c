@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "engine/engine.h"
 #include "http/server.h"
+#include "ws/conn.h"
 
 void sio_engine_opts_init(sio_engine_opts_t *o) {
   memset(o, 0, sizeof *o);
@@ -107,6 +108,11 @@ static void on_request(sio_http_req_t *req, void *user) {
     return;
   }
   int is_get = strcmp(method, "GET") == 0, is_post = strcmp(method, "POST") == 0;
+  if (t == SIO__EIO_WEBSOCKET && !sio__ws_is_upgrade(req)) {
+    /* transport=websocket over plain HTTP (engine.io: "invalid transport upgrade"). */
+    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+    return;
+  }
   if (!sio_http_req_param(req, "sid", &sid)) {
     /* A new session: only GET may open one. */
     if (!is_get) {

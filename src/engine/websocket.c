@@ -82,6 +82,7 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req) {
 
 static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   s->probing = 0;
+  s->probe_acked = 0;
   sio__tnode_disarm(&s->upgrade_to);
   /* The pending GET must not hang: a noop releases it (the client is paused anyway). */
   if (s->poll_req) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
@@ -109,8 +110,10 @@ static void probe_on_message(sio_ws_t *ws, int binary, const char *data, size_t 
   if (s == NULL || s->state != SIO__EIO_S_OPEN || !s->probing) return;
   if (!binary && len == 6 && memcmp(data, "2probe", 6) == 0) {
     sio_ws_send(ws, 0, "3probe", 6);
-    /* engine.io sends a noop to the polling side so the client's pending GET returns. */
-    if (s->poll_req) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
+    /* The client now pauses polling, which waits for its GET to return: answer the
+     * pending one (and any later one, see polling.c) with a noop, as engine.io does. */
+    s->probe_acked = 1;
+    if (s->poll_req && s->qn == 0) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
     return;
   }
   if (!binary && len == 1 && data[0] == '5') {
@@ -128,6 +131,7 @@ static void probe_on_close(sio_ws_t *ws, int code, void *user) {
   if (s == NULL) return;
   if (s->ws == ws) s->ws = NULL;
   s->probing = 0;
+  s->probe_acked = 0;
   sio__tnode_disarm(&s->upgrade_to);
   sio__eio_unref(s);
 }

@@ -314,6 +314,13 @@ static long http_on_data(sio__conn_t *c, char *data, size_t len) {
     }
     if (!hc->parser.complete) break;
     int upgrade = hc->parser.req.upgrade;
+    sio_str_t host;
+    if (hc->parser.req.http_major == 1 && hc->parser.req.http_minor >= 1 &&
+        !sio__http_req_header(&hc->parser.req, "host", &host)) {
+      /* RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host. */
+      respond_error(c, 400);
+      return -1;
+    }
     if (dispatch(c, hc)) return c->closing ? -1 : (long)done; /* upgraded: the rest is the new protocol's */
     if (c->closing) return -1;
     if (upgrade && hc->pending) {

@@ -122,6 +122,11 @@ static void ws_on_close(sio__conn_t *c) {
   sio__free(ws);
 }
 
+int sio__ws_is_upgrade(const sio_http_req_t *req) {
+  return req->conn && strcmp(sio_http_req_method(req), "GET") == 0 &&
+         sio__http_req_header_has_token(req->r, "upgrade", "websocket");
+}
+
 int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out) {
   sio_str_t key, version;
   const sio__http_request_t *r = req->r;

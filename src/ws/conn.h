@@ -28,6 +28,9 @@ size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary);
 /* Queues a pre-framed range of rb (takes a reference). Returns 0, SIO_ECLOSED, SIO_ENOMEM. */
 int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len);
 
+/* 1 if req asks for a WebSocket upgrade (GET with Upgrade: websocket). */
+int sio__ws_is_upgrade(const sio_http_req_t *req);
+
 /* Bytes queued on the connection and not yet written (for slow-consumer limits). */
 size_t sio__ws_queued(const sio_ws_t *ws);
 

@@ -1,0 +1,295 @@
+/*
+ * sio.h: libsio, a Socket.IO v5 server in C.
+ *
+ * Wire-compatible with the official clients (socket.io-client 4.x, python-socketio 5.x).
+ * The API follows the JavaScript server (`socket.io` 4.x): a server with namespaces,
+ * namespace middlewares, sockets with events, acknowledgements and rooms, broadcast
+ * operators (to / except / volatile / local / timeout), and an adapter underneath.
+ *
+ *   uv_loop_t *loop = uv_default_loop();
+ *   sio_http_t *http;  sio_http_new(loop, NULL, &http);
+ *   sio_server_t *io;  sio_server_new(http, NULL, &io);
+ *   sio_ns_on_connect(sio_server_main(io), on_connect, NULL);
+ *   sio_ns_on(sio_server_main(io), "chat", on_chat, NULL);
+ *   sio_http_listen(http, "0.0.0.0", 3000);
+ *   uv_run(loop, UV_RUN_DEFAULT);
+ *
+ * Ownership words used below: "borrowed" (valid during the call or callback only),
+ * "copied" (the library copies before returning), "returns new" (free it as said).
+ * Every call returns 0 (or a count) on success and a negative SIO_E* / UV_E* code on
+ * failure; a call that fails never runs its callback.
+ *
+ * Threading: every function must be called on the thread running the uv loop; none is
+ * thread-safe. Callbacks run on that thread.
+ */
+#ifndef SIO_H
+#define SIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "sio/common.h"
+#include "sio/engine.h"
+#include "sio/errors.h"
+#include "sio/http.h"
+#include "sio/version.h"
+
+typedef struct sio_server_s sio_server_t; /* opaque */
+typedef struct sio_ns_s sio_ns_t;         /* opaque: a namespace ("/", "/admin") */
+typedef struct sio_socket_s sio_socket_t; /* opaque, refcounted: one client in one namespace */
+typedef struct sio_args_s sio_args_t;     /* opaque: event arguments (JSON values and binary) */
+typedef struct sio_ack_s sio_ack_t;       /* opaque, one-shot: the client's ack callback */
+typedef struct sio_mw_s sio_mw_t;         /* opaque, one-shot: a middleware's verdict */
+
+/* ======================================================================== arguments */
+
+/* The type of one argument. */
+typedef enum {
+  SIO_ARG_NULL = 0,
+  SIO_ARG_BOOL,
+  SIO_ARG_NUMBER,
+  SIO_ARG_STRING,
+  SIO_ARG_ARRAY,
+  SIO_ARG_OBJECT,
+  SIO_ARG_BINARY /* a Buffer / ArrayBuffer / bytes on the client */
+} sio_arg_type_t;
+
+/* Returns new empty args in *out (free with sio_args_free). SIO_ENOMEM. */
+SIO_EXTERN int sio_args_new(sio_args_t **out);
+/* Frees args made with sio_args_new/sio_args_copy; NULL allowed. Never free args that a
+ * callback handed you (borrowed). */
+SIO_EXTERN void sio_args_free(sio_args_t *a);
+/* Returns new args holding arguments [from, from+count) of src (count clamped). */
+SIO_EXTERN int sio_args_copy(const sio_args_t *src, size_t from, size_t count, sio_args_t **out);
+
+/* Appends one argument (copied). Return 0 or SIO_ENOMEM; add_json also SIO_EJSON for text
+ * that is not one valid JSON value. */
+SIO_EXTERN int sio_args_add_str(sio_args_t *a, const char *s, size_t len); /* UTF-8; SIO_EUTF8 */
+SIO_EXTERN int sio_args_add_cstr(sio_args_t *a, const char *s);
+SIO_EXTERN int sio_args_add_int(sio_args_t *a, int64_t v);
+SIO_EXTERN int sio_args_add_double(sio_args_t *a, double v);
+SIO_EXTERN int sio_args_add_bool(sio_args_t *a, int v);
+SIO_EXTERN int sio_args_add_null(sio_args_t *a);
+SIO_EXTERN int sio_args_add_json(sio_args_t *a, const char *json, size_t len);
+SIO_EXTERN int sio_args_add_binary(sio_args_t *a, const void *data, size_t len);
+/* Appends argument i of src (its binary parts included). */
+SIO_EXTERN int sio_args_add_arg(sio_args_t *a, const sio_args_t *src, size_t i);
+
+SIO_EXTERN size_t sio_args_count(const sio_args_t *a); /* NULL counts as 0 */
+/* Type of argument i; SIO_EINVAL when out of range. */
+SIO_EXTERN int sio_args_type(const sio_args_t *a, size_t i);
+/* Typed reads: 0 on success, SIO_EINVAL when i is out of range or of another type.
+ * Strings and binary are borrowed from a. get_int accepts integral numbers only. */
+SIO_EXTERN int sio_args_get_str(const sio_args_t *a, size_t i, sio_str_t *out);
+SIO_EXTERN int sio_args_get_int(const sio_args_t *a, size_t i, int64_t *out);
+SIO_EXTERN int sio_args_get_double(const sio_args_t *a, size_t i, double *out);
+SIO_EXTERN int sio_args_get_bool(const sio_args_t *a, size_t i, int *out);
+SIO_EXTERN int sio_args_get_binary(const sio_args_t *a, size_t i, sio_str_t *out);
+/* Reads the string member key of object argument i (borrowed). */
+SIO_EXTERN int sio_args_get_member_str(const sio_args_t *a, size_t i, const char *key, sio_str_t *out);
+/* 1 if object argument i has member key. */
+SIO_EXTERN int sio_args_has_member(const sio_args_t *a, size_t i, const char *key);
+/* Serialises argument i as JSON (binary parts as {"_placeholder":true,"num":N}) into a
+ * returned new NUL-terminated string (free with sio_free). SIO_EINVAL, SIO_ENOMEM. */
+SIO_EXTERN int sio_args_to_json(const sio_args_t *a, size_t i, char **out, size_t *len);
+/* Serialised size in bytes of argument i (JSON text, or binary length). */
+SIO_EXTERN size_t sio_args_size(const sio_args_t *a, size_t i);
+/* Frees memory returned by the library (sio_args_to_json...). */
+SIO_EXTERN void sio_free(void *p);
+
+/* ======================================================================== server */
+
+typedef struct {
+  const char *path;             /* default "/socket.io/" (copied) */
+  sio_engine_opts_t engine;     /* pingInterval, pingTimeout, maxHttpBufferSize, CORS... */
+  uint64_t connect_timeout_ms;  /* an engine session with no namespace joined by then is
+                                   closed; default 45000 */
+} sio_server_opts_t;
+
+/* Fills the JS server's defaults. */
+SIO_EXTERN void sio_server_opts_init(sio_server_opts_t *o);
+
+/* Creates a Socket.IO server attached to http at opts->path (opts copied; NULL for
+ * defaults). The main namespace "/" exists from the start. Returns 0 and *out, or
+ * SIO_EEXIST (path taken), SIO_ENOMEM. The server is freed when http is closed
+ * (sio_http_close), after every socket got "server shutting down". */
+SIO_EXTERN int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out);
+
+/* Disconnects every socket ("server shutting down") and refuses new sessions. */
+SIO_EXTERN void sio_server_shutdown(sio_server_t *io);
+
+/* The main namespace "/" (borrowed, lives as long as the server). */
+SIO_EXTERN sio_ns_t *sio_server_main(sio_server_t *io);
+
+/* The namespace name (e.g. "/chat"), created if missing. Returns 0 and *out (borrowed). */
+SIO_EXTERN int sio_server_of(sio_server_t *io, const char *name, sio_ns_t **out);
+
+/* Dynamic namespaces: when a client connects to an unknown namespace, match(name) is
+ * asked; if it returns non-zero the namespace is created as a child of *out_parent:
+ * middlewares, connect/disconnect callbacks and event handlers registered on the parent
+ * apply to every child (io.of(/regex/) in JS). Returns 0 and the parent (borrowed). */
+typedef int (*sio_ns_match_cb)(const char *name, void *user);
+SIO_EXTERN int sio_server_of_dynamic(sio_server_t *io, sio_ns_match_cb match, void *user, sio_ns_t **out_parent);
+
+/* ======================================================================== namespaces */
+
+SIO_EXTERN const char *sio_ns_name(const sio_ns_t *ns);
+SIO_EXTERN size_t sio_ns_count(const sio_ns_t *ns); /* connected sockets (this process) */
+SIO_EXTERN sio_server_t *sio_ns_server(const sio_ns_t *ns);
+
+/* Middleware: runs for every connecting socket, in registration order, before the
+ * connect callbacks. It must eventually call sio_mw_next(mw, NULL, NULL) to accept, or
+ * sio_mw_next(mw, message, data_json) to refuse (the client gets connect_error with
+ * err.message = message and err.data = the parsed data_json, which may be NULL).
+ * It may answer later (async); if the client leaves meanwhile, sio_mw_next just frees mw.
+ * The socket's handshake (auth, headers, query, address) is readable in the middleware. */
+typedef void (*sio_middleware_cb)(sio_socket_t *s, sio_mw_t *mw, void *user);
+SIO_EXTERN int sio_ns_use(sio_ns_t *ns, sio_middleware_cb cb, void *user);
+/* Consumes mw. message and data_json copied. Returns 0 or SIO_EJSON (bad data_json:
+ * the socket is refused with message only). */
+SIO_EXTERN int sio_mw_next(sio_mw_t *mw, const char *message, const char *data_json);
+
+typedef void (*sio_connect_cb)(sio_socket_t *s, void *user);
+/* A socket connected (middlewares passed). Several callbacks run in order. */
+SIO_EXTERN int sio_ns_on_connect(sio_ns_t *ns, sio_connect_cb cb, void *user);
+
+/* Event handler. args and ack are borrowed: ack is NULL when the client asked for no
+ * acknowledgement; otherwise answer with sio_ack_send() during the callback, or keep it
+ * with sio_ack_retain() and answer (or sio_ack_free) later. */
+typedef void (*sio_event_cb)(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user);
+/* Handler for event on every socket of ns (no per-socket cost). One handler per event
+ * and namespace; a second call replaces it. event copied. */
+SIO_EXTERN int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user);
+
+typedef void (*sio_disconnect_cb)(sio_socket_t *s, const char *reason, void *user);
+/* "disconnecting": the socket is leaving, its rooms are still readable. */
+SIO_EXTERN int sio_ns_on_disconnecting(sio_ns_t *ns, sio_disconnect_cb cb, void *user);
+/* "disconnect": the socket left (rooms gone). Reasons are socket.io's strings:
+ * "client namespace disconnect", "server namespace disconnect", "transport close",
+ * "transport error", "ping timeout", "parse error", "forced close",
+ * "forced server close", "server shutting down". */
+SIO_EXTERN int sio_ns_on_disconnect(sio_ns_t *ns, sio_disconnect_cb cb, void *user);
+
+/* Calls cb for every room of ns that has members (on this process): its name, member
+ * count and whether it is a socket's own id room (the course's "public rooms" are the
+ * ones where is_sid is 0). Rooms are borrowed for the call. */
+SIO_EXTERN void sio_ns_rooms(sio_ns_t *ns, void (*cb)(sio_str_t room, size_t size, int is_sid, void *u), void *u);
+/* Members of room (0 if none). room copied. */
+SIO_EXTERN size_t sio_ns_room_size(sio_ns_t *ns, const char *room);
+
+/* ======================================================================== broadcast */
+
+enum {
+  SIO_BCAST_VOLATILE = 1 << 0, /* may be dropped for sockets that are not ready */
+  SIO_BCAST_LOCAL = 1 << 1     /* this process only (no adapter fan-out to other nodes) */
+};
+
+/* A selection of sockets, filled by value (the JS operators to/in/except/volatile/local):
+ * every socket of the namespace in any of rooms (all sockets when nrooms is 0), minus
+ * every socket in any of except. The arrays are borrowed for the call. */
+typedef struct {
+  const char *const *rooms;
+  size_t nrooms;
+  const char *const *except;
+  size_t nexcept;
+  unsigned flags;
+} sio_broadcast_opts_t;
+
+#define SIO_BROADCAST_ALL {NULL, 0, NULL, 0, 0}
+
+/* Emits event(args) to the selection; args copied (encoded once for all recipients).
+ * Returns the number of local recipients (>= 0) or an error. */
+SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
+
+/* Broadcast with acknowledgements: cb runs exactly once, when every recipient answered
+ * (status 0) or after timeout_ms (status SIO_ETIMEDOUT, with the answers so far).
+ * responses[i] are the ack args of each answering socket (borrowed for the call). */
+typedef void (*sio_bcast_ack_cb)(int status, const sio_args_t *const *responses, size_t n, void *user);
+SIO_EXTERN int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
+                                    const sio_args_t *args, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
+
+/* Every socket of the main namespace (io.emit). */
+SIO_EXTERN int sio_server_emit(sio_server_t *io, const char *event, const sio_args_t *args);
+
+/* Selection operations (socketsJoin / socketsLeave / disconnectSockets / fetchSockets). */
+SIO_EXTERN int sio_ns_sockets_join(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room);
+SIO_EXTERN int sio_ns_sockets_leave(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room);
+SIO_EXTERN int sio_ns_disconnect_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, int close);
+/* cb gets the selected sockets (borrowed for the call; sio_socket_ref to keep one). */
+typedef void (*sio_fetch_cb)(int status, sio_socket_t *const *sockets, size_t n, void *user);
+SIO_EXTERN int sio_ns_fetch_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_fetch_cb cb, void *user);
+
+/* ======================================================================== sockets */
+
+/* A socket handed to a callback is valid until its disconnect callbacks return. To keep
+ * it longer take a reference; calls on a disconnected socket return SIO_ECLOSED. */
+SIO_EXTERN sio_socket_t *sio_socket_ref(sio_socket_t *s);
+SIO_EXTERN void sio_socket_unref(sio_socket_t *s);
+
+SIO_EXTERN const char *sio_socket_id(const sio_socket_t *s); /* 20 chars, borrowed */
+SIO_EXTERN sio_ns_t *sio_socket_ns(const sio_socket_t *s);
+SIO_EXTERN int sio_socket_connected(const sio_socket_t *s);
+SIO_EXTERN void sio_socket_set_data(sio_socket_t *s, void *data);
+SIO_EXTERN void *sio_socket_get_data(const sio_socket_t *s);
+/* A JSON value that travels with the socket (socket.data in JS, seen by fetchSockets on
+ * other nodes). json copied; NULL clears. SIO_EJSON. Get returns borrowed text ("null"). */
+SIO_EXTERN int sio_socket_set_data_json(sio_socket_t *s, const char *json);
+SIO_EXTERN const char *sio_socket_get_data_json(const sio_socket_t *s);
+
+/* Handshake (borrowed): the CONNECT auth payload as JSON text ("{}" when none), the
+ * headers and query of the engine's first request, the peer address. */
+SIO_EXTERN const char *sio_socket_auth(const sio_socket_t *s);
+SIO_EXTERN int sio_socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out);
+SIO_EXTERN int sio_socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out);
+SIO_EXTERN sio_str_t sio_socket_query(const sio_socket_t *s);
+SIO_EXTERN const char *sio_socket_address(const sio_socket_t *s);
+SIO_EXTERN const char *sio_socket_transport(const sio_socket_t *s); /* "polling" / "websocket" */
+SIO_EXTERN const char *sio_socket_engine_id(const sio_socket_t *s);
+
+/* Emits event(args) to this socket; args copied (NULL: no arguments). SIO_ECLOSED, SIO_ENOMEM. */
+SIO_EXTERN int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args);
+
+/* Ack callback of an emit: runs exactly once with status 0 and the client's answer, or
+ * SIO_ETIMEDOUT (args NULL) after the timeout, or SIO_ECANCELED when the socket
+ * disconnects first. */
+typedef void (*sio_ack_cb)(sio_socket_t *s, int status, const sio_args_t *args, void *user);
+/* timeout_ms 0 waits until the answer or the disconnect. */
+SIO_EXTERN int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_t *args,
+                                        uint64_t timeout_ms, sio_ack_cb cb, void *user);
+
+/* Emits to the selection minus this socket (socket.broadcast / socket.to(room)). */
+SIO_EXTERN int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t *to, const char *event,
+                                    const sio_args_t *args);
+
+/* Answers a client's ack (consumes ack; args copied, NULL for none). SIO_ECLOSED when the
+ * socket is gone (ack still consumed). */
+SIO_EXTERN int sio_ack_send(sio_ack_t *ack, const sio_args_t *args);
+/* Keeps ack past the callback; then it must be sent or freed. */
+SIO_EXTERN sio_ack_t *sio_ack_retain(sio_ack_t *ack);
+SIO_EXTERN void sio_ack_free(sio_ack_t *ack);
+
+/* Per-socket event handler (socket.on), checked before the namespace's (sio_ns_on). */
+SIO_EXTERN int sio_socket_on(sio_socket_t *s, const char *event, sio_event_cb cb, void *user);
+/* Catch-all listeners (onAny / offAny / onAnyOutgoing): run for every incoming (or
+ * outgoing) event before the event's own handler. off_any removes the one with cb and
+ * user (cb NULL: all). */
+typedef void (*sio_any_cb)(sio_socket_t *s, const char *event, const sio_args_t *args, void *user);
+SIO_EXTERN int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user);
+SIO_EXTERN int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user);
+SIO_EXTERN int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+SIO_EXTERN int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user);
+SIO_EXTERN int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *user);
+
+/* Rooms: room copied. */
+SIO_EXTERN int sio_socket_join(sio_socket_t *s, const char *room);
+SIO_EXTERN int sio_socket_leave(sio_socket_t *s, const char *room);
+SIO_EXTERN int sio_socket_in(const sio_socket_t *s, const char *room);
+/* Number of rooms (own id room included); cb (may be NULL) gets each, borrowed. */
+SIO_EXTERN size_t sio_socket_rooms(const sio_socket_t *s, void (*cb)(sio_str_t room, void *u), void *u);
+
+/* Disconnects from the namespace ("server namespace disconnect"); close != 0 also closes
+ * the underlying connection (every namespace of that client: "forced server close"). */
+SIO_EXTERN int sio_socket_disconnect(sio_socket_t *s, int close);
+
+#endif /* SIO_H */

@@ -1,0 +1,239 @@
+/*
+ * Acknowledgements both ways. Outgoing: an emit with an ack registers a pending entry
+ * on the socket; its callback runs exactly once, with the client's answer, on timeout,
+ * or with SIO_ECANCELED at disconnect. A broadcast with acks shares one aggregate (one
+ * timer) across its recipients. Incoming: sio_ack_t is the server's `done` for a
+ * client's emit-with-ack, consumed by sending.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "sio/sio.h"
+
+typedef struct sio__bcast_s {
+  uint32_t refs;
+  uint32_t waiting; /* recipients that have not answered */
+  uint8_t done;
+  sio_bcast_ack_cb cb;
+  void *user;
+  sio_args_t **resp;
+  size_t nresp;
+  uv_timer_t timer;
+} sio__bcast_t;
+
+struct sio__pending_s {
+  sio__pending_t *next;
+  int64_t id;
+  sio_ack_cb cb;
+  void *user;
+  sio__bcast_t *bcast;
+  uv_timer_t *timer; /* per-emit timeout, or NULL */
+  sio_socket_t *s;
+};
+
+static void timer_closed(uv_handle_t *h) { sio__free(h); }
+
+static void bcast_unref(sio__bcast_t *b);
+
+static void bcast_closed(uv_handle_t *h) {
+  sio__bcast_t *b = h->data;
+  for (size_t i = 0; i < b->nresp; i++) sio_args_free(b->resp[i]);
+  sio__free(b->resp);
+  sio__free(b);
+}
+
+static void bcast_finish(sio__bcast_t *b, int status) {
+  if (b->done) return;
+  b->done = 1;
+  uv_timer_stop(&b->timer);
+  b->cb(status, (const sio_args_t *const *)b->resp, b->nresp, b->user);
+}
+
+static void bcast_unref(sio__bcast_t *b) {
+  if (--b->refs == 0) uv_close((uv_handle_t *)&b->timer, bcast_closed);
+}
+
+static void on_bcast_timeout(uv_timer_t *t) {
+  sio__bcast_t *b = t->data;
+  bcast_finish(b, SIO_ETIMEDOUT);
+  bcast_unref(b); /* the timer's reference */
+}
+
+static void free_pending(sio__pending_t *p) {
+  if (p->timer) {
+    uv_timer_stop(p->timer);
+    uv_close((uv_handle_t *)p->timer, timer_closed);
+  }
+  if (p->bcast) bcast_unref(p->bcast);
+  sio__free(p);
+}
+
+static int unlink_pending(sio_socket_t *s, sio__pending_t *p) {
+  for (sio__pending_t **it = &s->acks; *it; it = &(*it)->next) {
+    if (*it == p) {
+      *it = p->next;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void on_ack_timeout(uv_timer_t *t) {
+  sio__pending_t *p = t->data;
+  sio_socket_t *s = p->s;
+  if (!unlink_pending(s, p)) return;
+  sio_socket_ref(s);
+  p->cb(s, SIO_ETIMEDOUT, NULL, p->user);
+  free_pending(p);
+  sio_socket_unref(s);
+}
+
+int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_cb cb, void *user, void *bcast) {
+  sio__pending_t *p = sio__calloc(1, sizeof *p);
+  if (p == NULL) return SIO_ENOMEM;
+  p->id = id;
+  p->cb = cb;
+  p->user = user;
+  p->s = s;
+  if (bcast) {
+    p->bcast = bcast;
+    p->bcast->refs++;
+  } else if (timeout_ms > 0) {
+    p->timer = sio__malloc(sizeof *p->timer);
+    if (p->timer == NULL) {
+      sio__free(p);
+      return SIO_ENOMEM;
+    }
+    uv_timer_init(s->ns->io->http->loop, p->timer);
+    p->timer->data = p;
+    uv_timer_start(p->timer, on_ack_timeout, timeout_ms, 0);
+  }
+  p->next = s->acks;
+  s->acks = p;
+  return 0;
+}
+
+void sio__ack_received(sio_socket_t *s, sio__packet_t *pkt) {
+  sio__pending_t *p = NULL;
+  for (sio__pending_t *it = s->acks; it; it = it->next) {
+    if (it->id == pkt->id) {
+      p = it;
+      break;
+    }
+  }
+  if (p == NULL) {
+    SIO_LOGD("socket.io: %s acked unknown id %lld", s->id, (long long)pkt->id);
+    return;
+  }
+  unlink_pending(s, p);
+  sio_args_t args;
+  sio__args_view(&args, pkt->data, 0, pkt->att, pkt->natt);
+  if (p->bcast) {
+    sio__bcast_t *b = p->bcast;
+    if (!b->done) {
+      sio_args_t *copy = NULL;
+      sio_args_t **resp = sio__realloc(b->resp, (b->nresp + 1) * sizeof *resp);
+      if (resp) b->resp = resp;
+      if (resp && sio_args_copy(&args, 0, (size_t)-1, &copy) == 0) b->resp[b->nresp++] = copy;
+      if (--b->waiting == 0) bcast_finish(b, 0);
+    }
+  } else {
+    p->cb(s, 0, &args, p->user);
+  }
+  free_pending(p);
+}
+
+void sio__ack_cancel_all(sio_socket_t *s) {
+  while (s->acks) {
+    sio__pending_t *p = s->acks;
+    s->acks = p->next;
+    if (p->bcast == NULL) p->cb(s, SIO_ECANCELED, NULL, p->user);
+    free_pending(p);
+  }
+}
+
+/* ---- broadcast with acks ---- */
+
+void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
+void sio__bcast_ack_start(void *bcast, uint32_t recipients);
+
+void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user) {
+  sio__bcast_t *b = sio__calloc(1, sizeof *b);
+  if (b == NULL) return NULL;
+  b->refs = 1; /* the timer's */
+  b->cb = cb;
+  b->user = user;
+  uv_timer_init(io->http->loop, &b->timer);
+  b->timer.data = b;
+  uv_timer_start(&b->timer, on_bcast_timeout, timeout_ms, 0);
+  return b;
+}
+
+void sio__bcast_ack_start(void *bcast, uint32_t recipients) {
+  sio__bcast_t *b = bcast;
+  b->waiting = recipients;
+  /* Nobody to wait for: answer now (socket.io does the same with zero clients). */
+  if (recipients == 0) {
+    bcast_finish(b, 0);
+    uv_timer_stop(&b->timer);
+    bcast_unref(b);
+  }
+}
+
+/* ---- incoming acks (the server's `done`) ---- */
+
+sio_ack_t *sio__ack_new(sio_socket_t *s, int64_t id) {
+  sio_ack_t *a = sio__calloc(1, sizeof *a);
+  if (a == NULL) return NULL;
+  a->s = sio_socket_ref(s);
+  a->id = id;
+  return a;
+}
+
+void sio_ack_free(sio_ack_t *ack) {
+  if (ack == NULL) return;
+  sio_socket_unref(ack->s);
+  sio__free(ack);
+}
+
+sio_ack_t *sio_ack_retain(sio_ack_t *ack) {
+  ack->retained = 1;
+  return ack;
+}
+
+void sio__ack_after_callback(sio_ack_t *ack) {
+  if (ack->sent) {
+    sio__free(ack);
+    return;
+  }
+  if (!ack->retained) sio_ack_free(ack);
+}
+
+int sio_ack_send(sio_ack_t *ack, const sio_args_t *args) {
+  sio_socket_t *s = ack->s;
+  int r = SIO_ECLOSED;
+  if (s->state == SIO__SOCK_CONNECTED && s->client) {
+    json_t *arr = json_array();
+    r = arr ? 0 : SIO_ENOMEM;
+    size_t n = sio_args_count(args);
+    for (size_t i = 0; i < n && r == 0; i++) {
+      if (json_array_append(arr, json_array_get(args->arr, args->base + i)) != 0) r = SIO_ENOMEM;
+    }
+    sio__refbuf_t *text = NULL;
+    if (r == 0) {
+      sio__packet_t p = {SIO__PKT_ACK, s->ns->name, ack->id, arr, NULL, args ? args->natt : 0, 0};
+      r = sio__encode_packet(&p, &text);
+    }
+    if (r == 0) r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
+    sio__refbuf_unref(text);
+    json_decref(arr);
+  }
+  /* Consumed either way. Inside the event callback the dispatcher frees the handle. */
+  sio_socket_unref(s);
+  ack->s = NULL;
+  if (ack->retained) sio__free(ack);
+  else ack->sent = 1;
+  return r;
+}

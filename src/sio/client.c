@@ -1,0 +1,159 @@
+/*
+ * A Socket.IO client: one Engine.IO session carrying sockets of one or more namespaces
+ * (socket.io lib/client.ts). Decodes packets (reassembling binary attachments), routes
+ * them to the namespace's socket, closes sessions that join no namespace within
+ * connectTimeout, and writes encoded packets (text + attachments) to the session.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "sio/sio.h"
+
+sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio) {
+  sio__client_t *c = sio__calloc(1, sizeof *c);
+  if (c == NULL) return NULL;
+  c->io = io;
+  c->eio = eio;
+  c->refs = 1;
+  sio__decoder_init(&c->dec);
+  sio__tnode_init(&c->connect_to);
+  sio__tlist_arm(&io->connect_wait, &c->connect_to);
+  sio_eio_set_data(eio, c);
+  return c;
+}
+
+static void client_unref(sio__client_t *c) {
+  if (--c->refs > 0) return;
+  sio__decoder_free(&c->dec);
+  sio__free(c->socks);
+  sio__free(c);
+}
+
+void sio__client_connect_overdue(sio__tnode_t *n) {
+  sio__client_t *c = sio__container_of(n, sio__client_t, connect_to);
+  if (c->nsocks == 0 && c->eio) {
+    SIO_LOGD("socket.io: session %s joined no namespace in time, closing", sio_eio_id(c->eio));
+    sio__client_close(c, "forced close");
+  }
+}
+
+int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_) {
+  if (c->eio == NULL) return SIO_ECLOSED;
+  (void)volatile_;
+  int r = sio__eio_send_ref(c->eio, text, 0);
+  for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], 1);
+  return r;
+}
+
+void sio__client_close(sio__client_t *c, const char *reason) {
+  if (c->eio == NULL) return;
+  /* The engine's on_close brings us to sio__client_on_close with its own reason; the
+   * sockets get socket.io's reason for a server-side close first. */
+  while (c->nsocks > 0) sio__socket_onclose(c->socks[c->nsocks - 1], reason);
+  sio__eio_close(c->eio, "forced close");
+}
+
+void sio__client_on_close(sio__client_t *c, const char *reason) {
+  sio__tnode_disarm(&c->connect_to);
+  c->refs++;
+  while (c->nsocks > 0) sio__socket_onclose(c->socks[c->nsocks - 1], reason);
+  if (c->eio) sio_eio_set_data(c->eio, NULL);
+  c->eio = NULL;
+  c->refs--;
+  client_unref(c);
+}
+
+void sio__client_remove(sio__client_t *c, sio_socket_t *s) {
+  for (uint32_t i = 0; i < c->nsocks; i++) {
+    if (c->socks[i] == s) {
+      c->socks[i] = c->socks[--c->nsocks];
+      return;
+    }
+  }
+}
+
+static sio_socket_t *find_socket(sio__client_t *c, const char *nsp) {
+  for (uint32_t i = 0; i < c->nsocks; i++) {
+    if (strcmp(c->socks[i]->ns->name, nsp) == 0) return c->socks[i];
+  }
+  return NULL;
+}
+
+static sio_ns_t *resolve_ns(sio_server_t *io, const char *name) {
+  sio_ns_t *ns = sio__map_get(&io->nsps, name, strlen(name));
+  if (ns) return ns;
+  for (size_t i = 0; i < io->ndyn; i++) {
+    if (io->dyn[i].match(name, io->dyn[i].user)) {
+      ns = sio__ns_new(io, name, io->dyn[i].parent);
+      if (ns == NULL) return NULL;
+      if (sio__map_put(&io->nsps, ns->name, strlen(ns->name), ns) != 0) {
+        sio__ns_free(ns);
+        return NULL;
+      }
+      return ns;
+    }
+  }
+  return NULL;
+}
+
+static void send_connect_error(sio__client_t *c, const char *nsp, const char *message) {
+  sio__packet_t p = {SIO__PKT_CONNECT_ERROR, (char *)nsp, -1, json_pack("{s:s}", "message", message), NULL, 0, 0};
+  sio__refbuf_t *text;
+  if (p.data && sio__encode_packet(&p, &text) == 0) {
+    sio__client_send(c, text, NULL, 0, 0);
+    sio__refbuf_unref(text);
+  }
+  json_decref(p.data);
+}
+
+static void handle_packet(sio__client_t *c, sio__packet_t *p) {
+  sio_socket_t *s = find_socket(c, p->nsp);
+  if (p->type == SIO__PKT_CONNECT) {
+    if (s != NULL) {
+      SIO_LOGD("socket.io: duplicate CONNECT to %s ignored", p->nsp);
+      return;
+    }
+    sio_ns_t *ns = resolve_ns(c->io, p->nsp);
+    if (ns == NULL) {
+      send_connect_error(c, p->nsp, "Invalid namespace");
+      return;
+    }
+    sio__ns_connect(ns, c, p->data);
+    return;
+  }
+  if (s == NULL || p->type == SIO__PKT_CONNECT_ERROR) {
+    /* socket.io: a packet for a namespace the client has not joined is invalid state. */
+    SIO_LOGD("socket.io: packet type %d for unjoined namespace %s, closing", p->type, p->nsp);
+    sio__client_close(c, "parse error");
+    return;
+  }
+  if (s->state != SIO__SOCK_CONNECTED) return; /* middlewares still running: drop */
+  sio__socket_on_packet(s, p);
+}
+
+void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len) {
+  sio__packet_t *p = NULL;
+  int r;
+  if (binary) {
+    sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
+    if (rb == NULL) {
+      sio__client_close(c, "parse error");
+      return;
+    }
+    r = sio__decode_binary(&c->dec, rb, &p);
+  } else {
+    r = sio__decode_text(&c->dec, data, len, &p);
+  }
+  if (r == SIO_EAGAIN) return;
+  if (r != 0) {
+    SIO_LOGD("socket.io: session %s sent a malformed packet (%s), closing", c->eio ? sio_eio_id(c->eio) : "?",
+             sio_strerror(r));
+    sio__client_close(c, "parse error");
+    return;
+  }
+  c->refs++;
+  handle_packet(c, p);
+  sio__packet_free(p);
+  client_unref(c);
+}

@@ -1,0 +1,223 @@
+/*
+ * Namespaces (socket.io lib/namespace.ts): registration of middlewares and handlers,
+ * and the connect sequence: create the socket, run the middlewares one after the other
+ * (each may answer asynchronously), then join the socket's own room, answer CONNECT
+ * with {"sid"} and run the connect callbacks; or answer CONNECT_ERROR with the refusal.
+ * A dynamic namespace's parent lends it its middlewares and handlers.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "sio/sio.h"
+
+sio_ns_t *sio__ns_new(sio_server_t *io, const char *name, sio_ns_t *parent) {
+  sio_ns_t *ns = sio__calloc(1, sizeof *ns);
+  if (ns == NULL) return NULL;
+  ns->name = sio__strdup(name);
+  if (ns->name == NULL) {
+    sio__free(ns);
+    return NULL;
+  }
+  ns->io = io;
+  ns->parent = parent;
+  return ns;
+}
+
+static void free_cbs(sio__cb_t *cb) {
+  while (cb) {
+    sio__cb_t *next = cb->next;
+    sio__free(cb->event);
+    sio__free(cb);
+    cb = next;
+  }
+}
+
+void sio__ns_free(sio_ns_t *ns) {
+  if (ns == NULL) return;
+  if (ns->adapter && ns->adapter->destroy) ns->adapter->destroy(ns->adapter_self);
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&ns->handlers, &it, NULL, NULL, &v)) free_cbs(v);
+  sio__map_free(&ns->handlers);
+  sio__map_free(&ns->sockets);
+  sio__adapter_free_rooms(ns);
+  sio__free(ns->mws);
+  sio__free(ns->on_connect);
+  sio__free(ns->on_disconnecting);
+  sio__free(ns->on_disconnect);
+  sio__free(ns->name);
+  sio__free(ns);
+}
+
+static int add_fn(sio__fn_t **arr, size_t *n, void *fn, void *user) {
+  sio__fn_t *p = sio__realloc(*arr, (*n + 1) * sizeof *p);
+  if (p == NULL) return SIO_ENOMEM;
+  *arr = p;
+  p[(*n)++] = (sio__fn_t){fn, user};
+  return 0;
+}
+
+int sio_ns_use(sio_ns_t *ns, sio_middleware_cb cb, void *user) { return add_fn(&ns->mws, &ns->nmws, (void *)cb, user); }
+int sio_ns_on_connect(sio_ns_t *ns, sio_connect_cb cb, void *user) {
+  return add_fn(&ns->on_connect, &ns->non_connect, (void *)cb, user);
+}
+int sio_ns_on_disconnecting(sio_ns_t *ns, sio_disconnect_cb cb, void *user) {
+  return add_fn(&ns->on_disconnecting, &ns->non_disconnecting, (void *)cb, user);
+}
+int sio_ns_on_disconnect(sio_ns_t *ns, sio_disconnect_cb cb, void *user) {
+  return add_fn(&ns->on_disconnect, &ns->non_disconnect, (void *)cb, user);
+}
+
+int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user) {
+  size_t len = strlen(event);
+  sio__cb_t *h = sio__map_get(&ns->handlers, event, len);
+  if (h) {
+    h->fn = (void (*)(void))cb;
+    h->user = user;
+    return 0;
+  }
+  h = sio__calloc(1, sizeof *h);
+  if (h == NULL || (h->event = sio__strdup(event)) == NULL) {
+    sio__free(h);
+    return SIO_ENOMEM;
+  }
+  h->fn = (void (*)(void))cb;
+  h->user = user;
+  if (sio__map_put(&ns->handlers, h->event, len, h) != 0) {
+    free_cbs(h);
+    return SIO_ENOMEM;
+  }
+  return 0;
+}
+
+const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t len) {
+  const sio__cb_t *h = sio__map_get(&ns->handlers, event, len);
+  if (h == NULL && ns->parent) h = sio__map_get(&ns->parent->handlers, event, len);
+  return h;
+}
+
+const char *sio_ns_name(const sio_ns_t *ns) { return ns->name; }
+size_t sio_ns_count(const sio_ns_t *ns) { return sio__map_size(&ns->sockets); }
+sio_server_t *sio_ns_server(const sio_ns_t *ns) { return ns->io; }
+
+int sio_ns_set_adapter(sio_ns_t *ns, const sio_adapter_vtable_t *vt, void *self) {
+  if (vt == NULL || vt->version != SIO_ADAPTER_VERSION) return SIO_EINVAL;
+  if (ns->adapter) return SIO_EBUSY;
+  ns->adapter = vt;
+  ns->adapter_self = self;
+  return 0;
+}
+
+/* ---- the connect sequence ---- */
+
+/* The middlewares that apply to ns: the parent's first, then its own. */
+static size_t mw_count(const sio_ns_t *ns) { return ns->nmws + (ns->parent ? ns->parent->nmws : 0); }
+static const sio__fn_t *mw_at(const sio_ns_t *ns, size_t i) {
+  size_t pn = ns->parent ? ns->parent->nmws : 0;
+  return i < pn ? &ns->parent->mws[i] : &ns->mws[i - pn];
+}
+
+static void send_packet(sio_socket_t *s, int type, json_t *data) {
+  sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0};
+  sio__refbuf_t *text;
+  if (s->client && sio__encode_packet(&p, &text) == 0) {
+    sio__client_send(s->client, text, NULL, 0, 0);
+    sio__refbuf_unref(text);
+  }
+}
+
+static void run_connect_cbs(sio_ns_t *src, sio_socket_t *s) {
+  for (size_t i = 0; i < src->non_connect && s->state == SIO__SOCK_CONNECTED; i++) {
+    ((sio_connect_cb)src->on_connect[i].fn)(s, src->on_connect[i].user);
+  }
+}
+
+static void accept_socket(sio_socket_t *s) {
+  sio_ns_t *ns = s->ns;
+  if (sio__map_put(&ns->sockets, s->id, SIO__SID_LEN, s) != 0 || sio__adapter_join(s, s->id, SIO__SID_LEN) != 0) {
+    sio__socket_onclose(s, "server namespace disconnect");
+    return;
+  }
+  s->state = SIO__SOCK_CONNECTED;
+  sio__tnode_disarm(&s->client->connect_to);
+  json_t *data = json_pack("{s:s}", "sid", s->id);
+  send_packet(s, SIO__PKT_CONNECT, data);
+  json_decref(data);
+  SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
+  sio_socket_ref(s);
+  if (ns->parent) run_connect_cbs(ns->parent, s);
+  run_connect_cbs(ns, s);
+  sio_socket_unref(s);
+}
+
+static void refuse_socket(sio_socket_t *s, const char *message, json_t *data) {
+  json_t *err = json_pack("{s:s}", "message", message ? message : "refused");
+  if (err && data) json_object_set(err, "data", data);
+  send_packet(s, SIO__PKT_CONNECT_ERROR, err);
+  json_decref(err);
+  SIO_LOGD("socket.io: %s refused by %s: %s", s->id, s->ns->name, message);
+  sio__socket_onclose(s, "server namespace disconnect");
+}
+
+static void run_middlewares(sio_socket_t *s, size_t from) {
+  if (s->state != SIO__SOCK_CONNECTING || s->client == NULL) return;
+  if (from >= mw_count(s->ns)) {
+    accept_socket(s);
+    return;
+  }
+  sio_mw_t *mw = sio__malloc(sizeof *mw);
+  if (mw == NULL) {
+    refuse_socket(s, "server error", NULL);
+    return;
+  }
+  mw->s = sio_socket_ref(s);
+  mw->index = from + 1;
+  const sio__fn_t *f = mw_at(s->ns, from);
+  ((sio_middleware_cb)f->fn)(s, mw, f->user);
+}
+
+int sio_mw_next(sio_mw_t *mw, const char *message, const char *data_json) {
+  sio_socket_t *s = mw->s;
+  size_t next = mw->index;
+  sio__free(mw);
+  int r = 0;
+  if (message == NULL) {
+    run_middlewares(s, next);
+  } else if (s->state == SIO__SOCK_CONNECTING && s->client) {
+    json_t *data = NULL;
+    if (data_json) {
+      data = json_loads(data_json, JSON_DECODE_ANY, NULL);
+      if (data == NULL) r = SIO_EJSON;
+    }
+    refuse_socket(s, message, data);
+    json_decref(data);
+  }
+  sio_socket_unref(s);
+  return r;
+}
+
+void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
+  sio_socket_t *s = sio__socket_new(ns, c, auth);
+  if (s == NULL) {
+    sio__client_close(c, "transport error");
+    return;
+  }
+  run_middlewares(s, 0);
+}
+
+/* ---- rooms, for the lobby ---- */
+
+void sio_ns_rooms(sio_ns_t *ns, void (*cb)(sio_str_t, size_t, int, void *), void *u) {
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&ns->rooms, &it, NULL, NULL, &v)) {
+    sio__room_t *r = v;
+    cb((sio_str_t){r->name, r->len}, r->n, r->is_sid, u);
+  }
+}
+
+size_t sio_ns_room_size(sio_ns_t *ns, const char *room) {
+  sio__room_t *r = sio__adapter_room(ns, room, strlen(room));
+  return r ? r->n : 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * The Socket.IO server (socket.io lib/index.ts): an Engine.IO server at the Socket.IO
+ * path, the namespace registry (static and dynamic), and the engine callbacks that
+ * create a client per engine session.
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "http/server.h"
+#include "sio/sio.h"
+
+void sio_server_opts_init(sio_server_opts_t *o) {
+  memset(o, 0, sizeof *o);
+  o->path = "/socket.io/";
+  sio_engine_opts_init(&o->engine);
+  o->connect_timeout_ms = 45000;
+}
+
+static void on_open(sio_eio_t *s, void *user) {
+  sio_server_t *io = user;
+  sio__client_t *c = sio__client_new(io, s);
+  if (c == NULL) sio_eio_close(s);
+}
+
+static void on_message(sio_eio_t *s, int binary, char *data, size_t len, void *user) {
+  (void)user;
+  sio__client_t *c = sio_eio_get_data(s);
+  if (c) sio__client_on_message(c, binary, data, len);
+}
+
+static void on_close(sio_eio_t *s, const char *reason, void *user) {
+  (void)user;
+  sio__client_t *c = sio_eio_get_data(s);
+  if (c) sio__client_on_close(c, reason);
+}
+
+static void server_teardown(void *arg) {
+  sio_server_t *io = arg;
+  sio_server_shutdown(io);
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) sio__ns_free(v);
+  sio__map_free(&io->nsps);
+  for (size_t i = 0; i < io->ndyn; i++) sio__ns_free(io->dyn[i].parent);
+  sio__free(io->dyn);
+  sio__free(io->path);
+  sio__free(io);
+}
+
+int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out) {
+  sio_server_t *io = sio__calloc(1, sizeof *io);
+  if (io == NULL) return SIO_ENOMEM;
+  if (opts) io->opts = *opts;
+  else sio_server_opts_init(&io->opts);
+  io->http = http;
+  io->path = sio__strdup(io->opts.path ? io->opts.path : "/socket.io/");
+  io->main = io->path ? sio__ns_new(io, "/", NULL) : NULL;
+  if (io->main == NULL || sio__map_put(&io->nsps, io->main->name, 1, io->main) != 0) {
+    sio__ns_free(io->main);
+    sio__free(io->path);
+    sio__free(io);
+    return SIO_ENOMEM;
+  }
+  io->opts.path = io->path;
+  sio__tlist_init(&io->connect_wait, &http->io.thub, io->opts.connect_timeout_ms, sio__client_connect_overdue);
+  static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
+  /* Registered before the engine so that it runs after it: newest closer first. */
+  int r = sio__http_add_closer(http, server_teardown, io);
+  if (r == 0) r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
+  if (r) {
+    /* The closer stays registered and frees io when http closes. */
+    return r;
+  }
+  *out = io;
+  return 0;
+}
+
+void sio_server_shutdown(sio_server_t *io) {
+  if (io->shutting_down) return;
+  io->shutting_down = 1;
+  /* Closing the engine sessions disconnects every socket with the engine's reason;
+   * give them socket.io's reason first. */
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
+    sio_ns_t *ns = v;
+    uint32_t jt = 0;
+    void *sv;
+    while (sio__map_next(&ns->sockets, &jt, NULL, NULL, &sv)) {
+      sio_socket_t *s = sv;
+      sio__client_t *c = s->client;
+      sio__socket_onclose(s, "server shutting down");
+      if (c && c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
+      jt = 0;
+    }
+  }
+  if (io->eng) sio_engine_shutdown(io->eng);
+}
+
+sio_ns_t *sio_server_main(sio_server_t *io) { return io->main; }
+
+int sio_server_of(sio_server_t *io, const char *name, sio_ns_t **out) {
+  if (name == NULL || name[0] != '/') return SIO_EINVAL;
+  sio_ns_t *ns = sio__map_get(&io->nsps, name, strlen(name));
+  if (ns == NULL) {
+    ns = sio__ns_new(io, name, NULL);
+    if (ns == NULL) return SIO_ENOMEM;
+    if (sio__map_put(&io->nsps, ns->name, strlen(ns->name), ns) != 0) {
+      sio__ns_free(ns);
+      return SIO_ENOMEM;
+    }
+  }
+  *out = ns;
+  return 0;
+}
+
+int sio_server_of_dynamic(sio_server_t *io, sio_ns_match_cb match, void *user, sio_ns_t **out_parent) {
+  sio__dyn_t *d = sio__realloc(io->dyn, (io->ndyn + 1) * sizeof *d);
+  if (d == NULL) return SIO_ENOMEM;
+  io->dyn = d;
+  sio_ns_t *parent = sio__ns_new(io, "/_dynamic", NULL);
+  if (parent == NULL) return SIO_ENOMEM;
+  parent->is_parent = 1;
+  io->dyn[io->ndyn++] = (sio__dyn_t){match, user, parent};
+  *out_parent = parent;
+  return 0;
+}
+
+int sio_server_emit(sio_server_t *io, const char *event, const sio_args_t *args) {
+  sio_broadcast_opts_t all = SIO_BROADCAST_ALL;
+  return sio_ns_emit(io->main, &all, event, args);
+}

@@ -1,0 +1,201 @@
+/*
+ * Internal view of the Socket.IO layer. Files: args.c (event arguments), server.c
+ * (server, engine callbacks), client.c (one engine session: decoding, multiplexing
+ * namespaces, connect timeout), namespace.c (namespaces, middlewares, connect), socket.c
+ * (the socket API), ack.c (acknowledgements both ways), adapter.c (rooms: the in-memory
+ * adapter), broadcast.c (selections, encode-once fan-out).
+ */
+#ifndef SIO_SIO_SIO_H
+#define SIO_SIO_SIO_H
+
+#include <jansson.h>
+
+#include "common/list.h"
+#include "common/map.h"
+#include "common/refbuf.h"
+#include "common/sid.h"
+#include "common/tlist.h"
+#include "engine/engine.h"
+#include "sio.h"
+#include "sio/adapter.h"
+#include "sio/parser.h"
+
+struct sio_args_s {
+  json_t *arr;          /* JSON array holding the arguments (binary ones as placeholders) */
+  size_t base;          /* first argument's index in arr (1 for a received [event, ...]) */
+  sio__refbuf_t **att;  /* binary parts the placeholders point at (headroom for framing) */
+  uint32_t natt, att_cap;
+  uint8_t view;         /* borrowed view on a packet: nothing is owned */
+};
+
+/* A borrowed view on a received packet's arguments. */
+void sio__args_view(sio_args_t *a, json_t *arr, size_t base, sio__refbuf_t **att, uint32_t natt);
+
+typedef struct sio__cb_s {
+  struct sio__cb_s *next;
+  void (*fn)(void);
+  void *user;
+  char *event; /* for event handlers */
+} sio__cb_t;
+
+typedef struct {
+  void *fn;
+  void *user;
+} sio__fn_t;
+
+typedef struct sio__room_s sio__room_t;
+typedef struct {
+  sio_socket_t *s;
+  uint32_t sidx; /* index of this room in s->rooms */
+} sio__member_t;
+struct sio__room_s {
+  char *name;
+  size_t len;
+  sio__member_t *m;
+  uint32_t n, cap;
+  uint8_t is_sid;
+};
+typedef struct {
+  sio__room_t *r;
+  uint32_t ridx; /* index of s in r->m */
+} sio__sroom_t;
+
+typedef struct sio__dyn_s {
+  sio_ns_match_cb match;
+  void *user;
+  sio_ns_t *parent;
+} sio__dyn_t;
+
+struct sio_server_s {
+  sio_http_t *http;
+  sio_engine_t *eng;
+  sio_server_opts_t opts;
+  char *path;
+  sio__map_t nsps;     /* name -> sio_ns_t* */
+  sio_ns_t *main;
+  sio__dyn_t *dyn;
+  size_t ndyn;
+  sio__tlist_t connect_wait;
+  int shutting_down;
+};
+
+struct sio_ns_s {
+  sio_server_t *io;
+  char *name;
+  sio_ns_t *parent;      /* dynamic namespaces: the parent holds the shared handlers */
+  sio__map_t sockets;    /* id -> sio_socket_t* (connected) */
+  sio__map_t rooms;      /* name -> sio__room_t* */
+  sio__fn_t *mws;
+  size_t nmws;
+  sio__fn_t *on_connect, *on_disconnecting, *on_disconnect;
+  size_t non_connect, non_disconnecting, non_disconnect;
+  sio__map_t handlers;   /* event -> sio__cb_t* */
+  int64_t next_ack_id;
+  uint32_t epoch;        /* broadcast stamps (sio_socket_s.mark/sent) */
+  const sio_adapter_vtable_t *adapter;
+  void *adapter_self;
+  uint8_t is_parent;
+};
+
+typedef struct sio__client_s sio__client_t;
+
+typedef struct sio__pending_s sio__pending_t;
+
+enum { SIO__SOCK_CONNECTING = 0, SIO__SOCK_CONNECTED = 1, SIO__SOCK_DISCONNECTED = 2 };
+
+struct sio_socket_s {
+  char id[SIO__SID_LEN + 1];
+  uint8_t state;
+  uint32_t refs;
+  sio_ns_t *ns;
+  sio__client_t *client;   /* NULL once disconnected */
+  sio__sroom_t *rooms;
+  uint32_t nrooms, rooms_cap;
+  uint32_t mark, sent;     /* broadcast epochs of ns */
+  void *data;
+  char *data_json;
+  char *auth;              /* CONNECT payload as JSON text */
+  json_t *auth_obj;
+  sio__cb_t *handlers, *any, *any_out, *on_disconnect, *on_disconnecting;
+  sio__pending_t *acks;    /* emit-with-ack callbacks waiting for the client */
+  char *eio_id;            /* copy of the engine id (the session may go first) */
+};
+
+struct sio__client_s {
+  sio_server_t *io;
+  sio_eio_t *eio;          /* NULL once closed */
+  sio__decoder_t dec;
+  sio_socket_t **socks;    /* one per namespace joined or joining */
+  uint32_t nsocks;
+  sio__tnode_t connect_to;
+  uint32_t refs;
+};
+
+struct sio_ack_s {
+  sio_socket_t *s; /* referenced */
+  int64_t id;
+  uint8_t retained;
+  uint8_t sent;
+};
+
+struct sio_mw_s {
+  sio_socket_t *s;  /* referenced */
+  size_t index;     /* next middleware */
+};
+
+/* client.c */
+sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio);
+void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len);
+void sio__client_on_close(sio__client_t *c, const char *reason);
+void sio__client_remove(sio__client_t *c, sio_socket_t *s);
+/* Sends an encoded packet (text + attachments) to the client. */
+int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_);
+void sio__client_close(sio__client_t *c, const char *reason);
+void sio__client_connect_overdue(sio__tnode_t *n);
+
+/* namespace.c */
+sio_ns_t *sio__ns_new(sio_server_t *io, const char *name, sio_ns_t *parent);
+void sio__ns_free(sio_ns_t *ns);
+/* Handles a CONNECT for ns from client c with auth (borrowed, may be NULL). */
+void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth);
+const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t len);
+
+/* socket.c */
+sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth);
+/* Runs the disconnect sequence (disconnecting, rooms, pending acks, disconnect). */
+void sio__socket_onclose(sio_socket_t *s, const char *reason);
+void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p);
+/* Encodes [event, ...args] as a packet for ns into a text refbuf + attachment list. */
+int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+/* Encodes a packet whose data/attachments are given. */
+int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text);
+void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args);
+
+/* ack.c */
+int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_cb cb, void *user, void *bcast);
+void sio__ack_received(sio_socket_t *s, sio__packet_t *p);
+void sio__ack_cancel_all(sio_socket_t *s);
+sio_ack_t *sio__ack_new(sio_socket_t *s, int64_t id);
+/* After an event callback: frees ack unless it was sent or retained. */
+void sio__ack_after_callback(sio_ack_t *ack);
+
+/* adapter.c (in-memory rooms) */
+int sio__adapter_join(sio_socket_t *s, const char *room, size_t len);
+int sio__adapter_leave(sio_socket_t *s, const char *room, size_t len);
+void sio__adapter_leave_all(sio_socket_t *s);
+sio__room_t *sio__adapter_room(const sio_ns_t *ns, const char *room, size_t len);
+void sio__adapter_free_rooms(sio_ns_t *ns);
+
+/* broadcast.c */
+/* Calls fn for each connected local socket of the selection (each once). */
+void sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
+                 void (*fn)(sio_socket_t *s, void *u), void *u);
+
+/* Event name of a received EVENT packet (data[0]), or NULL. */
+static inline const char *sio__event_name(const sio__packet_t *p) {
+  if (p->data == NULL || !json_is_array(p->data)) return NULL;
+  json_t *e = json_array_get(p->data, 0);
+  return json_is_string(e) ? json_string_value(e) : NULL;
+}
+
+#endif

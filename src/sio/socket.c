@@ -1,0 +1,385 @@
+/*
+ * Sockets (socket.io lib/socket.ts): one client in one namespace. Event dispatch
+ * (onAny listeners, the socket's handler, then the namespace's), emits (encoded into one
+ * refcounted Engine.IO packet plus attachments), rooms, and the disconnect sequence:
+ * "disconnecting" with rooms still present, pending acks cancelled, rooms left, then
+ * "disconnect". Memory goes when the last reference drops (sio_socket_unref).
+ */
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/log.h"
+#include "sio/json.h"
+#include "sio/sio.h"
+
+sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
+  sio_socket_t *s = sio__calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  if (sio__sid_generate(s->id) != 0) goto fail;
+  s->refs = 1; /* held until the disconnect sequence ends */
+  s->ns = ns;
+  s->client = c;
+  s->state = SIO__SOCK_CONNECTING;
+  s->auth_obj = auth ? json_incref(auth) : json_object();
+  sio__buf_t b = SIO__BUF_INIT;
+  if (s->auth_obj == NULL || sio__json_write(&b, s->auth_obj) != 0 || sio__buf_append_byte(&b, '\0') != 0) {
+    sio__buf_free(&b);
+    json_decref(s->auth_obj);
+    goto fail;
+  }
+  s->auth = sio__buf_steal(&b, NULL);
+  s->eio_id = sio__strdup(sio_eio_id(c->eio));
+  sio_socket_t **arr = sio__realloc(c->socks, (c->nsocks + 1) * sizeof *arr);
+  if (arr == NULL || s->eio_id == NULL) {
+    if (arr) c->socks = arr;
+    sio__free(s->eio_id);
+    sio__free(s->auth);
+    json_decref(s->auth_obj);
+    goto fail;
+  }
+  c->socks = arr;
+  c->socks[c->nsocks++] = s;
+  return s;
+fail:
+  sio__free(s);
+  return NULL;
+}
+
+sio_socket_t *sio_socket_ref(sio_socket_t *s) {
+  s->refs++;
+  return s;
+}
+
+static void free_cbs(sio__cb_t *cb) {
+  while (cb) {
+    sio__cb_t *next = cb->next;
+    sio__free(cb->event);
+    sio__free(cb);
+    cb = next;
+  }
+}
+
+void sio_socket_unref(sio_socket_t *s) {
+  if (--s->refs > 0) return;
+  free_cbs(s->handlers);
+  free_cbs(s->any);
+  free_cbs(s->any_out);
+  free_cbs(s->on_disconnect);
+  free_cbs(s->on_disconnecting);
+  sio__free(s->rooms);
+  sio__free(s->data_json);
+  sio__free(s->auth);
+  json_decref(s->auth_obj);
+  sio__free(s->eio_id);
+  sio__free(s);
+}
+
+/* ---- the disconnect sequence ---- */
+
+static void run_disconnect_cbs(sio_socket_t *s, const sio__fn_t *arr, size_t n, const char *reason) {
+  for (size_t i = 0; i < n; i++) ((sio_disconnect_cb)arr[i].fn)(s, reason, arr[i].user);
+}
+
+static void run_socket_cbs(sio_socket_t *s, sio__cb_t *list, const char *reason) {
+  for (sio__cb_t *cb = list; cb; cb = cb->next) ((sio_disconnect_cb)cb->fn)(s, reason, cb->user);
+}
+
+void sio__socket_onclose(sio_socket_t *s, const char *reason) {
+  if (s->state == SIO__SOCK_DISCONNECTED) return;
+  int was_connected = s->state == SIO__SOCK_CONNECTED;
+  sio_ns_t *ns = s->ns;
+  s->state = SIO__SOCK_DISCONNECTED;
+  s->refs++;
+  if (was_connected) {
+    /* "disconnecting": rooms are still there to be read. */
+    run_socket_cbs(s, s->on_disconnecting, reason);
+    if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnecting, ns->parent->non_disconnecting, reason);
+    run_disconnect_cbs(s, ns->on_disconnecting, ns->non_disconnecting, reason);
+  }
+  sio__ack_cancel_all(s);
+  sio__adapter_leave_all(s);
+  if (was_connected) sio__map_del(&ns->sockets, s->id, SIO__SID_LEN);
+  if (s->client) {
+    sio__client_remove(s->client, s);
+    s->client = NULL;
+  }
+  if (was_connected) {
+    SIO_LOGD("socket.io: %s left %s (%s)", s->id, ns->name, reason);
+    run_socket_cbs(s, s->on_disconnect, reason);
+    if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnect, ns->parent->non_disconnect, reason);
+    run_disconnect_cbs(s, ns->on_disconnect, ns->non_disconnect, reason);
+  }
+  s->refs--;
+  sio_socket_unref(s); /* the connection's reference */
+}
+
+int sio_socket_disconnect(sio_socket_t *s, int close) {
+  if (s->state == SIO__SOCK_DISCONNECTED || s->client == NULL) return SIO_ECLOSED;
+  if (close) {
+    sio__client_close(s->client, "forced server close");
+    return 0;
+  }
+  sio__packet_t p = {SIO__PKT_DISCONNECT, s->ns->name, -1, NULL, NULL, 0, 0};
+  sio__refbuf_t *text;
+  if (sio__encode_packet(&p, &text) == 0) {
+    sio__client_send(s->client, text, NULL, 0, 0);
+    sio__refbuf_unref(text);
+  }
+  sio__socket_onclose(s, "server namespace disconnect");
+  return 0;
+}
+
+/* ---- encoding ---- */
+
+int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text) {
+  sio__buf_t b = SIO__BUF_INIT;
+  /* Engine.IO message type first, so the buffer is the wire packet as is. */
+  int r = sio__buf_append_byte(&b, '4');
+  if (r == 0) r = sio__encode(p, &b);
+  if (r == 0) {
+    *text = sio__refbuf_new(SIO__EIO_HEADROOM, b.len);
+    if (*text == NULL) r = SIO_ENOMEM;
+    else memcpy(sio__refbuf_ptr(*text), b.base, b.len);
+  }
+  sio__buf_free(&b);
+  return r;
+}
+
+int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
+  json_t *arr = json_array();
+  if (arr == NULL || json_array_append_new(arr, json_string(event)) != 0) {
+    json_decref(arr);
+    return SIO_ENOMEM;
+  }
+  size_t n = sio_args_count(args);
+  for (size_t i = 0; i < n; i++) {
+    if (json_array_append(arr, json_array_get(args->arr, args->base + i)) != 0) {
+      json_decref(arr);
+      return SIO_ENOMEM;
+    }
+  }
+  sio__packet_t p = {SIO__PKT_EVENT, (char *)nsp, id, arr, NULL, args ? args->natt : 0, 0};
+  int r = sio__encode_packet(&p, text);
+  json_decref(arr);
+  return r;
+}
+
+void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args) {
+  for (sio__cb_t *cb = s->any_out; cb; cb = cb->next) ((sio_any_cb)cb->fn)(s, event, args, cb->user);
+}
+
+static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id) {
+  if (s->state != SIO__SOCK_CONNECTED || s->client == NULL) return SIO_ECLOSED;
+  sio__refbuf_t *text;
+  int r = sio__encode_event(s->ns->name, event, args, id, &text);
+  if (r) return r;
+  if (s->any_out) sio__socket_fire_any_out(s, event, args);
+  r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
+  sio__refbuf_unref(text);
+  return r;
+}
+
+int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args) { return emit(s, event, args, -1); }
+
+int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_t *args, uint64_t timeout_ms,
+                             sio_ack_cb cb, void *user) {
+  if (s->state != SIO__SOCK_CONNECTED) return SIO_ECLOSED;
+  int64_t id = s->ns->next_ack_id++;
+  int r = sio__ack_register(s, id, timeout_ms, cb, user, NULL);
+  if (r) return r;
+  r = emit(s, event, args, id);
+  if (r) {
+    /* A failed call never runs its callback: take the registration back silently. */
+    sio__pending_t *p = s->acks;
+    s->acks = NULL;
+    sio__ack_cancel_all(s);
+    s->acks = p;
+  }
+  return r;
+}
+
+int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
+  if (s->state != SIO__SOCK_CONNECTED) return SIO_ECLOSED;
+  sio_broadcast_opts_t o = to ? *to : (sio_broadcast_opts_t)SIO_BROADCAST_ALL;
+  const char *ex[64];
+  if (o.nexcept >= 64) return SIO_EINVAL;
+  for (size_t i = 0; i < o.nexcept; i++) ex[i] = o.except[i];
+  ex[o.nexcept] = s->id;
+  o.except = ex;
+  o.nexcept++;
+  return sio_ns_emit(s->ns, &o, event, args);
+}
+
+/* ---- receiving ---- */
+
+static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
+  const char *event = sio__event_name(p);
+  if (event == NULL) return;
+  sio_args_t args;
+  sio__args_view(&args, p->data, 1, p->att, p->natt);
+  for (sio__cb_t *cb = s->any; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
+    ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
+  }
+  if (s->state != SIO__SOCK_CONNECTED) return;
+  size_t elen = strlen(event);
+  const sio__cb_t *h = NULL;
+  for (sio__cb_t *cb = s->handlers; cb; cb = cb->next) {
+    if (strcmp(cb->event, event) == 0) {
+      h = cb;
+      break;
+    }
+  }
+  if (h == NULL) h = sio__ns_handler(s->ns, event, elen);
+  if (h == NULL) return;
+  sio_ack_t *ack = p->id >= 0 ? sio__ack_new(s, p->id) : NULL;
+  if (p->id >= 0 && ack == NULL) return;
+  ((sio_event_cb)h->fn)(s, &args, ack, h->user);
+  if (ack) sio__ack_after_callback(ack);
+}
+
+void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p) {
+  sio_socket_ref(s);
+  switch (p->type) {
+  case SIO__PKT_EVENT:
+  case SIO__PKT_BINARY_EVENT:
+    dispatch_event(s, p);
+    break;
+  case SIO__PKT_ACK:
+  case SIO__PKT_BINARY_ACK:
+    sio__ack_received(s, p);
+    break;
+  case SIO__PKT_DISCONNECT:
+    sio__socket_onclose(s, "client namespace disconnect");
+    break;
+  default:
+    break;
+  }
+  sio_socket_unref(s);
+}
+
+/* ---- handlers ---- */
+
+static int push_cb(sio__cb_t **list, void *fn, void *user, const char *event) {
+  sio__cb_t *cb = sio__calloc(1, sizeof *cb);
+  if (cb == NULL) return SIO_ENOMEM;
+  cb->fn = (void (*)(void))fn;
+  cb->user = user;
+  if (event && (cb->event = sio__strdup(event)) == NULL) {
+    sio__free(cb);
+    return SIO_ENOMEM;
+  }
+  /* Append: listeners run in registration order. */
+  while (*list) list = &(*list)->next;
+  *list = cb;
+  return 0;
+}
+
+int sio_socket_on(sio_socket_t *s, const char *event, sio_event_cb cb, void *user) {
+  if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
+  for (sio__cb_t *h = s->handlers; h; h = h->next) {
+    if (strcmp(h->event, event) == 0) {
+      h->fn = (void (*)(void))cb;
+      h->user = user;
+      return 0;
+    }
+  }
+  return push_cb(&s->handlers, (void *)cb, user, event);
+}
+
+int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) { return push_cb(&s->any, (void *)cb, user, NULL); }
+int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
+  return push_cb(&s->any_out, (void *)cb, user, NULL);
+}
+int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
+  return push_cb(&s->on_disconnect, (void *)cb, user, NULL);
+}
+int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
+  return push_cb(&s->on_disconnecting, (void *)cb, user, NULL);
+}
+
+int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
+  int removed = 0;
+  for (sio__cb_t **p = &s->any; *p;) {
+    if (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user)) {
+      sio__cb_t *dead = *p;
+      *p = dead->next;
+      sio__free(dead);
+      removed++;
+    } else {
+      p = &(*p)->next;
+    }
+  }
+  return removed;
+}
+
+/* ---- rooms and accessors ---- */
+
+int sio_socket_join(sio_socket_t *s, const char *room) {
+  if (s->state != SIO__SOCK_CONNECTED) return SIO_ECLOSED;
+  return sio__adapter_join(s, room, strlen(room));
+}
+
+int sio_socket_leave(sio_socket_t *s, const char *room) {
+  if (s->state != SIO__SOCK_CONNECTED) return SIO_ECLOSED;
+  return sio__adapter_leave(s, room, strlen(room));
+}
+
+int sio_socket_in(const sio_socket_t *s, const char *room) {
+  size_t len = strlen(room);
+  for (uint32_t i = 0; i < s->nrooms; i++) {
+    if (s->rooms[i].r->len == len && memcmp(s->rooms[i].r->name, room, len) == 0) return 1;
+  }
+  return 0;
+}
+
+size_t sio_socket_rooms(const sio_socket_t *s, void (*cb)(sio_str_t, void *), void *u) {
+  for (uint32_t i = 0; cb && i < s->nrooms; i++) cb((sio_str_t){s->rooms[i].r->name, s->rooms[i].r->len}, u);
+  return s->nrooms;
+}
+
+const char *sio_socket_id(const sio_socket_t *s) { return s->id; }
+sio_ns_t *sio_socket_ns(const sio_socket_t *s) { return s->ns; }
+int sio_socket_connected(const sio_socket_t *s) { return s->state == SIO__SOCK_CONNECTED; }
+void sio_socket_set_data(sio_socket_t *s, void *data) { s->data = data; }
+void *sio_socket_get_data(const sio_socket_t *s) { return s->data; }
+
+int sio_socket_set_data_json(sio_socket_t *s, const char *json) {
+  char *copy = NULL;
+  if (json) {
+    json_t *v = json_loads(json, JSON_DECODE_ANY, NULL);
+    if (v == NULL) return SIO_EJSON;
+    json_decref(v);
+    if ((copy = sio__strdup(json)) == NULL) return SIO_ENOMEM;
+  }
+  sio__free(s->data_json);
+  s->data_json = copy;
+  return 0;
+}
+
+const char *sio_socket_get_data_json(const sio_socket_t *s) { return s->data_json ? s->data_json : "null"; }
+const char *sio_socket_auth(const sio_socket_t *s) { return s->auth; }
+
+int sio_socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out) {
+  json_t *v = json_is_object(s->auth_obj) ? json_object_get(s->auth_obj, key) : NULL;
+  if (!json_is_string(v)) return 0;
+  *out = (sio_str_t){json_string_value(v), json_string_length(v)};
+  return 1;
+}
+
+int sio_socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out) {
+  return s->client && s->client->eio ? sio_eio_header(s->client->eio, lname, out) : 0;
+}
+
+sio_str_t sio_socket_query(const sio_socket_t *s) {
+  return s->client && s->client->eio ? sio_eio_query(s->client->eio) : (sio_str_t){"", 0};
+}
+
+const char *sio_socket_address(const sio_socket_t *s) {
+  return s->client && s->client->eio ? sio_eio_address(s->client->eio) : "";
+}
+
+const char *sio_socket_transport(const sio_socket_t *s) {
+  return s->client && s->client->eio ? sio_eio_transport(s->client->eio) : "closed";
+}
+
+const char *sio_socket_engine_id(const sio_socket_t *s) { return s->eio_id; }
