@@ -56,3 +56,13 @@ if(NOT SIO_SAN)
       ENVIRONMENT "NOOM_BUILD=${CMAKE_BINARY_DIR};NOOM_ROOT=${CMAKE_SOURCE_DIR}")
   endforeach()
 endif()
+
+# Test servers: tests/support/<name>.c becomes build/tests/<name> (driven by the suites).
+file(GLOB SUPPORT_PROGRAMS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/support/*.c)
+foreach(src ${SUPPORT_PROGRAMS})
+  get_filename_component(name ${src} NAME_WE)
+  add_executable(support_${name} ${src})
+  set_target_properties(support_${name} PROPERTIES OUTPUT_NAME ${name}
+    RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  target_link_libraries(support_${name} PRIVATE sio)
+endforeach()
