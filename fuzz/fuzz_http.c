@@ -1,12 +1,11 @@
 /*
  * libFuzzer target: a stream of HTTP/1.1 requests through sio__http_parser_execute
  * (src/http/parser.c) with small limits. The first input byte picks where the rest is
- * split into two reads, so the cross-chunk state (held CR, partial names and values,
- * limits) is exercised; the result must equal that of one whole read and that of
- * one-byte reads. Pipelined
- * messages are parsed in a loop; upgrades are declined so parsing goes on. Every parsed
- * request also goes through the url helpers (src/http/url.c). Any broken invariant
- * abort()s; everything is freed (LeakSanitizer).
+ * split into two reads, so the cross-read state (held CR, partial names and values,
+ * limits) is exercised; the outcome must equal that of one whole read and that of
+ * one-byte reads. Pipelined messages are parsed in a loop; upgrades are declined so
+ * parsing goes on. Every parsed request also goes through the url helpers
+ * (src/http/url.c). Any broken invariant abort()s; everything is freed (LeakSanitizer).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -63,7 +63,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   walk(argv[1], "");
-  qsort(entries, count, sizeof *entries, by_url);
+  if (count > 1) qsort(entries, count, sizeof *entries, by_url);
   FILE *out = fopen(argv[2], "w");
   if (out == NULL) {
     perror(argv[2]);

@@ -200,6 +200,7 @@ static long feed(sio__http_parser_t *p, const char *d, size_t n, size_t *used) {
       return 0;
     case HPE_PAUSED:         /* our on_message_complete */
     case HPE_PAUSED_UPGRADE: /* an upgrade request's end */
+      if (!p->complete) return fail(p, 400); /* never: only on_message_complete pauses */
       /* The pause position is the first byte after the message. */
       *used = (size_t)(llhttp_get_error_pos(&p->ll) - d);
       return 1;
@@ -314,6 +315,8 @@ void sio__http_parser_init(sio__http_parser_t *p, const sio__http_limits_t *limi
   memset(p, 0, sizeof *p);
   if (limits) p->limits = *limits;
   else sio__http_limits_default(&p->limits);
+  /* Store offsets are 32-bit, and the store only ever holds head bytes. */
+  if (p->limits.max_head > UINT32_MAX) p->limits.max_head = UINT32_MAX;
   llhttp_init(&p->ll, HTTP_REQUEST, &settings);
   p->ll.data = p;
 }

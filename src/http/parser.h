@@ -77,7 +77,8 @@ typedef struct {
   uint8_t _closed;    /* the last request was not keep-alive: later bytes are discarded */
 } sio__http_parser_t;
 
-/* Initialises p. limits is copied as is; NULL means sio__http_limits_default(). */
+/* Initialises p. limits is copied as is (max_head is capped at UINT32_MAX); NULL means
+ * sio__http_limits_default(). */
 void sio__http_parser_init(sio__http_parser_t *p, const sio__http_limits_t *limits);
 
 /* Frees the request buffers. p may be re-initialised afterwards. */

@@ -426,8 +426,16 @@ static const bad_case_t bad_cases[] = {
     {"too many headers", "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n", 0, &small, 431},
     {"content-length over max_body", "POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", 0, &small, 413},
     {"content-length over default max_body", "POST / HTTP/1.1\r\nContent-Length: 1000001\r\n\r\n", 0, NULL, 413},
-    {"endless empty lines", "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
-     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n", 0, &small, 431},
+    {"endless empty lines",
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n"
+     "\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n",
+     0, &small, 431},
 };
 
 static void parser_rejects_smuggling_and_malformed_heads_with_the_right_status(void **state) {
@@ -527,7 +535,7 @@ static void parser_reports_out_of_memory_as_500(void **state) {
   static const char raw[] = "POST /p HTTP/1.1\r\nHost: x\r\nA: 1\r\nB: 2\r\nContent-Length: 4\r\n\r\nbody";
   const sio_allocator_t failing = {fail_malloc, fail_realloc, fail_free, NULL};
   sio_set_allocator(&failing);
-  int completed = 0;
+  int completed = 0, failed = 0;
   for (long budget = 0; budget < 20 && !completed; budget++) {
     alloc_budget = budget;
     sio__http_parser_t p;
@@ -535,6 +543,7 @@ static void parser_reports_out_of_memory_as_500(void **state) {
     long r = feed(&p, S(raw), 0);
     if (r == SIO_ENOMEM) {
       assert_int_equal(p.status, 500);
+      failed++;
     } else {
       assert_int_equal(r, sizeof raw - 1);
       assert_memory_equal(p.req.body.base, "body", 4);
@@ -544,6 +553,7 @@ static void parser_reports_out_of_memory_as_500(void **state) {
   }
   sio_set_allocator(NULL);
   assert_true(completed);
+  assert_true(failed >= 3); /* url, header array, body: each allocation site failed once */
 }
 
 int main(void) {
