@@ -1,0 +1,153 @@
+// Reference echo server: the same contract as build/examples/echo, written on the official
+// npm engine.io / socket.io packages. The integration suites run against it with NOOM_REF=1
+// to check that the tests themselves are right before (and while) the C server exists.
+//
+// Usage: node tests/support/ref-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
+//          [--max-payload BYTES] [--connect-timeout MS] [--header-timeout MS] [--idle-timeout MS]
+// Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
+//
+// /engine.io/ : raw Engine.IO v4 server echoing every message (text or binary) to its session.
+// /socket.io/ : a Socket.IO server with no handlers (other suites cover it).
+//
+// Where Node's own HTTP layer has no such limit, a small check in front of the routes
+// applies the contract (header count, URL length, request Transfer-Encoding); the cases
+// that Node's parser decides before any JS runs (e.g. HTTP/9.9) differ and are skipped
+// in the suites (see tests/integration/README.md).
+import http from 'node:http';
+import { Server as EngineServer } from 'engine.io';
+import { Server as IoServer } from 'socket.io';
+
+const MAX_HEADERS = 100; // contract: more headers than this -> 431
+const MAX_URL = 8192; // contract: a request-target longer than this -> 414
+
+function parseFlags(argv) {
+  const flags = {
+    port: 0,
+    pingInterval: 25000,
+    pingTimeout: 20000,
+    maxPayload: 1e6,
+    connectTimeout: 45000,
+    headerTimeout: 10000,
+    idleTimeout: 5000,
+  };
+  const names = {
+    '--port': 'port',
+    '--ping-interval': 'pingInterval',
+    '--ping-timeout': 'pingTimeout',
+    '--max-payload': 'maxPayload',
+    '--connect-timeout': 'connectTimeout',
+    '--header-timeout': 'headerTimeout',
+    '--idle-timeout': 'idleTimeout',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const key = names[argv[i]];
+    const value = Number(argv[i + 1]);
+    if (!key || !Number.isInteger(value) || value < 0) {
+      process.stderr.write(`ref-echo: bad flag ${argv[i]} ${argv[i + 1] ?? ''}\n`);
+      process.exit(2);
+    }
+    flags[key] = value;
+    i++;
+  }
+  return flags;
+}
+
+const flags = parseFlags(process.argv.slice(2));
+
+const server = http.createServer({
+  maxHeaderSize: 16384,
+  headersTimeout: flags.headerTimeout,
+  // requestTimeout bounds the whole request upload; it must not be below headersTimeout.
+  requestTimeout: Math.max(flags.headerTimeout, 30000),
+  keepAliveTimeout: flags.idleTimeout,
+  // Node checks header/request timeouts on this period (default 30 s): keep it fine-grained.
+  connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(flags.headerTimeout / 4))),
+});
+
+// Contract limits that Node's HTTP server does not enforce by itself; applied in front of
+// every route by the 'request' wrapper installed after the engines attach.
+function rejectByContract(req, res) {
+  let status = 0;
+  if (req.rawHeaders.length / 2 > MAX_HEADERS) status = 431;
+  else if (req.url.length > MAX_URL) status = 414;
+  else if (req.headers['transfer-encoding'] !== undefined) status = 411;
+  if (!status) return false;
+  res.writeHead(status, { Connection: 'close', 'Content-Length': '0' });
+  res.end();
+  req.socket.destroySoon();
+  return true;
+}
+
+// Contract: a polling POST whose body exceeds maxPayload is answered 413 (engine.io does
+// that) AND ends the session (engine.io keeps it): close the session once the 413 is out.
+function closeOnOversizedPost(req, res) {
+  if (req.method !== 'POST' || !req.url.startsWith('/engine.io/')) return;
+  if (!(Number(req.headers['content-length']) > flags.maxPayload)) return;
+  const sid = new URL(req.url, 'http://x').searchParams.get('sid');
+  res.once('finish', () => {
+    if (res.statusCode === 413 && sid && engine.clients[sid]) engine.clients[sid].close();
+  });
+}
+
+// Any path nobody handles: 404. Registered before the engines attach: each attach() keeps
+// the listeners already there and forwards the paths it does not own to them.
+server.on('request', (req, res) => {
+  res.writeHead(404, { 'Content-Type': 'text/plain' });
+  res.end('not found\n');
+});
+
+const engine = new EngineServer({
+  pingInterval: flags.pingInterval,
+  pingTimeout: flags.pingTimeout,
+  maxHttpBufferSize: flags.maxPayload,
+  upgradeTimeout: 10000,
+  transports: ['polling', 'websocket'],
+  cors: { origin: true, credentials: true },
+});
+engine.attach(server, { path: '/engine.io' });
+
+engine.on('connection', (socket) => {
+  socket.on('message', (data) => socket.send(data));
+});
+
+const io = new IoServer(server, {
+  path: '/socket.io',
+  pingInterval: flags.pingInterval,
+  pingTimeout: flags.pingTimeout,
+  maxHttpBufferSize: flags.maxPayload,
+  connectTimeout: flags.connectTimeout,
+  cors: { origin: true, credentials: true },
+});
+void io;
+
+// Put the contract check in front of every request listener (engine.io and socket.io
+// each installed one that forwards unknown paths to the previous ones).
+const routes = server.listeners('request');
+server.removeAllListeners('request');
+server.on('request', (req, res) => {
+  if (rejectByContract(req, res)) return;
+  closeOnOversizedPost(req, res);
+  for (const fn of routes) fn.call(server, req, res);
+});
+server.on('clientError', (err, socket) => {
+  if (!socket.writable) return socket.destroy();
+  // Node's default answers, kept: 431 for a header overflow, 400 for the rest, then close.
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  process.stderr.write(`ref-echo: client error ${err.code}\n`);
+});
+
+function shutdown() {
+  io.close();
+  engine.close();
+  server.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+server.listen(flags.port, '127.0.0.1', () => {
+  process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`);
+});
