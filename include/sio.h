@@ -76,6 +76,30 @@ SIO_EXTERN int sio_args_add_binary(sio_args_t *a, const void *data, size_t len);
 /* Appends argument i of src (its binary parts included). */
 SIO_EXTERN int sio_args_add_arg(sio_args_t *a, const sio_args_t *src, size_t i);
 
+/* Composing nested values that may hold binary. The binary parts of the copied values
+ * are kept (shared, not copied) and renumbered into a's attachment list. items / values
+ * are borrowed and may be a itself. On failure a is unchanged.
+ *
+ * Appends ONE argument: a JSON array whose elements are all of items' arguments, in
+ * order (items NULL or empty: []). Returns 0, SIO_ENOMEM, or SIO_EINVAL (a is NULL or
+ * borrowed from a callback). */
+SIO_EXTERN int sio_args_add_array(sio_args_t *a, const sio_args_t *items);
+/* Appends ONE argument: an object whose member keys[i] (UTF-8, copied) is values'
+ * argument i, for i < sio_args_count(values) (keys must have that many entries; a key
+ * given twice keeps its last value, at its first position). Returns 0, SIO_ENOMEM,
+ * SIO_EUTF8 (a key), or SIO_EINVAL (a NULL or borrowed, a NULL key, or a "_placeholder"
+ * member set to true, which clients would read as a binary attachment). */
+SIO_EXTERN int sio_args_add_object(sio_args_t *a, const char *const *keys, const sio_args_t *values);
+/* Returns new args in *out (free with sio_args_free) holding one argument: the value of
+ * member key of object argument i (binary parts kept). SIO_ENOTFOUND when the object has
+ * no such member, SIO_EINVAL when i is out of range or not an object (binary included),
+ * SIO_ENOMEM. */
+SIO_EXTERN int sio_args_member(const sio_args_t *a, size_t i, const char *key, sio_args_t **out);
+/* Returns new args in *out (free with sio_args_free) whose arguments are the elements of
+ * array argument i, in order (binary parts kept). SIO_EINVAL when i is out of range or
+ * not an array, SIO_ENOMEM. */
+SIO_EXTERN int sio_args_unpack(const sio_args_t *a, size_t i, sio_args_t **out);
+
 SIO_EXTERN size_t sio_args_count(const sio_args_t *a); /* NULL counts as 0 */
 /* Type of argument i; SIO_EINVAL when out of range. */
 SIO_EXTERN int sio_args_type(const sio_args_t *a, size_t i);
@@ -116,7 +140,8 @@ SIO_EXTERN void sio_server_opts_init(sio_server_opts_t *o);
  * (sio_http_close), after every socket got "server shutting down". */
 SIO_EXTERN int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out);
 
-/* Disconnects every socket ("server shutting down") and refuses new sessions. */
+/* Disconnects every socket ("server shutting down"), finishes pending broadcast acks
+ * (SIO_ECANCELED) and refuses new sessions. */
 SIO_EXTERN void sio_server_shutdown(sio_server_t *io);
 
 /* The main namespace "/" (borrowed, lives as long as the server). */
@@ -163,7 +188,9 @@ typedef void (*sio_event_cb)(sio_socket_t *s, const sio_args_t *args, sio_ack_t 
 SIO_EXTERN int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user);
 
 typedef void (*sio_disconnect_cb)(sio_socket_t *s, const char *reason, void *user);
-/* "disconnecting": the socket is leaving, its rooms are still readable. */
+/* "disconnecting": the socket is leaving. It is still connected and in its rooms during
+ * the callback: it can read them, emit, and broadcast to them (socket.to(room) reaches
+ * the others); calling sio_socket_disconnect on it returns SIO_ECLOSED. */
 SIO_EXTERN int sio_ns_on_disconnecting(sio_ns_t *ns, sio_disconnect_cb cb, void *user);
 /* "disconnect": the socket left (rooms gone). Reasons are socket.io's strings:
  * "client namespace disconnect", "server namespace disconnect", "transport close",
@@ -181,7 +208,8 @@ SIO_EXTERN size_t sio_ns_room_size(sio_ns_t *ns, const char *room);
 /* ======================================================================== broadcast */
 
 enum {
-  SIO_BCAST_VOLATILE = 1 << 0, /* may be dropped for sockets that are not ready */
+  SIO_BCAST_VOLATILE = 1 << 0, /* dropped for a socket whose transport cannot write right
+                                  now (no pending long-poll GET, WebSocket busy) */
   SIO_BCAST_LOCAL = 1 << 1     /* this process only (no adapter fan-out to other nodes) */
 };
 
@@ -203,8 +231,11 @@ typedef struct {
 SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
 
 /* Broadcast with acknowledgements: cb runs exactly once, when every recipient answered
- * (status 0) or after timeout_ms (status SIO_ETIMEDOUT, with the answers so far).
- * responses[i] are the ack args of each answering socket (borrowed for the call). */
+ * (status 0), after timeout_ms (status SIO_ETIMEDOUT, with the answers so far), or when
+ * the server shuts down first (SIO_ECANCELED). With no recipient it runs at once, inside
+ * this call (status 0, n 0). A recipient that disconnects is still waited for until the
+ * timeout, as in socket.io; answers after cb ran are ignored. responses[i] are the ack
+ * args of each answering socket, in arrival order (borrowed for the call). */
 typedef void (*sio_bcast_ack_cb)(int status, const sio_args_t *const *responses, size_t n, void *user);
 SIO_EXTERN int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
                                     const sio_args_t *args, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
@@ -238,11 +269,24 @@ SIO_EXTERN int sio_socket_set_data_json(sio_socket_t *s, const char *json);
 SIO_EXTERN const char *sio_socket_get_data_json(const sio_socket_t *s);
 
 /* Handshake (borrowed): the CONNECT auth payload as JSON text ("{}" when none), the
- * headers and query of the engine's first request, the peer address. */
+ * headers and query of the engine's first request, the peer address. The engine parts
+ * (headers, query, url, address) read as empty once the socket is disconnected. */
 SIO_EXTERN const char *sio_socket_auth(const sio_socket_t *s);
+/* 1 and *out (borrowed) if the auth payload has a string member key, else 0. */
 SIO_EXTERN int sio_socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out);
+/* 1 and *out (borrowed) for the first header named lname (lower-case), else 0. */
 SIO_EXTERN int sio_socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out);
+/* Calls cb for every header of the engine's first request, in order, names lower-cased
+ * (slices borrowed for the call). */
+SIO_EXTERN void sio_socket_headers(const sio_socket_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u),
+                                   void *u);
+/* The raw (percent-encoded) query string of that request, without '?'. */
 SIO_EXTERN sio_str_t sio_socket_query(const sio_socket_t *s);
+/* Its request target, "/socket.io/?EIO=4&transport=polling&..." (handshake.url). */
+SIO_EXTERN sio_str_t sio_socket_handshake_url(const sio_socket_t *s);
+/* When the socket's handshake happened (its CONNECT), in ms since the Unix epoch
+ * (handshake.issued). */
+SIO_EXTERN uint64_t sio_socket_handshake_time(const sio_socket_t *s);
 SIO_EXTERN const char *sio_socket_address(const sio_socket_t *s);
 SIO_EXTERN const char *sio_socket_transport(const sio_socket_t *s); /* "polling" / "websocket" */
 SIO_EXTERN const char *sio_socket_engine_id(const sio_socket_t *s);
@@ -263,10 +307,14 @@ SIO_EXTERN int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t 
                                     const sio_args_t *args);
 
 /* Answers a client's ack (consumes ack; args copied, NULL for none). SIO_ECLOSED when the
- * socket is gone (ack still consumed). */
+ * socket is gone (ack still consumed). Allowed during the event callback (retained or
+ * not) and, on a retained ack, at any later time, including from a callback that runs
+ * before the event callback returns. A second answer during the event callback returns
+ * SIO_EINVAL and sends nothing. */
 SIO_EXTERN int sio_ack_send(sio_ack_t *ack, const sio_args_t *args);
-/* Keeps ack past the callback; then it must be sent or freed. */
+/* Keeps ack past the callback; then it must be sent or freed (exactly once). */
 SIO_EXTERN sio_ack_t *sio_ack_retain(sio_ack_t *ack);
+/* Drops ack without answering (consumes it; NULL allowed). */
 SIO_EXTERN void sio_ack_free(sio_ack_t *ack);
 
 /* Per-socket event handler (socket.on), checked before the namespace's (sio_ns_on). */
@@ -288,8 +336,17 @@ SIO_EXTERN int sio_socket_in(const sio_socket_t *s, const char *room);
 /* Number of rooms (own id room included); cb (may be NULL) gets each, borrowed. */
 SIO_EXTERN size_t sio_socket_rooms(const sio_socket_t *s, void (*cb)(sio_str_t room, void *u), void *u);
 
-/* Disconnects from the namespace ("server namespace disconnect"); close != 0 also closes
- * the underlying connection (every namespace of that client: "forced server close"). */
+/* Disconnects from the namespace: the client gets a DISCONNECT packet ("io server
+ * disconnect", it does not reconnect) and the socket leaves with "server namespace
+ * disconnect". close != 0 does that for every namespace the client joined on this
+ * connection, then closes the connection once those packets are out (socket.io's
+ * disconnect(true)). Returns 0, or SIO_ECLOSED when s is not connected or already in
+ * its disconnect sequence. */
 SIO_EXTERN int sio_socket_disconnect(sio_socket_t *s, int close);
+/* Closes the underlying Engine.IO connection without any Socket.IO packet
+ * (socket.conn.close() in JS): every socket of that connection leaves with "forced
+ * close"; the client sees "transport close" and reconnects if it is set to. Returns 0
+ * or SIO_ECLOSED. */
+SIO_EXTERN int sio_socket_conn_close(sio_socket_t *s);
 
 #endif /* SIO_H */

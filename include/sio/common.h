@@ -55,6 +55,10 @@ SIO_EXTERN sio_log_level_t sio_log_get_level(void);
 /* Parses "none|error|warn|info|debug" into *out; returns 0 or SIO_EINVAL. */
 SIO_EXTERN int sio_log_level_parse(const char *name, sio_log_level_t *out);
 
+/* Logs one line through the library's sink if level is enabled (for applications that
+ * want their lines in the same stream and format). printf-style. */
+SIO_EXTERN void sio_log_printf(sio_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Replaces the default sink (one line to stderr with a UTC timestamp); NULL restores it. */
 SIO_EXTERN void sio_log_set_handler(sio_log_cb cb, void *user);
 

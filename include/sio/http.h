@@ -79,6 +79,17 @@ SIO_EXTERN int sio_http_set_assets(sio_http_t *h, const sio_asset_t *assets, siz
  * normalised and confined to dir (no "..", no symlink escapes). Returns 0 or SIO_EINVAL. */
 SIO_EXTERN int sio_http_set_web_root(sio_http_t *h, const char *dir);
 
+/* Serves HTTPS (and WSS) with a PEM certificate chain and a PEM private key (the files
+ * are read now). Call before sio_http_listen. Returns 0, or SIO_EINVAL after logging why
+ * (unreadable file, key not matching the certificate). */
+SIO_EXTERN int sio_http_set_tls(sio_http_t *h, const char *cert_file, const char *key_file);
+
+/* Serves HTTPS with a throwaway self-signed certificate made now (EC P-256, valid 30
+ * days, names localhost, 127.0.0.1, ::1 and this host's name), for LAN testing: browsers
+ * allow camera access only on secure origins. Writes its SHA-256 fingerprint as
+ * "AB:CD:..." into fingerprint (cap >= 96 bytes) so users can check it. 0 or SIO_EINVAL. */
+SIO_EXTERN int sio_http_set_tls_self_signed(sio_http_t *h, char *fingerprint, size_t cap);
+
 /* ---- requests (all returned slices are borrowed from req) ---- */
 
 SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req); /* "GET" */

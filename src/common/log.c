@@ -34,12 +34,9 @@ void sio_log_set_handler(sio_log_cb cb, void *user) {
   log_user = user;
 }
 
-void sio__log_emit(sio_log_level_t level, const char *fmt, ...) {
+static void emit_v(sio_log_level_t level, const char *fmt, va_list ap) {
   char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
   if (log_cb != NULL) {
     log_cb(level, msg, log_user);
     return;
@@ -52,4 +49,19 @@ void sio__log_emit(sio_log_level_t level, const char *fmt, ...) {
   fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s\n", tm.tm_year + 1900, tm.tm_mon + 1,
           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000),
           tags[level <= SIO_LOG_DEBUG ? level : 0], msg);
+}
+
+void sio__log_emit(sio_log_level_t level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  emit_v(level, fmt, ap);
+  va_end(ap);
+}
+
+void sio_log_printf(sio_log_level_t level, const char *fmt, ...) {
+  if (level > sio__log_level || level == SIO_LOG_NONE) return;
+  va_list ap;
+  va_start(ap, fmt);
+  emit_v(level, fmt, ap);
+  va_end(ap);
 }

@@ -32,6 +32,7 @@ struct sio_eio_s {
   uint8_t probing;        /* a WebSocket probe is attached (upgrade in progress) */
   uint8_t waiting_pong;   /* hb is on the pong list */
   uint8_t probe_acked;    /* the probe answered "3probe": the client is pausing polling */
+  uint8_t closing;        /* sio__eio_close_graceful is waiting to deliver the close */
   uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
   sio_engine_t *eng;
   sio_http_req_t *poll_req; /* the pending long-poll GET */
@@ -43,7 +44,7 @@ struct sio_eio_s {
   sio__tnode_t upgrade_to;  /* armed while probing */
   sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered */
   void *data;
-  char *hs;                 /* handshake copy: query\0 address\0 (name\0 value\0)* */
+  char *hs;                 /* handshake copy: path?query\0 address\0 (name\0 value\0)* */
   uint32_t hs_len;
   uint16_t hs_nhdr;
 };
@@ -74,6 +75,11 @@ void sio__eio_unref(sio_eio_t *s);
 void sio__eio_on_packet(sio_eio_t *s, sio__eio_packet_t *p);
 /* Closes with an engine.io reason string (static). Idempotent. */
 void sio__eio_close(sio_eio_t *s, const char *reason);
+/* Closes ("forced close") like engine.io's socket.close(): over polling with packets
+ * still queued or no GET pending, the session stays open (closing = 1) until the queue
+ * is delivered and a GET can carry the close packet, an upgrade completes (the WebSocket
+ * then delivers and closes) or fails, or the next ping is due. Otherwise at once. */
+void sio__eio_close_graceful(sio_eio_t *s);
 /* Queues a shared encoded packet (takes a new reference). */
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary);
 /* Encodes type+data into a new packet refbuf with WebSocket headroom (returns new). */
@@ -82,6 +88,12 @@ sio__refbuf_t *sio__eio_binary_new(const void *data, size_t len);
 void sio__eio_heartbeat_start(sio_eio_t *s);
 void sio__eio_ping_due(sio__tnode_t *n);
 void sio__eio_pong_overdue(sio__tnode_t *n);
+/* The handshake request's target, "path?query" (borrowed from s, for Socket.IO's
+ * handshake.url). */
+sio_str_t sio__eio_url(const sio_eio_t *s);
+/* 1 if a packet sent now would go out at once (a long-poll GET is pending, or nothing is
+ * in flight on the WebSocket): Socket.IO drops volatile packets otherwise. */
+int sio__eio_writable(const sio_eio_t *s);
 
 /* ---- polling.c ---- */
 void sio__eio_polling_get(sio_eio_t *s, sio_http_req_t *req);
@@ -91,6 +103,8 @@ void sio__eio_polling_flush(sio_eio_t *s);
 /* Answers the pending GET with a single packet type (noop/close), dropping nothing. */
 void sio__eio_polling_answer_control(sio_eio_t *s, int type);
 void sio__eio_schedule_flush(sio_eio_t *s);
+/* Answers the pending GET (if any) with the queued packets followed by a close packet. */
+void sio__eio_polling_answer_close(sio_eio_t *s);
 
 /* ---- websocket.c ---- */
 /* A handshake over WebSocket (no sid). */

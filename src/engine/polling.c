@@ -37,26 +37,21 @@ void sio__eio_polling_answer_control(sio_eio_t *s, int type) {
   respond_payload(s, &pkt, 1);
 }
 
-void sio__eio_polling_flush(sio_eio_t *s) {
-  if (s->poll_req == NULL || s->qn == 0 || s->state != SIO__EIO_S_OPEN) return;
-  sio__buf_t b = SIO__BUF_INIT;
+/* Encodes the send queue as one payload into b, then empties the queue. */
+static int take_queue(sio_eio_t *s, sio__buf_t *b) {
   int r = 0;
   for (uint32_t i = 0; i < s->qn && r == 0; i++) {
     sio__refbuf_t *rb = s->q[i].rb;
-    if (i > 0) r = sio__buf_append_byte(&b, SIO__EIO_SEPARATOR);
+    if (i > 0) r = sio__buf_append_byte(b, SIO__EIO_SEPARATOR);
     if (r) break;
     if (!s->q[i].binary) {
-      r = sio__buf_append(&b, sio__refbuf_ptr(rb), rb->len);
-    } else if ((r = sio__buf_reserve(&b, 1 + sio__b64_encoded_len(rb->len))) == 0) {
-      b.base[b.len++] = 'b';
-      b.len += sio__b64_encode(sio__refbuf_ptr(rb), rb->len, b.base + b.len);
+      r = sio__buf_append(b, sio__refbuf_ptr(rb), rb->len);
+    } else if ((r = sio__buf_reserve(b, 1 + sio__b64_encoded_len(rb->len))) == 0) {
+      b->base[b->len++] = 'b';
+      b->len += sio__b64_encode(sio__refbuf_ptr(rb), rb->len, b->base + b->len);
     }
   }
-  if (r) {
-    sio__buf_free(&b);
-    sio__eio_close(s, "transport error");
-    return;
-  }
+  if (r) return r;
   for (uint32_t i = 0; i < s->qn; i++) sio__refbuf_unref(s->q[i].rb);
   s->qn = 0;
   s->qbytes = 0;
@@ -66,7 +61,33 @@ void sio__eio_polling_flush(sio_eio_t *s) {
     s->q = NULL;
     s->qcap = 0;
   }
+  return 0;
+}
+
+void sio__eio_polling_flush(sio_eio_t *s) {
+  if (s->poll_req == NULL || s->qn == 0 || s->state != SIO__EIO_S_OPEN) return;
+  sio__buf_t b = SIO__BUF_INIT;
+  if (take_queue(s, &b) != 0) {
+    sio__buf_free(&b);
+    sio__eio_close(s, "transport error");
+    return;
+  }
   respond_payload(s, b.base, b.len);
+  sio__buf_free(&b);
+}
+
+void sio__eio_polling_answer_close(sio_eio_t *s) {
+  if (s->poll_req == NULL) return;
+  /* engine.io flushes its write buffer before closing the transport: what was queued
+   * (a Socket.IO DISCONNECT, an ack sent just before) goes out ahead of the close
+   * packet in the same payload. */
+  sio__buf_t b = SIO__BUF_INIT;
+  int r = take_queue(s, &b);
+  if (r == 0 && b.len > 0) r = sio__buf_append_byte(&b, SIO__EIO_SEPARATOR);
+  if (r == 0) r = sio__buf_append_byte(&b, (char)('0' + SIO__EIO_CLOSE));
+  sio__list_remove(&s->flush_link);
+  if (r == 0) respond_payload(s, b.base, b.len);
+  else sio__eio_polling_answer_control(s, SIO__EIO_CLOSE);
   sio__buf_free(&b);
 }
 
@@ -80,7 +101,9 @@ void sio__eio_polling_get(sio_eio_t *s, sio_http_req_t *req) {
   }
   s->poll_req = req;
   sio_http_req_on_abort(req, on_get_abort, s);
-  if (s->qn > 0) sio__eio_schedule_flush(s);
+  /* A graceful close whose packets were delivered: this GET gets the close packet. */
+  if (s->closing && s->qn == 0) sio__eio_close(s, "forced close");
+  else if (s->qn > 0) sio__eio_schedule_flush(s);
   else if (s->probing && s->probe_acked) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
 }
 

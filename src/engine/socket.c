@@ -15,7 +15,8 @@
 #include "http/server.h"
 #include "ws/conn.h"
 
-/* Builds the handshake copy: query\0 address\0 then name\0value\0 pairs. */
+/* Builds the handshake copy: url\0 address\0 then name\0value\0 pairs, where url is the
+ * request target "path?query" (the query is read back from behind its '?'). */
 static void copy_header(sio_str_t name, sio_str_t value, void *u) {
   sio__buf_t *b = u;
   sio__buf_append(b, name.ptr, name.len);
@@ -47,11 +48,16 @@ sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
   sio__tnode_init(&s->upgrade_to);
   sio__list_init(&s->flush_link);
   sio__buf_t b = SIO__BUF_INIT;
+  sio_str_t path = sio_http_req_path(req);
   sio_str_t q = sio_http_req_query(req);
   const char *peer = sio_http_req_peer(req);
   const char *colon = strrchr(peer, ':');
   size_t plen = colon ? (size_t)(colon - peer) : strlen(peer);
   if (plen >= 2 && peer[0] == '[') peer++, plen -= 2; /* "[::1]:port" -> "::1" */
+  /* The request target too (Socket.IO's handshake.url); the raw path has no '?', so the
+   * first '?' of the copy starts the query. */
+  sio__buf_append(&b, path.ptr, path.len);
+  sio__buf_append_byte(&b, '?');
   sio__buf_append(&b, q.ptr, q.len);
   sio__buf_append_byte(&b, '\0');
   sio__buf_append(&b, peer, plen);
@@ -98,6 +104,11 @@ void sio__eio_heartbeat_start(sio_eio_t *s) {
 
 void sio__eio_ping_due(sio__tnode_t *n) {
   sio_eio_t *s = sio__container_of(n, sio_eio_t, hb);
+  if (s->closing) {
+    /* A graceful close whose client stopped polling: do not wait any longer. */
+    sio__eio_close(s, "forced close");
+    return;
+  }
   s->waiting_pong = 1;
   sio__tlist_arm(&s->eng->pong_wait, &s->hb);
   sio__eio_send_ref(s, s->eng->ping_pkt, 0);
@@ -186,8 +197,9 @@ void sio__eio_close(sio_eio_t *s, const char *reason) {
   sio__list_remove(&s->flush_link);
   sio__map_del(&e->sessions, s->id, SIO__SID_LEN);
   SIO_LOGD("engine: session %s closed (%s)", s->id, reason);
-  /* A pending long-poll learns about the close from a close packet, as in engine.io. */
-  if (s->poll_req) sio__eio_polling_answer_control(s, SIO__EIO_CLOSE);
+  /* A pending long-poll learns about the close from a close packet, as in engine.io,
+   * after whatever was still queued for it. */
+  if (s->poll_req) sio__eio_polling_answer_close(s);
   int probe_ref = 0;
   if (s->ws) {
     sio_ws_t *ws = s->ws;
@@ -207,6 +219,22 @@ void sio__eio_close(sio_eio_t *s, const char *reason) {
 
 void sio_eio_close(sio_eio_t *s) { sio__eio_close(s, "forced close"); }
 
+void sio__eio_close_graceful(sio_eio_t *s) {
+  if (s->state != SIO__EIO_S_OPEN) return;
+  /* engine.io waits for its write buffer to drain, then closes the transport; polling
+   * sends the close packet on a GET, the pending one or the next. Sending queue and close
+   * in one payload would not do: engine.io-client handles the close packet at once,
+   * before socket.io-client (which defers each decoded packet to a microtask) has seen
+   * the packets ahead of it, so a Socket.IO DISCONNECT would read as "transport close".
+   * Without a pending GET (between two polls, or paused for an upgrade) closing now would
+   * leave the client nothing to learn it from. */
+  if (s->transport == SIO__EIO_POLLING && (s->qn > 0 || s->poll_req == NULL)) {
+    s->closing = 1;
+    return;
+  }
+  sio__eio_close(s, "forced close");
+}
+
 /* ---- accessors ---- */
 
 const char *sio_eio_id(const sio_eio_t *s) { return s->id; }
@@ -214,7 +242,25 @@ const char *sio_eio_transport(const sio_eio_t *s) { return s->transport ? "webso
 void sio_eio_set_data(sio_eio_t *s, void *data) { s->data = data; }
 void *sio_eio_get_data(const sio_eio_t *s) { return s->data; }
 
-sio_str_t sio_eio_query(const sio_eio_t *s) { return (sio_str_t){s->hs, strlen(s->hs)}; }
+sio_str_t sio_eio_query(const sio_eio_t *s) {
+  const char *q = strchr(s->hs, '?') + 1; /* always there: see sio__eio_new */
+  return (sio_str_t){q, strlen(q)};
+}
+
+sio_str_t sio__eio_url(const sio_eio_t *s) {
+  size_t n = strlen(s->hs);
+  /* "path?" with an empty query is printed as the path alone, as the client sent it. */
+  if (n > 0 && s->hs[n - 1] == '?') n--;
+  return (sio_str_t){s->hs, n};
+}
+
+int sio__eio_writable(const sio_eio_t *s) {
+  if (s->state != SIO__EIO_S_OPEN) return 0;
+  /* engine.io's transport.writable: a long-poll GET is waiting to be answered, or the
+   * WebSocket has nothing in flight. */
+  if (s->transport == SIO__EIO_POLLING) return s->poll_req != NULL;
+  return s->ws != NULL && sio__ws_queued(s->ws) == 0;
+}
 
 const char *sio_eio_address(const sio_eio_t *s) { return s->hs + strlen(s->hs) + 1; }
 

@@ -103,6 +103,8 @@ static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   sio__free(q);
   SIO_LOGD("engine: session %s upgraded to websocket", s->id);
   sio__eio_unref(s); /* the probe's reference; the sid map still holds one */
+  /* A graceful close waiting for the client: the WebSocket delivers the queue, then closes. */
+  if (s->closing) sio__eio_close(s, "forced close");
 }
 
 static void probe_on_message(sio_ws_t *ws, int binary, const char *data, size_t len, void *user) {
@@ -133,6 +135,9 @@ static void probe_on_close(sio_ws_t *ws, int code, void *user) {
   s->probing = 0;
   s->probe_acked = 0;
   sio__tnode_disarm(&s->upgrade_to);
+  /* A graceful close was waiting for this upgrade; a client paused for it would not poll
+   * again, so close now. */
+  if (s->closing) sio__eio_close(s, "forced close");
   sio__eio_unref(s);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "http/tls.h"
 #include "sio/errors.h"
 
 #define RBUF_SIZE (64 * 1024)
@@ -40,7 +41,8 @@ static void io_handle_closed(uv_handle_t *h) {
   sio__io_t *io = h->data;
   if (--io->closing == 0) {
     sio__free(io->rbuf);
-    io->rbuf = NULL;
+    sio__free(io->pbuf);
+    io->rbuf = io->pbuf = NULL;
     if (io->on_closed) io->on_closed(io);
   }
 }
@@ -73,7 +75,8 @@ void sio__io_close(sio__io_t *io, void (*on_closed)(sio__io_t *io)) {
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   sio__conn_t *c = h->data;
   (void)hint;
-  if (c->in.len == 0) {
+  if (c->in.len == 0 || c->tls) {
+    /* TLS reads ciphertext here too; plaintext tails live in c->in. */
     buf->base = c->io->rbuf;
     buf->len = RBUF_SIZE;
     return;
@@ -101,8 +104,53 @@ static long feed(sio__conn_t *c, char *data, size_t len) {
   return (long)done;
 }
 
+static int tls_send_pending(sio__conn_t *c);
+
+/* Plaintext out of TLS: handled like bytes read from a plain socket. */
+static int tls_deliver(void *u, char *plain, size_t n) {
+  sio__conn_t *c = u;
+  if (c->closing) return 1;
+  if (c->in.len == 0) {
+    long k = feed(c, plain, n);
+    if (k < 0 || c->closing) return 1;
+    if ((size_t)k < n && sio__buf_append(&c->in, plain + k, n - (size_t)k) != 0) {
+      sio__conn_close(c, 0);
+      return 1;
+    }
+    return 0;
+  }
+  if (sio__buf_append(&c->in, plain, n) != 0) {
+    sio__conn_close(c, 0);
+    return 1;
+  }
+  sio__conn_replay(c);
+  return c->closing;
+}
+
+static void tls_read(sio__conn_t *c, const char *cipher, size_t len) {
+  sio__io_t *io = c->io;
+  if (io->pbuf == NULL && (io->pbuf = sio__malloc(RBUF_SIZE)) == NULL) {
+    sio__conn_close(c, 0);
+    return;
+  }
+  if (sio__tls_feed(c->tls, cipher, len, io->pbuf, RBUF_SIZE, tls_deliver, c) != 0) {
+    /* Bad records or the peer's close_notify: send any alert, then go. */
+    if (!c->closing) {
+      tls_send_pending(c);
+      sio__conn_close(c, 0);
+    }
+    return;
+  }
+  /* Handshake records produced by SSL_read go out now. */
+  if (!c->closing && tls_send_pending(c) != 0) sio__conn_close(c, 0);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   sio__conn_t *c = s->data;
+  if (nread > 0 && c->tls) {
+    tls_read(c, buf->base, (size_t)nread);
+    return;
+  }
   if (nread < 0) {
     if (nread != UV_EOF) SIO_LOGD("%s: read error: %s", c->peer, uv_strerror((int)nread));
     sio__conn_close(c, 0);
@@ -195,6 +243,7 @@ static void on_closed(uv_handle_t *h) {
   sio__conn_t *c = h->data;
   sio__io_t *io = c->io;
   drop_output(c, 0);
+  sio__tls_free(c->tls);
   sio__free(c->out);
   sio__free(c->wreq);
   sio__buf_free(&c->in);
@@ -206,10 +255,15 @@ static void on_closed(uv_handle_t *h) {
 
 void sio__conn_close(sio__conn_t *c, int after_flush) {
   if (c->closing) return;
-  if (after_flush && (c->out_n > 0)) {
-    /* Let the flusher write what is queued; it closes when the queue empties. */
+  if (after_flush && (c->out_n > 0 || c->tls)) {
+    /* Let the flusher write what is queued (and TLS its close_notify); it closes when
+     * everything is written. */
     c->close_after_flush = 1;
     sio__conn_pause(c);
+    if (c->tls && !sio__list_linked(&c->flush_link)) {
+      sio__list_insert_tail(&c->io->flush_list, &c->flush_link);
+      uv_idle_start(&c->io->kicker, on_kick);
+    }
     return;
   }
   c->closing = 1;
@@ -311,7 +365,90 @@ static void on_write(uv_write_t *req, int status) {
   flush_conn(c);
 }
 
+/* ---- TLS output: encrypt the queue, write the ciphertext ---- */
+
+typedef struct {
+  uv_write_t req;
+  sio__conn_t *c;
+  size_t len;
+  char data[];
+} tls_wreq_t;
+
+static void finish_close_if_flushed(sio__conn_t *c) {
+  if (c->close_after_flush && c->out_n == 0 && c->tls_inflight == 0) {
+    c->close_after_flush = 0;
+    sio__conn_close(c, 0);
+  }
+}
+
+static void on_tls_write(uv_write_t *req, int status) {
+  tls_wreq_t *w = req->data;
+  sio__conn_t *c = w->c;
+  c->tls_inflight -= w->len;
+  sio__free(w);
+  if (c->closing) return;
+  if (status < 0) {
+    sio__conn_close(c, 0);
+    return;
+  }
+  finish_close_if_flushed(c);
+}
+
+static int tls_send_pending(sio__conn_t *c) {
+  size_t n = sio__tls_pending(c->tls);
+  if (n == 0) return 0;
+  tls_wreq_t *w = sio__malloc(sizeof *w + n);
+  if (w == NULL) return SIO_ENOMEM;
+  n = sio__tls_take(c->tls, w->data, n);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
+  /* uv_try_write answers EAGAIN while an earlier uv_write is queued, so order holds. */
+  int r = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+  if (r == UV_EAGAIN) r = 0;
+  if (r < 0 || (size_t)r == n) {
+    sio__free(w);
+    return r < 0 ? r : 0;
+  }
+  b = uv_buf_init(w->data + r, (unsigned)(n - (size_t)r));
+  w->c = c;
+  w->len = n - (size_t)r;
+  w->req.data = w;
+  if ((r = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_tls_write)) != 0) {
+    sio__free(w);
+    return r;
+  }
+  c->tls_inflight += w->len;
+  return 0;
+}
+
+static void flush_tls(sio__conn_t *c) {
+  while (c->out_n > 0) {
+    sio__wseg_t *s = &c->out[c->out_head];
+    if (sio__tls_encrypt(c->tls, s->rb->data + s->off, s->len) != 0) {
+      sio__conn_close(c, 0);
+      return;
+    }
+    consume_out(c, s->len);
+  }
+  sio__free(c->out);
+  c->out = NULL;
+  c->out_cap = c->out_head = 0;
+  if (c->close_after_flush) sio__tls_shutdown(c->tls);
+  if (tls_send_pending(c) != 0) {
+    sio__conn_close(c, 0);
+    return;
+  }
+  if (c->close_after_flush) {
+    finish_close_if_flushed(c);
+    return;
+  }
+  if (c->proto && c->proto->on_drain) c->proto->on_drain(c);
+}
+
 static void flush_conn(sio__conn_t *c) {
+  if (c->tls) {
+    if (!c->closing) flush_tls(c);
+    return;
+  }
   while (c->out_n > 0 && !c->closing) {
     uv_buf_t iov[MAX_IOV];
     uint32_t n = c->out_n < MAX_IOV ? c->out_n : MAX_IOV;

@@ -59,6 +59,8 @@ struct sio__conn_s {
   sio__list_t flush_link; /* in io->flush_list while output waits for the next flush */
   sio__list_t all_link;   /* in io->conns */
   sio__tnode_t timeout;   /* header/idle timeouts of the protocol */
+  struct sio__tls_s *tls; /* TLS state when serving HTTPS, else NULL */
+  size_t tls_inflight;    /* ciphertext bytes handed to uv_write */
   uint8_t closing;
   uint8_t reading;
   uint8_t close_after_flush;
@@ -75,6 +77,7 @@ struct sio__io_s {
   uint32_t nconns;
   sio__thub_t thub;
   char *rbuf;          /* the shared read buffer */
+  char *pbuf;          /* the shared TLS plaintext buffer (allocated on first use) */
   size_t max_conn_out; /* output bytes above which a connection is a slow consumer */
   int closing;
   void (*on_closed)(sio__io_t *io); /* after sio__io_close finished */
@@ -100,6 +103,6 @@ void sio__conn_resume(sio__conn_t *c);
 /* Offers buffered unconsumed input to the protocol again (after a resume or a switch). */
 void sio__conn_replay(sio__conn_t *c);
 
-static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes; }
+static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes + c->tls_inflight; }
 
 #endif

@@ -89,6 +89,10 @@ static void on_connection(uv_stream_t *server, int status) {
     sio__conn_close(c, 1);
     return;
   }
+  if (h->tls_ctx && (c->tls = sio__tls_new(h->tls_ctx)) == NULL) {
+    sio__conn_close(c, 0);
+    return;
+  }
   sio__http_conn_t *hc = sio__calloc(1, sizeof *hc);
   if (hc == NULL) {
     sio__conn_close(c, 0);
@@ -155,6 +159,7 @@ static void free_server(sio_http_t *h) {
   sio__free(h->routes);
   sio__map_free(&h->assets);
   sio__free(h->web_root);
+  if (h->tls_ctx) SSL_CTX_free(h->tls_ctx);
   sio__free(h);
   if (cb) cb(user);
 }
@@ -164,6 +169,22 @@ static void on_io_closed(sio__io_t *io) { free_server(io->data); }
 static void on_listener_closed(uv_handle_t *handle) {
   sio_http_t *h = handle->data;
   sio__io_close(&h->io, on_io_closed);
+}
+
+int sio_http_set_tls(sio_http_t *h, const char *cert_file, const char *key_file) {
+  SSL_CTX *ctx = sio__tls_ctx_from_files(cert_file, key_file);
+  if (ctx == NULL) return SIO_EINVAL;
+  if (h->tls_ctx) SSL_CTX_free(h->tls_ctx);
+  h->tls_ctx = ctx;
+  return 0;
+}
+
+int sio_http_set_tls_self_signed(sio_http_t *h, char *fingerprint, size_t cap) {
+  SSL_CTX *ctx = sio__tls_ctx_self_signed(fingerprint, cap);
+  if (ctx == NULL) return SIO_EINVAL;
+  if (h->tls_ctx) SSL_CTX_free(h->tls_ctx);
+  h->tls_ctx = ctx;
+  return 0;
 }
 
 int sio__http_add_closer(sio_http_t *h, void (*fn)(void *arg), void *arg) {
@@ -280,6 +301,7 @@ static int dispatch(sio__conn_t *c, sio__http_conn_t *hc) {
   sio__tnode_disarm(&c->timeout);
   const sio__route_t *route = find_route(h, req->path);
   hc->dispatching = 1;
+  if (route && !route->exact && sio__http_static_has(h, req->path)) route = NULL;
   if (route) route->cb(req, route->user);
   else sio__http_static_serve(h, req);
   hc->dispatching = 0;

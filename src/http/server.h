@@ -6,6 +6,7 @@
 #include "common/tlist.h"
 #include "http/conn.h"
 #include "http/parser.h"
+#include "http/tls.h"
 #include "sio/http.h"
 
 typedef struct {
@@ -26,6 +27,7 @@ struct sio_http_s {
   size_t nroutes;
   sio__map_t assets; /* path -> const sio_asset_t* */
   char *web_root;    /* realpath of the development root, or NULL */
+  SSL_CTX *tls_ctx;  /* HTTPS/WSS when set */
   sio__tlist_t req_timeouts;
   sio__tlist_t idle_timeouts;
   int listening;

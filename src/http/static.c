@@ -106,6 +106,18 @@ static int serve_disk(sio_http_t *h, sio_http_req_t *req, const char *path) {
   return 1;
 }
 
+int sio__http_static_has(sio_http_t *h, sio_str_t raw) {
+  char path[1024];
+  long n = sio__http_path_normalize(raw, path, sizeof path);
+  if (n <= 1) return 0;
+  if (h->web_root == NULL) return sio__map_get(&h->assets, path, (size_t)n) != NULL;
+  char full[PATH_MAX], real[PATH_MAX];
+  struct stat st;
+  if (snprintf(full, sizeof full, "%s%s", h->web_root, path) >= (int)sizeof full || realpath(full, real) == NULL) return 0;
+  size_t rl = strlen(h->web_root);
+  return strncmp(real, h->web_root, rl) == 0 && real[rl] == '/' && stat(real, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 void sio__http_static_serve(sio_http_t *h, sio_http_req_t *req) {
   const char *method = sio_http_req_method(req);
   int get = strcmp(method, "GET") == 0, head = strcmp(method, "HEAD") == 0;
@@ -125,6 +137,11 @@ void sio__http_static_serve(sio_http_t *h, sio_http_req_t *req) {
   }
   if (h->web_root) {
     if (serve_disk(h, req, path)) return;
+    /* "/ws-chat" serves "/ws-chat.html", as with embedded assets. */
+    if (n + 5 < (long)sizeof path) {
+      memcpy(path + n, ".html", 6);
+      if (serve_disk(h, req, path)) return;
+    }
   } else {
     const sio_asset_t *a = sio__map_get(&h->assets, path, (size_t)n);
     if (a == NULL && n + 5 < (long)sizeof path) {

@@ -21,6 +21,7 @@ typedef struct sio__bcast_s {
   sio_args_t **resp;
   size_t nresp;
   uv_timer_t timer;
+  sio__list_t link; /* in io->bcasts until done */
 } sio__bcast_t;
 
 struct sio__pending_s {
@@ -44,22 +45,23 @@ static void bcast_closed(uv_handle_t *h) {
   sio__free(b);
 }
 
+/* Runs the callback once and drops the timer's reference: whichever comes first of the
+ * last answer, the timeout, or the server's shutdown. Recipients that still hold a
+ * pending entry keep b alive; their late answers are ignored. */
 static void bcast_finish(sio__bcast_t *b, int status) {
   if (b->done) return;
   b->done = 1;
   uv_timer_stop(&b->timer);
+  sio__list_remove(&b->link);
   b->cb(status, (const sio_args_t *const *)b->resp, b->nresp, b->user);
+  bcast_unref(b); /* the timer's reference */
 }
 
 static void bcast_unref(sio__bcast_t *b) {
   if (--b->refs == 0) uv_close((uv_handle_t *)&b->timer, bcast_closed);
 }
 
-static void on_bcast_timeout(uv_timer_t *t) {
-  sio__bcast_t *b = t->data;
-  bcast_finish(b, SIO_ETIMEDOUT);
-  bcast_unref(b); /* the timer's reference */
-}
+static void on_bcast_timeout(uv_timer_t *t) { bcast_finish(t->data, SIO_ETIMEDOUT); }
 
 static void free_pending(sio__pending_t *p) {
   if (p->timer) {
@@ -156,9 +158,6 @@ void sio__ack_cancel_all(sio_socket_t *s) {
 
 /* ---- broadcast with acks ---- */
 
-void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
-void sio__bcast_ack_start(void *bcast, uint32_t recipients);
-
 void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user) {
   sio__bcast_t *b = sio__calloc(1, sizeof *b);
   if (b == NULL) return NULL;
@@ -168,6 +167,7 @@ void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb
   uv_timer_init(io->http->loop, &b->timer);
   b->timer.data = b;
   uv_timer_start(&b->timer, on_bcast_timeout, timeout_ms, 0);
+  sio__list_insert_tail(&io->bcasts, &b->link);
   return b;
 }
 
@@ -175,27 +175,44 @@ void sio__bcast_ack_start(void *bcast, uint32_t recipients) {
   sio__bcast_t *b = bcast;
   b->waiting = recipients;
   /* Nobody to wait for: answer now (socket.io does the same with zero clients). */
-  if (recipients == 0) {
-    bcast_finish(b, 0);
-    uv_timer_stop(&b->timer);
-    bcast_unref(b);
+  if (recipients == 0) bcast_finish(b, 0);
+}
+
+void sio__bcast_ack_cancel_all(sio_server_t *io) {
+  /* Shutdown: a pending timer would keep the loop (and its callback's user data) alive
+   * past the server. */
+  while (!sio__list_empty(&io->bcasts)) {
+    bcast_finish(sio__container_of(io->bcasts.next, sio__bcast_t, link), SIO_ECANCELED);
   }
 }
 
 /* ---- incoming acks (the server's `done`) ---- */
 
+/*
+ * Lifetime of sio_ack_t: the dispatcher creates it for the event callback (in_cb). A
+ * send or free during the callback only marks it done, since the dispatcher still holds
+ * the pointer; sio__ack_after_callback then frees it, unless the handler retained it
+ * and has not answered yet: from then on it is the handler's, and the send or free that
+ * consumes it frees it at once.
+ */
 sio_ack_t *sio__ack_new(sio_socket_t *s, int64_t id) {
   sio_ack_t *a = sio__calloc(1, sizeof *a);
   if (a == NULL) return NULL;
   a->s = sio_socket_ref(s);
   a->id = id;
+  a->in_cb = 1;
   return a;
+}
+
+static void ack_destroy(sio_ack_t *ack) {
+  if (ack->s) sio_socket_unref(ack->s);
+  sio__free(ack);
 }
 
 void sio_ack_free(sio_ack_t *ack) {
   if (ack == NULL) return;
-  sio_socket_unref(ack->s);
-  sio__free(ack);
+  if (ack->in_cb) ack->done = 1;
+  else ack_destroy(ack);
 }
 
 sio_ack_t *sio_ack_retain(sio_ack_t *ack) {
@@ -204,36 +221,36 @@ sio_ack_t *sio_ack_retain(sio_ack_t *ack) {
 }
 
 void sio__ack_after_callback(sio_ack_t *ack) {
-  if (ack->sent) {
-    sio__free(ack);
-    return;
+  ack->in_cb = 0;
+  if (ack->done || !ack->retained) ack_destroy(ack);
+}
+
+/* Encodes and queues the ACK packet for ack->id with args. */
+static int send_ack(sio_socket_t *s, int64_t id, const sio_args_t *args) {
+  if (s->state != SIO__SOCK_CONNECTED || s->client == NULL) return SIO_ECLOSED;
+  json_t *arr = json_array();
+  int r = arr ? 0 : SIO_ENOMEM;
+  size_t n = sio_args_count(args);
+  for (size_t i = 0; i < n && r == 0; i++) {
+    if (json_array_append(arr, json_array_get(args->arr, args->base + i)) != 0) r = SIO_ENOMEM;
   }
-  if (!ack->retained) sio_ack_free(ack);
+  sio__refbuf_t *text = NULL;
+  if (r == 0) {
+    sio__packet_t p = {SIO__PKT_ACK, s->ns->name, id, arr, NULL, args ? args->natt : 0, 0};
+    r = sio__encode_packet(&p, &text);
+  }
+  if (r == 0) r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
+  sio__refbuf_unref(text);
+  json_decref(arr);
+  return r;
 }
 
 int sio_ack_send(sio_ack_t *ack, const sio_args_t *args) {
-  sio_socket_t *s = ack->s;
-  int r = SIO_ECLOSED;
-  if (s->state == SIO__SOCK_CONNECTED && s->client) {
-    json_t *arr = json_array();
-    r = arr ? 0 : SIO_ENOMEM;
-    size_t n = sio_args_count(args);
-    for (size_t i = 0; i < n && r == 0; i++) {
-      if (json_array_append(arr, json_array_get(args->arr, args->base + i)) != 0) r = SIO_ENOMEM;
-    }
-    sio__refbuf_t *text = NULL;
-    if (r == 0) {
-      sio__packet_t p = {SIO__PKT_ACK, s->ns->name, ack->id, arr, NULL, args ? args->natt : 0, 0};
-      r = sio__encode_packet(&p, &text);
-    }
-    if (r == 0) r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
-    sio__refbuf_unref(text);
-    json_decref(arr);
-  }
-  /* Consumed either way. Inside the event callback the dispatcher frees the handle. */
-  sio_socket_unref(s);
-  ack->s = NULL;
-  if (ack->retained) sio__free(ack);
-  else ack->sent = 1;
+  /* A second answer within the callback (the handle is still alive): refused. */
+  if (ack->done) return SIO_EINVAL;
+  int r = send_ack(ack->s, ack->id, args);
+  /* Consumed either way. */
+  if (ack->in_cb) ack->done = 1;
+  else ack_destroy(ack);
   return r;
 }

@@ -139,18 +139,104 @@ static int adopt(sio_args_t *a, const sio_args_t *src, json_t *v) {
   return 0;
 }
 
+/*
+ * Appends copy (a deep copy of a value of src, owned: consumed in every case) to a, its
+ * placeholders renumbered onto a's attachment list. On failure a is left as it was:
+ * attachments adopted before the failure are dropped again, so a never sends an
+ * attachment that no placeholder points at. src may be a itself.
+ */
+static int append_adopted(sio_args_t *a, const sio_args_t *src, json_t *copy) {
+  if (copy == NULL) return SIO_ENOMEM;
+  if (a->view) {
+    json_decref(copy);
+    return SIO_EINVAL;
+  }
+  uint32_t mark = a->natt;
+  int r = adopt(a, src, copy);
+  if (r == 0) r = json_array_append_new(a->arr, copy) == 0 ? 0 : SIO_ENOMEM;
+  else json_decref(copy);
+  if (r) {
+    while (a->natt > mark) sio__refbuf_unref(a->att[--a->natt]);
+  }
+  return r;
+}
+
 int sio_args_add_arg(sio_args_t *a, const sio_args_t *src, size_t i) {
   json_t *v = arg(src, i);
-  if (v == NULL) return SIO_EINVAL;
-  if (a->view) return SIO_EINVAL;
-  json_t *c = json_deep_copy(v);
-  if (c == NULL) return SIO_ENOMEM;
-  int r = adopt(a, src, c);
+  if (v == NULL || a->view) return SIO_EINVAL;
+  return append_adopted(a, src, json_deep_copy(v));
+}
+
+int sio_args_add_array(sio_args_t *a, const sio_args_t *items) {
+  if (a == NULL || a->view) return SIO_EINVAL;
+  /* A shallow array of items' values first, then one deep copy of it to adopt. */
+  json_t *shallow = json_array();
+  if (shallow == NULL) return SIO_ENOMEM;
+  size_t n = sio_args_count(items);
+  for (size_t i = 0; i < n; i++) {
+    if (json_array_append(shallow, arg(items, i)) != 0) {
+      json_decref(shallow);
+      return SIO_ENOMEM;
+    }
+  }
+  json_t *copy = json_deep_copy(shallow);
+  json_decref(shallow);
+  return append_adopted(a, items, copy);
+}
+
+int sio_args_add_object(sio_args_t *a, const char *const *keys, const sio_args_t *values) {
+  if (a == NULL || a->view) return SIO_EINVAL;
+  size_t n = sio_args_count(values);
+  json_t *shallow = json_object();
+  if (shallow == NULL) return SIO_ENOMEM;
+  int r = 0;
+  for (size_t i = 0; i < n && r == 0; i++) {
+    if (keys == NULL || keys[i] == NULL) r = SIO_EINVAL;
+    else if (!sio__utf8_valid(keys[i], strlen(keys[i]))) r = SIO_EUTF8;
+    else if (json_object_set(shallow, keys[i], arg(values, i)) != 0) r = SIO_ENOMEM;
+  }
+  /* {"_placeholder":true,...} would be read as a binary attachment by every client. */
+  if (r == 0 && json_is_true(json_object_get(shallow, "_placeholder"))) r = SIO_EINVAL;
   if (r) {
-    json_decref(c);
+    json_decref(shallow);
     return r;
   }
-  return append(a, c);
+  json_t *copy = json_deep_copy(shallow);
+  json_decref(shallow);
+  return append_adopted(a, values, copy);
+}
+
+int sio_args_member(const sio_args_t *a, size_t i, const char *key, sio_args_t **out) {
+  json_t *v = arg(a, i);
+  uint32_t num;
+  if (!json_is_object(v) || sio__placeholder_num(v, &num) || key == NULL) return SIO_EINVAL;
+  json_t *m = json_object_get(v, key);
+  if (m == NULL) return SIO_ENOTFOUND;
+  sio_args_t *res;
+  int r = sio_args_new(&res);
+  if (r) return r;
+  if ((r = append_adopted(res, a, json_deep_copy(m))) != 0) {
+    sio_args_free(res);
+    return r;
+  }
+  *out = res;
+  return 0;
+}
+
+int sio_args_unpack(const sio_args_t *a, size_t i, sio_args_t **out) {
+  json_t *v = arg(a, i);
+  if (!json_is_array(v)) return SIO_EINVAL;
+  sio_args_t *res;
+  int r = sio_args_new(&res);
+  if (r) return r;
+  size_t n = json_array_size(v);
+  for (size_t k = 0; k < n && r == 0; k++) r = append_adopted(res, a, json_deep_copy(json_array_get(v, k)));
+  if (r) {
+    sio_args_free(res);
+    return r;
+  }
+  *out = res;
+  return 0;
 }
 
 int sio_args_copy(const sio_args_t *src, size_t from, size_t count, sio_args_t **out) {

@@ -11,9 +11,6 @@
 #include "common/log.h"
 #include "sio/sio.h"
 
-void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
-void sio__bcast_ack_start(void *bcast, uint32_t recipients);
-
 void sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
                  void (*fn)(sio_socket_t *s, void *u), void *u) {
   uint32_t except = ++ns->epoch;

@@ -23,7 +23,7 @@ sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio) {
   return c;
 }
 
-static void client_unref(sio__client_t *c) {
+void sio__client_unref(sio__client_t *c) {
   if (--c->refs > 0) return;
   sio__decoder_free(&c->dec);
   sio__free(c->socks);
@@ -40,28 +40,56 @@ void sio__client_connect_overdue(sio__tnode_t *n) {
 
 int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_) {
   if (c->eio == NULL) return SIO_ECLOSED;
-  (void)volatile_;
+  /* socket.io's volatile flag: dropped (not queued) when the transport cannot write now. */
+  if (volatile_ && !sio__eio_writable(c->eio)) return 0;
   int r = sio__eio_send_ref(c->eio, text, 0);
   for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], 1);
   return r;
+}
+
+/* The last socket of c that is not already in its disconnect sequence (one whose
+ * listener got us here finishes on its own), optionally only a connected one. */
+static sio_socket_t *next_open(sio__client_t *c, int connected_only) {
+  for (uint32_t i = c->nsocks; i-- > 0;) {
+    sio_socket_t *s = c->socks[i];
+    if (!s->closing && (!connected_only || s->state == SIO__SOCK_CONNECTED)) return s;
+  }
+  return NULL;
 }
 
 void sio__client_close(sio__client_t *c, const char *reason) {
   if (c->eio == NULL) return;
   /* The engine's on_close brings us to sio__client_on_close with its own reason; the
    * sockets get socket.io's reason for a server-side close first. */
-  while (c->nsocks > 0) sio__socket_onclose(c->socks[c->nsocks - 1], reason);
-  sio__eio_close(c->eio, "forced close");
+  sio_socket_t *s;
+  c->refs++;
+  c->closing = 1;
+  while ((s = next_open(c, 0)) != NULL) sio__socket_onclose(s, reason);
+  /* Packets queued by the sockets' last moments (DISCONNECT, acks) go out first. */
+  if (c->eio) sio__eio_close_graceful(c->eio);
+  sio__client_unref(c);
+}
+
+void sio__client_disconnect_all(sio__client_t *c) {
+  /* socket.io Client._disconnect: each connected socket gets its DISCONNECT and leaves
+   * with "server namespace disconnect"; then the connection closes, after those packets
+   * (sockets still in their middlewares get "forced server close"). */
+  sio_socket_t *s;
+  c->refs++;
+  while (c->eio && (s = next_open(c, 1)) != NULL) sio__socket_server_disconnect(s);
+  sio__client_close(c, "forced server close");
+  sio__client_unref(c);
 }
 
 void sio__client_on_close(sio__client_t *c, const char *reason) {
   sio__tnode_disarm(&c->connect_to);
   c->refs++;
-  while (c->nsocks > 0) sio__socket_onclose(c->socks[c->nsocks - 1], reason);
+  sio_socket_t *s;
+  while ((s = next_open(c, 0)) != NULL) sio__socket_onclose(s, reason);
   if (c->eio) sio_eio_set_data(c->eio, NULL);
   c->eio = NULL;
   c->refs--;
-  client_unref(c);
+  sio__client_unref(c);
 }
 
 void sio__client_remove(sio__client_t *c, sio_socket_t *s) {
@@ -135,6 +163,7 @@ static void handle_packet(sio__client_t *c, sio__packet_t *p) {
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len) {
   sio__packet_t *p = NULL;
   int r;
+  if (c->closing) return; /* closed on our side, the engine is delivering the last packets */
   if (binary) {
     sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
     if (rb == NULL) {
@@ -155,5 +184,5 @@ void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len
   c->refs++;
   handle_packet(c, p);
   sio__packet_free(p);
-  client_unref(c);
+  sio__client_unref(c);
 }

@@ -54,6 +54,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   if (opts) io->opts = *opts;
   else sio_server_opts_init(&io->opts);
   io->http = http;
+  sio__list_init(&io->bcasts);
   io->path = sio__strdup(io->opts.path ? io->opts.path : "/socket.io/");
   io->main = io->path ? sio__ns_new(io, "/", NULL) : NULL;
   if (io->main == NULL || sio__map_put(&io->nsps, io->main->name, 1, io->main) != 0) {
@@ -90,12 +91,16 @@ void sio_server_shutdown(sio_server_t *io) {
     while (sio__map_next(&ns->sockets, &jt, NULL, NULL, &sv)) {
       sio_socket_t *s = sv;
       sio__client_t *c = s->client;
+      if (s->closing || c == NULL) continue; /* already leaving: it finishes on its own */
+      c->refs++;
       sio__socket_onclose(s, "server shutting down");
-      if (c && c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
-      jt = 0;
+      if (c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
+      sio__client_unref(c);
+      jt = 0; /* the map changed: start over */
     }
   }
   if (io->eng) sio_engine_shutdown(io->eng);
+  sio__bcast_ack_cancel_all(io);
 }
 
 sio_ns_t *sio_server_main(sio_server_t *io) { return io->main; }

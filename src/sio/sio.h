@@ -76,6 +76,7 @@ struct sio_server_s {
   sio__dyn_t *dyn;
   size_t ndyn;
   sio__tlist_t connect_wait;
+  sio__list_t bcasts;  /* broadcasts with acks still waiting (ack.c) */
   int shutting_down;
 };
 
@@ -106,9 +107,11 @@ enum { SIO__SOCK_CONNECTING = 0, SIO__SOCK_CONNECTED = 1, SIO__SOCK_DISCONNECTED
 struct sio_socket_s {
   char id[SIO__SID_LEN + 1];
   uint8_t state;
+  uint8_t closing;         /* in its disconnect sequence ("disconnecting" is running) */
   uint32_t refs;
   sio_ns_t *ns;
-  sio__client_t *client;   /* NULL once disconnected */
+  sio__client_t *client;   /* referenced; NULL once disconnected */
+  uint64_t issued_ms;      /* handshake time, ms since the Unix epoch */
   sio__sroom_t *rooms;
   uint32_t nrooms, rooms_cap;
   uint32_t mark, sent;     /* broadcast epochs of ns */
@@ -128,14 +131,16 @@ struct sio__client_s {
   sio_socket_t **socks;    /* one per namespace joined or joining */
   uint32_t nsocks;
   sio__tnode_t connect_to;
-  uint32_t refs;
+  uint32_t refs;           /* the engine session's (until on_close) + one per socket */
+  uint8_t closing;         /* sio__client_close ran: the session is on its way out */
 };
 
 struct sio_ack_s {
-  sio_socket_t *s; /* referenced */
+  sio_socket_t *s;  /* referenced */
   int64_t id;
-  uint8_t retained;
-  uint8_t sent;
+  uint8_t retained; /* sio_ack_retain was called */
+  uint8_t done;     /* sent or freed while the dispatcher still held it */
+  uint8_t in_cb;    /* the event callback is running (the dispatcher frees it after) */
 };
 
 struct sio_mw_s {
@@ -150,7 +155,11 @@ void sio__client_on_close(sio__client_t *c, const char *reason);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
 /* Sends an encoded packet (text + attachments) to the client. */
 int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_);
+/* Runs every socket's disconnect sequence with reason, then closes the session. */
 void sio__client_close(sio__client_t *c, const char *reason);
+/* socket.disconnect(true): DISCONNECT to every connected socket of c, then the close. */
+void sio__client_disconnect_all(sio__client_t *c);
+void sio__client_unref(sio__client_t *c);
 void sio__client_connect_overdue(sio__tnode_t *n);
 
 /* namespace.c */
@@ -165,6 +174,8 @@ sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth);
 /* Runs the disconnect sequence (disconnecting, rooms, pending acks, disconnect). */
 void sio__socket_onclose(sio_socket_t *s, const char *reason);
 void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p);
+/* Sends DISCONNECT and runs the sequence with "server namespace disconnect". */
+void sio__socket_server_disconnect(sio_socket_t *s);
 /* Encodes [event, ...args] as a packet for ns into a text refbuf + attachment list. */
 int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
 /* Encodes a packet whose data/attachments are given. */
@@ -178,6 +189,12 @@ void sio__ack_cancel_all(sio_socket_t *s);
 sio_ack_t *sio__ack_new(sio_socket_t *s, int64_t id);
 /* After an event callback: frees ack unless it was sent or retained. */
 void sio__ack_after_callback(sio_ack_t *ack);
+/* Broadcast with acks: one aggregate (timer + answers) per emit. new returns NULL on OOM;
+ * start sets how many recipients were reached (0 answers at once); cancel_all finishes
+ * every pending one with SIO_ECANCELED (server shutdown). */
+void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
+void sio__bcast_ack_start(void *bcast, uint32_t recipients);
+void sio__bcast_ack_cancel_all(sio_server_t *io);
 
 /* adapter.c (in-memory rooms) */
 int sio__adapter_join(sio_socket_t *s, const char *room, size_t len);

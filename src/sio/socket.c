@@ -39,6 +39,9 @@ sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
   }
   c->socks = arr;
   c->socks[c->nsocks++] = s;
+  c->refs++; /* dropped when the socket leaves the client (sio__socket_onclose) */
+  uv_timeval64_t now;
+  s->issued_ms = uv_gettimeofday(&now) == 0 ? (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000 : 0;
   return s;
 fail:
   sio__free(s);
@@ -85,23 +88,28 @@ static void run_socket_cbs(sio_socket_t *s, sio__cb_t *list, const char *reason)
 }
 
 void sio__socket_onclose(sio_socket_t *s, const char *reason) {
-  if (s->state == SIO__SOCK_DISCONNECTED) return;
+  /* A listener of this very sequence may get here again (disconnect, client close). */
+  if (s->state == SIO__SOCK_DISCONNECTED || s->closing) return;
   int was_connected = s->state == SIO__SOCK_CONNECTED;
   sio_ns_t *ns = s->ns;
-  s->state = SIO__SOCK_DISCONNECTED;
+  s->closing = 1;
   s->refs++;
   if (was_connected) {
-    /* "disconnecting": rooms are still there to be read. */
+    /* "disconnecting": as in socket.io the socket is still connected and in its rooms,
+     * so listeners can read them, emit, and broadcast to them (socket.to(room)). */
     run_socket_cbs(s, s->on_disconnecting, reason);
     if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnecting, ns->parent->non_disconnecting, reason);
     run_disconnect_cbs(s, ns->on_disconnecting, ns->non_disconnecting, reason);
   }
+  s->state = SIO__SOCK_DISCONNECTED;
   sio__ack_cancel_all(s);
   sio__adapter_leave_all(s);
   if (was_connected) sio__map_del(&ns->sockets, s->id, SIO__SID_LEN);
   if (s->client) {
-    sio__client_remove(s->client, s);
+    sio__client_t *c = s->client;
+    sio__client_remove(c, s);
     s->client = NULL;
+    sio__client_unref(c);
   }
   if (was_connected) {
     SIO_LOGD("socket.io: %s left %s (%s)", s->id, ns->name, reason);
@@ -113,19 +121,28 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
   sio_socket_unref(s); /* the connection's reference */
 }
 
-int sio_socket_disconnect(sio_socket_t *s, int close) {
-  if (s->state == SIO__SOCK_DISCONNECTED || s->client == NULL) return SIO_ECLOSED;
-  if (close) {
-    sio__client_close(s->client, "forced server close");
-    return 0;
-  }
+void sio__socket_server_disconnect(sio_socket_t *s) {
   sio__packet_t p = {SIO__PKT_DISCONNECT, s->ns->name, -1, NULL, NULL, 0, 0};
   sio__refbuf_t *text;
-  if (sio__encode_packet(&p, &text) == 0) {
+  if (s->client && sio__encode_packet(&p, &text) == 0) {
     sio__client_send(s->client, text, NULL, 0, 0);
     sio__refbuf_unref(text);
   }
   sio__socket_onclose(s, "server namespace disconnect");
+}
+
+int sio_socket_disconnect(sio_socket_t *s, int close) {
+  if (s->state != SIO__SOCK_CONNECTED || s->closing || s->client == NULL) return SIO_ECLOSED;
+  if (close) sio__client_disconnect_all(s->client);
+  else sio__socket_server_disconnect(s);
+  return 0;
+}
+
+int sio_socket_conn_close(sio_socket_t *s) {
+  if (s->state == SIO__SOCK_DISCONNECTED || s->closing || s->client == NULL) return SIO_ECLOSED;
+  /* socket.conn.close(): the engine closes with "forced close", which every socket of
+   * the connection gets as its reason; no Socket.IO packet is sent. */
+  sio__client_close(s->client, "forced close");
   return 0;
 }
 
@@ -365,6 +382,16 @@ int sio_socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out) 
   *out = (sio_str_t){json_string_value(v), json_string_length(v)};
   return 1;
 }
+
+void sio_socket_headers(const sio_socket_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u) {
+  if (s->client && s->client->eio) sio_eio_headers(s->client->eio, cb, u);
+}
+
+sio_str_t sio_socket_handshake_url(const sio_socket_t *s) {
+  return s->client && s->client->eio ? sio__eio_url(s->client->eio) : (sio_str_t){"", 0};
+}
+
+uint64_t sio_socket_handshake_time(const sio_socket_t *s) { return s->issued_ms; }
 
 int sio_socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out) {
   return s->client && s->client->eio ? sio_eio_header(s->client->eio, lname, out) : 0;

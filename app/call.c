@@ -1,0 +1,325 @@
+/*
+ * Signaling relay. Call membership is a hidden room per chat room ("\x01call:" + name):
+ * room names from clients may not contain control characters, so these never collide
+ * with a user's room, and the lobby filters them out.
+ *
+ * Relays go only to a target that shares a room with the sender (a room the sender is
+ * in, or a socket that is in one of the sender's rooms), never back to the sender, with
+ * the sender's id appended as the last argument (course clients ignore it). Payloads are
+ * checked for shape and size first; anything else gets an {"error"} ack.
+ */
+#include "call.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lobby.h"
+
+static sio_ns_t *ns;
+
+#define CALL_PREFIX "\x01" "call:"
+
+int noom_call_is_internal_room(const char *name, size_t len) { return len > 0 && name[0] == '\x01'; }
+
+static void ack_error(sio_ack_t *ack, const char *msg) {
+  if (ack == NULL) return;
+  sio_args_t *a, *v;
+  if (sio_args_new(&a) != 0) return;
+  if (sio_args_new(&v) == 0) {
+    static const char *const keys[] = {"error"};
+    sio_args_add_cstr(v, msg);
+    sio_args_add_object(a, keys, v);
+    sio_args_free(v);
+  }
+  sio_ack_send(ack, a);
+  sio_args_free(a);
+}
+
+/* Copies a valid room name (1..64 bytes, no control characters) into out. */
+static int room_arg(const sio_args_t *args, size_t i, char out[NOOM_MAX_ROOM + 1]) {
+  sio_str_t s;
+  if (sio_args_get_str(args, i, &s) != 0 || s.len == 0 || s.len > NOOM_MAX_ROOM) return 0;
+  for (size_t k = 0; k < s.len; k++) {
+    if ((unsigned char)s.ptr[k] < 0x20 || s.ptr[k] == 0x7f) return 0;
+  }
+  memcpy(out, s.ptr, s.len);
+  out[s.len] = '\0';
+  return 1;
+}
+
+static void call_room(const char *room, char out[NOOM_MAX_ROOM + 8]) { snprintf(out, NOOM_MAX_ROOM + 8, CALL_PREFIX "%s", room); }
+
+/* Emits event(args..., sender id) to target (a room or a socket id) except the sender. */
+static void relay(sio_socket_t *s, const char *target, const char *event, const sio_args_t *args, size_t nargs) {
+  sio_args_t *out;
+  if (sio_args_copy(args, 0, nargs, &out) != 0) return;
+  sio_args_add_cstr(out, sio_socket_id(s));
+  const char *rooms[] = {target};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_socket_broadcast(s, &to, event, out);
+  sio_args_free(out);
+}
+
+/* ---- does the target share a room with the sender? ---- */
+
+typedef struct {
+  sio_socket_t *sender;
+  int shared;
+} share_ctx_t;
+
+static void check_rooms(sio_str_t room, void *u) {
+  share_ctx_t *c = u;
+  char name[NOOM_MAX_ROOM + 8];
+  if (c->shared || room.len >= sizeof name) return;
+  memcpy(name, room.ptr, room.len);
+  name[room.len] = '\0';
+  /* Own-id rooms do not count: everybody is alone in theirs. */
+  if (sio_socket_in(c->sender, name) && strcmp(name, sio_socket_id(c->sender)) != 0) c->shared = 1;
+}
+
+static void on_target(int status, sio_socket_t *const *sockets, size_t n, void *u) {
+  share_ctx_t *c = u;
+  for (size_t i = 0; status == 0 && i < n && !c->shared; i++) {
+    if (sockets[i] != c->sender && strcmp(sio_socket_id(sockets[i]), sio_socket_id(c->sender)) != 0) {
+      sio_socket_rooms(sockets[i], check_rooms, c);
+    }
+  }
+}
+
+static int target_ok(sio_socket_t *s, const char *target) {
+  if (strcmp(target, sio_socket_id(s)) == 0) return 0; /* never to oneself */
+  if (sio_socket_in(s, target)) return 1;              /* a room the sender is in */
+  share_ctx_t c = {s, 0};
+  const char *rooms[] = {target};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL};
+  sio_ns_fetch_sockets(ns, &to, on_target, &c);
+  return c.shared;
+}
+
+/* ---- payload shapes ---- */
+
+static int description_ok(const sio_args_t *a) {
+  sio_str_t type, sdp;
+  if (sio_args_type(a, 0) != SIO_ARG_OBJECT || sio_args_size(a, 0) > NOOM_MAX_SDP) return 0;
+  if (sio_args_get_member_str(a, 0, "type", &type) != 0 || sio_args_get_member_str(a, 0, "sdp", &sdp) != 0) return 0;
+  return (type.len == 5 && memcmp(type.ptr, "offer", 5) == 0) || (type.len == 6 && memcmp(type.ptr, "answer", 6) == 0) ||
+         (type.len == 8 && memcmp(type.ptr, "pranswer", 8) == 0) || (type.len == 8 && memcmp(type.ptr, "rollback", 8) == 0);
+}
+
+static int candidate_ok(const sio_args_t *a) {
+  int t = sio_args_type(a, 0);
+  if (t == SIO_ARG_NULL) return 1; /* end of candidates: passed through */
+  if (sio_args_size(a, 0) > NOOM_MAX_CANDIDATE) return 0;
+  if (t == SIO_ARG_STRING) return 1;
+  sio_str_t c;
+  return t == SIO_ARG_OBJECT && sio_args_get_member_str(a, 0, "candidate", &c) == 0;
+}
+
+static void relay_event(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, const char *event, int (*shape)(const sio_args_t *)) {
+  char target[NOOM_MAX_ROOM + 1];
+  if (sio_args_count(args) < 2 || !shape(args)) {
+    ack_error(ack, "bad payload");
+    return;
+  }
+  if (!room_arg(args, 1, target) || !target_ok(s, target)) {
+    ack_error(ack, "target does not share a room with you");
+    return;
+  }
+  relay(s, target, event, args, 1);
+  if (ack) sio_ack_send(ack, NULL);
+}
+
+static void on_offer(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, void *u) {
+  (void)u;
+  relay_event(s, a, ack, "offer", description_ok);
+}
+static void on_answer(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, void *u) {
+  (void)u;
+  relay_event(s, a, ack, "answer", description_ok);
+}
+static void on_ice(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, void *u) {
+  (void)u;
+  relay_event(s, a, ack, "ice", candidate_ok);
+}
+
+/* ---- the course's join_room ---- */
+
+static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1];
+  if (!room_arg(args, 0, room)) {
+    ack_error(ack, "room name must be 1-64 characters");
+    return;
+  }
+  sio_socket_join(s, room);
+  if (ack) sio_ack_send(ack, NULL);
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, sio_socket_id(s));
+  const char *rooms[] = {room};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_socket_broadcast(s, &to, "welcome", a);
+  sio_args_free(a);
+}
+
+/* ---- group calls ---- */
+
+typedef struct {
+  sio_args_t *list;
+  sio_socket_t *self;
+} peers_ctx_t;
+
+static void collect_peers(int status, sio_socket_t *const *sockets, size_t n, void *u) {
+  peers_ctx_t *c = u;
+  static const char *const keys[] = {"id", "nickname"};
+  for (size_t i = 0; status == 0 && i < n; i++) {
+    if (sockets[i] == c->self) continue;
+    sio_args_t *v;
+    if (sio_args_new(&v) != 0) continue;
+    const char *nick = noom_lobby_nickname(sockets[i]);
+    sio_args_add_cstr(v, sio_socket_id(sockets[i]));
+    sio_args_add_cstr(v, nick);
+    sio_args_add_object(c->list, keys, v);
+    sio_args_free(v);
+  }
+}
+
+/* Emits event(id, nickname) to the call room except the sender. */
+static void announce(sio_socket_t *s, const char *croom, const char *event) {
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, sio_socket_id(s));
+  sio_args_add_cstr(a, noom_lobby_nickname(s));
+  const char *rooms[] = {croom};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_socket_broadcast(s, &to, event, a);
+  sio_args_free(a);
+}
+
+static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
+  if (!room_arg(args, 0, room) || !sio_socket_in(s, room)) {
+    ack_error(ack, "enter the room first");
+    return;
+  }
+  call_room(room, croom);
+  if (!sio_socket_in(s, croom) && sio_ns_room_size(ns, croom) >= NOOM_CALL_MAX_PEERS) {
+    ack_error(ack, "the call is full (6 people at most)");
+    return;
+  }
+  sio_args_t *a, *list;
+  if (sio_args_new(&a) != 0) return;
+  if (sio_args_new(&list) != 0) {
+    sio_args_free(a);
+    return;
+  }
+  peers_ctx_t c = {list, s};
+  const char *rooms[] = {croom};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL};
+  sio_ns_fetch_sockets(ns, &to, collect_peers, &c);
+  sio_socket_join(s, croom);
+  static const char *const keys[] = {"peers", "max"};
+  sio_args_t *v;
+  if (sio_args_new(&v) == 0) {
+    sio_args_add_array(v, list);
+    sio_args_add_int(v, NOOM_CALL_MAX_PEERS);
+    sio_args_add_object(a, keys, v);
+    sio_args_free(v);
+  }
+  if (ack) sio_ack_send(ack, a);
+  sio_args_free(a);
+  sio_args_free(list);
+  /* Those already in the call offer to the newcomer (the course's flow). */
+  announce(s, croom, "call_peer_joined");
+}
+
+static void leave_call(sio_socket_t *s, const char *croom) {
+  if (!sio_socket_in(s, croom)) return;
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, sio_socket_id(s));
+  const char *rooms[] = {croom};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_socket_broadcast(s, &to, "peer_left", a);
+  sio_args_free(a);
+  sio_socket_leave(s, croom);
+}
+
+void noom_call_leave_room(sio_socket_t *s, const char *room) {
+  char croom[NOOM_MAX_ROOM + 8];
+  call_room(room, croom);
+  leave_call(s, croom);
+}
+
+static void on_call_leave(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
+  if (!room_arg(args, 0, room)) {
+    ack_error(ack, "room name must be 1-64 characters");
+    return;
+  }
+  call_room(room, croom);
+  leave_call(s, croom);
+  if (ack) sio_ack_send(ack, NULL);
+}
+
+/* call_state(room, {muted, cameraOff}) -> peer_state(id, state) to the call. */
+static void on_call_state(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
+  if (!room_arg(args, 0, room) || sio_args_type(args, 1) != SIO_ARG_OBJECT || sio_args_size(args, 1) > 1024) {
+    ack_error(ack, "bad payload");
+    return;
+  }
+  call_room(room, croom);
+  if (!sio_socket_in(s, croom)) {
+    ack_error(ack, "not in that call");
+    return;
+  }
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, sio_socket_id(s));
+  sio_args_add_arg(a, args, 1);
+  const char *rooms[] = {croom};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_socket_broadcast(s, &to, "peer_state", a);
+  sio_args_free(a);
+  if (ack) sio_ack_send(ack, NULL);
+}
+
+/* Leaving a chat room, or the server, ends one's calls there. */
+static void leave_calls(sio_str_t room, void *u) {
+  sio_socket_t *s = u;
+  char name[NOOM_MAX_ROOM + 8];
+  if (room.len >= sizeof name || !noom_call_is_internal_room(room.ptr, room.len)) return;
+  memcpy(name, room.ptr, room.len);
+  name[room.len] = '\0';
+  /* Announce only: the disconnect removes the membership itself. */
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, sio_socket_id(s));
+  const char *rooms[] = {name};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_socket_broadcast(s, &to, "peer_left", a);
+  sio_args_free(a);
+}
+
+static void on_disconnecting(sio_socket_t *s, const char *reason, void *u) {
+  (void)reason, (void)u;
+  sio_socket_rooms(s, leave_calls, s);
+}
+
+int noom_call_init(sio_server_t *io) {
+  ns = sio_server_main(io);
+  int r = 0;
+  r |= sio_ns_on(ns, "join_room", on_join_room, NULL);
+  r |= sio_ns_on(ns, "offer", on_offer, NULL);
+  r |= sio_ns_on(ns, "answer", on_answer, NULL);
+  r |= sio_ns_on(ns, "ice", on_ice, NULL);
+  r |= sio_ns_on(ns, "call_join", on_call_join, NULL);
+  r |= sio_ns_on(ns, "call_leave", on_call_leave, NULL);
+  r |= sio_ns_on(ns, "call_state", on_call_state, NULL);
+  r |= sio_ns_on_disconnecting(ns, on_disconnecting, NULL);
+  return r ? SIO_ENOMEM : 0;
+}

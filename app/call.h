@@ -1,0 +1,23 @@
+/*
+ * Video-call signaling (docs/signaling.md): the course's contract (join_room, offer,
+ * answer, ice, welcome) and the app's group-call events (call_join, call_leave,
+ * call_state, peer_left). The server only relays; media flows browser to browser.
+ */
+#ifndef NOOM_CALL_H
+#define NOOM_CALL_H
+
+#include "sio.h"
+
+#define NOOM_CALL_MAX_PEERS 6
+#define NOOM_MAX_SDP (64 * 1024)
+#define NOOM_MAX_CANDIDATE 4096
+
+int noom_call_init(sio_server_t *io);
+
+/* Ends s's part in the call of room, if any (peer_left to the others). */
+void noom_call_leave_room(sio_socket_t *s, const char *room);
+
+/* 1 for the internal rooms that track call membership (never shown in the lobby). */
+int noom_call_is_internal_room(const char *name, size_t len);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * noom: the server binary. Wiring only: flags, the HTTP server with the embedded web
+ * app, the Socket.IO server with the lobby/chat handlers, the plain-WebSocket chat, and
+ * a graceful stop on SIGINT/SIGTERM. Application logic lives in the other app/ files.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "assets.h"
+#include "call.h"
+#include "ice.h"
+#include "lobby.h"
+#include "options.h"
+#include "stunsrv.h"
+#include "sio.h"
+#include "wschat.h"
+
+static sio_http_t *http;
+static uv_signal_t sig_int, sig_term;
+
+static void on_stopped(void *user) {
+  (void)user;
+  sio_log_printf(SIO_LOG_INFO, "stopped");
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  (void)h;
+  sio_log_printf(SIO_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+  uv_close((uv_handle_t *)&sig_int, NULL);
+  uv_close((uv_handle_t *)&sig_term, NULL);
+  noom_wschat_close();
+  noom_stunsrv_stop();
+  sio_http_close(http, on_stopped, NULL);
+}
+
+int main(int argc, char **argv) {
+  noom_options_t o;
+  int pr = noom_options_parse(&o, argc, argv);
+  if (pr != 0) return pr > 0 ? 0 : 2;
+  sio_log_level_t level;
+  if (sio_log_level_parse(o.log_level, &level) != 0) {
+    fprintf(stderr, "noom: bad --log-level '%s' (none, error, warn, info or debug)\n", o.log_level);
+    return 2;
+  }
+  sio_log_set_level(level);
+  signal(SIGPIPE, SIG_IGN);
+
+  uv_loop_t *loop = uv_default_loop();
+  sio_http_opts_t hopts;
+  sio_http_opts_init(&hopts);
+  hopts.request_timeout_ms = o.request_timeout_ms;
+  hopts.idle_timeout_ms = o.idle_timeout_ms;
+  hopts.max_connections = (unsigned)o.max_connections;
+  hopts.redirect_unknown = 1; /* unknown paths go to "/", as the course server does */
+  int r = sio_http_new(loop, &hopts, &http);
+  if (r == 0 && o.web_root) {
+    r = sio_http_set_web_root(http, o.web_root);
+    if (r) fprintf(stderr, "noom: --web-root %s is not a readable directory\n", o.web_root);
+  } else if (r == 0) {
+    r = sio_http_set_assets(http, noom_assets, noom_assets_count);
+  }
+  if (r) return 1;
+  if ((o.tls_cert != NULL) != (o.tls_key != NULL)) {
+    fprintf(stderr, "noom: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  int tls = 0;
+  if (o.tls_cert) {
+    if (sio_http_set_tls(http, o.tls_cert, o.tls_key) != 0) {
+      fprintf(stderr, "noom: cannot use --tls-cert %s / --tls-key %s (see the error above)\n", o.tls_cert, o.tls_key);
+      return 1;
+    }
+    tls = 1;
+  } else if (o.tls_self_signed) {
+    char fp[128];
+    if (sio_http_set_tls_self_signed(http, fp, sizeof fp) != 0) return 1;
+    printf("noom: self-signed certificate, SHA-256 fingerprint %s\n", fp);
+    tls = 1;
+  }
+
+  sio_server_opts_t sopts;
+  sio_server_opts_init(&sopts);
+  sopts.engine.ping_interval_ms = o.ping_interval_ms;
+  sopts.engine.ping_timeout_ms = o.ping_timeout_ms;
+  sopts.engine.max_http_buffer_size = o.max_payload;
+  sopts.engine.cors_origins = o.cors_origins;
+  sopts.connect_timeout_ms = o.connect_timeout_ms;
+  sio_server_t *io;
+  noom_lobby_opts_t lopts = {o.msg_rate, o.msg_burst};
+  noom_ice_opts_t iopts = {o.stun_port, o.stun_urls, o.turn_urls, o.turn_secret, o.turn_ttl};
+  if (o.turn_urls && !o.turn_secret) {
+    fprintf(stderr, "noom: --turn-urls needs --turn-secret (the secret your TURN server checks)\n");
+    return 2;
+  }
+  if ((r = sio_server_new(http, &sopts, &io)) != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
+      (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
+      (r = noom_wschat_init(http, "/ws")) != 0) {
+    fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
+    return 1;
+  }
+  if ((r = sio_http_listen(http, o.host, o.port)) != 0) {
+    fprintf(stderr, "noom: cannot listen on %s:%d: %s (is another server using the port? try --port)\n", o.host,
+            o.port, sio_strerror(r));
+    return 1;
+  }
+  if (o.stun_port > 0 && (r = noom_stunsrv_start(loop, o.host, o.stun_port)) != 0) {
+    /* Calls still work on a LAN without it (host candidates); say so and go on. */
+    sio_log_printf(SIO_LOG_WARN, "STUN responder not started on UDP %s:%d: %s (use --stun-port, 0 disables it)",
+                   o.host, o.stun_port, sio_strerror(r));
+  }
+  int port = sio_http_port(http);
+  const char *shown = strchr(o.host, ':') ? "[::1]" : (strcmp(o.host, "0.0.0.0") == 0 ? "127.0.0.1" : o.host);
+  printf("noom listening on %s://%s:%d (open it in a browser; Ctrl-C stops)\n", tls ? "https" : "http", shown, port);
+  fflush(stdout);
+  uv_signal_init(loop, &sig_int);
+  uv_signal_init(loop, &sig_term);
+  uv_signal_start(&sig_int, on_signal, SIGINT);
+  uv_signal_start(&sig_term, on_signal, SIGTERM);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return uv_loop_close(loop) == 0 ? 0 : 1;
+}

@@ -1,0 +1,162 @@
+/*
+ * Flags of the noom binary. Every flag is one row of the table below (name, value kind,
+ * default, help), so --help always lists every flag with its default.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sio.h"
+
+typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_FLAG } kind_t;
+
+typedef struct {
+  const char *name;
+  const char *arg;
+  kind_t kind;
+  size_t off;
+  const char *help;
+} opt_t;
+
+#define OFF(f) offsetof(noom_options_t, f)
+
+static const opt_t table[] = {
+    {"host", "ADDR", OPT_STR, OFF(host), "address to listen on (0.0.0.0 or :: for every interface)"},
+    {"port", "PORT", OPT_INT, OFF(port), "TCP port (0 picks a free one)"},
+    {"web-root", "DIR", OPT_STR, OFF(web_root), "serve web files from DIR instead of the embedded copy (development)"},
+    {"ping-interval", "MS", OPT_U64, OFF(ping_interval_ms), "Engine.IO pingInterval"},
+    {"ping-timeout", "MS", OPT_U64, OFF(ping_timeout_ms), "Engine.IO pingTimeout"},
+    {"max-payload", "BYTES", OPT_U64, OFF(max_payload), "Engine.IO maxHttpBufferSize (largest message or poll body)"},
+    {"connect-timeout", "MS", OPT_U64, OFF(connect_timeout_ms), "close sessions that join no namespace within MS"},
+    {"request-timeout", "MS", OPT_U64, OFF(request_timeout_ms), "HTTP: time allowed to send one request (slowloris guard)"},
+    {"idle-timeout", "MS", OPT_U64, OFF(idle_timeout_ms), "HTTP: close idle keep-alive connections after MS"},
+    {"max-connections", "N", OPT_U64, OFF(max_connections), "refuse connections beyond N at once (0: no limit)"},
+    {"cors-origins", "LIST", OPT_STR, OFF(cors_origins), "origins allowed cross-origin: comma list, or * (default: none)"},
+    {"log-level", "LEVEL", OPT_STR, OFF(log_level), "none, error, warn, info or debug"},
+    {"msg-rate", "N", OPT_U64, OFF(msg_rate), "chat messages per second a socket may sustain"},
+    {"msg-burst", "N", OPT_U64, OFF(msg_burst), "chat messages a socket may send in a burst"},
+    {"stun-port", "PORT", OPT_INT, OFF(stun_port), "UDP port of the built-in STUN responder (0: off)"},
+    {"stun-urls", "LIST", OPT_STR, OFF(stun_urls), "extra STUN URLs given to browsers, comma-separated"},
+    {"turn-urls", "LIST", OPT_STR, OFF(turn_urls), "TURN URLs given to browsers (needs --turn-secret)"},
+    {"turn-secret", "SECRET", OPT_STR, OFF(turn_secret), "TURN REST shared secret (coturn use-auth-secret)"},
+    {"turn-ttl", "SECONDS", OPT_U64, OFF(turn_ttl), "lifetime of issued TURN credentials"},
+    {"tls-cert", "FILE", OPT_STR, OFF(tls_cert), "serve HTTPS/WSS with this PEM certificate chain (needs --tls-key)"},
+    {"tls-key", "FILE", OPT_STR, OFF(tls_key), "PEM private key of --tls-cert"},
+    {"tls-self-signed", "", OPT_FLAG, OFF(tls_self_signed), "serve HTTPS with a throwaway self-signed certificate"},
+};
+
+static void defaults(noom_options_t *o) {
+  memset(o, 0, sizeof *o);
+  o->host = "127.0.0.1";
+  o->port = 3000;
+  o->ping_interval_ms = 25000;
+  o->ping_timeout_ms = 20000;
+  o->max_payload = 1000000;
+  o->connect_timeout_ms = 45000;
+  o->request_timeout_ms = 10000;
+  o->idle_timeout_ms = 5000;
+  o->log_level = "info";
+  o->msg_rate = 5;
+  o->msg_burst = 20;
+  o->stun_port = 3478;
+  o->turn_ttl = 86400;
+}
+
+static void print_default(const noom_options_t *d, const opt_t *t) {
+  const char *base = (const char *)d;
+  switch (t->kind) {
+  case OPT_STR: {
+    const char *v = *(const char *const *)(base + t->off);
+    printf("(default: %s)", v ? v : "none");
+    break;
+  }
+  case OPT_INT: printf("(default: %d)", *(const int *)(base + t->off)); break;
+  case OPT_U64: printf("(default: %llu)", (unsigned long long)*(const uint64_t *)(base + t->off)); break;
+  case OPT_FLAG: printf("(default: off)"); break;
+  }
+}
+
+static void usage(void) {
+  noom_options_t d;
+  defaults(&d);
+  printf("noom %s: a realtime chat and video-call server (Socket.IO + WebRTC signaling)\n\n"
+         "usage: noom [options]\n\n", sio_version_string());
+  for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+    char lhs[48];
+    snprintf(lhs, sizeof lhs, table[i].arg[0] ? "--%s %s" : "--%s", table[i].name, table[i].arg);
+    printf("  %-26s %s ", lhs, table[i].help);
+    print_default(&d, &table[i]);
+    printf("\n");
+  }
+  printf("  %-26s %s\n  %-26s %s\n", "--help", "show this help", "--version", "print the version");
+  printf("\nOpen http://HOST:PORT/ in a browser. /ws-chat is the plain-WebSocket chat.\n");
+}
+
+static int set(noom_options_t *o, const opt_t *t, const char *v) {
+  char *base = (char *)o;
+  char *end;
+  errno = 0;
+  switch (t->kind) {
+  case OPT_STR: *(const char **)(base + t->off) = v; return 0;
+  case OPT_FLAG: *(int *)(base + t->off) = 1; return 0;
+  case OPT_INT: {
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < 0 || n > 65535) return -1;
+    *(int *)(base + t->off) = (int)n;
+    return 0;
+  }
+  case OPT_U64: {
+    if (v[0] == '-') return -1;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || end == v) return -1;
+    *(uint64_t *)(base + t->off) = n;
+    return 0;
+  }
+  }
+  return -1;
+}
+
+int noom_options_parse(noom_options_t *o, int argc, char **argv) {
+  defaults(o);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage();
+      return 1;
+    }
+    if (strcmp(a, "--version") == 0) {
+      printf("noom %s\n", sio_version_string());
+      return 1;
+    }
+    const opt_t *t = NULL;
+    const char *v = NULL;
+    if (strncmp(a, "--", 2) == 0) {
+      const char *eq = strchr(a, '=');
+      size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+      for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
+        if (strlen(table[k].name) == n && strncmp(table[k].name, a + 2, n) == 0) t = &table[k];
+      }
+      if (eq) v = eq + 1;
+    }
+    if (t == NULL) {
+      fprintf(stderr, "noom: unknown option '%s' (see noom --help)\n", a);
+      return -1;
+    }
+    if (v == NULL && t->kind == OPT_FLAG) v = "1";
+    if (v == NULL) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "noom: --%s needs a value %s (see noom --help)\n", t->name, t->arg);
+        return -1;
+      }
+      v = argv[++i];
+    }
+    if (set(o, t, v) != 0) {
+      fprintf(stderr, "noom: bad value '%s' for --%s (expected %s)\n", v, t->name, t->arg);
+      return -1;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,37 @@
+/* noom's command line: one declarative table gives parsing, defaults and --help. */
+#ifndef NOOM_OPTIONS_H
+#define NOOM_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  const char *host;
+  int port;
+  const char *web_root;        /* NULL: embedded assets */
+  uint64_t ping_interval_ms;
+  uint64_t ping_timeout_ms;
+  uint64_t max_payload;
+  uint64_t connect_timeout_ms;
+  uint64_t request_timeout_ms;
+  uint64_t idle_timeout_ms;
+  uint64_t max_connections;
+  const char *cors_origins;    /* NULL: same-origin only */
+  const char *log_level;
+  uint64_t msg_rate;           /* new_message per second per socket (refill) */
+  uint64_t msg_burst;          /* new_message burst per socket */
+  int stun_port;               /* built-in STUN responder (UDP), 0 = off */
+  const char *stun_urls;       /* extra STUN URLs for browsers */
+  const char *turn_urls;       /* TURN URLs for browsers */
+  const char *turn_secret;     /* TURN REST shared secret (coturn use-auth-secret) */
+  uint64_t turn_ttl;           /* TURN credential lifetime, seconds */
+  const char *tls_cert;        /* PEM certificate chain: serve HTTPS/WSS */
+  const char *tls_key;         /* PEM private key */
+  int tls_self_signed;         /* make a throwaway certificate (LAN testing) */
+} noom_options_t;
+
+/* Fills defaults, then parses argv. Returns 0 to run, 1 when --help/--version printed
+ * (exit 0), -1 on a bad flag (message printed; exit 2). */
+int noom_options_parse(noom_options_t *o, int argc, char **argv);
+
+#endif

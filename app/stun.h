@@ -1,0 +1,28 @@
+/*
+ * A STUN Binding responder (RFC 5389 §7, §10, §15): answers a Binding request with the
+ * address it came from (XOR-MAPPED-ADDRESS), so browsers on a LAN get a server-reflexive
+ * candidate without a third-party server. Sans-IO: bytes in, bytes out; stunsrv.c puts it
+ * on a UDP socket.
+ */
+#ifndef NOOM_STUN_H
+#define NOOM_STUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define NOOM_STUN_MAGIC 0x2112A442u
+#define NOOM_STUN_HEADER 20
+#define NOOM_STUN_MAX_RESPONSE 128
+
+/* Answers one datagram. Returns the response length written into out (cap >=
+ * NOOM_STUN_MAX_RESPONSE), or 0 when the datagram must be dropped silently (not STUN,
+ * not a Binding request, malformed, bad FINGERPRINT: RFC 5389 §7.3). A request with
+ * unknown comprehension-required attributes gets a 420 error response listing them.
+ * from is the datagram's source (IPv4 or IPv6). */
+size_t noom_stun_respond(const uint8_t *req, size_t len, const struct sockaddr *from, uint8_t *out, size_t cap);
+
+/* The FINGERPRINT value of msg[0..len) (CRC-32 xor 0x5354554e, §15.5). */
+uint32_t noom_stun_fingerprint(const uint8_t *msg, size_t len);
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * Plain-WebSocket public chat (course step 1). Clients are kept in a doubly linked list;
+ * a message is framed once per recipient by sio_ws_send (chat-sized messages).
+ */
+#include "wschat.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lobby.h"
+
+typedef struct client_s {
+  struct client_s *prev, *next;
+  sio_ws_t *ws;
+  char nick[NOOM_MAX_NICK + 1];
+} client_t;
+
+static client_t *clients;
+static size_t nclients;
+
+static void broadcast(const char *text, size_t len) {
+  for (client_t *c = clients; c; c = c->next) sio_ws_send(c->ws, 0, text, len);
+}
+
+static void on_message(sio_ws_t *ws, int binary, const char *data, size_t len, void *user) {
+  client_t *c = user;
+  (void)ws;
+  sio_args_t *a;
+  sio_str_t type, payload;
+  if (binary || sio_args_new(&a) != 0) return;
+  if (sio_args_add_json(a, data, len) != 0 || sio_args_get_member_str(a, 0, "type", &type) != 0 ||
+      sio_args_get_member_str(a, 0, "payload", &payload) != 0) {
+    sio_log_printf(SIO_LOG_DEBUG, "ws-chat %s: ignored a message that is not {type, payload}", sio_ws_peer(c->ws));
+    sio_args_free(a);
+    return;
+  }
+  if (type.len == 8 && memcmp(type.ptr, "nickname", 8) == 0) {
+    if (payload.len > 0 && payload.len <= NOOM_MAX_NICK) {
+      memcpy(c->nick, payload.ptr, payload.len);
+      c->nick[payload.len] = '\0';
+    }
+  } else if (type.len == 11 && memcmp(type.ptr, "new_message", 11) == 0) {
+    if (payload.len > 0 && payload.len <= NOOM_MAX_MESSAGE) {
+      size_t nl = strlen(c->nick);
+      char line[NOOM_MAX_NICK + 2 + NOOM_MAX_MESSAGE];
+      memcpy(line, c->nick, nl);
+      memcpy(line + nl, ": ", 2);
+      memcpy(line + nl + 2, payload.ptr, payload.len);
+      broadcast(line, nl + 2 + payload.len);
+    }
+  }
+  sio_args_free(a);
+}
+
+static void on_close(sio_ws_t *ws, int code, void *user) {
+  client_t *c = user;
+  sio_log_printf(SIO_LOG_INFO, "ws-chat: %s left (%d), %zu connected", sio_ws_peer(ws), code, nclients - 1);
+  if (c->prev) c->prev->next = c->next;
+  else clients = c->next;
+  if (c->next) c->next->prev = c->prev;
+  nclients--;
+  free(c);
+}
+
+static const sio_ws_cbs_t cbs = {on_message, on_close};
+
+static void on_request(sio_http_req_t *req, void *user) {
+  (void)user;
+  client_t *c = calloc(1, sizeof *c);
+  if (c == NULL) {
+    sio_http_respond(req, 503, "text/plain", NULL, "Service Unavailable", 19);
+    return;
+  }
+  strcpy(c->nick, "Anon");
+  if (sio_http_upgrade(req, &cbs, c, 64 * 1024, &c->ws) != 0) {
+    free(c);
+    return;
+  }
+  c->next = clients;
+  if (clients) clients->prev = c;
+  clients = c;
+  nclients++;
+  sio_log_printf(SIO_LOG_INFO, "ws-chat: %s joined, %zu connected", sio_ws_peer(c->ws), nclients);
+}
+
+int noom_wschat_init(sio_http_t *http, const char *path) { return sio_http_handle(http, path, 1, on_request, NULL); }
+
+void noom_wschat_close(void) {
+  while (clients) sio_ws_close(clients->ws, 1001);
+}

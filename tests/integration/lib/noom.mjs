@@ -1,0 +1,71 @@
+// Starts build/noom (the app binary) on a free port for a test file and stops it after.
+// noom prints "noom listening on http://127.0.0.1:PORT (...)" once ready; we await it.
+import { spawn } from 'node:child_process';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO = resolve(HERE, '../../..');
+export const BUILD = process.env.NOOM_BUILD || join(REPO, 'build');
+const LISTEN_RE = /noom listening on http:\/\/127\.0\.0\.1:(\d+)/;
+
+const live = new Set();
+process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
+
+export function startNoom(flags = [], { timeout = 10000 } = {}) {
+  const child = spawn(join(BUILD, 'noom'), ['--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (d) => { stderr += d; if (process.env.NOOM_SERVER_LOG) process.stderr.write(d); });
+  const exited = new Promise((res) => child.once('exit', (code, signal) => { live.delete(child); res({ code, signal }); }));
+  return new Promise((resolveStart, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`noom did not start in ${timeout} ms: ${stderr}`)), timeout);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = LISTEN_RE.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      const port = Number(m[1]);
+      resolveStart({
+        port,
+        url: `http://127.0.0.1:${port}`,
+        stderr: () => stderr,
+        // Resolves once the server's stderr matches re (it logs as things happen).
+        waitLog(re, ms = 5000) {
+          if (re.test(stderr)) return Promise.resolve();
+          return new Promise((res, rej) => {
+            const t = setTimeout(() => { child.stderr.off('data', on); rej(new Error(`log never matched ${re}: ${stderr}`)); }, ms);
+            function on() { if (re.test(stderr)) { clearTimeout(t); child.stderr.off('data', on); res(); } }
+            child.stderr.on('data', on);
+          });
+        },
+        exited,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          return exited;
+        },
+      });
+    });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`noom exited (${code}) before listening: ${stderr}`)); });
+  });
+}
+
+// Resolves with the next `event` on emitter (first argument list), or rejects after ms.
+export function next(emitter, event, ms = 5000) {
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`timed out waiting for "${event}"`)), ms);
+    emitter.once(event, (...args) => { clearTimeout(t); res(args); });
+  });
+}
+
+// Resolves when pred(args) holds for some `event` on emitter, or rejects after ms.
+export function until(emitter, event, pred, ms = 5000) {
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => { emitter.off(event, on); rej(new Error(`timed out waiting for "${event}" matching`)); }, ms);
+    function on(...args) { if (pred(...args)) { clearTimeout(t); emitter.off(event, on); res(args); } }
+    emitter.on(event, on);
+  });
+}

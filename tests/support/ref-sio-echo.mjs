@@ -1,0 +1,86 @@
+// Reference Socket.IO echo server: the Socket.IO half of the build/examples/echo contract
+// (docs/test-server.md, "Contract 1"), written on the official npm socket.io 4.8 server.
+// The Socket.IO suites run against it with NOOM_REF=1 to check that the tests themselves are
+// right before (and while) the C server exists. The raw Engine.IO half of the echo contract
+// lives in ref-echo.mjs (another suite's reference); this file only serves /socket.io/.
+//
+// Usage: node tests/support/ref-sio-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
+//          [--max-payload BYTES] [--connect-timeout MS]
+// Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
+import http from 'node:http';
+import { Server } from 'socket.io';
+
+const FLAGS = {
+  '--port': 'port',
+  '--ping-interval': 'pingInterval',
+  '--ping-timeout': 'pingTimeout',
+  '--max-payload': 'maxPayload',
+  '--connect-timeout': 'connectTimeout',
+};
+
+function parseFlags(argv) {
+  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = FLAGS[argv[i]];
+    const value = Number(argv[i + 1]);
+    if (!key || !Number.isInteger(value) || value < 0) {
+      process.stderr.write(`ref-sio-echo: bad flag ${argv[i]} ${argv[i + 1] ?? ''}\n`);
+      process.exit(2);
+    }
+    flags[key] = value;
+  }
+  return flags;
+}
+
+const flags = parseFlags(process.argv.slice(2));
+const server = http.createServer();
+const io = new Server(server, {
+  pingInterval: flags.pingInterval,
+  pingTimeout: flags.pingTimeout,
+  maxHttpBufferSize: flags.maxPayload,
+  connectTimeout: flags.connectTimeout,
+});
+
+// The ack callback, when the client asked for one, is the last argument: split it off.
+function splitAck(args) {
+  return typeof args[args.length - 1] === 'function' ? [args.slice(0, -1), args[args.length - 1]] : [args, null];
+}
+
+function greet(socket) {
+  // handshake.auth is {} when the CONNECT packet carried no payload.
+  socket.emit('auth', socket.handshake.auth);
+}
+
+io.of('/').on('connection', (socket) => {
+  greet(socket);
+  socket.on('message', (...raw) => socket.emit('message-back', ...splitAck(raw)[0]));
+  socket.on('message-with-ack', (...raw) => {
+    const [args, ack] = splitAck(raw);
+    if (ack) ack(...args);
+  });
+  // Bench handlers.
+  socket.on('join', (room, ack) => {
+    socket.join(room);
+    if (typeof ack === 'function') ack(true);
+  });
+  socket.on('bcast', (msg) => {
+    if (msg && typeof msg === 'object' && typeof msg.room === 'string') socket.to(msg.room).emit('bcast', msg);
+  });
+  socket.on('echo', (x, ack) => {
+    if (typeof ack === 'function') ack(x);
+  });
+});
+
+io.of('/custom').on('connection', greet);
+
+function shutdown() {
+  io.close();
+  server.closeAllConnections();
+  process.exit(0);
+}
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
+
+server.listen(flags.port, '127.0.0.1', () => {
+  process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`);
+});

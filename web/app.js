@@ -1,0 +1,377 @@
+/*
+ * noom web app: the lobby (enter form and the live list of open rooms) and the room chat,
+ * over Socket.IO. The events and their arguments are specified in docs/app-events.md;
+ * `io` is the global from /socket.io/socket.io.js (our small client, socket.io-client 4
+ * API subset).
+ *
+ * Rule for the whole file: text that came from a user or the server is inserted with
+ * textContent / text nodes only, never parsed as HTML, so a nickname such as
+ * `<img src=x onerror=alert(1)>` shows up literally.
+ */
+(() => {
+  'use strict';
+
+  // How long an ack may take before the UI says the server did not answer.
+  const ACK_MS = 8000;
+  const NICK_KEY = 'noom.nickname';
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    status: $('conn-status'),
+    lobby: $('lobby'),
+    enterForm: $('enter-form'),
+    nickname: $('nickname'),
+    roomName: $('room-name'),
+    enterBtn: $('enter-btn'),
+    enterError: $('enter-error'),
+    roomList: $('room-list'),
+    noRooms: $('no-rooms'),
+    room: $('room'),
+    roomTitle: $('room-title'),
+    leaveBtn: $('leave-btn'),
+    messages: $('messages'),
+    messageForm: $('message-form'),
+    messageInput: $('message-input'),
+    roomError: $('room-error'),
+    nickForm: $('nick-form'),
+    nickInput: $('nick-input'),
+  };
+
+  // room is the room we are in (null in the lobby); it survives a disconnection so that
+  // the reconnect handler can enter it again.
+  const state = { nickname: '', room: null, count: 0, entering: false };
+
+  /* ---- small helpers ---- */
+
+  function store(key, value) {
+    try {
+      localStorage.setItem(key, value);
+    } catch (_) {
+      /* storage disabled: the nickname is simply not remembered */
+    }
+  }
+
+  function recall(key) {
+    try {
+      return localStorage.getItem(key) || '';
+    } catch (_) {
+      return '';
+    }
+  }
+
+  function showError(node, text) {
+    node.textContent = text;
+    node.hidden = false;
+  }
+
+  function clearError(node) {
+    node.textContent = '';
+    node.hidden = true;
+  }
+
+  // The server answers a refused call with {error: "..."}; anything else is success.
+  function ackError(res) {
+    if (res && typeof res === 'object' && typeof res.error === 'string') return res.error;
+    return null;
+  }
+
+  /* ---- connection status ---- */
+
+  const STATUS_TEXT = {
+    connecting: 'Connecting…',
+    connected: 'Connected',
+    reconnecting: 'Reconnecting…',
+    failed: 'Offline: the client library did not load',
+  };
+
+  function setStatus(kind) {
+    ui.status.dataset.state = kind;
+    ui.status.textContent = STATUS_TEXT[kind];
+    document.body.dataset.conn = kind;
+  }
+
+  /* ---- lobby: the room list ---- */
+
+  // room_change(names, rooms): rooms is [{name, count}]; a server that sends only the
+  // course's first argument (sorted names) still gives a usable list, without counts.
+  function normaliseRooms(names, rooms) {
+    if (Array.isArray(rooms)) {
+      return rooms
+        .filter((r) => r && typeof r.name === 'string')
+        .map((r) => ({ name: r.name, count: Number.isInteger(r.count) ? r.count : null }));
+    }
+    if (Array.isArray(names)) {
+      return names.filter((n) => typeof n === 'string').map((n) => ({ name: n, count: null }));
+    }
+    return [];
+  }
+
+  function roomItem(room) {
+    const li = document.createElement('li');
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'room-item';
+    btn.dataset.testid = 'room-item';
+    btn.dataset.room = room.name; // an attribute value: never parsed as markup
+    const name = document.createElement('span');
+    name.className = 'room-name';
+    name.textContent = room.name;
+    btn.append(name);
+    if (room.count !== null) {
+      const count = document.createElement('span');
+      count.className = 'room-count';
+      count.textContent = `(${room.count})`;
+      btn.append(' ', count);
+    }
+    btn.title = `Enter ${room.name}`;
+    li.append(btn);
+    return li;
+  }
+
+  function renderRooms(rooms) {
+    ui.roomList.replaceChildren(...rooms.map(roomItem));
+    ui.noRooms.hidden = rooms.length > 0;
+  }
+
+  /* ---- room: title and message list ---- */
+
+  function renderTitle() {
+    ui.roomTitle.textContent = `Room ${state.room} (${state.count})`;
+    document.title = `${state.room} (${state.count}) · noom`;
+  }
+
+  function setCount(n) {
+    if (!Number.isInteger(n) || n < 0) return;
+    state.count = n;
+    renderTitle();
+  }
+
+  // kind: "own" (You: ...), "in" (nick: ...) or "system" (arrivals, departures, notices).
+  // Chat lines are "who: text"; the who part gets its own span for styling, while the
+  // line's textContent stays exactly the string the server or the course produces.
+  function addLine(kind, text) {
+    const li = document.createElement('li');
+    li.className = `msg msg-${kind}`;
+    li.dataset.kind = kind;
+    const cut = kind === 'system' ? -1 : text.indexOf(': ');
+    if (cut > 0) {
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = text.slice(0, cut);
+      const sep = document.createElement('span');
+      sep.className = 'sep';
+      sep.textContent = ': ';
+      const body = document.createElement('span');
+      body.className = 'body';
+      body.textContent = text.slice(cut + 2);
+      li.append(who, sep, body);
+    } else {
+      li.textContent = text;
+    }
+    const list = ui.messages;
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    list.append(li);
+    if (atBottom || kind === 'own') list.scrollTop = list.scrollHeight;
+  }
+
+  /* ---- views ---- */
+
+  function showRoom(ack) {
+    state.room = typeof ack.room === 'string' ? ack.room : ui.roomName.value.trim();
+    if (typeof ack.nickname === 'string') state.nickname = ack.nickname;
+    state.count = Number.isInteger(ack.count) ? ack.count : 1;
+    store(NICK_KEY, state.nickname);
+    ui.messages.replaceChildren();
+    clearError(ui.roomError);
+    renderTitle();
+    addLine('system', `You entered as ${state.nickname}`);
+    ui.nickInput.value = '';
+    ui.nickInput.placeholder = state.nickname;
+    ui.lobby.hidden = true;
+    ui.room.hidden = false;
+    ui.messageInput.focus();
+  }
+
+  function showLobby() {
+    state.room = null;
+    state.count = 0;
+    ui.room.hidden = true;
+    ui.lobby.hidden = false;
+    ui.messages.replaceChildren();
+    ui.nickname.value = state.nickname || ui.nickname.value;
+    ui.roomName.value = '';
+    clearError(ui.enterError);
+    document.title = 'noom';
+    ui.roomName.focus();
+  }
+
+  /* ---- the socket ---- */
+
+  if (typeof io !== 'function') {
+    // /socket.io/socket.io.js failed to load: say so instead of throwing on every click.
+    setStatus('failed');
+    ui.enterBtn.disabled = true;
+    return;
+  }
+  const socket = io();
+
+  function enter(nickname, room) {
+    if (state.entering) return;
+    state.entering = true;
+    ui.enterBtn.disabled = true;
+    clearError(ui.enterError);
+    socket.timeout(ACK_MS).emit('enter_room', nickname, room, (err, res) => {
+      state.entering = false;
+      ui.enterBtn.disabled = false;
+      if (err) {
+        showError(ui.enterError, 'The server did not answer. Try again.');
+        return;
+      }
+      const refused = ackError(res);
+      if (refused) {
+        showError(ui.enterError, refused);
+        return;
+      }
+      state.nickname = nickname;
+      showRoom(res || {});
+    });
+  }
+
+  // After a reconnection the server has a fresh socket that is in no room: enter the room
+  // we were in again, under the same nickname.
+  function reenter() {
+    const room = state.room;
+    socket.timeout(ACK_MS).emit('enter_room', state.nickname, room, (err, res) => {
+      if (state.room !== room) return; // left while the call was in flight
+      const refused = err ? 'no answer from the server' : ackError(res);
+      if (refused) {
+        addLine('system', `Could not re-enter the room: ${refused}`);
+        return;
+      }
+      if (res && Number.isInteger(res.count)) setCount(res.count);
+      addLine('system', 'Reconnected');
+    });
+  }
+
+  socket.on('connect', () => {
+    setStatus('connected');
+    if (state.room !== null) reenter();
+  });
+
+  socket.on('disconnect', (reason) => {
+    setStatus('reconnecting');
+    if (state.room !== null) addLine('system', 'Connection lost, reconnecting…');
+    // socket.io-client does not reconnect by itself after a server-side disconnect.
+    if (reason === 'io server disconnect') socket.connect();
+  });
+
+  socket.on('connect_error', () => setStatus('reconnecting'));
+
+  socket.on('room_change', (names, rooms) => renderRooms(normaliseRooms(names, rooms)));
+
+  socket.on('welcome', (nickname, count) => {
+    if (state.room === null) return;
+    addLine('system', `${nickname} arrived!`);
+    setCount(count);
+  });
+
+  socket.on('bye', (nickname, count) => {
+    if (state.room === null) return;
+    addLine('system', `${nickname} left`);
+    setCount(count);
+  });
+
+  socket.on('new_message', (line) => {
+    if (state.room === null) return;
+    addLine('in', String(line));
+  });
+
+  /* ---- forms and buttons ---- */
+
+  ui.enterForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const nickname = ui.nickname.value.trim();
+    const room = ui.roomName.value.trim();
+    if (!nickname) {
+      showError(ui.enterError, 'Pick a nickname first.');
+      ui.nickname.focus();
+      return;
+    }
+    if (!room) {
+      showError(ui.enterError, 'Type a room name, or pick an open room below.');
+      ui.roomName.focus();
+      return;
+    }
+    enter(nickname, room);
+  });
+
+  for (const input of [ui.nickname, ui.roomName]) {
+    input.addEventListener('input', () => clearError(ui.enterError));
+  }
+
+  // Clicking an open room fills the form and enters it.
+  ui.roomList.addEventListener('click', (e) => {
+    const btn = e.target.closest('button[data-room]');
+    if (!btn) return;
+    ui.roomName.value = btn.dataset.room;
+    ui.enterForm.requestSubmit();
+  });
+
+  ui.messageForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = ui.messageInput.value;
+    if (!text.trim() || state.room === null) return;
+    if (!socket.connected) {
+      showError(ui.roomError, 'Not connected; wait for the reconnection.');
+      return;
+    }
+    clearError(ui.roomError);
+    ui.messageInput.value = '';
+    socket.timeout(ACK_MS).emit('new_message', text, state.room, (err, res) => {
+      const refused = err ? 'Not delivered: the server did not answer.' : ackError(res);
+      if (refused) {
+        showError(ui.roomError, refused);
+        if (!ui.messageInput.value) ui.messageInput.value = text;
+        return;
+      }
+      addLine('own', `You: ${text}`);
+    });
+  });
+
+  ui.messageInput.addEventListener('input', () => clearError(ui.roomError));
+
+  ui.nickForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const name = ui.nickInput.value.trim();
+    if (!name) return;
+    clearError(ui.roomError);
+    socket.timeout(ACK_MS).emit('nickname', name, (err, res) => {
+      const refused = err ? 'The server did not answer. Try again.' : ackError(res);
+      if (refused) {
+        showError(ui.roomError, refused);
+        return;
+      }
+      state.nickname = typeof res === 'string' ? res : name;
+      store(NICK_KEY, state.nickname);
+      ui.nickInput.value = '';
+      ui.nickInput.placeholder = state.nickname;
+      addLine('system', `You are now ${state.nickname}`);
+    });
+  });
+
+  ui.leaveBtn.addEventListener('click', () => {
+    const room = state.room;
+    if (room === null) return;
+    // Back to the lobby at once; a disconnected socket is in no room anyway.
+    if (socket.connected) socket.emit('leave_room', room, () => {});
+    showLobby();
+  });
+
+  /* ---- start ---- */
+
+  setStatus('connecting');
+  renderRooms([]);
+  state.nickname = recall(NICK_KEY);
+  ui.nickname.value = state.nickname;
+  (state.nickname ? ui.roomName : ui.nickname).focus();
+})();
