@@ -85,6 +85,7 @@ int main(int argc, char **argv) {
   sopts.engine.ping_interval_ms = o.ping_interval_ms;
   sopts.engine.ping_timeout_ms = o.ping_timeout_ms;
   sopts.engine.max_http_buffer_size = o.max_payload;
+  sopts.engine.upgrade_timeout_ms = o.upgrade_timeout_ms;
   sopts.engine.cors_origins = o.cors_origins;
   sopts.connect_timeout_ms = o.connect_timeout_ms;
   sio_server_t *io;

@@ -30,11 +30,12 @@ static const opt_t table[] = {
     {"ping-interval", "MS", OPT_U64, OFF(ping_interval_ms), "Engine.IO pingInterval"},
     {"ping-timeout", "MS", OPT_U64, OFF(ping_timeout_ms), "Engine.IO pingTimeout"},
     {"max-payload", "BYTES", OPT_U64, OFF(max_payload), "Engine.IO maxHttpBufferSize (largest message or poll body)"},
+    {"upgrade-timeout", "MS", OPT_U64, OFF(upgrade_timeout_ms), "Engine.IO upgradeTimeout (polling -> WebSocket)"},
     {"connect-timeout", "MS", OPT_U64, OFF(connect_timeout_ms), "close sessions that join no namespace within MS"},
     {"request-timeout", "MS", OPT_U64, OFF(request_timeout_ms), "HTTP: time allowed to send one request (slowloris guard)"},
     {"idle-timeout", "MS", OPT_U64, OFF(idle_timeout_ms), "HTTP: close idle keep-alive connections after MS"},
     {"max-connections", "N", OPT_U64, OFF(max_connections), "refuse connections beyond N at once (0: no limit)"},
-    {"cors-origins", "LIST", OPT_STR, OFF(cors_origins), "origins allowed cross-origin: comma list, or * (default: none)"},
+    {"cors-origins", "LIST", OPT_STR, OFF(cors_origins), "origins allowed cross-origin: comma-separated list, or *"},
     {"log-level", "LEVEL", OPT_STR, OFF(log_level), "none, error, warn, info or debug"},
     {"msg-rate", "N", OPT_U64, OFF(msg_rate), "chat messages per second a socket may sustain"},
     {"msg-burst", "N", OPT_U64, OFF(msg_burst), "chat messages a socket may send in a burst"},
@@ -55,6 +56,7 @@ static void defaults(noom_options_t *o) {
   o->ping_interval_ms = 25000;
   o->ping_timeout_ms = 20000;
   o->max_payload = 1000000;
+  o->upgrade_timeout_ms = 10000;
   o->connect_timeout_ms = 45000;
   o->request_timeout_ms = 10000;
   o->idle_timeout_ms = 5000;

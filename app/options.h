@@ -12,6 +12,7 @@ typedef struct {
   uint64_t ping_interval_ms;
   uint64_t ping_timeout_ms;
   uint64_t max_payload;
+  uint64_t upgrade_timeout_ms;
   uint64_t connect_timeout_ms;
   uint64_t request_timeout_ms;
   uint64_t idle_timeout_ms;

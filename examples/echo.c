@@ -11,7 +11,7 @@
  *                `echo(x)` acks x. Other namespaces are refused ("Invalid namespace").
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
- *             [--max-payload BYTES] [--connect-timeout MS] [--header-timeout MS]
+ *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
  *             [--idle-timeout MS] [--log-level L]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
@@ -105,6 +105,7 @@ static void usage(void) {
          "  --ping-interval MS    Engine.IO pingInterval (default 25000)\n"
          "  --ping-timeout MS     Engine.IO pingTimeout (default 20000)\n"
          "  --max-payload BYTES   Engine.IO maxHttpBufferSize (default 1000000)\n"
+         "  --upgrade-timeout MS  Engine.IO upgradeTimeout (default 10000)\n"
          "  --connect-timeout MS  Socket.IO connectTimeout (default 45000)\n"
          "  --header-timeout MS   HTTP request timeout (default 10000)\n"
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
@@ -139,6 +140,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--ping-interval") == 0) eopts.ping_interval_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--ping-timeout") == 0) eopts.ping_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--max-payload") == 0) eopts.max_http_buffer_size = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--upgrade-timeout") == 0) eopts.upgrade_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--connect-timeout") == 0) sopts.connect_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--header-timeout") == 0) hopts.request_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--idle-timeout") == 0) hopts.idle_timeout_ms = strtoull(v, NULL, 10);
