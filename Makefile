@@ -16,7 +16,7 @@ BUILD := build-san
 CMAKE_FLAGS := -DSIO_SAN=ON
 endif
 
-.PHONY: all build deps deps-test run test test-san test-all fuzz clean
+.PHONY: all build deps deps-test run test test-san test-all fuzz bench clean
 
 all: build
 
@@ -26,10 +26,9 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
-$(BUILD)/build.ninja:
+# Configuring every time is cheap and picks up packages installed since the last run.
+build:
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) >/dev/null
-
-build: $(BUILD)/build.ninja
 	cmake --build $(BUILD)
 
 run: deps
