@@ -2,7 +2,8 @@
  * noom web app: the lobby (enter form and the live list of open rooms) and the room chat,
  * over Socket.IO. The events and their arguments are specified in docs/app-events.md;
  * `io` is the global from /socket.io/socket.io.js (our small client, socket.io-client 4
- * API subset).
+ * API subset). The room's video call lives in call.js (`NoomCall`); this file tells it
+ * when the user enters or leaves a room and when the connection drops.
  *
  * Rule for the whole file: text that came from a user or the server is inserted with
  * textContent / text nodes only, never parsed as HTML, so a nickname such as
@@ -189,10 +190,12 @@
     ui.nickInput.placeholder = state.nickname;
     ui.lobby.hidden = true;
     ui.room.hidden = false;
+    if (call) call.enterRoom(state.room);
     ui.messageInput.focus();
   }
 
   function showLobby() {
+    if (call) call.exitRoom();
     state.room = null;
     state.count = 0;
     ui.room.hidden = true;
@@ -214,6 +217,8 @@
     return;
   }
   const socket = io();
+  // The video call (call.js); the chat works without it if that script failed to load.
+  const call = window.NoomCall ? window.NoomCall.create({ socket, addLine }) : null;
 
   function enter(nickname, room) {
     if (state.entering) return;
@@ -260,6 +265,7 @@
 
   socket.on('disconnect', (reason) => {
     setStatus('reconnecting');
+    if (call) call.disconnected();
     if (state.room !== null) addLine('system', 'Connection lost, reconnecting…');
     // socket.io-client does not reconnect by itself after a server-side disconnect.
     if (reason === 'io server disconnect') socket.connect();
@@ -279,6 +285,7 @@
     if (state.room === null) return;
     addLine('system', `${nickname} left`);
     setCount(count);
+    if (call) call.bye(nickname);
   });
 
   socket.on('new_message', (line) => {

@@ -1,9 +1,10 @@
-// Helpers of the browser end-to-end suite (tests/e2e/app.e2e.test.mjs): start the noom
+// Helpers of the browser end-to-end suites (tests/e2e/*.e2e.test.mjs): start the noom
 // server, launch headless Chromium through playwright-core, and wait for DOM conditions.
 //
 // Server: `${NOOM_BUILD:-<repo>/build}/noom --port 0 --log-level warn`, ready once it prints
 //   noom listening on http://127.0.0.1:PORT (...)
-// on stdout. With NOOM_REF=1 an in-process reference instead: the official npm socket.io
+// on stdout (https:// with --tls-self-signed, after a line giving the certificate's
+// fingerprint). With NOOM_REF=1 an in-process reference instead: the official npm socket.io
 // 4.8 server implementing docs/app-events.md, ws 8 at /ws, web/ served from disk. It exists
 // to prove the page and the tests right independently of the C server.
 //
@@ -12,14 +13,21 @@
 // NOOM_E2E_CLIENT=official serves the npm socket.io-client 4.8 bundle, so a failure can be
 // pinned on the client or on the server.
 //
+// Network namespace (the call suite): startNetns() makes a loopback-only network namespace
+// (`unshare --net`, `lo` up) held open by a small process; the server, Chromium and any
+// helper started with {netns} run inside it through `nsenter`, so every ICE candidate is
+// a loopback one and nothing can reach another host. Needs root (or CAP_SYS_ADMIN);
+// startNetns() resolves to null where that is not available.
+//
 // Nothing here sleeps to synchronise: waits are Playwright waits (page.waitForFunction,
 // locators) with a bounded timeout, and a timeout error says what was expected and what
 // the page showed instead.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +43,8 @@ const { chromium } = require('playwright-core');
 export const WAIT_MS = 10000;
 const STARTUP_MS = 10000;
 const STOP_MS = 3000;
-const LISTEN_RE = /^noom listening on http:\/\/127\.0\.0\.1:(\d+)\b/;
+const LISTEN_RE = /^noom listening on (https?):\/\/127\.0\.0\.1:(\d+)\b/;
+const FINGERPRINT_RE = /^noom: self-signed certificate, SHA-256 fingerprint (\S+)/;
 
 const live = new Set();
 process.on('exit', () => {
@@ -48,9 +57,12 @@ export function noomBinary() {
   return join(process.env.NOOM_BUILD || join(REPO, 'build'), 'noom');
 }
 
-// Starts the server; port 0 picks a free one. Resolves to
-//   { port, origin, stderr(), exitInfo(), stop() }.
-export async function startServer({ port = 0, extra = [] } = {}) {
+// Starts the server; port 0 picks a free one. netns: a namespace from startNetns() to run
+// it in. Resolves to
+//   { port, origin, fingerprint, stderr(), exitInfo(), stop() }
+// (origin is https://... when the server serves TLS; fingerprint is the self-signed
+// certificate's, or null).
+export async function startServer({ port = 0, extra = [], netns = null } = {}) {
   if (IS_REF) return startReference(port);
   const bin = noomBinary();
   if (!existsSync(bin)) {
@@ -58,7 +70,8 @@ export async function startServer({ port = 0, extra = [] } = {}) {
       'or run against the reference with NOOM_REF=1');
   }
   const args = ['--port', String(port), '--log-level', 'warn', ...extra];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, argv] = netns ? netns.wrap(bin, args) : [bin, args];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -72,6 +85,8 @@ export async function startServer({ port = 0, extra = [] } = {}) {
     exitInfo = { code, signal };
     res(exitInfo);
   }));
+  let fingerprint = null;
+  let scheme = 'http';
   const boundPort = await new Promise((res, rej) => {
     let out = '';
     const fail = (why) => {
@@ -84,21 +99,29 @@ export async function startServer({ port = 0, extra = [] } = {}) {
     child.stdout.on('data', (chunk) => {
       if (out === null) return;
       out += chunk;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const m = LISTEN_RE.exec(out.slice(0, nl));
-      const line = out.slice(0, nl);
-      out = null;
-      if (!m) return fail(`unexpected first stdout line ${JSON.stringify(line)}`);
-      clearTimeout(timer);
-      res(Number(m[1]));
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        const fp = FINGERPRINT_RE.exec(line);
+        if (fp) {
+          fingerprint = fp[1];
+          continue;
+        }
+        const m = LISTEN_RE.exec(line);
+        out = null;
+        if (!m) return fail(`unexpected stdout line ${JSON.stringify(line)}`);
+        clearTimeout(timer);
+        scheme = m[1];
+        return res(Number(m[2]));
+      }
     });
     child.once('error', (err) => fail(`spawn failed: ${err.message}`));
     exited.then(({ code, signal }) => fail(`exited early (code ${code}, signal ${signal})`));
   });
   return {
     port: boundPort,
-    origin: `http://127.0.0.1:${boundPort}`,
+    origin: `${scheme}://127.0.0.1:${boundPort}`,
+    fingerprint,
     stderr: () => stderr,
     exitInfo: () => exitInfo,
     async stop() {
@@ -305,13 +328,85 @@ async function startReference(port) {
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-export function launchBrowser() {
+function chromiumPath() {
+  return process.env.CHROMIUM || '/usr/bin/chromium';
+}
+
+// args: extra Chromium switches; netns: run Chromium inside that namespace (Playwright
+// drives it over a pipe, so the namespace does not get in the way).
+export async function launchBrowser({ args = [], netns = null } = {}) {
+  let executablePath = chromiumPath();
+  if (netns) executablePath = await netns.launcher(executablePath);
   return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    executablePath,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     timeout: 30000,
   });
+}
+
+/* ---------------------------------------------------------------- the namespace */
+
+// A loopback-only network namespace, or null when this process may not make one (then
+// `why` says why, through the onSkip callback). Resolves to
+//   { path, wrap(cmd, args) -> [cmd, args], launcher(exe) -> script path, stop() }.
+export async function startNetns({ onSkip = () => {} } = {}) {
+  if (process.env.NOOM_E2E_NETNS === '0') {
+    onSkip('NOOM_E2E_NETNS=0');
+    return null;
+  }
+  // `unshare` without --fork execs sh in the new namespace, so child.pid is inside it; the
+  // shell brings lo up and then waits on its stdin, which closes when we exit.
+  const child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && echo up && exec cat'],
+    { stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c) => { err += c; });
+  const ok = await new Promise((res) => {
+    const timer = setTimeout(() => res(false), STARTUP_MS);
+    child.stdout.once('data', (d) => {
+      clearTimeout(timer);
+      res(String(d).startsWith('up'));
+    });
+    child.once('error', (e) => {
+      err += e.message;
+      clearTimeout(timer);
+      res(false);
+    });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      res(false);
+    });
+  });
+  if (!ok) {
+    child.kill('SIGKILL');
+    onSkip(`unshare --net failed: ${err.trim() || 'no answer'}`);
+    return null;
+  }
+  live.add(child);
+  const path = `/proc/${child.pid}/ns/net`;
+  let dir = null;
+  let script = null;
+  return {
+    path,
+    wrap: (cmd, args) => ['nsenter', [`--net=${path}`, '--', cmd, ...args]],
+    async launcher(exe) {
+      if (!script) {
+        dir = await mkdtemp(join(tmpdir(), 'noom-e2e-'));
+        script = join(dir, 'chromium-netns.sh');
+        const quoted = `'${exe.replace(/'/g, "'\\''")}'`;
+        await writeFile(script, `#!/bin/sh\nexec nsenter --net=${path} -- ${quoted} "$@"\n`);
+        await chmod(script, 0o755);
+      }
+      return script;
+    },
+    stop() {
+      live.delete(child);
+      child.stdin.end();
+      child.kill('SIGKILL');
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // Our client: web/socket.io/socket.io.js (URL path = file path under web/).
@@ -333,8 +428,12 @@ function clientOverride() {
 // A fresh browser context (its own storage: a separate user) with one page. The page
 // records uncaught errors (page.errors), console errors (page.consoleErrors) and dialogs
 // (page.dialogs: an alert() would mean injected script ran; it is dismissed).
-export async function newUser(browser, origin, { viewport = { width: 1280, height: 800 } } = {}) {
-  const context = await browser.newContext({ baseURL: origin, viewport });
+// contextOptions go to browser.newContext (e.g. ignoreHTTPSErrors); initScript (a function
+// or a string) runs in the page before its own scripts, on every navigation.
+export async function newUser(browser, origin, { viewport = { width: 1280, height: 800 }, contextOptions = {},
+  initScript = null } = {}) {
+  const context = await browser.newContext({ baseURL: origin, viewport, ...contextOptions });
+  if (initScript) await context.addInitScript(initScript);
   const client = clientOverride();
   if (client !== null) {
     await context.route('**/socket.io/socket.io.js', (route) =>
@@ -354,6 +453,101 @@ export async function newUser(browser, origin, { viewport = { width: 1280, heigh
     d.dismiss().catch(() => {});
   });
   return page;
+}
+
+/* ---------------------------------------------------------------- a STUN-aware UDP relay */
+
+// The relay's program (run with `node -e`, so it can be started inside a namespace): it
+// forwards datagrams from its front port to 127.0.0.1:TARGET from a second socket (its
+// relay port) and the answers back, printing one JSON line per datagram with the STUN
+// message type, the transaction id and any XOR-MAPPED-ADDRESS.
+const UDP_RELAY_SRC = `
+const dgram = require('node:dgram');
+const target = Number(process.argv[1]);
+const front = dgram.createSocket('udp4');
+const back = dgram.createSocket('udp4');
+const clients = new Map();
+const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
+const COOKIE = [0x21, 0x12, 0xa4, 0x42];
+function stun(msg) {
+  if (msg.length < 20) return { len: msg.length };
+  const o = { type: msg.readUInt16BE(0), cookie: msg.readUInt32BE(4) === 0x2112a442,
+    txid: msg.subarray(8, 20).toString('hex') };
+  for (let off = 20; off + 4 <= msg.length;) {
+    const at = msg.readUInt16BE(off);
+    const len = msg.readUInt16BE(off + 2);
+    if (at === 0x0020 && len === 8 && msg[off + 5] === 1) {
+      const port = msg.readUInt16BE(off + 6) ^ 0x2112;
+      o.mapped = COOKIE.map((c, i) => msg[off + 8 + i] ^ c).join('.') + ':' + port;
+    }
+    off += 4 + len + ((4 - (len % 4)) % 4);
+  }
+  return o;
+}
+front.on('message', (msg, from) => {
+  const s = stun(msg);
+  clients.set(s.txid, from);
+  say({ dir: 'request', from: from.address + ':' + from.port, ...s });
+  back.send(msg, target, '127.0.0.1');
+});
+back.on('message', (msg, from) => {
+  const s = stun(msg);
+  say({ dir: 'response', from: from.address + ':' + from.port, ...s });
+  const to = clients.get(s.txid);
+  if (to) front.send(msg, to.port, to.address);
+});
+let bound = 0;
+const ready = () => {
+  if (++bound === 2) say({ port: front.address().port, relayPort: back.address().port });
+};
+front.bind(0, '127.0.0.1', ready);
+back.bind(0, '127.0.0.1', ready);
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+`;
+
+// Starts the relay in front of UDP 127.0.0.1:target (inside netns if given). Resolves to
+//   { port, relayPort, packets: [{dir, from, type, cookie, txid, mapped?}], stop() }.
+export async function startUdpRelay(target, { netns = null } = {}) {
+  const args = ['-e', UDP_RELAY_SRC, String(target)];
+  const [cmd, argv] = netns ? netns.wrap(process.execPath, args) : [process.execPath, args];
+  const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(child);
+  const packets = [];
+  let err = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c) => { err += c; });
+  const ports = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`UDP relay did not start: ${err}`)), STARTUP_MS);
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const msg = JSON.parse(out.slice(0, nl));
+        out = out.slice(nl + 1);
+        if (msg.port) {
+          clearTimeout(timer);
+          res(msg);
+        } else {
+          packets.push(msg);
+        }
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`UDP relay exited (${code}): ${err}`));
+    });
+  });
+  return {
+    ...ports,
+    packets,
+    stop() {
+      live.delete(child);
+      child.stdin.end();
+      child.kill('SIGKILL');
+    },
+  };
 }
 
 /* ---------------------------------------------------------------- waits */
