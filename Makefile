@@ -59,5 +59,11 @@ fuzz:
 	CC=clang cmake -S . -B build-fuzz -G Ninja -DSIO_FUZZ=ON >/dev/null
 	cmake --build build-fuzz
 
+# Benchmarks against Node's socket.io 4.8 (bench/run.sh: about 7 minutes, loopback only,
+# results in bench/out/). The phony `build` prerequisite makes it run even though bench/
+# is a directory.
+bench: deps-test build
+	ECHO_BIN=$(BUILD)/examples/echo LG_BUILD=$(BUILD)/bench bench/run.sh
+
 clean:
 	rm -rf build build-san build-fuzz

@@ -287,7 +287,7 @@ long sio__http_parser_execute(sio__http_parser_t *p, const char *data, size_t le
   if (p->complete) return 0;
   /* llhttp drops whatever follows a non-keep-alive message; so do we, explicitly. */
   if (p->_closed) return (long)len;
-  size_t off = 0, used;
+  size_t off = 0, used = 0;
   while (off < len) {
     long r;
     if (!p->_head_done) {

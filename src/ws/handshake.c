@@ -5,6 +5,7 @@
  */
 #include "ws/handshake.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <string.h>
 
@@ -23,8 +24,11 @@ int sio__ws_accept(const char *key, size_t key_len, char out[SIO__WS_ACCEPT_LEN 
   char cat[SIO__WS_KEY_LEN + sizeof SIO__WS_GUID - 1];
   memcpy(cat, key, SIO__WS_KEY_LEN);
   memcpy(cat + SIO__WS_KEY_LEN, SIO__WS_GUID, sizeof SIO__WS_GUID - 1);
+  /* OpenSSL 3's SHA1() fetches the algorithm on every call; fetch it once. */
+  static EVP_MD *sha1;
+  if (sha1 == NULL && (sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL) return SIO_EINVAL;
   unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1((const unsigned char *)cat, sizeof cat, digest);
+  if (EVP_Digest(cat, sizeof cat, digest, NULL, sha1, NULL) != 1) return SIO_EINVAL;
   size_t n = sio__b64_encode(digest, sizeof digest, out);
   out[n] = '\0';
   return 0;

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# bench/run.sh: runs the same Socket.IO workloads against noom (build/examples/echo) and
+# Node's socket.io 4.8 (bench/node-server.mjs) in one go and prints a comparison table.
+#
+#   bench/run.sh            (or `make bench`, which builds first)
+#
+# Each case starts a fresh server (so RSS figures are not polluted by an earlier case),
+# runs bench/loadgen against it on loopback, and kills it; noom and Node alternate case
+# by case. JSON lines go to bench/out/run-<time>.jsonl, the table to
+# bench/out/report-<time>.md, the latency-vs-load plot to bench/out/latency-<time>.svg.
+# Bounded: about 6.5 minutes on 2 cores, every loadgen run under `timeout`.
+#
+# Environment knobs:
+#   BENCH_DURATION=S   measured seconds per case (default 10)
+#   BENCH_CONNECT_N=N  idle connections in `connect` (default: 19000, less if ulimit -n is low)
+#   BENCH_SWEEP=0      skip the echo latency-vs-load sweep
+#   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
+#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep)
+#   ECHO_BIN=path      the noom bench server (default build/examples/echo)
+#   LG_BUILD=dir       where to build the load generator (default build/bench)
+#   BENCH_OUT=dir      output directory (default bench/out)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ECHO_BIN=${ECHO_BIN:-build/examples/echo}
+LG_BUILD=${LG_BUILD:-build/bench}
+OUT=${BENCH_OUT:-bench/out}
+D=${BENCH_DURATION:-10}
+SWEEP=${BENCH_SWEEP:-1}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -x "$ECHO_BIN" ] || die "$ECHO_BIN is missing: build it first (make)"
+command -v node >/dev/null || die "node is missing: run scripts/deps.sh build"
+[ -d tests/node_modules/socket.io ] || die "tests/node_modules/socket.io is missing: run scripts/deps.sh test"
+
+# Every idle connection is a descriptor on both sides: take all the hard limit allows.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+CONNECT_N=${BENCH_CONNECT_N:-$(( NOFILE - 1000 < 19000 ? NOFILE - 1000 : 19000 ))}
+
+echo "bench: building the load generator in $LG_BUILD"
+cmake -S bench -B "$LG_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$LG_BUILD" >/dev/null
+LG=$LG_BUILD/loadgen
+
+mkdir -p "$OUT"
+STAMP=$(date +%Y%m%d-%H%M%S)
+JSON=$OUT/run-$STAMP.jsonl
+: >"$JSON"
+echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), ulimit -n $NOFILE;" \
+     "results in $JSON"
+if awk '{exit !($1 > 1.0)}' /proc/loadavg; then
+  echo "bench: warning: the machine is busy (load average above 1): latencies will be noisy;" \
+       "CPU time per operation holds better" >&2
+fi
+
+SPID=
+cleanup() { if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi; }
+trap cleanup EXIT INT TERM
+
+# start_server noom|node: sets SPID and SPORT once the server printed "listening on".
+start_server() {
+  local log=$OUT/server-$1.log
+  case $1 in
+    noom) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
+    node) node bench/node-server.mjs --port 0 >"$log" 2>&1 & ;;
+  esac
+  SPID=$!
+  SPORT=
+  for _ in $(seq 100); do
+    SPORT=$(sed -n 's#^listening on http://[^:]*:\([0-9]*\).*#\1#p' "$log" | head -n1)
+    [ -n "$SPORT" ] && break
+    sleep 0.1
+  done
+  [ -n "$SPORT" ] || die "$1 server did not start: $(cat "$log")"
+}
+
+stop_server() {
+  kill "$SPID" 2>/dev/null || true
+  wait "$SPID" 2>/dev/null || true
+  SPID=
+}
+
+# run_case NAME LOADGEN-ARGS...: the same run against noom, then Node.
+run_case() {
+  local name=$1
+  shift
+  for label in noom node; do
+    start_server "$label"
+    if ! timeout 150 "$LG" --port "$SPORT" --pid "$SPID" --label "$label" --case "$name" \
+         --json "$JSON" "$@" >/dev/null; then
+      echo "bench: $label $name failed" >&2
+    fi
+    stop_server
+  done
+}
+
+want() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+# connect: idle connections at a rate Node sustains, held 5 s; RSS and CPU per connection.
+want connect && run_case connect --scenario connect --conns "$CONNECT_N" --rate 1500 --duration 5
+# connect-burst: as fast as the server accepts (256 handshakes in flight): CPU per connection
+# when handshakes batch per loop turn.
+want connect-burst && run_case connect-burst --scenario connect --conns 10000 --window 256 --duration 2
+# fanout: 1000 receivers, 16 messages in flight: saturation throughput and CPU per delivery.
+want fanout && run_case fanout --scenario fanout --conns 1000 --window 16 --size 100 --duration "$D"
+# fanout-deep: the same with 64 messages in flight: per-loop-turn batching at its best.
+want fanout-deep && run_case fanout-deep --scenario fanout --conns 1000 --window 64 --size 100 --duration "$D"
+# fanout-rate: the same room at 50 messages/s (50k deliveries/s, within Node's reach): latency.
+want fanout-rate && run_case fanout-rate --scenario fanout --conns 1000 --rate 50 --size 100 --duration "$D"
+# echo: 100 clients, one emit-with-ack in flight each: acks/s and CPU per ack.
+want echo && run_case echo --scenario echo --conns 100 --window 1 --size 100 --duration "$D"
+# echo-pipelined: the same clients with 16 requests in flight each: syscalls amortised.
+want echo-pipelined && run_case echo-pipelined --scenario echo --conns 100 --window 16 --size 100 --duration "$D"
+# echo-rate: 20k acks/s offered over 100 clients (within Node's reach): latency.
+want echo-rate && run_case echo-rate --scenario echo --conns 100 --rate 20000 --size 100 --duration "$D"
+# churn: 100 clients at a time connecting, joining, chatting, leaving.
+want churn && run_case churn --scenario churn --conns 100 --msgs 3 --duration "$D"
+# slow: 20 receivers of 4 MB/s each (1000 x 4 KB messages/s), 5 of which stop reading.
+want slow && run_case slow --scenario slow --conns 20 --slow 5 --rate 1000 --size 4000 --duration "$D"
+# sweep: echo latency against offered load, for the plot.
+if want sweep && [ "$SWEEP" = 1 ]; then
+  for r in 5000 10000 20000 40000 80000; do
+    run_case "echo-sweep-$r" --scenario echo --conns 100 --rate "$r" --size 100 --duration 4
+  done
+fi
+
+node bench/report.mjs "$JSON" "$OUT/report-$STAMP.md" "$OUT/latency-$STAMP.svg"
+# A PNG of the plot when a headless Chromium is at hand (the e2e suites install one).
+if [ -f "$OUT/latency-$STAMP.svg" ] && command -v chromium >/dev/null; then
+  timeout 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=640,400 \
+    --screenshot="$(cd "$OUT" && pwd)/latency-$STAMP.png" "file://$(cd "$OUT" && pwd)/latency-$STAMP.svg" \
+    >/dev/null 2>&1 &&
+    echo "PNG: $OUT/latency-$STAMP.png"
+fi
