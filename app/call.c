@@ -7,10 +7,15 @@
  * in, or a socket that is in one of the sender's rooms), never back to the sender, with
  * the sender's id appended as the last argument (course clients ignore it). Payloads are
  * checked for shape and size first; anything else gets an {"error"} ack.
+ *
+ * With several nodes (--redis) the target socket and the call's members may be on
+ * another node: they are read with a cluster-wide fetch, whose callback finishes the
+ * request (at once with the in-memory adapter).
  */
 #include "call.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lobby.h"
@@ -62,38 +67,70 @@ static void relay(sio_socket_t *s, const char *target, const char *event, const 
 
 /* ---- does the target share a room with the sender? ---- */
 
+/* A relay waiting for the target's rooms (the target may live on another node). */
 typedef struct {
-  sio_socket_t *sender;
-  int shared;
-} share_ctx_t;
+  sio_socket_t *s;    /* the sender, referenced */
+  sio_ack_t *ack;     /* retained, or NULL */
+  sio_args_t *args;   /* the payload to relay (copied) */
+  const char *event;  /* static */
+  char target[NOOM_MAX_ROOM + 1];
+} relay_t;
 
-static void check_rooms(sio_str_t room, void *u) {
-  share_ctx_t *c = u;
-  char name[NOOM_MAX_ROOM + 8];
-  if (c->shared || room.len >= sizeof name) return;
-  memcpy(name, room.ptr, room.len);
-  name[room.len] = '\0';
-  /* Own-id rooms do not count: everybody is alone in theirs. */
-  if (sio_socket_in(c->sender, name) && strcmp(name, sio_socket_id(c->sender)) != 0) c->shared = 1;
-}
-
-static void on_target(int status, sio_socket_t *const *sockets, size_t n, void *u) {
-  share_ctx_t *c = u;
-  for (size_t i = 0; status == 0 && i < n && !c->shared; i++) {
-    if (sockets[i] != c->sender && strcmp(sio_socket_id(sockets[i]), sio_socket_id(c->sender)) != 0) {
-      sio_socket_rooms(sockets[i], check_rooms, c);
-    }
+/* 1 when one of the target's rooms, other than its own id room, has the sender in it. */
+static int shares_room(sio_socket_t *sender, const sio_remote_socket_t *t) {
+  if (strcmp(t->id, sio_socket_id(sender)) == 0) return 0;
+  for (size_t i = 0; i < t->nrooms; i++) {
+    /* Own-id rooms do not count: everybody is alone in theirs. */
+    if (strcmp(t->rooms[i], t->id) != 0 && strcmp(t->rooms[i], sio_socket_id(sender)) != 0 &&
+        sio_socket_in(sender, t->rooms[i]))
+      return 1;
   }
+  return 0;
 }
 
-static int target_ok(sio_socket_t *s, const char *target) {
-  if (strcmp(target, sio_socket_id(s)) == 0) return 0; /* never to oneself */
-  if (sio_socket_in(s, target)) return 1;              /* a room the sender is in */
-  share_ctx_t c = {s, 0};
-  const char *rooms[] = {target};
-  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL};
-  sio_ns_fetch_sockets(ns, &to, on_target, &c);
-  return c.shared;
+static void relay_done(relay_t *r, int ok) {
+  if (ok && sio_socket_connected(r->s)) {
+    relay(r->s, r->target, r->event, r->args, 1);
+    if (r->ack) sio_ack_send(r->ack, NULL);
+  } else if (r->ack) {
+    ack_error(r->ack, "target does not share a room with you");
+  }
+  sio_args_free(r->args);
+  sio_socket_unref(r->s);
+  free(r);
+}
+
+static void on_target(int status, const sio_remote_socket_t *sockets, size_t n, void *u) {
+  relay_t *r = u;
+  int shared = 0;
+  for (size_t i = 0; status != SIO_ECANCELED && i < n && !shared; i++) shared = shares_room(r->s, &sockets[i]);
+  relay_done(r, shared);
+}
+
+/* Relays once the target is known to share a room with the sender. */
+static void relay_checked(sio_socket_t *s, sio_ack_t *ack, const char *event, const sio_args_t *args, const char *target) {
+  if (strcmp(target, sio_socket_id(s)) == 0) { /* never to oneself */
+    ack_error(ack, "target does not share a room with you");
+    return;
+  }
+  if (sio_socket_in(s, target)) { /* a room the sender is in */
+    relay(s, target, event, args, 1);
+    if (ack) sio_ack_send(ack, NULL);
+    return;
+  }
+  relay_t *r = calloc(1, sizeof *r);
+  if (r == NULL || sio_args_copy(args, 0, 1, &r->args) != 0) {
+    free(r);
+    ack_error(ack, "server busy, try again");
+    return;
+  }
+  r->s = sio_socket_ref(s);
+  r->ack = ack ? sio_ack_retain(ack) : NULL;
+  r->event = event;
+  snprintf(r->target, sizeof r->target, "%s", target);
+  const char *rooms[] = {r->target};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  if (sio_ns_fetch_sockets_all(ns, &to, on_target, r) != 0) relay_done(r, 0);
 }
 
 /* ---- payload shapes ---- */
@@ -121,12 +158,11 @@ static void relay_event(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack,
     ack_error(ack, "bad payload");
     return;
   }
-  if (!room_arg(args, 1, target) || !target_ok(s, target)) {
+  if (!room_arg(args, 1, target)) {
     ack_error(ack, "target does not share a room with you");
     return;
   }
-  relay(s, target, event, args, 1);
-  if (ack) sio_ack_send(ack, NULL);
+  relay_checked(s, ack, event, args, target);
 }
 
 static void on_offer(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, void *u) {
@@ -164,25 +200,12 @@ static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
 
 /* ---- group calls ---- */
 
+/* A call_join waiting for the call's members (on every node). */
 typedef struct {
-  sio_args_t *list;
-  sio_socket_t *self;
-} peers_ctx_t;
-
-static void collect_peers(int status, sio_socket_t *const *sockets, size_t n, void *u) {
-  peers_ctx_t *c = u;
-  static const char *const keys[] = {"id", "nickname"};
-  for (size_t i = 0; status == 0 && i < n; i++) {
-    if (sockets[i] == c->self) continue;
-    sio_args_t *v;
-    if (sio_args_new(&v) != 0) continue;
-    const char *nick = noom_lobby_nickname(sockets[i]);
-    sio_args_add_cstr(v, sio_socket_id(sockets[i]));
-    sio_args_add_cstr(v, nick);
-    sio_args_add_object(c->list, keys, v);
-    sio_args_free(v);
-  }
-}
+  sio_socket_t *s;   /* referenced */
+  sio_ack_t *ack;    /* retained, or NULL */
+  char croom[NOOM_MAX_ROOM + 8];
+} join_t;
 
 /* Emits event(id, nickname) to the call room except the sender. */
 static void announce(sio_socket_t *s, const char *croom, const char *event) {
@@ -196,29 +219,37 @@ static void announce(sio_socket_t *s, const char *croom, const char *event) {
   sio_args_free(a);
 }
 
-static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
-  (void)u;
-  char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
-  if (!room_arg(args, 0, room) || !sio_socket_in(s, room)) {
-    ack_error(ack, "enter the room first");
-    return;
-  }
-  call_room(room, croom);
-  if (!sio_socket_in(s, croom) && sio_ns_room_size(ns, croom) >= NOOM_CALL_MAX_PEERS) {
-    ack_error(ack, "the call is full (6 people at most)");
-    return;
+/* call_join once the members are known: refuse a seventh, else join, answer with the
+ * peers already there and tell them (they offer to the newcomer, the course's flow). */
+static void call_members(int status, const sio_remote_socket_t *sockets, size_t n, void *u) {
+  join_t *j = u;
+  sio_socket_t *s = j->s;
+  if (status == SIO_ECANCELED || !sio_socket_connected(s)) goto done;
+  size_t members = 0;
+  for (size_t i = 0; i < n; i++) members += strcmp(sockets[i].id, sio_socket_id(s)) != 0;
+  if (!sio_socket_in(s, j->croom) && members >= NOOM_CALL_MAX_PEERS) {
+    ack_error(j->ack, "the call is full (6 people at most)");
+    j->ack = NULL;
+    goto done;
   }
   sio_args_t *a, *list;
-  if (sio_args_new(&a) != 0) return;
+  if (sio_args_new(&a) != 0) goto done;
   if (sio_args_new(&list) != 0) {
     sio_args_free(a);
-    return;
+    goto done;
   }
-  peers_ctx_t c = {list, s};
-  const char *rooms[] = {croom};
-  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL};
-  sio_ns_fetch_sockets(ns, &to, collect_peers, &c);
-  sio_socket_join(s, croom);
+  static const char *const peer_keys[] = {"id", "nickname"};
+  for (size_t i = 0; i < n; i++) {
+    char nick[NOOM_MAX_NICK + 1];
+    sio_args_t *v;
+    if (strcmp(sockets[i].id, sio_socket_id(s)) == 0 || sio_args_new(&v) != 0) continue;
+    noom_lobby_view_nickname(&sockets[i], nick);
+    sio_args_add_cstr(v, sockets[i].id);
+    sio_args_add_cstr(v, nick);
+    sio_args_add_object(list, peer_keys, v);
+    sio_args_free(v);
+  }
+  sio_socket_join(s, j->croom);
   static const char *const keys[] = {"peers", "max"};
   sio_args_t *v;
   if (sio_args_new(&v) == 0) {
@@ -227,11 +258,39 @@ static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
     sio_args_add_object(a, keys, v);
     sio_args_free(v);
   }
-  if (ack) sio_ack_send(ack, a);
+  if (j->ack) sio_ack_send(j->ack, a);
+  j->ack = NULL;
   sio_args_free(a);
   sio_args_free(list);
-  /* Those already in the call offer to the newcomer (the course's flow). */
-  announce(s, croom, "call_peer_joined");
+  announce(s, j->croom, "call_peer_joined");
+done:
+  sio_ack_free(j->ack);
+  sio_socket_unref(s);
+  free(j);
+}
+
+static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1];
+  if (!room_arg(args, 0, room) || !sio_socket_in(s, room)) {
+    ack_error(ack, "enter the room first");
+    return;
+  }
+  join_t *j = calloc(1, sizeof *j);
+  if (j == NULL) {
+    ack_error(ack, "server busy, try again");
+    return;
+  }
+  j->s = sio_socket_ref(s);
+  j->ack = ack ? sio_ack_retain(ack) : NULL;
+  call_room(room, j->croom);
+  const char *rooms[] = {j->croom};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  if (sio_ns_fetch_sockets_all(ns, &to, call_members, j) != 0) {
+    ack_error(j->ack, "server busy, try again");
+    sio_socket_unref(s);
+    free(j);
+  }
 }
 
 static void leave_call(sio_socket_t *s, const char *croom) {

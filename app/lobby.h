@@ -23,6 +23,10 @@ const char *noom_lobby_nickname(const sio_socket_t *s);
 
 #define NOOM_MAX_ROOM 64
 #define NOOM_MAX_NICK 32
+
+/* The nickname of a socket seen by a cluster-wide fetch, on any node (its socket.data
+ * carries it), into out; "Anon" and 0 when it has none. */
+int noom_lobby_view_nickname(const sio_remote_socket_t *v, char out[NOOM_MAX_NICK + 1]);
 #define NOOM_MAX_MESSAGE 2000
 
 #endif

@@ -15,6 +15,7 @@
 #include "options.h"
 #include "stunsrv.h"
 #include "sio.h"
+#include "sio/redis.h"
 #include "wschat.h"
 
 static sio_http_t *http;
@@ -23,6 +24,22 @@ static uv_signal_t sig_int, sig_term;
 static void on_stopped(void *user) {
   (void)user;
   sio_log_printf(SIO_LOG_INFO, "stopped");
+}
+
+/* --redis: every namespace goes on the Redis adapter. It connects in the background: an
+ * unreachable Redis is retried, not fatal. */
+static int start_redis(sio_server_t *io, const noom_options_t *o) {
+  sio_redis_opts_t ropts;
+  sio_redis_opts_init(&ropts);
+  ropts.url = o->redis;
+  ropts.prefix = o->redis_prefix;
+  int r = sio_redis_attach(io, &ropts, NULL);
+  if (r != 0) {
+    fprintf(stderr, "noom: cannot use --redis %s --redis-prefix '%s': %s (expected redis://host[:port][/db] and a "
+                    "non-empty prefix)\n",
+            o->redis, o->redis_prefix, sio_strerror(r));
+  }
+  return r;
 }
 
 static void on_signal(uv_signal_t *h, int signum) {
@@ -95,7 +112,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "noom: --turn-urls needs --turn-secret (the secret your TURN server checks)\n");
     return 2;
   }
-  if ((r = sio_server_new(http, &sopts, &io)) != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
+  if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
+  if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
       (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
       (r = noom_wschat_init(http, "/ws")) != 0) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));

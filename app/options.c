@@ -47,6 +47,8 @@ static const opt_t table[] = {
     {"tls-cert", "FILE", OPT_STR, OFF(tls_cert), "serve HTTPS/WSS with this PEM certificate chain (needs --tls-key)"},
     {"tls-key", "FILE", OPT_STR, OFF(tls_key), "PEM private key of --tls-cert"},
     {"tls-self-signed", "", OPT_FLAG, OFF(tls_self_signed), "serve HTTPS with a throwaway self-signed certificate"},
+    {"redis", "URL", OPT_STR, OFF(redis), "run as one of several nodes sharing rooms through Redis (redis://host:port[/db])"},
+    {"redis-prefix", "PREFIX", OPT_STR, OFF(redis_prefix), "Redis channel prefix, the same on every node"},
 };
 
 static void defaults(noom_options_t *o) {
@@ -65,6 +67,7 @@ static void defaults(noom_options_t *o) {
   o->msg_burst = 20;
   o->stun_port = 3478;
   o->turn_ttl = 86400;
+  o->redis_prefix = "socket.io";
 }
 
 static void print_default(const noom_options_t *d, const opt_t *t) {

@@ -29,6 +29,8 @@ typedef struct {
   const char *tls_cert;        /* PEM certificate chain: serve HTTPS/WSS */
   const char *tls_key;         /* PEM private key */
   int tls_self_signed;         /* make a throwaway certificate (LAN testing) */
+  const char *redis;           /* redis:// URL: share rooms with other nodes; NULL = off */
+  const char *redis_prefix;    /* Redis channel prefix (the JS adapter's `key`) */
 } noom_options_t;
 
 /* Fills defaults, then parses argv. Returns 0 to run, 1 when --help/--version printed

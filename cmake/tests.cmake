@@ -54,6 +54,15 @@ if(NOT SIO_SAN)
     set_tests_properties(integration_${name} PROPERTIES LABELS integration TIMEOUT 300
       ENVIRONMENT "NOOM_BUILD=${CMAKE_BINARY_DIR};NOOM_ROOT=${CMAKE_SOURCE_DIR}")
   endforeach()
+  # Cluster suites: several nodes on a real redis-server (started by the suites on free
+  # loopback ports), nginx in front, a Node.js node with @socket.io/redis-adapter.
+  file(GLOB CLUSTER_SUITES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/cluster/*.test.mjs)
+  foreach(src ${CLUSTER_SUITES})
+    get_filename_component(name ${src} NAME_WE)
+    add_test(NAME cluster_${name} COMMAND node --test --test-reporter=spec ${src})
+    set_tests_properties(cluster_${name} PROPERTIES LABELS cluster TIMEOUT 300
+      ENVIRONMENT "NOOM_BUILD=${CMAKE_BINARY_DIR};NOOM_ROOT=${CMAKE_SOURCE_DIR}")
+  endforeach()
   # Browser end-to-end suites: headless Chromium driven by playwright-core.
   file(GLOB E2E_SUITES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/e2e/*.test.mjs)
   foreach(src ${E2E_SUITES})

@@ -235,7 +235,11 @@ SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const c
  * the server shuts down first (SIO_ECANCELED). With no recipient it runs at once, inside
  * this call (status 0, n 0). A recipient that disconnects is still waited for until the
  * timeout, as in socket.io; answers after cb ran are ignored. responses[i] are the ack
- * args of each answering socket, in arrival order (borrowed for the call). */
+ * args of each answering socket, in arrival order (borrowed for the call).
+ * With an adapter the selection spans every node: cb waits for every node to report how
+ * many of its clients it reached and for their answers; an answer from another node
+ * carries only the client's first ack argument (what the wire format carries). The
+ * return value counts this process's recipients only. */
 typedef void (*sio_bcast_ack_cb)(int status, const sio_args_t *const *responses, size_t n, void *user);
 SIO_EXTERN int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
                                     const sio_args_t *args, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
@@ -243,13 +247,104 @@ SIO_EXTERN int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to
 /* Every socket of the main namespace (io.emit). */
 SIO_EXTERN int sio_server_emit(sio_server_t *io, const char *event, const sio_args_t *args);
 
-/* Selection operations (socketsJoin / socketsLeave / disconnectSockets / fetchSockets). */
+/* Selection operations (socketsJoin / socketsLeave / disconnectSockets): applied to this
+ * process's sockets, then, with an adapter (sio/redis.h) and without SIO_BCAST_LOCAL,
+ * sent to every other node, which applies them to its own. Return 0 or an error. */
 SIO_EXTERN int sio_ns_sockets_join(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room);
 SIO_EXTERN int sio_ns_sockets_leave(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room);
 SIO_EXTERN int sio_ns_disconnect_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, int close);
-/* cb gets the selected sockets (borrowed for the call; sio_socket_ref to keep one). */
+
+/* ======================================================================== fetchSockets */
+
+/* fetchSockets on this process: cb runs inside the call with live handles of the
+ * selected local sockets (borrowed for the call; sio_socket_ref to keep one). Sockets on
+ * other nodes are not included: see sio_ns_fetch_sockets_all. Returns 0 or SIO_ENOMEM
+ * (cb not run). */
 typedef void (*sio_fetch_cb)(int status, sio_socket_t *const *sockets, size_t n, void *user);
 SIO_EXTERN int sio_ns_fetch_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_fetch_cb cb, void *user);
+
+/*
+ * A socket as a cluster-wide fetch sees it (socket.io's RemoteSocket): a read-only
+ * snapshot that looks the same whichever node the socket is on. Everything is borrowed
+ * for the callback. To act on it anywhere, use its id as a room: a selection
+ * {rooms = &id, nrooms = 1} reaches exactly that socket on whatever node it lives
+ * (emit, sio_ns_sockets_join, sio_ns_disconnect_sockets...).
+ */
+typedef struct {
+  const char *id;             /* the socket id (NUL-terminated) */
+  const char *const *rooms;   /* its rooms, its own id room included, in no order */
+  size_t nrooms;
+  const char *data_json;      /* socket.data as JSON text ("null" when never set) */
+  const char *handshake_json; /* socket.handshake as JSON: {"headers":{...},"time":"...",
+                                 "address":"...","xdomain":bool,"secure":bool,"issued":ms,
+                                 "url":"...","query":{...},"auth":{...}} */
+  sio_socket_t *local;        /* the live socket when it is on this process, else NULL. It
+                                 may have disconnected since the call (check
+                                 sio_socket_connected); its rooms are read when cb runs */
+} sio_remote_socket_t;
+
+/*
+ * fetchSockets across nodes: cb runs once with every selected socket of every node,
+ * this process's first (with .local set). Without an adapter, or with SIO_BCAST_LOCAL,
+ * it runs inside this call; otherwise when every other node answered or the adapter's
+ * request timeout passed. status: 0; SIO_ETIMEDOUT (some nodes did not answer in time:
+ * what did arrive is delivered); SIO_ECLOSED (the adapter cannot reach the other nodes:
+ * local sockets only); SIO_ECANCELED (server shutdown). sockets is borrowed for the call.
+ * Returns 0, or an error (SIO_ENOMEM, or the adapter's), and then cb does not run.
+ * (This and the queries below return errors the same way.)
+ */
+typedef void (*sio_fetch_all_cb)(int status, const sio_remote_socket_t *sockets, size_t n, void *user);
+SIO_EXTERN int sio_ns_fetch_sockets_all(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_fetch_all_cb cb, void *user);
+
+/* Names (socket ids, room names) gathered across nodes, each once; borrowed for the call.
+ * status as for sio_fetch_all_cb. */
+typedef void (*sio_names_cb)(int status, const char *const *names, size_t n, void *user);
+/* allSockets: the ids of the sockets in any of rooms (every socket when nrooms is 0) on
+ * every node. rooms borrowed for the call. Runs cb like sio_ns_fetch_sockets_all. */
+SIO_EXTERN int sio_ns_all_sockets(sio_ns_t *ns, const char *const *rooms, size_t nrooms, sio_names_cb cb, void *user);
+/* allRooms: every room that has members on some node, socket id rooms included (as the
+ * JS adapter's allRooms()). */
+SIO_EXTERN int sio_ns_all_rooms(sio_ns_t *ns, sio_names_cb cb, void *user);
+/* serverCount: the number of nodes serving ns, this one included (1 without an
+ * adapter; with Redis, the subscribers of the namespace's request channel). */
+typedef void (*sio_count_cb)(int status, size_t count, void *user);
+SIO_EXTERN int sio_ns_server_count(sio_ns_t *ns, sio_count_cb cb, void *user);
+
+/* ======================================================================== serverSideEmit */
+
+typedef struct sio_server_ack_s sio_server_ack_t; /* opaque, one-shot: a node's answer */
+
+/* Handler of a server-side event sent by another node (io.on(event) in JS). args
+ * borrowed. ack is NULL when the sender wants no answer; otherwise answer with
+ * sio_server_ack_send() during the call, or sio_server_ack_retain() it and send (or
+ * sio_server_ack_free) later, exactly once. An ack neither sent nor retained is dropped
+ * when the handler returns (the sender then counts this node as not answering). */
+typedef void (*sio_server_side_cb)(sio_ns_t *ns, const sio_args_t *args, sio_server_ack_t *ack, void *user);
+/* One handler per event (a second call replaces it). event copied. Returns 0, SIO_ENOMEM. */
+SIO_EXTERN int sio_ns_on_server_side(sio_ns_t *ns, const char *event, sio_server_side_cb cb, void *user);
+
+/* serverSideEmit: event(args) to the handlers of every OTHER node (never this one);
+ * args copied. Without an adapter there is nobody to send to: returns 0. Returns
+ * SIO_EINVAL for the reserved names "connect", "connection" and "new_namespace". */
+SIO_EXTERN int sio_ns_server_side_emit(sio_ns_t *ns, const char *event, const sio_args_t *args);
+/* The same on the main namespace (io.serverSideEmit). */
+SIO_EXTERN int sio_server_side_emit(sio_server_t *io, const char *event, const sio_args_t *args);
+
+/* With acknowledgements: cb runs once, with one answer per other node in responses
+ * (argument i = node i's first answer argument, null when it answered with none), when
+ * every node answered (status 0), or after the adapter's request timeout
+ * (SIO_ETIMEDOUT, answers so far), SIO_ECLOSED or SIO_ECANCELED. With no other node cb
+ * runs inside the call with none. responses borrowed for the call. */
+typedef void (*sio_server_side_ack_cb)(int status, const sio_args_t *responses, void *user);
+SIO_EXTERN int sio_ns_server_side_emit_with_ack(sio_ns_t *ns, const char *event, const sio_args_t *args,
+                                                sio_server_side_ack_cb cb, void *user);
+
+/* Answers (consumes ack; args copied; only the first argument travels, as in socket.io,
+ * NULL or none: no value). SIO_EINVAL when already answered. */
+SIO_EXTERN int sio_server_ack_send(sio_server_ack_t *ack, const sio_args_t *args);
+SIO_EXTERN sio_server_ack_t *sio_server_ack_retain(sio_server_ack_t *ack);
+/* Drops ack without answering (consumes it; NULL allowed). */
+SIO_EXTERN void sio_server_ack_free(sio_server_ack_t *ack);
 
 /* ======================================================================== sockets */
 

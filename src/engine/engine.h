@@ -2,7 +2,8 @@
  * Internal view of the Engine.IO server: the session struct, the send path used by the
  * Socket.IO layer (shared, pre-encoded packets), and the transport entry points.
  * Files: server.c (requests, handshake, CORS), socket.c (session state, heartbeat,
- * send, close), polling.c (long-polling), websocket.c (WebSocket and upgrade).
+ * send, close), polling.c (long-polling), websocket.c (WebSocket and upgrade), memory.c
+ * (an in-memory transport for unit tests of the layers above: no sockets).
  */
 #ifndef SIO_ENGINE_ENGINE_H
 #define SIO_ENGINE_ENGINE_H
@@ -14,7 +15,9 @@
 #include "engine/packet.h"
 #include "sio/engine.h"
 
-enum { SIO__EIO_POLLING = 0, SIO__EIO_WEBSOCKET = 1 };
+/* SIO__EIO_MEMORY is the test seam of memory.c; HTTP requests never reach such a session
+ * (server.c answers "Bad request" to anything but polling sessions). */
+enum { SIO__EIO_POLLING = 0, SIO__EIO_WEBSOCKET = 1, SIO__EIO_MEMORY = 2 };
 enum { SIO__EIO_S_OPEN = 0, SIO__EIO_S_CLOSED = 1 };
 
 /* Headroom for a WebSocket header in every encoded packet. */
@@ -47,6 +50,7 @@ struct sio_eio_s {
   char *hs;                 /* handshake copy: path?query\0 address\0 (name\0 value\0)* */
   uint32_t hs_len;
   uint16_t hs_nhdr;
+  struct sio__eio_memory_s *mem; /* the memory transport's peer (memory.c), else NULL */
 };
 
 struct sio_engine_s {
@@ -69,6 +73,10 @@ struct sio_engine_s {
 
 /* ---- socket.c ---- */
 sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport);
+/* A session without a handshake request (empty url, query and address, no headers),
+ * registered and with its heartbeat running; on_open is the caller's to run. Returns
+ * NULL on OOM. For the memory transport. */
+sio_eio_t *sio__eio_new_bare(sio_engine_t *e, int transport);
 void sio__eio_ref(sio_eio_t *s);
 void sio__eio_unref(sio_eio_t *s);
 /* Dispatches a received packet (pong, message, close...). The caller holds a ref. */
@@ -112,6 +120,39 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req);
 /* A probe on an existing polling session. */
 void sio__eio_ws_probe(sio_eio_t *s, sio_http_req_t *req);
 void sio__eio_upgrade_overdue(sio__tnode_t *n);
+
+/* ---- memory.c: the in-memory transport (a test seam, like socketioxide's io.rs) ----
+ *
+ * A test plays the client: it feeds Engine.IO packets in and receives, synchronously,
+ * every packet the server sends to the session. Everything above the transport
+ * (heartbeat, Socket.IO) runs as it does over polling or WebSocket. */
+typedef struct {
+  /* A packet the server sent: text as "<type digit><data>" (e.g. "40{\"sid\":...}"),
+   * binary as the raw bytes of a message. data is borrowed for the call; do not call
+   * back into the library from here. */
+  void (*on_packet)(void *user, int binary, const char *data, size_t len);
+  /* The session closed with engine.io's reason (static string); the session is freed
+   * right after, so the test must forget its pointer. */
+  void (*on_close)(void *user, const char *reason);
+  void *user;
+} sio__eio_memory_peer_t;
+
+/* Opens a memory session on e (peer copied) and runs e's on_open, as a handshake would.
+ * Returns the session (borrowed: valid until peer->on_close), or NULL on OOM or when
+ * on_open closed it at once (peer->on_close then ran). */
+sio_eio_t *sio__eio_new_memory(sio_engine_t *e, const sio__eio_memory_peer_t *peer);
+/* Delivers one Engine.IO packet as if the client sent it: text "<type><data>" ("40",
+ * "3" for a pong, "1" to close) or, binary = 1, a binary message's bytes (data copied).
+ * A text packet that does not decode closes the session with "parse error" like the
+ * WebSocket transport. Returns 0, SIO_ECLOSED (session closed), SIO_EPROTO (that bad
+ * packet), SIO_ETOOBIG (over maxHttpBufferSize: closed with "transport error") or
+ * SIO_ENOMEM (nothing delivered). */
+int sio__eio_memory_feed(sio_eio_t *s, int binary, const char *data, size_t len);
+/* The client goes away: closes the session with "transport close". */
+void sio__eio_memory_close(sio_eio_t *s);
+/* socket.c's hooks: send_ref for a memory session, and the close notification. */
+int sio__eio_memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary);
+void sio__eio_memory_closed(sio_eio_t *s, const char *reason);
 
 /* ---- server.c ---- */
 /* CORS header lines for req ("" when none apply), into out (cap bytes). */

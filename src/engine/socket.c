@@ -17,12 +17,21 @@
 
 /* Builds the handshake copy: url\0 address\0 then name\0value\0 pairs, where url is the
  * request target "path?query" (the query is read back from behind its '?'). */
+typedef struct {
+  sio__buf_t b;
+  int err; /* an append failed: the copy is incomplete (OOM) */
+} hs_copy_t;
+
+static void hs_append(hs_copy_t *h, const void *data, size_t len) {
+  if (h->err == 0) h->err = sio__buf_append(&h->b, data, len);
+}
+
 static void copy_header(sio_str_t name, sio_str_t value, void *u) {
-  sio__buf_t *b = u;
-  sio__buf_append(b, name.ptr, name.len);
-  sio__buf_append_byte(b, '\0');
-  sio__buf_append(b, value.ptr, value.len);
-  sio__buf_append_byte(b, '\0');
+  hs_copy_t *h = u;
+  hs_append(h, name.ptr, name.len);
+  hs_append(h, "", 1);
+  hs_append(h, value.ptr, value.len);
+  hs_append(h, "", 1);
 }
 
 sio__refbuf_t *sio__eio_packet_new(int type, const void *data, size_t len) {
@@ -38,16 +47,32 @@ sio__refbuf_t *sio__eio_binary_new(const void *data, size_t len) {
   return sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
 }
 
-sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
+/* The transport-independent part of a new session: takes hs (the handshake copy, owned
+ * on success and on failure), registers the session in the sid map with the map's
+ * reference and starts its heartbeat. Returns NULL on OOM. */
+static sio_eio_t *session_open(sio_engine_t *e, int transport, char *hs, size_t hs_len, uint16_t nhdr) {
   sio_eio_t *s = sio__calloc(1, sizeof *s);
-  if (s == NULL) return NULL;
-  if (sio__sid_generate(s->id) != 0) goto fail;
+  if (s == NULL || sio__sid_generate(s->id) != 0) goto fail;
   s->eng = e;
   s->transport = (uint8_t)transport;
   sio__tnode_init(&s->hb);
   sio__tnode_init(&s->upgrade_to);
   sio__list_init(&s->flush_link);
-  sio__buf_t b = SIO__BUF_INIT;
+  s->hs = hs;
+  s->hs_len = (uint32_t)hs_len;
+  s->hs_nhdr = nhdr;
+  if (sio__map_put(&e->sessions, s->id, SIO__SID_LEN, s) != 0) goto fail;
+  s->refs = 1; /* the map's reference */
+  sio__eio_heartbeat_start(s);
+  return s;
+fail:
+  sio__free(hs);
+  sio__free(s);
+  return NULL;
+}
+
+sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
+  hs_copy_t h = {SIO__BUF_INIT, 0};
   sio_str_t path = sio_http_req_path(req);
   sio_str_t q = sio_http_req_query(req);
   const char *peer = sio_http_req_peer(req);
@@ -56,30 +81,33 @@ sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
   if (plen >= 2 && peer[0] == '[') peer++, plen -= 2; /* "[::1]:port" -> "::1" */
   /* The request target too (Socket.IO's handshake.url); the raw path has no '?', so the
    * first '?' of the copy starts the query. */
-  sio__buf_append(&b, path.ptr, path.len);
-  sio__buf_append_byte(&b, '?');
-  sio__buf_append(&b, q.ptr, q.len);
-  sio__buf_append_byte(&b, '\0');
-  sio__buf_append(&b, peer, plen);
-  sio__buf_append_byte(&b, '\0');
-  size_t before = b.len;
-  sio_http_req_headers(req, copy_header, &b);
-  (void)before;
-  s->hs_nhdr = (uint16_t)req->r->nhdrs;
-  if (b.base == NULL) goto fail;
-  s->hs_len = (uint32_t)b.len;
-  s->hs = sio__buf_steal(&b, NULL);
-  if (sio__map_put(&e->sessions, s->id, SIO__SID_LEN, s) != 0) {
-    sio__free(s->hs);
-    goto fail;
+  hs_append(&h, path.ptr, path.len);
+  hs_append(&h, "?", 1);
+  hs_append(&h, q.ptr, q.len);
+  hs_append(&h, "", 1);
+  hs_append(&h, peer, plen);
+  hs_append(&h, "", 1);
+  sio_http_req_headers(req, copy_header, &h);
+  /* A copy cut short by OOM would lack its '?' or NULs, which the accessors rely on. */
+  if (h.err) {
+    sio__buf_free(&h.b);
+    return NULL;
   }
-  s->refs = 1; /* the map's reference */
-  sio__eio_heartbeat_start(s);
-  SIO_LOGD("engine: session %s opened (%s) from %s", s->id, transport ? "websocket" : "polling", peer);
+  size_t hs_len = h.b.len;
+  sio_eio_t *s = session_open(e, transport, sio__buf_steal(&h.b, NULL), hs_len, (uint16_t)req->r->nhdrs);
+  if (s) {
+    SIO_LOGD("engine: session %s opened (%s) from %.*s", s->id, transport ? "websocket" : "polling", (int)plen,
+             peer);
+  }
   return s;
-fail:
-  sio__free(s);
-  return NULL;
+}
+
+sio_eio_t *sio__eio_new_bare(sio_engine_t *e, int transport) {
+  /* url "?" (read back as ""), no query, address "", no headers. */
+  char *hs = sio__malloc(3);
+  if (hs == NULL) return NULL;
+  memcpy(hs, "?\0\0", 3);
+  return session_open(e, transport, hs, 3, 0);
 }
 
 void sio__eio_ref(sio_eio_t *s) { s->refs++; }
@@ -88,6 +116,7 @@ static void free_session(sio_eio_t *s) {
   for (uint32_t i = 0; i < s->qn; i++) sio__refbuf_unref(s->q[i].rb);
   sio__free(s->q);
   sio__free(s->hs);
+  sio__free(s->mem);
   sio__free(s);
 }
 
@@ -148,6 +177,8 @@ void sio__eio_on_packet(sio_eio_t *s, sio__eio_packet_t *p) {
 
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
+  /* The memory transport (tests) hands the packet to its peer at once: no queue. */
+  if (s->transport == SIO__EIO_MEMORY) return sio__eio_memory_send(s, rb, binary);
   size_t limit = s->eng->opts.max_send_queue;
   if (s->transport == SIO__EIO_WEBSOCKET) {
     size_t off = sio__ws_frame_in_headroom(rb, binary);
@@ -211,6 +242,7 @@ void sio__eio_close(sio_eio_t *s, const char *reason) {
     sio_ws_close(ws, 1000);
   }
   s->refs++;
+  if (s->mem) sio__eio_memory_closed(s, reason); /* the test's peer learns it first */
   if (e->cbs.on_close) e->cbs.on_close(s, reason, e->user);
   s->refs--;
   if (probe_ref) sio__eio_unref(s);
@@ -238,7 +270,10 @@ void sio__eio_close_graceful(sio_eio_t *s) {
 /* ---- accessors ---- */
 
 const char *sio_eio_id(const sio_eio_t *s) { return s->id; }
-const char *sio_eio_transport(const sio_eio_t *s) { return s->transport ? "websocket" : "polling"; }
+const char *sio_eio_transport(const sio_eio_t *s) {
+  static const char *const names[] = {"polling", "websocket", "memory"};
+  return names[s->transport];
+}
 void sio_eio_set_data(sio_eio_t *s, void *data) { s->data = data; }
 void *sio_eio_get_data(const sio_eio_t *s) { return s->data; }
 
@@ -259,6 +294,7 @@ int sio__eio_writable(const sio_eio_t *s) {
   /* engine.io's transport.writable: a long-poll GET is waiting to be answered, or the
    * WebSocket has nothing in flight. */
   if (s->transport == SIO__EIO_POLLING) return s->poll_req != NULL;
+  if (s->transport == SIO__EIO_MEMORY) return 1; /* delivered synchronously */
   return s->ws != NULL && sio__ws_queued(s->ws) == 0;
 }
 

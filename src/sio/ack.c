@@ -15,9 +15,13 @@
 typedef struct sio__bcast_s {
   uint32_t refs;
   uint32_t waiting; /* recipients that have not answered */
+  uint32_t holds;   /* adapters still forwarding answers from other nodes */
   uint8_t done;
+  uint8_t started;  /* the local recipients are counted (sio__bcast_ack_start) */
   sio_bcast_ack_cb cb;
   void *user;
+  void (*each)(const sio_args_t *args, void *user); /* streams answers instead (adapter) */
+  void *each_user;
   sio_args_t **resp;
   size_t nresp;
   uv_timer_t timer;
@@ -62,6 +66,23 @@ static void bcast_unref(sio__bcast_t *b) {
 }
 
 static void on_bcast_timeout(uv_timer_t *t) { bcast_finish(t->data, SIO_ETIMEDOUT); }
+
+/* Finishes b once local recipients are counted and answered and no adapter holds it. */
+static void bcast_check(sio__bcast_t *b) {
+  if (b->started && !b->done && b->holds == 0 && b->waiting == 0) bcast_finish(b, 0);
+}
+
+/* Keeps one answer (copied), or streams it to the adapter's each callback. */
+static void bcast_add(sio__bcast_t *b, const sio_args_t *args) {
+  if (b->each) {
+    b->each(args, b->each_user);
+    return;
+  }
+  sio_args_t *copy = NULL;
+  sio_args_t **resp = sio__realloc(b->resp, (b->nresp + 1) * sizeof *resp);
+  if (resp) b->resp = resp;
+  if (resp && sio_args_copy(args, 0, (size_t)-1, &copy) == 0) b->resp[b->nresp++] = copy;
+}
 
 static void free_pending(sio__pending_t *p) {
   if (p->timer) {
@@ -135,16 +156,24 @@ void sio__ack_received(sio_socket_t *s, sio__packet_t *pkt) {
   if (p->bcast) {
     sio__bcast_t *b = p->bcast;
     if (!b->done) {
-      sio_args_t *copy = NULL;
-      sio_args_t **resp = sio__realloc(b->resp, (b->nresp + 1) * sizeof *resp);
-      if (resp) b->resp = resp;
-      if (resp && sio_args_copy(&args, 0, (size_t)-1, &copy) == 0) b->resp[b->nresp++] = copy;
-      if (--b->waiting == 0) bcast_finish(b, 0);
+      bcast_add(b, &args);
+      if (b->waiting > 0) b->waiting--;
+      bcast_check(b);
     }
   } else {
     p->cb(s, 0, &args, p->user);
   }
   free_pending(p);
+}
+
+void sio__ack_unregister(sio_socket_t *s, int64_t id) {
+  for (sio__pending_t *p = s->acks; p; p = p->next) {
+    if (p->id == id) {
+      unlink_pending(s, p);
+      free_pending(p);
+      return;
+    }
+  }
 }
 
 void sio__ack_cancel_all(sio_socket_t *s) {
@@ -173,9 +202,36 @@ void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb
 
 void sio__bcast_ack_start(void *bcast, uint32_t recipients) {
   sio__bcast_t *b = bcast;
-  b->waiting = recipients;
+  b->waiting += recipients;
+  b->started = 1;
   /* Nobody to wait for: answer now (socket.io does the same with zero clients). */
-  if (recipients == 0) bcast_finish(b, 0);
+  bcast_check(b);
+}
+
+void sio__bcast_ack_hold(void *bcast) {
+  sio__bcast_t *b = bcast;
+  b->holds++;
+  b->refs++;
+}
+
+void sio__bcast_ack_answer(void *bcast, const sio_args_t *args) {
+  sio__bcast_t *b = bcast;
+  if (b->done) return;
+  sio_args_t none = {NULL, 0, NULL, 0, 0, 1};
+  bcast_add(b, args ? args : &none);
+}
+
+void sio__bcast_ack_release(void *bcast) {
+  sio__bcast_t *b = bcast;
+  b->holds--;
+  bcast_check(b);
+  bcast_unref(b);
+}
+
+void sio__bcast_ack_set_each(void *bcast, void (*each)(const sio_args_t *, void *), void *each_user) {
+  sio__bcast_t *b = bcast;
+  b->each = each;
+  b->each_user = each_user;
 }
 
 void sio__bcast_ack_cancel_all(sio_server_t *io) {

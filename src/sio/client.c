@@ -119,6 +119,7 @@ static sio_ns_t *resolve_ns(sio_server_t *io, const char *name) {
         sio__ns_free(ns);
         return NULL;
       }
+      sio__ns_added(ns);
       return ns;
     }
   }

@@ -4,6 +4,10 @@
  * (each may answer asynchronously), then join the socket's own room, answer CONNECT
  * with {"sid"} and run the connect callbacks; or answer CONNECT_ERROR with the refusal.
  * A dynamic namespace's parent lends it its middlewares and handlers.
+ *
+ * Also the namespace's cluster side: the adapter slot (and the server's adapter
+ * factory), serverSideEmit (namespace.ts serverSideEmit / _onServerSideEmit) and the
+ * adapter-level queries allRooms and serverCount.
  */
 #include <string.h>
 
@@ -35,11 +39,18 @@ static void free_cbs(sio__cb_t *cb) {
 
 void sio__ns_free(sio_ns_t *ns) {
   if (ns == NULL) return;
-  if (ns->adapter && ns->adapter->destroy) ns->adapter->destroy(ns->adapter_self);
+  /* Detach first: destroy finishes pending queries, whose callbacks may emit on ns; they
+   * must find no adapter rather than one being freed. */
+  const sio_adapter_vtable_t *vt = ns->adapter;
+  ns->adapter = NULL;
+  if (vt && vt->destroy) vt->destroy(ns->adapter_self);
   uint32_t it = 0;
   void *v;
   while (sio__map_next(&ns->handlers, &it, NULL, NULL, &v)) free_cbs(v);
   sio__map_free(&ns->handlers);
+  it = 0;
+  while (sio__map_next(&ns->ss_handlers, &it, NULL, NULL, &v)) free_cbs(v);
+  sio__map_free(&ns->ss_handlers);
   sio__map_free(&ns->sockets);
   sio__adapter_free_rooms(ns);
   sio__free(ns->mws);
@@ -69,11 +80,12 @@ int sio_ns_on_disconnect(sio_ns_t *ns, sio_disconnect_cb cb, void *user) {
   return add_fn(&ns->on_disconnect, &ns->non_disconnect, (void *)cb, user);
 }
 
-int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user) {
+/* Sets the handler of event in map (one per event; a second call replaces it). */
+static int set_handler(sio__map_t *map, const char *event, void (*cb)(void), void *user) {
   size_t len = strlen(event);
-  sio__cb_t *h = sio__map_get(&ns->handlers, event, len);
+  sio__cb_t *h = sio__map_get(map, event, len);
   if (h) {
-    h->fn = (void (*)(void))cb;
+    h->fn = cb;
     h->user = user;
     return 0;
   }
@@ -82,13 +94,17 @@ int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user) {
     sio__free(h);
     return SIO_ENOMEM;
   }
-  h->fn = (void (*)(void))cb;
+  h->fn = cb;
   h->user = user;
-  if (sio__map_put(&ns->handlers, h->event, len, h) != 0) {
+  if (sio__map_put(map, h->event, len, h) != 0) {
     free_cbs(h);
     return SIO_ENOMEM;
   }
   return 0;
+}
+
+int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user) {
+  return set_handler(&ns->handlers, event, (void (*)(void))cb, user);
 }
 
 const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t len) {
@@ -102,7 +118,9 @@ size_t sio_ns_count(const sio_ns_t *ns) { return sio__map_size(&ns->sockets); }
 sio_server_t *sio_ns_server(const sio_ns_t *ns) { return ns->io; }
 
 int sio_ns_set_adapter(sio_ns_t *ns, const sio_adapter_vtable_t *vt, void *self) {
-  if (vt == NULL || vt->version != SIO_ADAPTER_VERSION) return SIO_EINVAL;
+  /* A version-1 vtable ends after destroy: sio__ns_remote() keeps the version-2 hooks
+   * from being read on one. */
+  if (vt == NULL || (vt->version != 1 && vt->version != SIO_ADAPTER_VERSION)) return SIO_EINVAL;
   if (ns->adapter) return SIO_EBUSY;
   ns->adapter = vt;
   ns->adapter_self = self;
@@ -220,4 +238,159 @@ void sio_ns_rooms(sio_ns_t *ns, void (*cb)(sio_str_t, size_t, int, void *), void
 size_t sio_ns_room_size(sio_ns_t *ns, const char *room) {
   sio__room_t *r = sio__adapter_room(ns, room, strlen(room));
   return r ? r->n : 0;
+}
+
+/* ---- the adapter factory ---- */
+
+void sio__ns_added(sio_ns_t *ns) {
+  sio_server_t *io = ns->io;
+  if (io->adapter_factory == NULL || ns->is_parent || ns->adapter) return;
+  int r = io->adapter_factory(ns, io->adapter_factory_user);
+  if (r) SIO_LOGW("socket.io: no adapter for namespace %s (%s): it stays local to this process", ns->name, sio_strerror(r));
+}
+
+int sio_server_set_adapter_factory(sio_server_t *io, sio_adapter_factory_cb fn, void *user) {
+  io->adapter_factory = fn;
+  io->adapter_factory_user = user;
+  int first = 0;
+  uint32_t it = 0;
+  void *v;
+  while (fn && sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
+    sio_ns_t *ns = v;
+    if (ns->adapter) continue;
+    int r = fn(ns, user);
+    if (r && first == 0) first = r;
+  }
+  return first;
+}
+
+/* ---- serverSideEmit ---- */
+
+struct sio_server_ack_s {
+  sio_adapter_reply_cb reply;
+  void *user;
+  uint8_t in_cb;    /* the handler is running: the dispatcher frees the ack after it */
+  uint8_t retained; /* the handler keeps it past its return */
+  uint8_t done;     /* answered or dropped */
+};
+
+int sio_ns_on_server_side(sio_ns_t *ns, const char *event, sio_server_side_cb cb, void *user) {
+  return set_handler(&ns->ss_handlers, event, (void (*)(void))cb, user);
+}
+
+/* socket.io refuses these names: they are the namespace's own events. */
+static int reserved_server_event(const char *event) {
+  return strcmp(event, "connect") == 0 || strcmp(event, "connection") == 0 || strcmp(event, "new_namespace") == 0;
+}
+
+int sio_ns_server_side_emit(sio_ns_t *ns, const char *event, const sio_args_t *args) {
+  if (event == NULL || reserved_server_event(event)) return SIO_EINVAL;
+  if (!sio__ns_remote(ns, NULL) || ns->adapter->server_side_emit == NULL) return 0;
+  int r = ns->adapter->server_side_emit(ns->adapter_self, ns, event, args, NULL);
+  return r < 0 ? r : 0;
+}
+
+int sio_server_side_emit(sio_server_t *io, const char *event, const sio_args_t *args) {
+  return sio_ns_server_side_emit(io->main, event, args);
+}
+
+int sio_ns_server_side_emit_with_ack(sio_ns_t *ns, const char *event, const sio_args_t *args,
+                                     sio_server_side_ack_cb cb, void *user) {
+  if (event == NULL || reserved_server_event(event)) return SIO_EINVAL;
+  sio_adapter_query_t *q = sio__query_new(ns, SIO__Q_SERVER_SIDE, (void (*)(void))cb, user);
+  if (q == NULL) return SIO_ENOMEM;
+  if (sio__ns_remote(ns, NULL) && ns->adapter->server_side_emit) {
+    int r = ns->adapter->server_side_emit(ns->adapter_self, ns, event, args, q);
+    if (r < 0) sio__query_abort(q);
+    return r < 0 ? r : 0;
+  }
+  /* No other node: nobody to wait for (the adapter answers [] at once too). */
+  sio_adapter_query_done(q, 0);
+  return 0;
+}
+
+static void server_ack_destroy(sio_server_ack_t *ack) { sio__free(ack); }
+
+int sio_server_ack_send(sio_server_ack_t *ack, const sio_args_t *args) {
+  if (ack->done) return SIO_EINVAL;
+  ack->done = 1;
+  sio_args_t none = {NULL, 0, NULL, 0, 0, 1};
+  ack->reply(ack->user, args ? args : &none);
+  if (!ack->in_cb) server_ack_destroy(ack);
+  return 0;
+}
+
+void sio_server_ack_free(sio_server_ack_t *ack) {
+  if (ack == NULL) return;
+  if (!ack->done) {
+    ack->done = 1;
+    ack->reply(ack->user, NULL);
+  }
+  if (!ack->in_cb) server_ack_destroy(ack);
+}
+
+sio_server_ack_t *sio_server_ack_retain(sio_server_ack_t *ack) {
+  ack->retained = 1;
+  return ack;
+}
+
+int sio_adapter_server_side_dispatch(sio_ns_t *ns, const char *event, const sio_args_t *args,
+                                     sio_adapter_reply_cb reply, void *user) {
+  size_t len = strlen(event);
+  const sio__cb_t *h = sio__map_get(&ns->ss_handlers, event, len);
+  if (h == NULL && ns->parent) h = sio__map_get(&ns->parent->ss_handlers, event, len);
+  if (h == NULL) {
+    /* socket.io emits on the namespace's EventEmitter: with no listener nothing answers. */
+    if (reply) reply(user, NULL);
+    return 0;
+  }
+  sio_server_ack_t *ack = NULL;
+  if (reply) {
+    ack = sio__calloc(1, sizeof *ack);
+    if (ack == NULL) return SIO_ENOMEM;
+    *ack = (sio_server_ack_t){reply, user, 1, 0, 0};
+  }
+  ((sio_server_side_cb)h->fn)(ns, args, ack, h->user);
+  if (ack) {
+    /* Like a client's ack: freed after the handler unless it kept it to answer later. */
+    ack->in_cb = 0;
+    if (ack->done) server_ack_destroy(ack);
+    else if (!ack->retained) sio_server_ack_free(ack);
+  }
+  return 0;
+}
+
+/* ---- allRooms, serverCount ---- */
+
+int sio_ns_all_rooms(sio_ns_t *ns, sio_names_cb cb, void *user) {
+  sio_adapter_query_t *q = sio__query_new(ns, SIO__Q_ROOMS, (void (*)(void))cb, user);
+  if (q == NULL) return SIO_ENOMEM;
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&ns->rooms, &it, NULL, NULL, &v)) {
+    sio__room_t *r = v;
+    if (sio_adapter_query_add_name(q, r->name, r->len) != 0) {
+      sio__query_abort(q);
+      return SIO_ENOMEM;
+    }
+  }
+  if (sio__ns_remote(ns, NULL) && ns->adapter->all_rooms) {
+    int r = ns->adapter->all_rooms(ns->adapter_self, ns, q);
+    if (r < 0) sio__query_abort(q);
+    return r < 0 ? r : 0;
+  }
+  sio_adapter_query_done(q, 0);
+  return 0;
+}
+
+int sio_ns_server_count(sio_ns_t *ns, sio_count_cb cb, void *user) {
+  sio_adapter_query_t *q = sio__query_new(ns, SIO__Q_COUNT, (void (*)(void))cb, user);
+  if (q == NULL) return SIO_ENOMEM;
+  if (sio__ns_remote(ns, NULL) && ns->adapter->server_count) {
+    int r = ns->adapter->server_count(ns->adapter_self, ns, q);
+    if (r < 0) sio__query_abort(q);
+    return r < 0 ? r : 0;
+  }
+  sio_adapter_query_done(q, 0);
+  return 0;
 }

@@ -48,6 +48,11 @@ static void server_teardown(void *arg) {
   sio__free(io);
 }
 
+/* Runs first at sio_http_close (registered last; newest closer first): the sockets leave
+ * with "server shutting down", as documented, before the engine's teardown would close
+ * their sessions with "forced close". server_teardown frees io after the engine's. */
+static void server_shutdown_first(void *arg) { sio_server_shutdown(arg); }
+
 int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out) {
   sio_server_t *io = sio__calloc(1, sizeof *io);
   if (io == NULL) return SIO_ENOMEM;
@@ -69,6 +74,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   /* Registered before the engine so that it runs after it: newest closer first. */
   int r = sio__http_add_closer(http, server_teardown, io);
   if (r == 0) r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
+  if (r == 0) r = sio__http_add_closer(http, server_shutdown_first, io);
   if (r) {
     /* The closer stays registered and frees io when http closes. */
     return r;
@@ -115,6 +121,7 @@ int sio_server_of(sio_server_t *io, const char *name, sio_ns_t **out) {
       sio__ns_free(ns);
       return SIO_ENOMEM;
     }
+    sio__ns_added(ns);
   }
   *out = ns;
   return 0;

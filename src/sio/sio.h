@@ -78,6 +78,8 @@ struct sio_server_s {
   sio__tlist_t connect_wait;
   sio__list_t bcasts;  /* broadcasts with acks still waiting (ack.c) */
   int shutting_down;
+  sio_adapter_factory_cb adapter_factory; /* installs an adapter on each new namespace */
+  void *adapter_factory_user;
 };
 
 struct sio_ns_s {
@@ -95,6 +97,7 @@ struct sio_ns_s {
   uint32_t epoch;        /* broadcast stamps (sio_socket_s.mark/sent) */
   const sio_adapter_vtable_t *adapter;
   void *adapter_self;
+  sio__map_t ss_handlers; /* serverSideEmit handlers: event -> sio__cb_t* (namespace.c) */
   uint8_t is_parent;
 };
 
@@ -168,6 +171,8 @@ void sio__ns_free(sio_ns_t *ns);
 /* Handles a CONNECT for ns from client c with auth (borrowed, may be NULL). */
 void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth);
 const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t len);
+/* A namespace was registered in io->nsps: runs the server's adapter factory on it. */
+void sio__ns_added(sio_ns_t *ns);
 
 /* socket.c */
 sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth);
@@ -185,6 +190,8 @@ void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args
 /* ack.c */
 int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_cb cb, void *user, void *bcast);
 void sio__ack_received(sio_socket_t *s, sio__packet_t *p);
+/* Withdraws the registration of id without running its callback (the emit failed). */
+void sio__ack_unregister(sio_socket_t *s, int64_t id);
 void sio__ack_cancel_all(sio_socket_t *s);
 sio_ack_t *sio__ack_new(sio_socket_t *s, int64_t id);
 /* After an event callback: frees ack unless it was sent or retained. */
@@ -195,6 +202,14 @@ void sio__ack_after_callback(sio_ack_t *ack);
 void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
 void sio__bcast_ack_start(void *bcast, uint32_t recipients);
 void sio__bcast_ack_cancel_all(sio_server_t *io);
+/* Adapter side of an aggregate (broadcast.c exposes these as sio_adapter_acks_*): hold
+ * takes a reference that also keeps the aggregate from finishing until release; answer
+ * adds a remote client's answer (args may be NULL: no value). set_each streams every
+ * answer to each(args, each_user) instead of keeping it. */
+void sio__bcast_ack_hold(void *bcast);
+void sio__bcast_ack_answer(void *bcast, const sio_args_t *args);
+void sio__bcast_ack_release(void *bcast);
+void sio__bcast_ack_set_each(void *bcast, void (*each)(const sio_args_t *args, void *user), void *each_user);
 
 /* adapter.c (in-memory rooms) */
 int sio__adapter_join(sio_socket_t *s, const char *room, size_t len);
@@ -207,6 +222,13 @@ void sio__adapter_free_rooms(sio_ns_t *ns);
 /* Calls fn for each connected local socket of the selection (each once). */
 void sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
                  void (*fn)(sio_socket_t *s, void *u), void *u);
+/* Cluster queries (broadcast.c), also started by namespace.c. */
+enum { SIO__Q_FETCH, SIO__Q_SOCKETS, SIO__Q_ROOMS, SIO__Q_COUNT, SIO__Q_SERVER_SIDE };
+sio_adapter_query_t *sio__query_new(sio_ns_t *ns, int kind, void (*cb)(void), void *user);
+/* Frees a query that was never handed to an adapter, without running its callback. */
+void sio__query_abort(sio_adapter_query_t *q);
+/* 1 when ns has a version-2 adapter that is to be used for this selection. */
+int sio__ns_remote(const sio_ns_t *ns, const sio_broadcast_opts_t *to);
 
 /* Event name of a received EVENT packet (data[0]), or NULL. */
 static inline const char *sio__event_name(const sio__packet_t *p) {

@@ -104,7 +104,9 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
   s->state = SIO__SOCK_DISCONNECTED;
   sio__ack_cancel_all(s);
   sio__adapter_leave_all(s);
-  if (was_connected) sio__map_del(&ns->sockets, s->id, SIO__SID_LEN);
+  /* Not only when connected: accept_socket registers the socket before joining its own
+   * room, and leaves through here when that join runs out of memory. */
+  if (sio__map_get(&ns->sockets, s->id, SIO__SID_LEN) == s) sio__map_del(&ns->sockets, s->id, SIO__SID_LEN);
   if (s->client) {
     sio__client_t *c = s->client;
     sio__client_remove(c, s);
@@ -205,13 +207,10 @@ int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_
   int r = sio__ack_register(s, id, timeout_ms, cb, user, NULL);
   if (r) return r;
   r = emit(s, event, args, id);
-  if (r) {
-    /* A failed call never runs its callback: take the registration back silently. */
-    sio__pending_t *p = s->acks;
-    s->acks = NULL;
-    sio__ack_cancel_all(s);
-    s->acks = p;
-  }
+  /* A failed call never runs its callback: take the registration back silently. (This
+   * used to empty the list around sio__ack_cancel_all, which left the entry in place:
+   * its callback then ran with SIO_ECANCELED at disconnect.) */
+  if (r) sio__ack_unregister(s, id);
   return r;
 }
 
