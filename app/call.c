@@ -26,19 +26,6 @@ static sio_ns_t *ns;
 
 int noom_call_is_internal_room(const char *name, size_t len) { return len > 0 && name[0] == '\x01'; }
 
-static void ack_error(sio_ack_t *ack, const char *msg) {
-  if (ack == NULL) return;
-  sio_args_t *a, *v;
-  if (sio_args_new(&a) != 0) return;
-  if (sio_args_new(&v) == 0) {
-    static const char *const keys[] = {"error"};
-    sio_args_add_cstr(v, msg);
-    sio_args_add_object(a, keys, v);
-    sio_args_free(v);
-  }
-  sio_ack_send(ack, a);
-  sio_args_free(a);
-}
 
 /* Copies a valid room name (1..64 bytes, no control characters) into out. */
 static int room_arg(const sio_args_t *args, size_t i, char out[NOOM_MAX_ROOM + 1]) {
@@ -93,7 +80,7 @@ static void relay_done(relay_t *r, int ok) {
     relay(r->s, r->target, r->event, r->args, 1);
     if (r->ack) sio_ack_send(r->ack, NULL);
   } else if (r->ack) {
-    ack_error(r->ack, "target does not share a room with you");
+    noom_ack_error(r->ack, "target does not share a room with you");
   }
   sio_args_free(r->args);
   sio_socket_unref(r->s);
@@ -110,7 +97,7 @@ static void on_target(int status, const sio_remote_socket_t *sockets, size_t n, 
 /* Relays once the target is known to share a room with the sender. */
 static void relay_checked(sio_socket_t *s, sio_ack_t *ack, const char *event, const sio_args_t *args, const char *target) {
   if (strcmp(target, sio_socket_id(s)) == 0) { /* never to oneself */
-    ack_error(ack, "target does not share a room with you");
+    noom_ack_error(ack, "target does not share a room with you");
     return;
   }
   if (sio_socket_in(s, target)) { /* a room the sender is in */
@@ -121,7 +108,7 @@ static void relay_checked(sio_socket_t *s, sio_ack_t *ack, const char *event, co
   relay_t *r = calloc(1, sizeof *r);
   if (r == NULL || sio_args_copy(args, 0, 1, &r->args) != 0) {
     free(r);
-    ack_error(ack, "server busy, try again");
+    noom_ack_error(ack, "server busy, try again");
     return;
   }
   r->s = sio_socket_ref(s);
@@ -155,11 +142,11 @@ static int candidate_ok(const sio_args_t *a) {
 static void relay_event(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, const char *event, int (*shape)(const sio_args_t *)) {
   char target[NOOM_MAX_ROOM + 1];
   if (sio_args_count(args) < 2 || !shape(args)) {
-    ack_error(ack, "bad payload");
+    noom_ack_error(ack, "bad payload");
     return;
   }
   if (!room_arg(args, 1, target)) {
-    ack_error(ack, "target does not share a room with you");
+    noom_ack_error(ack, "target does not share a room with you");
     return;
   }
   relay_checked(s, ack, event, args, target);
@@ -184,7 +171,7 @@ static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   (void)u;
   char room[NOOM_MAX_ROOM + 1];
   if (!room_arg(args, 0, room)) {
-    ack_error(ack, "room name must be 1-64 characters");
+    noom_ack_error(ack, "room name must be 1-64 characters");
     return;
   }
   sio_socket_join(s, room);
@@ -228,7 +215,7 @@ static void call_members(int status, const sio_remote_socket_t *sockets, size_t 
   size_t members = 0;
   for (size_t i = 0; i < n; i++) members += strcmp(sockets[i].id, sio_socket_id(s)) != 0;
   if (!sio_socket_in(s, j->croom) && members >= NOOM_CALL_MAX_PEERS) {
-    ack_error(j->ack, "the call is full (6 people at most)");
+    noom_ack_error(j->ack, "the call is full (6 people at most)");
     j->ack = NULL;
     goto done;
   }
@@ -273,12 +260,12 @@ static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   (void)u;
   char room[NOOM_MAX_ROOM + 1];
   if (!room_arg(args, 0, room) || !sio_socket_in(s, room)) {
-    ack_error(ack, "enter the room first");
+    noom_ack_error(ack, "enter the room first");
     return;
   }
   join_t *j = calloc(1, sizeof *j);
   if (j == NULL) {
-    ack_error(ack, "server busy, try again");
+    noom_ack_error(ack, "server busy, try again");
     return;
   }
   j->s = sio_socket_ref(s);
@@ -287,7 +274,7 @@ static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   const char *rooms[] = {j->croom};
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   if (sio_ns_fetch_sockets_all(ns, &to, call_members, j) != 0) {
-    ack_error(j->ack, "server busy, try again");
+    noom_ack_error(j->ack, "server busy, try again");
     sio_socket_unref(s);
     free(j);
   }
@@ -315,7 +302,7 @@ static void on_call_leave(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
   (void)u;
   char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
   if (!room_arg(args, 0, room)) {
-    ack_error(ack, "room name must be 1-64 characters");
+    noom_ack_error(ack, "room name must be 1-64 characters");
     return;
   }
   call_room(room, croom);
@@ -328,12 +315,12 @@ static void on_call_state(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
   (void)u;
   char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
   if (!room_arg(args, 0, room) || sio_args_type(args, 1) != SIO_ARG_OBJECT || sio_args_size(args, 1) > 1024) {
-    ack_error(ack, "bad payload");
+    noom_ack_error(ack, "bad payload");
     return;
   }
   call_room(room, croom);
   if (!sio_socket_in(s, croom)) {
-    ack_error(ack, "not in that call");
+    noom_ack_error(ack, "not in that call");
     return;
   }
   sio_args_t *a;

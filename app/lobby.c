@@ -37,7 +37,7 @@ static int refreshing, refresh_again; /* a lobby-wide refresh is in flight / wan
 
 /* ---- helpers ---- */
 
-static void ack_error(sio_ack_t *ack, const char *msg) {
+void noom_ack_error(sio_ack_t *ack, const char *msg) {
   if (ack == NULL) return;
   sio_args_t *a, *v;
   if (sio_args_new(&a) != 0) return;
@@ -213,7 +213,7 @@ static void ids_known(int status, const char *const *ids, size_t nids, void *u) 
   }
   free(sorted);
   r->n = keep;
-  qsort(r->names, r->n, sizeof *r->names, by_name);
+  if (r->n > 1) qsort(r->names, r->n, sizeof *r->names, by_name);
   r->counts = calloc(r->n + 1, sizeof *r->counts);
   r->slots = calloc(r->n + 1, sizeof *r->slots);
   if (r->canceled || r->counts == NULL || r->slots == NULL) {
@@ -340,7 +340,7 @@ static void entered(int status, const char *const *ids, size_t n, void *u) {
   }
   for (size_t i = 0; i < n; i++) {
     if (strcmp(ids[i], p->room) == 0) {
-      ack_error(p->ack, "room name is taken");
+      noom_ack_error(p->ack, "room name is taken");
       p->ack = NULL;
       pending_free(p);
       return;
@@ -348,7 +348,7 @@ static void entered(int status, const char *const *ids, size_t n, void *u) {
   }
   int r = sio_socket_join(s, p->room);
   if (r != 0) {
-    ack_error(p->ack, sio_strerror(r));
+    noom_ack_error(p->ack, sio_strerror(r));
     p->ack = NULL;
     pending_free(p);
     return;
@@ -382,14 +382,14 @@ static void on_enter_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
   if (sio_args_count(args) >= 2 && sio_args_type(args, 1) == SIO_ARG_STRING) {
     /* enter_room(nickname, roomName, done) */
     if ((err = take_text(args, 0, NOOM_MAX_NICK, nick, "nickname must be 1-32 characters")) != NULL) {
-      ack_error(ack, err);
+      noom_ack_error(ack, err);
       return;
     }
     room_arg = 1;
     strcpy(user_of(s)->nick, nick);
   }
   if ((err = take_text(args, room_arg, NOOM_MAX_ROOM, room, "room name must be 1-64 characters")) != NULL) {
-    ack_error(ack, err);
+    noom_ack_error(ack, err);
     return;
   }
   if (room_arg == 1) set_nick_data(s);
@@ -397,7 +397,7 @@ static void on_enter_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
    * socket's own id room (joining one would let a user read that socket's messages). */
   pending_t *p = pending_new(s, ack, room);
   if (p == NULL) {
-    ack_error(ack, "server busy, try again");
+    noom_ack_error(ack, "server busy, try again");
     return;
   }
   count_room(p, entered);
@@ -420,7 +420,7 @@ static void on_leave_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
   const char *err = take_text(args, 0, NOOM_MAX_ROOM, room, "room name must be 1-64 characters");
   if (err == NULL && (!sio_socket_in(s, room) || strcmp(room, sio_socket_id(s)) == 0)) err = "not in that room";
   if (err) {
-    ack_error(ack, err);
+    noom_ack_error(ack, err);
     return;
   }
   noom_call_leave_room(s, room);
@@ -449,14 +449,14 @@ static void on_new_message(sio_socket_t *s, const sio_args_t *args, sio_ack_t *a
   sio_str_t msg;
   char room[NOOM_MAX_ROOM + 1];
   if (sio_args_get_str(args, 0, &msg) != 0 || msg.len == 0 || msg.len > NOOM_MAX_MESSAGE) {
-    ack_error(ack, "message must be 1-2000 bytes of text");
+    noom_ack_error(ack, "message must be 1-2000 bytes of text");
     return;
   }
   const char *err = take_text(args, 1, NOOM_MAX_ROOM, room, "room name must be 1-64 characters");
   if (err == NULL && (!sio_socket_in(s, room) || strcmp(room, sio_socket_id(s)) == 0)) err = "not in that room";
   if (err == NULL && !rate_ok(user_of(s))) err = "too many messages, slow down";
   if (err) {
-    ack_error(ack, err);
+    noom_ack_error(ack, err);
     return;
   }
   /* "nickname: msg", as the course sends it. */
@@ -481,7 +481,7 @@ static void on_nickname(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack,
   char nick[NOOM_MAX_NICK + 1];
   const char *err = take_text(args, 0, NOOM_MAX_NICK, nick, "nickname must be 1-32 characters");
   if (err) {
-    ack_error(ack, err);
+    noom_ack_error(ack, err);
     return;
   }
   strcpy(user_of(s)->nick, nick);

@@ -18,6 +18,9 @@ typedef struct {
 /* Registers the handlers on io's main namespace. opts copied. Returns 0 or an error. */
 int noom_lobby_init(uv_loop_t *loop, sio_server_t *io, const noom_lobby_opts_t *opts);
 
+/* Answers ack (NULL allowed) with {"error": msg}: how every app event refuses a call. */
+void noom_ack_error(sio_ack_t *ack, const char *msg);
+
 /* The socket's nickname ("Anon" until set); borrowed. */
 const char *noom_lobby_nickname(const sio_socket_t *s);
 

@@ -28,15 +28,6 @@ sio_ns_t *sio__ns_new(sio_server_t *io, const char *name, sio_ns_t *parent) {
   return ns;
 }
 
-static void free_cbs(sio__cb_t *cb) {
-  while (cb) {
-    sio__cb_t *next = cb->next;
-    sio__free(cb->event);
-    sio__free(cb);
-    cb = next;
-  }
-}
-
 void sio__ns_free(sio_ns_t *ns) {
   if (ns == NULL) return;
   /* Detach first: destroy finishes pending queries, whose callbacks may emit on ns; they
@@ -46,10 +37,10 @@ void sio__ns_free(sio_ns_t *ns) {
   if (vt && vt->destroy) vt->destroy(ns->adapter_self);
   uint32_t it = 0;
   void *v;
-  while (sio__map_next(&ns->handlers, &it, NULL, NULL, &v)) free_cbs(v);
+  while (sio__map_next(&ns->handlers, &it, NULL, NULL, &v)) sio__cbs_free(v);
   sio__map_free(&ns->handlers);
   it = 0;
-  while (sio__map_next(&ns->ss_handlers, &it, NULL, NULL, &v)) free_cbs(v);
+  while (sio__map_next(&ns->ss_handlers, &it, NULL, NULL, &v)) sio__cbs_free(v);
   sio__map_free(&ns->ss_handlers);
   sio__map_free(&ns->sockets);
   sio__adapter_free_rooms(ns);
@@ -97,7 +88,7 @@ static int set_handler(sio__map_t *map, const char *event, void (*cb)(void), voi
   h->fn = cb;
   h->user = user;
   if (sio__map_put(map, h->event, len, h) != 0) {
-    free_cbs(h);
+    sio__cbs_free(h);
     return SIO_ENOMEM;
   }
   return 0;

@@ -175,6 +175,8 @@ const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t l
 void sio__ns_added(sio_ns_t *ns);
 
 /* socket.c */
+/* Frees a list of callbacks and their event names (NULL allowed). */
+void sio__cbs_free(sio__cb_t *cb);
 sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth);
 /* Runs the disconnect sequence (disconnecting, rooms, pending acks, disconnect). */
 void sio__socket_onclose(sio_socket_t *s, const char *reason);

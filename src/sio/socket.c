@@ -53,7 +53,7 @@ sio_socket_t *sio_socket_ref(sio_socket_t *s) {
   return s;
 }
 
-static void free_cbs(sio__cb_t *cb) {
+void sio__cbs_free(sio__cb_t *cb) {
   while (cb) {
     sio__cb_t *next = cb->next;
     sio__free(cb->event);
@@ -64,11 +64,11 @@ static void free_cbs(sio__cb_t *cb) {
 
 void sio_socket_unref(sio_socket_t *s) {
   if (--s->refs > 0) return;
-  free_cbs(s->handlers);
-  free_cbs(s->any);
-  free_cbs(s->any_out);
-  free_cbs(s->on_disconnect);
-  free_cbs(s->on_disconnecting);
+  sio__cbs_free(s->handlers);
+  sio__cbs_free(s->any);
+  sio__cbs_free(s->any_out);
+  sio__cbs_free(s->on_disconnect);
+  sio__cbs_free(s->on_disconnecting);
   sio__free(s->rooms);
   sio__free(s->data_json);
   sio__free(s->auth);
