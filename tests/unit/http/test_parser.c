@@ -478,8 +478,8 @@ static void parser_accepts_requests_exactly_at_the_limits(void **state) {
       "GET /123456789abcdef HTTP/1.1\r\n\r\n",                          /* 16-byte url */
       "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n",         /* 4 headers */
       "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",        /* 10-byte body */
-      "GET / HTTP/1.1\r\nX: 0123456789012345678901234567890123456789" /* 128-byte head */
-      "01234567890123456789012345678901234567890123456789012345678901234\r\n\r\n",
+      ("GET / HTTP/1.1\r\nX: 0123456789012345678901234567890123456789" /* 128-byte head */
+       "01234567890123456789012345678901234567890123456789012345678901234\r\n\r\n"),
   };
   for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
     for (size_t s = 0; s < NSTEPS; s++) {
