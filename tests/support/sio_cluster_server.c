@@ -37,76 +37,14 @@
 #include "sio.h"
 #include "sio/redis.h"
 
+#define CMD_PROGRAM "sio_cluster_server"
+#include "cmd_args.h"
+
 static sio_http_t *http;
 static uv_signal_t sigint_h, sigterm_h;
 static const char *node_name = "c";
 
-static void oom(void) {
-  fprintf(stderr, "sio_cluster_server: out of memory\n");
-  abort();
-}
-
-static sio_args_t *args_new(void) {
-  sio_args_t *a;
-  if (sio_args_new(&a) != 0) oom();
-  return a;
-}
-
-static char *cstr(sio_str_t s) {
-  char *p = malloc(s.len + 1);
-  if (p == NULL) oom();
-  memcpy(p, s.ptr, s.len);
-  p[s.len] = '\0';
-  return p;
-}
-
-/* Acks with value (one argument) and frees it. */
-static void reply(sio_ack_t *ack, sio_args_t *value) {
-  if (ack) sio_ack_send(ack, value);
-  sio_args_free(value);
-}
-
-static void reply_true(sio_ack_t *ack) {
-  sio_args_t *v = args_new();
-  sio_args_add_bool(v, 1);
-  reply(ack, v);
-}
-
-/* Appends {keys[i]: values[i]} to out and frees values. */
-static void add_object(sio_args_t *out, const char *const *keys, sio_args_t *values) {
-  if (sio_args_add_object(out, keys, values) != 0) sio_args_add_null(out);
-  sio_args_free(values);
-}
-
-static void add_array(sio_args_t *out, sio_args_t *items) {
-  if (sio_args_add_array(out, items) != 0) sio_args_add_null(out);
-  sio_args_free(items);
-}
-
-static void add_json_text(sio_args_t *out, const char *json) {
-  if (json == NULL || sio_args_add_json(out, json, strlen(json)) != 0) sio_args_add_null(out);
-}
-
-/* ---- reading commands ---- */
-
-static sio_args_t *member(const sio_args_t *args, const char *key) {
-  sio_args_t *m;
-  return sio_args_member(args, 0, key, &m) == 0 ? m : NULL;
-}
-
-static char *member_cstr(const sio_args_t *args, const char *key) {
-  sio_str_t s;
-  return sio_args_get_member_str(args, 0, key, &s) == 0 ? cstr(s) : NULL;
-}
-
-static int member_true(const sio_args_t *args, const char *key) {
-  sio_args_t *m = member(args, key);
-  int v = 0;
-  if (sio_args_get_bool(m, 0, &v) != 0) v = 0;
-  sio_args_free(m);
-  return v;
-}
-
+/* A duration member in ms, or def when absent or not positive. */
 static uint64_t member_ms(const sio_args_t *args, const char *key, uint64_t def) {
   sio_args_t *m = member(args, key);
   double d;
@@ -114,69 +52,6 @@ static uint64_t member_ms(const sio_args_t *args, const char *key, uint64_t def)
   sio_args_free(m);
   return v;
 }
-
-static sio_args_t *member_list(const sio_args_t *args, const char *key) {
-  sio_args_t *m = member(args, key), *list;
-  if (sio_args_unpack(m, 0, &list) != 0) list = args_new();
-  sio_args_free(m);
-  return list;
-}
-
-typedef struct {
-  char **v;
-  size_t n;
-} names_t;
-
-static void names_free(names_t *n) {
-  for (size_t i = 0; i < n->n; i++) free(n->v[i]);
-  free(n->v);
-  n->v = NULL;
-  n->n = 0;
-}
-
-/* Argument i of a: a name or an array of names. */
-static void names_read(const sio_args_t *a, size_t i, names_t *out) {
-  sio_str_t s;
-  sio_args_t *list;
-  out->v = NULL;
-  out->n = 0;
-  if (sio_args_get_str(a, i, &s) == 0) {
-    out->v = malloc(sizeof *out->v);
-    if (out->v == NULL) oom();
-    out->v[out->n++] = cstr(s);
-  } else if (sio_args_unpack(a, i, &list) == 0) {
-    out->v = malloc((sio_args_count(list) + 1) * sizeof *out->v);
-    if (out->v == NULL) oom();
-    for (size_t k = 0; k < sio_args_count(list); k++)
-      if (sio_args_get_str(list, k, &s) == 0) out->v[out->n++] = cstr(s);
-    sio_args_free(list);
-  }
-}
-
-static void names_member(const sio_args_t *args, const char *key, names_t *out) {
-  sio_args_t *m = member(args, key);
-  names_read(m, 0, out);
-  sio_args_free(m);
-}
-
-typedef struct {
-  names_t in, except;
-  sio_broadcast_opts_t opts;
-} selection_t;
-
-static void selection_read(const sio_args_t *args, const char *in_key, selection_t *sel) {
-  names_member(args, in_key, &sel->in);
-  names_member(args, "except", &sel->except);
-  sel->opts = (sio_broadcast_opts_t){(const char *const *)sel->in.v, sel->in.n, (const char *const *)sel->except.v,
-                                     sel->except.n, 0};
-}
-
-static void selection_free(selection_t *sel) {
-  names_free(&sel->in);
-  names_free(&sel->except);
-}
-
-static void add_room(sio_str_t room, void *u) { sio_args_add_str(u, room.ptr, room.len); }
 
 static const char *status_text(int status) {
   if (status == 0) return NULL;

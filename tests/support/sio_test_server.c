@@ -25,88 +25,13 @@
 
 #include "sio.h"
 
+#define CMD_PROGRAM "sio_test_server"
+#include "cmd_args.h"
+
 static sio_http_t *http;
 static uv_signal_t sigint_h, sigterm_h;
 
-/* ======================================================================== small helpers */
-
-/* Allocation failures end the program: this is a test server, not a library. */
-static void out_of_memory(void) {
-  fprintf(stderr, "sio_test_server: out of memory\n");
-  abort();
-}
-
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (p == NULL) out_of_memory();
-  return p;
-}
-
-static sio_args_t *args_new(void) {
-  sio_args_t *a;
-  if (sio_args_new(&a) != 0) out_of_memory();
-  return a;
-}
-
-/* A NUL-terminated copy of a slice (free with free). */
-static char *cstr(sio_str_t s) {
-  char *p = xmalloc(s.len + 1);
-  memcpy(p, s.ptr, s.len);
-  p[s.len] = '\0';
-  return p;
-}
-
-/* Appends one object argument {keys[i]: values' argument i} to out, then frees values.
- * On failure (a key that is not UTF-8...) it appends null, so that out keeps one
- * argument per value its caller expects. */
-static void add_object(sio_args_t *out, const char *const *keys, sio_args_t *values) {
-  int r = sio_args_add_object(out, keys, values);
-  if (r) {
-    fprintf(stderr, "sio_test_server: cannot build an object: %s\n", sio_strerror(r));
-    sio_args_add_null(out);
-  }
-  sio_args_free(values);
-}
-
-/* Appends one array argument holding items' arguments to out, then frees items. */
-static void add_array(sio_args_t *out, sio_args_t *items) {
-  if (sio_args_add_array(out, items) != 0) sio_args_add_null(out);
-  sio_args_free(items);
-}
-
-/* Acks with one value (args holding exactly one argument), then frees it. ack may be
- * NULL (the client asked for no ack). */
-static void reply(sio_ack_t *ack, sio_args_t *value) {
-  if (ack) sio_ack_send(ack, value);
-  sio_args_free(value);
-}
-
-/* Acks with one object {keys[i]: values' argument i}; frees values. */
-static void reply_object(sio_ack_t *ack, const char *const *keys, sio_args_t *values) {
-  sio_args_t *v = args_new();
-  add_object(v, keys, values);
-  reply(ack, v);
-}
-
-static void reply_true(sio_ack_t *ack) {
-  sio_args_t *v = args_new();
-  sio_args_add_bool(v, 1);
-  reply(ack, v);
-}
-
-/* ---- reading the command argument (an object, or nothing: "args[0] ?? {}") ---- */
-
-/* Member key of argument 0 as new args (NULL when absent or not an object). */
-static sio_args_t *member(const sio_args_t *args, const char *key) {
-  sio_args_t *m;
-  return sio_args_member(args, 0, key, &m) == 0 ? m : NULL;
-}
-
-/* Member key as a new C string (free with free), or NULL when it is not a string. */
-static char *member_cstr(const sio_args_t *args, const char *key) {
-  sio_str_t s;
-  return sio_args_get_member_str(args, 0, key, &s) == 0 ? cstr(s) : NULL;
-}
+/* ======================================================================== helpers */
 
 /* Member key as a duration in ms (0 when absent, negative or not a number). */
 static uint64_t member_ms(const sio_args_t *args, const char *key) {
@@ -117,87 +42,7 @@ static uint64_t member_ms(const sio_args_t *args, const char *key) {
   return d < 1e15 ? (uint64_t)d : (uint64_t)1e15;
 }
 
-/* 1 when member key is true. */
-static int member_true(const sio_args_t *args, const char *key) {
-  sio_args_t *m = member(args, key);
-  int v = 0;
-  if (sio_args_get_bool(m, 0, &v) != 0) v = 0;
-  sio_args_free(m);
-  return v;
-}
-
-/* The elements of array member key as new args (empty when absent): `spec.args ?? []`. */
-static sio_args_t *member_list(const sio_args_t *args, const char *key) {
-  sio_args_t *m = member(args, key), *list;
-  if (sio_args_unpack(m, 0, &list) != 0) list = args_new();
-  sio_args_free(m);
-  return list;
-}
-
-/* ---- room names: "a room name or an array of room names" ---- */
-
-typedef struct {
-  char **v;
-  size_t n;
-} names_t;
-
-static void names_free(names_t *names) {
-  for (size_t i = 0; i < names->n; i++) free(names->v[i]);
-  free(names->v);
-  *names = (names_t){NULL, 0};
-}
-
-/* Reads argument i of a: a string or an array of strings (anything else, or nothing,
- * reads as no names). */
-static void names_read(const sio_args_t *a, size_t i, names_t *out) {
-  *out = (names_t){NULL, 0};
-  sio_str_t s;
-  sio_args_t *list;
-  if (sio_args_get_str(a, i, &s) == 0) {
-    out->v = xmalloc(sizeof *out->v);
-    out->v[out->n++] = cstr(s);
-  } else if (sio_args_unpack(a, i, &list) == 0) {
-    out->v = xmalloc(sio_args_count(list) * sizeof *out->v);
-    for (size_t k = 0; k < sio_args_count(list); k++) {
-      if (sio_args_get_str(list, k, &s) == 0) out->v[out->n++] = cstr(s);
-    }
-    sio_args_free(list);
-  }
-}
-
-/* Reads member key of argument 0 as names. */
-static void names_member(const sio_args_t *args, const char *key, names_t *out) {
-  sio_args_t *m = member(args, key);
-  names_read(m, 0, out);
-  sio_args_free(m);
-}
-
-/* ---- selections: {in?, except?} (or {to?, except?} for do-emit / ask-room) ---- */
-
-typedef struct {
-  names_t in, except;
-  sio_broadcast_opts_t opts;
-} selection_t;
-
-static void selection_read(const sio_args_t *args, const char *in_key, selection_t *sel) {
-  names_member(args, in_key, &sel->in);
-  names_member(args, "except", &sel->except);
-  sel->opts = (sio_broadcast_opts_t)SIO_BROADCAST_ALL;
-  /* No rooms (absent or []) selects the whole namespace, like socket.io. */
-  sel->opts.rooms = (const char *const *)sel->in.v;
-  sel->opts.nrooms = sel->in.n;
-  sel->opts.except = (const char *const *)sel->except.v;
-  sel->opts.nexcept = sel->except.n;
-}
-
-static void selection_free(selection_t *sel) {
-  names_free(&sel->in);
-  names_free(&sel->except);
-}
-
 /* ======================================================================== socket values */
-
-static void add_room(sio_str_t room, void *u) { sio_args_add_str(u, room.ptr, room.len); }
 
 /* Appends the socket's rooms (own id included) as one array argument. */
 static void add_rooms(sio_args_t *out, sio_socket_t *s) {
@@ -206,10 +51,6 @@ static void add_rooms(sio_args_t *out, sio_socket_t *s) {
   add_array(out, rooms);
 }
 
-/* Appends a JSON text (socket data, auth) as one argument; null if it does not parse. */
-static void add_json_text(sio_args_t *out, const char *json) {
-  if (sio_args_add_json(out, json, strlen(json)) != 0) sio_args_add_null(out);
-}
 
 /* Keys and values collected into an object (headers, query). */
 typedef struct {
