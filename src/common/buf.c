@@ -29,7 +29,17 @@ int sio__buf_append(sio__buf_t *b, const void *data, size_t len) {
   return 0;
 }
 
-int sio__buf_append_byte(sio__buf_t *b, char c) { return sio__buf_append(b, &c, 1); }
+int sio__buf_append_byte_slow(sio__buf_t *b, char c) { return sio__buf_append(b, &c, 1); }
+
+int sio__buf_append_u64(sio__buf_t *b, uint64_t v) {
+  char tmp[20];
+  size_t n = sizeof tmp;
+  do {
+    tmp[--n] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return sio__buf_append(b, tmp + n, sizeof tmp - n);
+}
 
 int sio__buf_append_str(sio__buf_t *b, const char *s) { return sio__buf_append(b, s, strlen(s)); }
 

@@ -228,11 +228,18 @@ int sio__eio_encode_open(sio__buf_t *out, const char *sid, int offer_websocket, 
    * byte-exact output lets wire tests compare us against the Node server. */
   int r = sio__buf_append_str(out, "0{\"sid\":");
   if (r == 0) r = append_json_string(out, sid, strlen(sid));
-  if (r == 0)
-    r = sio__buf_appendf(out,
-                         ",\"upgrades\":[%s],\"pingInterval\":%" PRIu64 ",\"pingTimeout\":%" PRIu64
-                         ",\"maxPayload\":%" PRIu64 "}",
-                         offer_websocket ? "\"websocket\"" : "", ping_interval, ping_timeout, max_payload);
+  /* Hand-formatted: this runs once per connection, where snprintf was a tenth of the
+   * handshake's user-space cost. */
+  if (r == 0) {
+    r = offer_websocket ? sio__buf_append_str(out, ",\"upgrades\":[\"websocket\"],\"pingInterval\":")
+                        : sio__buf_append_str(out, ",\"upgrades\":[],\"pingInterval\":");
+  }
+  if (r == 0) r = sio__buf_append_u64(out, ping_interval);
+  if (r == 0) r = sio__buf_append_str(out, ",\"pingTimeout\":");
+  if (r == 0) r = sio__buf_append_u64(out, ping_timeout);
+  if (r == 0) r = sio__buf_append_str(out, ",\"maxPayload\":");
+  if (r == 0) r = sio__buf_append_u64(out, max_payload);
+  if (r == 0) r = sio__buf_append_byte(out, '}');
   if (r) out->len = mark; /* appends keep earlier bytes, so trimming undoes a partial write */
   return r;
 }

@@ -69,21 +69,22 @@ static int begin_header(sio__http_parser_t *p) {
   return 0;
 }
 
-/* tchar (RFC 9110 §5.6.2): the bytes of a token such as a field name. */
-static int is_tchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return 1;
-  return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
+/* tchar (RFC 9110 §5.6.2): the bytes of a token such as a field name: ALPHA, DIGIT and
+ * !#$%&'*+-.^_`|~, as a bitmap because it runs for every byte of every header name. */
+static const uint32_t tchar_bits[8] = {0x00000000, 0x03ff6cfa, 0xc7fffffe, 0x57ffffff, 0, 0, 0, 0};
+static int is_tchar(unsigned char c) { return (tchar_bits[c >> 5] >> (c & 31)) & 1; }
 
 static int on_header_field(llhttp_t *ll, const char *at, size_t len) {
   sio__http_parser_t *p = parser_of(ll);
-  /* llhttp 8.1 lets a SP inside a field name through ("X Y: z"). */
-  for (size_t i = 0; i < len; i++)
-    if (!is_tchar(at[i])) return cb_fail(p, 400);
   if (!p->_in_field && begin_header(p)) return -1;
   sio__buf_t *s = &p->req.store;
   if (sio__buf_reserve(s, len)) return cb_fail(p, 500);
-  for (size_t i = 0; i < len; i++) s->base[s->len + i] = lower(at[i]);
+  char *o = s->base + s->len;
+  for (size_t i = 0; i < len; i++) {
+    /* llhttp 8.1 lets a SP inside a field name through ("X Y: z"). */
+    if (!is_tchar((unsigned char)at[i])) return cb_fail(p, 400);
+    o[i] = lower(at[i]);
+  }
   s->len += len;
   p->req.hdrs[p->req.nhdrs - 1].name_len += (uint32_t)len;
   return 0;
@@ -225,8 +226,16 @@ enum { SCAN_CLEAN, SCAN_BAD, SCAN_HOLD };
  * SCAN_HOLD if d[*stop] is a CR ending the data. Whether a bad byte matters depends on
  * whether the head ends before it, which only llhttp knows.
  */
+/* The bytes scan_head must look at; every other byte is fine once the request line has
+ * started, so the scan skips runs of them (most of a head). */
+static const uint32_t head_special[8] = {(1u << '\t') | (1u << '\n') | (1u << '\r'), 1u << (' ' - 32)};
+
 static int scan_head(sio__http_parser_t *p, const char *d, size_t n, size_t avail, size_t *stop) {
   for (size_t i = 0; i < n; i++) {
+    if (p->_rl != 0) {
+      while (i < n && !((head_special[(unsigned char)d[i] >> 5] >> ((unsigned char)d[i] & 31)) & 1)) i++;
+      if (i == n) break;
+    }
     char c = d[i], pc = i ? d[i - 1] : (char)p->_prev;
     *stop = i;
     if (c == '\n' && pc != '\r') return SCAN_BAD;

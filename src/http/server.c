@@ -136,6 +136,11 @@ int sio_http_listen(sio_http_t *h, const char *host, int port) {
   if (r) return r;
   r = uv_tcp_bind(&h->listener, (struct sockaddr *)&ss, 0);
   if (r) return r;
+  /* Accepted sockets inherit TCP_NODELAY from the listener on Linux: one
+   * setsockopt here instead of one per connection (frames are corked per loop turn, so
+   * Nagle would only add latency). */
+  r = uv_tcp_nodelay(&h->listener, 1);
+  if (r) return r;
   r = uv_listen((uv_stream_t *)&h->listener, 1024, on_connection);
   if (r) return r;
   h->listening = 1;

@@ -131,7 +131,7 @@ int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, s
   sio_str_t key, version;
   const sio__http_request_t *r = req->r;
   if (req->conn == NULL) return SIO_ECLOSED;
-  char accept[29];
+  char accept[SIO__WS_ACCEPT_LEN + 1];
   if (strcmp(sio_http_req_method(req), "GET") != 0 || !sio__http_req_header_has_token(r, "upgrade", "websocket") ||
       !sio__http_req_header_has_token(r, "connection", "upgrade") || !sio__http_req_header(r, "sec-websocket-version", &version) ||
       version.len != 2 || memcmp(version.ptr, "13", 2) != 0 || !sio__http_req_header(r, "sec-websocket-key", &key) ||
@@ -141,13 +141,16 @@ int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, s
   }
   sio_ws_t *ws = sio__calloc(1, sizeof *ws);
   if (ws == NULL) return SIO_ENOMEM;
-  char resp[160];
-  int n = snprintf(resp, sizeof resp,
-                   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Accept: %s\r\n\r\n",
-                   accept);
+  static const char head[] =
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: ";
+  char resp[sizeof head - 1 + SIO__WS_ACCEPT_LEN + 4];
+  memcpy(resp, head, sizeof head - 1);
+  memcpy(resp + sizeof head - 1, accept, SIO__WS_ACCEPT_LEN);
+  memcpy(resp + sizeof head - 1 + SIO__WS_ACCEPT_LEN, "\r\n\r\n", 4);
+  size_t n = sizeof resp;
   sio__conn_t *c = req->conn;
-  if (sio__conn_write(c, resp, (size_t)n) != 0) {
+  if (sio__conn_write(c, resp, n) != 0) {
     sio__free(ws);
     return SIO_ENOMEM;
   }

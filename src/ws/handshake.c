@@ -24,11 +24,16 @@ int sio__ws_accept(const char *key, size_t key_len, char out[SIO__WS_ACCEPT_LEN 
   char cat[SIO__WS_KEY_LEN + sizeof SIO__WS_GUID - 1];
   memcpy(cat, key, SIO__WS_KEY_LEN);
   memcpy(cat + SIO__WS_KEY_LEN, SIO__WS_GUID, sizeof SIO__WS_GUID - 1);
-  /* OpenSSL 3's SHA1() fetches the algorithm on every call; fetch it once. */
+  /* OpenSSL 3's SHA1() fetches the algorithm and allocates a context on every call;
+   * fetch once and reuse one context (the library runs on one loop thread). */
   static EVP_MD *sha1;
+  static EVP_MD_CTX *ctx;
   if (sha1 == NULL && (sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL) return SIO_EINVAL;
+  if (ctx == NULL && (ctx = EVP_MD_CTX_new()) == NULL) return SIO_EINVAL;
   unsigned char digest[SHA_DIGEST_LENGTH];
-  if (EVP_Digest(cat, sizeof cat, digest, NULL, sha1, NULL) != 1) return SIO_EINVAL;
+  if (EVP_DigestInit_ex2(ctx, sha1, NULL) != 1 || EVP_DigestUpdate(ctx, cat, sizeof cat) != 1 ||
+      EVP_DigestFinal_ex(ctx, digest, NULL) != 1)
+    return SIO_EINVAL;
   size_t n = sio__b64_encode(digest, sizeof digest, out);
   out[n] = '\0';
   return 0;
