@@ -274,7 +274,7 @@ static void on_accept(void) {
 
 /* The upgrade request, whole in d[0..len). Returns 0, or -1 to close. */
 static int on_upgrade(int fd, char *d, size_t len) {
-  static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65";
+  static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   d[len - 1] = '\0'; /* the final '\n' of the header block: makes strcasestr safe */
   if (len < 16 || memcmp(d, "GET /socket.io/", 15) != 0 || !strstr(d, "transport=websocket")) return -1;
   char *k = strcasestr(d, "\r\nSec-WebSocket-Key:");
