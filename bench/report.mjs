@@ -1,6 +1,7 @@
 // bench/report.mjs: renders a bench/run.sh JSON-lines file as a comparison table (noom vs
-// Node measured in the same run), checks issue 6's targets, and draws echo latency
-// against offered load as an SVG.
+// Node measured in the same run, and the floor server where it ran: noom/floor is what
+// the library adds over the kernel's own cost), checks issue 6's targets, and draws echo
+// latency against offered load as an SVG.
 //
 //   node bench/report.mjs RUN.jsonl [REPORT.md] [PLOT.svg]
 //
@@ -81,18 +82,23 @@ const kind = (c) =>
       ? null
       : c.startsWith('connect') ? 'connect' : c.startsWith('echo') ? 'echo' : c.startsWith('fanout') ? 'fanout' : c;
 
-const rows = [['case', 'metric', 'noom', 'node', 'noom/node']];
+// The floor columns only when the run has floor figures (BENCH_FLOOR=0 leaves them out).
+const hasFloor = Object.values(runs).some((pair) => pair.floor);
+const ratioOf = (a, b) => (typeof a === 'number' && typeof b === 'number' && b !== 0 ? `${(a / b).toFixed(3)}x` : '');
+const rows = [['case', 'metric', 'noom', 'node', 'noom/node', ...(hasFloor ? ['floor', 'noom/floor'] : [])]];
 for (const [c, pair] of Object.entries(runs)) {
   const k = kind(c);
   if (!k || !METRICS[k]) continue;
-  const { noom, node } = pair;
+  const { noom, node, floor } = pair;
+  const floorCols = (fmt, a, f) => (hasFloor ? (floor ? [fmt(f), ratioOf(a, f)] : ['', '']) : []);
   for (const [name, get, fmt] of METRICS[k]) {
     const a = noom ? get(noom) : null;
     const b = node ? get(node) : null;
-    const ratio = typeof a === 'number' && typeof b === 'number' && b !== 0 ? `${(a / b).toFixed(3)}x` : '';
-    rows.push([c, name, noom ? fmt(a) : 'n/a', node ? fmt(b) : 'n/a', ratio]);
+    const f = floor ? get(floor) : null;
+    rows.push([c, name, noom ? fmt(a) : 'n/a', node ? fmt(b) : 'n/a', ratioOf(a, b), ...floorCols(fmt, a, f)]);
   }
-  rows.push([c, 'generator CPU (% of a core)', noom ? pct(noom.gen_cpu_pct) : 'n/a', node ? pct(node.gen_cpu_pct) : 'n/a', '']);
+  rows.push([c, 'generator CPU (% of a core)', noom ? pct(noom.gen_cpu_pct) : 'n/a', node ? pct(node.gen_cpu_pct) : 'n/a', '',
+    ...(hasFloor ? [floor ? pct(floor.gen_cpu_pct) : '', ''] : [])]);
 }
 
 const table = (rs) => {
@@ -106,6 +112,11 @@ const get = (c, l) => runs[c]?.[l];
 const targets = [];
 const check = (what, ok, detail) => targets.push([what, ok == null ? 'n/a' : ok ? 'met' : 'MISSED', detail]);
 const by = (v, limit) => `${((v / limit - 1) * 100).toFixed(0)}% over`;
+// The floor's CPU per operation on the same case: how far below it no server can go here.
+const floorNote = (c) => {
+  const f = get(c, 'floor');
+  return f ? `; floor ${us(cpu(f))}` : '';
+};
 {
   // Fan-out: CPU per delivery on each case; throughput on the best one (the window that
   // batches most), since a busy box or a shallow window leaves both processes waiting.
@@ -115,7 +126,7 @@ const by = (v, limit) => `${((v / limit - 1) * 100).toFixed(0)}% over`;
     const o = get(fc, 'node');
     if (!n) continue;
     const v = cpu(n);
-    check(`${fc}: <= 0.8 us server CPU per delivery`, v <= 0.8, `${us(v)}${v > 0.8 ? ` (${by(v, 0.8)})` : ''}; Node ${o ? us(cpu(o)) : 'n/a'} (${o ? (cpu(o) / v).toFixed(1) : 'n/a'}x noom)`);
+    check(`${fc}: <= 0.8 us server CPU per delivery`, v <= 0.8, `${us(v)}${v > 0.8 ? ` (${by(v, 0.8)})` : ''}; Node ${o ? us(cpu(o)) : 'n/a'} (${o ? (cpu(o) / v).toFixed(1) : 'n/a'}x noom)${floorNote(fc)}`);
     if (!best || n.ops_per_s > best[1].ops_per_s) best = [fc, n, o];
   }
   if (best) {
@@ -128,7 +139,7 @@ const by = (v, limit) => `${((v / limit - 1) * 100).toFixed(0)}% over`;
   const cpuTarget = (c, what, limit) => {
     const a = get(c, 'noom');
     const b = get(c, 'node');
-    if (a) check(`${c}: <= ${limit} us server CPU per ${what}`, cpu(a) <= limit, `${us(cpu(a))}${cpu(a) > limit ? ` (${by(cpu(a), limit)})` : ''}; Node ${b ? us(cpu(b)) : 'n/a'} (${b ? (cpu(b) / cpu(a)).toFixed(1) : 'n/a'}x noom)`);
+    if (a) check(`${c}: <= ${limit} us server CPU per ${what}`, cpu(a) <= limit, `${us(cpu(a))}${cpu(a) > limit ? ` (${by(cpu(a), limit)})` : ''}; Node ${b ? us(cpu(b)) : 'n/a'} (${b ? (cpu(b) / cpu(a)).toFixed(1) : 'n/a'}x noom)${floorNote(c)}`);
   };
   cpuTarget('echo', 'ack', 5);
   cpuTarget('echo-pipelined', 'ack', 5);

@@ -2,18 +2,27 @@
 # bench/run.sh: runs the same Socket.IO workloads against noom (build/examples/echo) and
 # Node's socket.io 4.8 (bench/node-server.mjs) in one go and prints a comparison table.
 #
+# A third server, the "floor" (bench/floor.c, built with the load generator), runs the
+# cases it can serve: a single-threaded epoll loop that speaks just enough of the protocol
+# for the load generator and makes the same syscalls per operation as noom (one read per
+# readable socket, one write per socket per loop turn, TCP_NODELAY), but does nothing
+# else. Its CPU per operation is roughly what the kernel alone costs on this machine: the
+# part of noom's figure no library work can remove. noom/floor is the library's overhead.
+#
 #   bench/run.sh            (or `make bench`, which builds first)
 #
 # Each case starts a fresh server (so RSS figures are not polluted by an earlier case),
 # runs bench/loadgen against it on loopback, and kills it; noom and Node alternate case
 # by case. JSON lines go to bench/out/run-<time>.jsonl, the table to
 # bench/out/report-<time>.md, the latency-vs-load plot to bench/out/latency-<time>.svg.
-# Bounded: about 6.5 minutes on 2 cores, every loadgen run under `timeout`.
+# Bounded: about 8 minutes on 2 cores (6.5 without the floor), every loadgen run under `timeout`.
 #
 # Environment knobs:
 #   BENCH_DURATION=S   measured seconds per case (default 10)
 #   BENCH_CONNECT_N=N  idle connections in `connect` (default: 19000, less if ulimit -n is low)
 #   BENCH_SWEEP=0      skip the echo latency-vs-load sweep
+#   BENCH_FLOOR=0      skip the floor server (default 1: run it where it applies:
+#                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
 #                      fanout-rate echo echo-pipelined echo-rate churn slow sweep)
 #   ECHO_BIN=path      the noom bench server (default build/examples/echo)
@@ -27,6 +36,8 @@ LG_BUILD=${LG_BUILD:-build/bench}
 OUT=${BENCH_OUT:-bench/out}
 D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
+FLOOR=${BENCH_FLOOR:-1}
+FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
 CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep}
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -44,6 +55,7 @@ echo "bench: building the load generator in $LG_BUILD"
 cmake -S bench -B "$LG_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$LG_BUILD" >/dev/null
 LG=$LG_BUILD/loadgen
+FLOOR_BIN=$LG_BUILD/floor
 
 mkdir -p "$OUT"
 STAMP=$(date +%Y%m%d-%H%M%S)
@@ -60,12 +72,13 @@ SPID=
 cleanup() { if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi; }
 trap cleanup EXIT INT TERM
 
-# start_server noom|node: sets SPID and SPORT once the server printed "listening on".
+# start_server noom|node|floor: sets SPID and SPORT once the server printed "listening on".
 start_server() {
   local log=$OUT/server-$1.log
   case $1 in
     noom) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
     node) node bench/node-server.mjs --port 0 >"$log" 2>&1 & ;;
+    floor) "$FLOOR_BIN" --port 0 >"$log" 2>&1 & ;;
   esac
   SPID=$!
   SPORT=
@@ -83,11 +96,15 @@ stop_server() {
   SPID=
 }
 
-# run_case NAME LOADGEN-ARGS...: the same run against noom, then Node.
+# run_case NAME LOADGEN-ARGS...: the same run against noom, then Node, then the floor
+# where it applies.
 run_case() {
-  local name=$1
+  local name=$1 labels="noom node"
   shift
-  for label in noom node; do
+  if [ "$FLOOR" = 1 ]; then
+    case " $FLOOR_CASES " in *" $name "*) labels="$labels floor" ;; esac
+  fi
+  for label in $labels; do
     start_server "$label"
     if ! timeout 150 "$LG" --port "$SPORT" --pid "$SPID" --label "$label" --case "$name" \
          --json "$JSON" "$@" >/dev/null; then
