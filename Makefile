@@ -59,7 +59,7 @@ fuzz:
 	CC=clang cmake -S . -B build-fuzz -G Ninja -DSIO_FUZZ=ON >/dev/null
 	cmake --build build-fuzz
 
-# Benchmarks against Node's socket.io 4.8 (bench/run.sh: about 7 minutes, loopback only,
+# Benchmarks against Node's socket.io 4.8 (bench/run.sh: about 8 minutes, loopback only,
 # results in bench/out/). The phony `build` prerequisite makes it run even though bench/
 # is a directory.
 bench: deps-test build

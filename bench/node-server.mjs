@@ -4,8 +4,9 @@
 //
 //   node bench/node-server.mjs [--port P] [--host H]
 //
-// On "/": join(room, ack) joins and acks true; bcast({room, ...}) re-emits `bcast` with the
-// same object to the room except the sender; echo(x, ack) acks x. Prints
+// On connection: emits `auth` with the handshake auth, as build/examples/echo does. On "/":
+// join(room, ack) joins and acks true; bcast({room, ...}) re-emits `bcast` with the same
+// object to the room except the sender; echo(x, ack) acks x. Prints
 // "listening on http://HOST:PORT" once ready (port 0 picks a free one); SIGINT/SIGTERM stop it.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -30,6 +31,10 @@ const http = createServer();
 const io = new Server(http, { transports: ['websocket'], serveClient: false });
 
 io.on('connection', (socket) => {
+  // build/examples/echo greets every socket with its handshake auth (the Socket.IO test
+  // contract, docs/test-server.md); doing the same here keeps the two servers' work per
+  // connection equal.
+  socket.emit('auth', socket.handshake.auth);
   socket.on('join', (room, ack) => {
     socket.join(String(room));
     if (typeof ack === 'function') ack(true);
