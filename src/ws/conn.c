@@ -44,7 +44,7 @@ int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) {
 static void notify_close(sio_ws_t *ws, int code) {
   if (ws->close_notified) return;
   ws->close_notified = 1;
-  if (ws->cbs.on_close) ws->cbs.on_close(ws, code, ws->user);
+  if (ws->cbs->on_close) ws->cbs->on_close(ws, code, ws->user);
 }
 
 void sio_ws_close(sio_ws_t *ws, int code) {
@@ -63,8 +63,8 @@ const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? ws->conn->peer :
 
 static void on_message(void *user, int opcode, char *data, size_t len) {
   sio_ws_t *ws = user;
-  if (ws->close_sent || ws->cbs.on_message == NULL) return;
-  ws->cbs.on_message(ws, opcode == SIO__WS_OP_BINARY, data, len, ws->user);
+  if (ws->close_sent || ws->cbs->on_message == NULL) return;
+  ws->cbs->on_message(ws, opcode == SIO__WS_OP_BINARY, data, len, ws->user);
 }
 
 static void on_ping(void *user, const char *data, size_t len) {
@@ -155,7 +155,7 @@ int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, s
     return SIO_ENOMEM;
   }
   sio__ws_decoder_init(&ws->dec, max_message);
-  ws->cbs = *cbs;
+  ws->cbs = cbs;
   ws->user = user;
   ws->conn = sio__http_detach(req, &ws_proto, ws);
   *out = ws;

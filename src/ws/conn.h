@@ -11,11 +11,12 @@
 #include "sio/http.h"
 #include "ws/frame.h"
 
+/* One per WebSocket, idle ones included: kept to 56 bytes (a 64-byte malloc chunk). */
 struct sio_ws_s {
-  sio__conn_t *conn;      /* NULL after close */
-  sio__ws_decoder_t dec;
-  sio_ws_cbs_t cbs;
+  sio__conn_t *conn;         /* NULL after close */
+  const sio_ws_cbs_t *cbs;   /* the caller's table (borrowed: static in practice) */
   void *user;
+  sio__ws_decoder_t dec;
   uint8_t close_sent;
   uint8_t close_notified;
   uint16_t close_code;    /* code received from the peer (1006 if none) */

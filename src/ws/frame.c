@@ -34,12 +34,16 @@ typedef struct {
 
 void sio__ws_decoder_init(sio__ws_decoder_t *d, size_t max_message) {
   memset(d, 0, sizeof *d);
-  d->max_message = max_message;
+  d->max_message = max_message > UINT32_MAX ? UINT32_MAX : (uint32_t)max_message;
   d->utf8_state = SIO__UTF8_ACCEPT;
 }
 
 void sio__ws_decoder_free(sio__ws_decoder_t *d) {
-  sio__buf_free(&d->frag);
+  if (d->frag) {
+    sio__buf_free(d->frag);
+    sio__free(d->frag);
+    d->frag = NULL;
+  }
   d->frag_opcode = 0;
   d->utf8_state = SIO__UTF8_ACCEPT;
 }
@@ -97,7 +101,7 @@ static int parse_header(const sio__ws_decoder_t *d, const uint8_t *p, size_t ava
   if (!(h->opcode & 0x08)) {
     /* Fail on the declared length now, so a peer cannot make us wait for (and the caller
      * buffer) a payload we would refuse anyway. The limit covers the whole message. */
-    size_t so_far = h->opcode == SIO__WS_OP_CONT ? d->frag.len : 0;
+    size_t so_far = h->opcode == SIO__WS_OP_CONT && d->frag ? d->frag->len : 0;
     if (h->payload_len > d->max_message || so_far > d->max_message - h->payload_len)
       return -SIO__WS_CLOSE_TOO_BIG;
   }
@@ -173,11 +177,13 @@ static long handle_data(sio__ws_decoder_t *d, const header_t *h, char *p, size_t
     if (d->utf8_state == SIO__UTF8_REJECT || (h->fin && d->utf8_state != SIO__UTF8_ACCEPT))
       return -SIO__WS_CLOSE_INVALID_DATA;
   }
-  if (sio__buf_append(&d->frag, p, n) != 0) return -SIO__WS_CLOSE_INTERNAL;
+  /* The assembly buffer exists only while a fragmented message is in progress. */
+  if (d->frag == NULL && (d->frag = sio__calloc(1, sizeof *d->frag)) == NULL) return -SIO__WS_CLOSE_INTERNAL;
+  if (sio__buf_append(d->frag, p, n) != 0) return -SIO__WS_CLOSE_INTERNAL;
   if (!h->fin) return 0;
-  /* A message of empty fragments never allocated: hand up a valid empty pointer. */
-  char *msg = d->frag.base != NULL ? d->frag.base : p;
-  if (cb->on_message) cb->on_message(user, d->frag_opcode, msg, d->frag.len);
+  /* A message of empty fragments never allocated its bytes: hand up a valid empty pointer. */
+  char *msg = d->frag->base != NULL ? d->frag->base : p;
+  if (cb->on_message) cb->on_message(user, d->frag_opcode, msg, d->frag->len);
   sio__ws_decoder_free(d); /* an idle decoder holds no heap memory */
   return 0;
 }

@@ -71,16 +71,18 @@ typedef struct {
   void (*on_close)(void *user, int code, const char *reason, size_t len);
 } sio__ws_decode_cb_t;
 
+/* Kept small: one lives in every WebSocket connection, idle ones included. */
 typedef struct {
-  size_t max_message;  /* limit for one message (sum of fragments); more -> -1009 */
-  sio__buf_t frag;     /* payload of the fragmented message in progress (allocated only then) */
-  uint32_t utf8_state; /* validation state across text fragments (ws/utf8.h) */
-  uint8_t frag_opcode; /* opcode of the message in progress, 0 = none */
-  uint8_t closed;      /* a close frame was decoded; further input is ignored */
+  sio__buf_t *frag;     /* payload of the fragmented message in progress (allocated only then) */
+  uint32_t max_message; /* limit for one message (sum of fragments); more -> -1009 */
+  uint32_t utf8_state;  /* validation state across text fragments (ws/utf8.h) */
+  uint8_t frag_opcode;  /* opcode of the message in progress, 0 = none */
+  uint8_t closed;       /* a close frame was decoded; further input is ignored */
 } sio__ws_decoder_t;
 
 /* Initialises d (no allocation). max_message bounds one message's payload in bytes,
- * summed over its fragments; SIZE_MAX means no limit, 0 allows only empty messages.
+ * summed over its fragments; it is capped at UINT32_MAX (4 GiB - 1, "no limit" in
+ * practice), 0 allows only empty messages.
  * Control frames are bounded by §5.5 instead. */
 void sio__ws_decoder_init(sio__ws_decoder_t *d, size_t max_message);
 
