@@ -152,7 +152,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread < 0) {
-    if (nread != UV_EOF) SIO_LOGD("%s: read error: %s", c->peer, uv_strerror((int)nread));
+    if (nread != UV_EOF) SIO_LOGD("%s: read error: %s", sio__conn_peer(c), uv_strerror((int)nread));
     sio__conn_close(c, 0);
     return;
   }
@@ -212,26 +212,28 @@ sio__conn_t *sio__conn_accept(sio__io_t *io, uv_stream_t *server, const sio__con
     return NULL;
   }
   uv_tcp_nodelay(&c->tcp, 1);
-  struct sockaddr_storage ss;
-  int sl = sizeof ss;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
-    char ip[46] = "?";
-    int port = 0;
-    if (ss.ss_family == AF_INET6) {
-      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-      uv_ip6_name(a, ip, sizeof ip);
-      port = ntohs(a->sin6_port);
-      snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, port);
-    } else {
-      struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-      uv_ip4_name(a, ip, sizeof ip);
-      port = ntohs(a->sin_port);
-      snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
-    }
-  }
   c->reading = 1;
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   return c;
+}
+
+const char *sio__conn_peer(sio__conn_t *c) {
+  sio__io_t *io = c->io;
+  if (io->peer_of == c) return io->peer;
+  struct sockaddr_storage ss;
+  int sl = sizeof ss;
+  char ip[46];
+  io->peer_of = c;
+  snprintf(io->peer, sizeof io->peer, "?");
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) != 0) return io->peer;
+  if (ss.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    if (uv_ip6_name(a, ip, sizeof ip) == 0) snprintf(io->peer, sizeof io->peer, "[%s]:%d", ip, ntohs(a->sin6_port));
+  } else if (ss.ss_family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    if (uv_ip4_name(a, ip, sizeof ip) == 0) snprintf(io->peer, sizeof io->peer, "%s:%d", ip, ntohs(a->sin_port));
+  }
+  return io->peer;
 }
 
 static void drop_output(sio__conn_t *c, uint32_t from) {
@@ -249,6 +251,7 @@ static void on_closed(uv_handle_t *h) {
   sio__buf_free(&c->in);
   sio__list_remove(&c->all_link);
   io->nconns--;
+  if (io->peer_of == c) io->peer_of = NULL;
   sio__free(c);
   maybe_finish_close(io);
 }
@@ -357,7 +360,7 @@ static void on_write(uv_write_t *req, int status) {
     return;
   }
   if (status < 0) {
-    SIO_LOGD("%s: write error: %s", c->peer, uv_strerror(status));
+    SIO_LOGD("%s: write error: %s", sio__conn_peer(c), uv_strerror(status));
     sio__conn_close(c, 0);
     return;
   }
@@ -461,7 +464,7 @@ static void flush_conn(sio__conn_t *c) {
     int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
     if (w == UV_EAGAIN) w = 0;
     if (w < 0) {
-      SIO_LOGD("%s: write error: %s", c->peer, uv_strerror(w));
+      SIO_LOGD("%s: write error: %s", sio__conn_peer(c), uv_strerror(w));
       sio__conn_close(c, 0);
       return;
     }

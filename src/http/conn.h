@@ -64,7 +64,6 @@ struct sio__conn_s {
   uint8_t closing;
   uint8_t reading;
   uint8_t close_after_flush;
-  char peer[48];          /* "ip:port" for logs */
 };
 
 /* The loop-wide part: accepted connections, the flush list, the timeout hub. */
@@ -82,6 +81,8 @@ struct sio__io_s {
   int closing;
   void (*on_closed)(sio__io_t *io); /* after sio__io_close finished */
   void *data;
+  sio__conn_t *peer_of; /* whose address peer holds (sio__conn_peer), or NULL */
+  char peer[64];        /* "[v6 address]:port" fits */
 };
 
 int sio__io_init(sio__io_t *io, uv_loop_t *loop);
@@ -102,6 +103,12 @@ void sio__conn_pause(sio__conn_t *c);
 void sio__conn_resume(sio__conn_t *c);
 /* Offers buffered unconsumed input to the protocol again (after a resume or a switch). */
 void sio__conn_replay(sio__conn_t *c);
+
+/* The peer's "ip:port" ("[ip]:port" for IPv6; "?" when unknown, e.g. after a reset),
+ * for logs and handshakes. Connections keep no copy (48 bytes each, and a syscall per
+ * accept when nobody asks): it is read with getpeername on demand into one loop-wide
+ * buffer. Borrowed: valid until the address of another connection is asked for. */
+const char *sio__conn_peer(sio__conn_t *c);
 
 static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes + c->tls_inflight; }
 
