@@ -76,12 +76,9 @@ void sio__cbs_free(sio__cb_t *cb) {
 
 void sio_socket_unref(sio_socket_t *s) {
   if (--s->refs > 0) return;
-  sio__cbs_free(s->handlers);
-  sio__cbs_free(s->any);
+  sio__cbs_free(s->cbs);
   sio__cbs_free(s->any_out);
-  sio__cbs_free(s->on_disconnect);
-  sio__cbs_free(s->on_disconnecting);
-  sio__free(s->rooms);
+  if (s->rooms != &s->room1) sio__free(s->rooms);
   sio__free(s->data_json);
   free_auth(s);
   sio__free(s);
@@ -93,8 +90,10 @@ static void run_disconnect_cbs(sio_socket_t *s, const sio__fn_t *arr, size_t n, 
   for (size_t i = 0; i < n; i++) ((sio_disconnect_cb)arr[i].fn)(s, reason, arr[i].user);
 }
 
-static void run_socket_cbs(sio_socket_t *s, sio__cb_t *list, const char *reason) {
-  for (sio__cb_t *cb = list; cb; cb = cb->next) ((sio_disconnect_cb)cb->fn)(s, reason, cb->user);
+static void run_socket_cbs(sio_socket_t *s, int kind, const char *reason) {
+  for (sio__cb_t *cb = s->cbs; cb; cb = cb->next) {
+    if (cb->kind == kind) ((sio_disconnect_cb)cb->fn)(s, reason, cb->user);
+  }
 }
 
 void sio__socket_onclose(sio_socket_t *s, const char *reason) {
@@ -107,7 +106,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
   if (was_connected) {
     /* "disconnecting": as in socket.io the socket is still connected and in its rooms,
      * so listeners can read them, emit, and broadcast to them (socket.to(room)). */
-    run_socket_cbs(s, s->on_disconnecting, reason);
+    run_socket_cbs(s, SIO__CB_DISCONNECTING, reason);
     if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnecting, ns->parent->non_disconnecting, reason);
     run_disconnect_cbs(s, ns->on_disconnecting, ns->non_disconnecting, reason);
   }
@@ -125,7 +124,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
   }
   if (was_connected) {
     SIO_LOGD("socket.io: %s left %s (%s)", s->id, ns->name, reason);
-    run_socket_cbs(s, s->on_disconnect, reason);
+    run_socket_cbs(s, SIO__CB_DISCONNECT, reason);
     if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnect, ns->parent->non_disconnect, reason);
     run_disconnect_cbs(s, ns->on_disconnect, ns->non_disconnect, reason);
   }
@@ -243,14 +242,14 @@ static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
   if (event == NULL) return;
   sio_args_t args;
   sio__args_view(&args, p->data, 1, p->att, p->natt);
-  for (sio__cb_t *cb = s->any; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
-    ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
+  for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
+    if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
   }
   if (s->state != SIO__SOCK_CONNECTED) return;
   size_t elen = strlen(event);
   const sio__cb_t *h = NULL;
-  for (sio__cb_t *cb = s->handlers; cb; cb = cb->next) {
-    if (strcmp(cb->event, event) == 0) {
+  for (sio__cb_t *cb = s->cbs; cb; cb = cb->next) {
+    if (cb->kind == SIO__CB_EVENT && strcmp(cb->event, event) == 0) {
       h = cb;
       break;
     }
@@ -285,11 +284,12 @@ void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p) {
 
 /* ---- handlers ---- */
 
-static int push_cb(sio__cb_t **list, void *fn, void *user, const char *event) {
+static int push_cb(sio__cb_t **list, int kind, void *fn, void *user, const char *event) {
   sio__cb_t *cb = sio__calloc(1, sizeof *cb);
   if (cb == NULL) return SIO_ENOMEM;
   cb->fn = (void (*)(void))fn;
   cb->user = user;
+  cb->kind = (uint8_t)kind;
   if (event && (cb->event = sio__strdup(event)) == NULL) {
     sio__free(cb);
     return SIO_ENOMEM;
@@ -302,31 +302,33 @@ static int push_cb(sio__cb_t **list, void *fn, void *user, const char *event) {
 
 int sio_socket_on(sio_socket_t *s, const char *event, sio_event_cb cb, void *user) {
   if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
-  for (sio__cb_t *h = s->handlers; h; h = h->next) {
-    if (strcmp(h->event, event) == 0) {
+  for (sio__cb_t *h = s->cbs; h; h = h->next) {
+    if (h->kind == SIO__CB_EVENT && strcmp(h->event, event) == 0) {
       h->fn = (void (*)(void))cb;
       h->user = user;
       return 0;
     }
   }
-  return push_cb(&s->handlers, (void *)cb, user, event);
+  return push_cb(&s->cbs, SIO__CB_EVENT, (void *)cb, user, event);
 }
 
-int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) { return push_cb(&s->any, (void *)cb, user, NULL); }
+int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) {
+  return push_cb(&s->cbs, SIO__CB_ANY, (void *)cb, user, NULL);
+}
 int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
-  return push_cb(&s->any_out, (void *)cb, user, NULL);
+  return push_cb(&s->any_out, SIO__CB_ANY, (void *)cb, user, NULL);
 }
 int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
-  return push_cb(&s->on_disconnect, (void *)cb, user, NULL);
+  return push_cb(&s->cbs, SIO__CB_DISCONNECT, (void *)cb, user, NULL);
 }
 int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
-  return push_cb(&s->on_disconnecting, (void *)cb, user, NULL);
+  return push_cb(&s->cbs, SIO__CB_DISCONNECTING, (void *)cb, user, NULL);
 }
 
 int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
   int removed = 0;
-  for (sio__cb_t **p = &s->any; *p;) {
-    if (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user)) {
+  for (sio__cb_t **p = &s->cbs; *p;) {
+    if ((*p)->kind == SIO__CB_ANY && (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user))) {
       sio__cb_t *dead = *p;
       *p = dead->next;
       sio__free(dead);
