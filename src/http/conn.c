@@ -14,6 +14,13 @@
 
 #define RBUF_SIZE (64 * 1024)
 #define MAX_IOV 64
+/* Output segment arrays hold SEGS_MIN entries and double as needed. A connection gives
+ * its array back as soon as its queue empties (idle connections hold none), so under
+ * fan-out every receiver would malloc, realloc and free arrays on every loop turn: the
+ * io keeps spare arrays of the first SIO__SEG_CLASSES sizes instead, up to
+ * SEG_CACHE_BYTES in all (loop-wide, not per connection). */
+#define SEGS_MIN 8
+#define SEG_CACHE_BYTES (1024 * 1024)
 
 static void on_flush(uv_check_t *h);
 static void on_kick(uv_idle_t *h) { (void)h; }
@@ -40,6 +47,14 @@ int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
 static void io_handle_closed(uv_handle_t *h) {
   sio__io_t *io = h->data;
   if (--io->closing == 0) {
+    for (int k = 0; k < SIO__SEG_CLASSES; k++) {
+      while (io->seg_cache[k]) {
+        void *next = *(void **)io->seg_cache[k];
+        sio__free(io->seg_cache[k]);
+        io->seg_cache[k] = next;
+      }
+    }
+    io->seg_cached = 0;
     sio__free(io->rbuf);
     sio__free(io->pbuf);
     io->rbuf = io->pbuf = NULL;
@@ -236,6 +251,43 @@ const char *sio__conn_peer(sio__conn_t *c) {
   return io->peer;
 }
 
+/* ---- output segment arrays ---- */
+
+/* The cache class of an array of cap entries, or -1 when it is not cached. */
+static int seg_class(uint32_t cap) {
+  for (int k = 0; k < SIO__SEG_CLASSES; k++) {
+    if (cap == (uint32_t)SEGS_MIN << k) return k;
+  }
+  return -1;
+}
+
+static sio__wseg_t *segs_take(sio__io_t *io, uint32_t cap) {
+  int k = seg_class(cap);
+  void *p = k >= 0 ? io->seg_cache[k] : NULL;
+  if (p == NULL) return sio__malloc(cap * sizeof(sio__wseg_t));
+  io->seg_cache[k] = *(void **)p;
+  io->seg_cached -= cap * sizeof(sio__wseg_t);
+  return p;
+}
+
+static void segs_put(sio__io_t *io, sio__wseg_t *p, uint32_t cap) {
+  int k = seg_class(cap);
+  if (k < 0 || io->seg_cached + cap * sizeof *p > SEG_CACHE_BYTES) {
+    sio__free(p);
+    return;
+  }
+  *(void **)p = io->seg_cache[k];
+  io->seg_cache[k] = p;
+  io->seg_cached += cap * sizeof *p;
+}
+
+/* Releases c's (empty) segment array. */
+static void segs_give(sio__conn_t *c) {
+  if (c->out) segs_put(c->io, c->out, c->out_cap);
+  c->out = NULL;
+  c->out_cap = c->out_head = 0;
+}
+
 static void drop_output(sio__conn_t *c, uint32_t from) {
   for (uint32_t i = from; i < c->out_n; i++) sio__refbuf_unref(c->out[c->out_head + i].rb);
   c->out_n = from;
@@ -245,9 +297,9 @@ static void on_closed(uv_handle_t *h) {
   sio__conn_t *c = h->data;
   sio__io_t *io = c->io;
   drop_output(c, 0);
+  if (c->tls == NULL) sio__free(c->wreq); /* (a union with tls_inflight) */
   sio__tls_free(c->tls);
-  sio__free(c->out);
-  sio__free(c->wreq);
+  segs_give(c);
   sio__buf_free(&c->in);
   sio__list_remove(&c->all_link);
   io->nconns--;
@@ -291,11 +343,16 @@ static int push_seg(sio__conn_t *c, sio__refbuf_t *rb, size_t off, size_t len) {
       c->out_head = 0;
     }
     if (c->out_head + c->out_n == c->out_cap) {
-      uint32_t cap = c->out_cap ? c->out_cap * 2 : 8;
-      sio__wseg_t *p = sio__realloc(c->out, cap * sizeof *p);
+      uint32_t cap = c->out_cap ? c->out_cap * 2 : SEGS_MIN;
+      sio__wseg_t *p = segs_take(c->io, cap);
       if (p == NULL) return SIO_ENOMEM;
+      if (c->out) {
+        memcpy(p, c->out + c->out_head, c->out_n * sizeof *p);
+        segs_put(c->io, c->out, c->out_cap);
+      }
       c->out = p;
       c->out_cap = cap;
+      c->out_head = 0;
     }
   }
   c->out[c->out_head + c->out_n++] = (sio__wseg_t){rb, (uint32_t)off, (uint32_t)len};
@@ -348,6 +405,10 @@ static void flush_conn(sio__conn_t *c);
 
 static void on_write(uv_write_t *req, int status) {
   sio__conn_t *c = req->data;
+  /* Only a connection the kernel could not keep up with needs a write request: let it go
+   * rather than keep ~200 bytes per connection that once had a full socket. */
+  sio__free(req);
+  c->wreq = NULL;
   /* The in-flight segments are the first `inflight` ones; all were written (or failed). */
   size_t bytes = 0;
   for (uint32_t i = 0; i < c->inflight; i++) bytes += c->out[c->out_head + i].len;
@@ -432,9 +493,7 @@ static void flush_tls(sio__conn_t *c) {
     }
     consume_out(c, s->len);
   }
-  sio__free(c->out);
-  c->out = NULL;
-  c->out_cap = c->out_head = 0;
+  segs_give(c);
   if (c->close_after_flush) sio__tls_shutdown(c->tls);
   if (tls_send_pending(c) != 0) {
     sio__conn_close(c, 0);
@@ -476,7 +535,7 @@ static void flush_conn(sio__conn_t *c) {
       sio__wseg_t *s = &c->out[c->out_head + i];
       iov[i] = uv_buf_init(s->rb->data + s->off, s->len);
     }
-    if (c->wreq == NULL && (c->wreq = sio__malloc(sizeof *c->wreq)) == NULL) {
+    if ((c->wreq = sio__malloc(sizeof *c->wreq)) == NULL) {
       sio__conn_close(c, 0);
       return;
     }
@@ -489,9 +548,7 @@ static void flush_conn(sio__conn_t *c) {
     return;
   }
   if (c->out_n == 0 && !c->closing) {
-    sio__free(c->out);
-    c->out = NULL;
-    c->out_cap = c->out_head = 0;
+    segs_give(c);
     if (c->close_after_flush) {
       c->close_after_flush = 0;
       sio__conn_close(c, 0);

@@ -55,16 +55,21 @@ struct sio__conn_s {
   uint32_t out_cap, out_head, out_n;
   uint32_t inflight;      /* segments handed to a pending uv_write */
   size_t out_bytes;       /* bytes queued and not yet written */
-  uv_write_t *wreq;       /* allocated while a uv_write is pending */
+  union {
+    uv_write_t *wreq;     /* plain: allocated while a uv_write is pending */
+    size_t tls_inflight;  /* TLS: ciphertext bytes handed to uv_write */
+  };
   sio__list_t flush_link; /* in io->flush_list while output waits for the next flush */
   sio__list_t all_link;   /* in io->conns */
   sio__tnode_t timeout;   /* header/idle timeouts of the protocol */
   struct sio__tls_s *tls; /* TLS state when serving HTTPS, else NULL */
-  size_t tls_inflight;    /* ciphertext bytes handed to uv_write */
   uint8_t closing;
   uint8_t reading;
   uint8_t close_after_flush;
 };
+
+/* Size classes of cached output segment arrays: 8, 16, 32, 64 entries. */
+#define SIO__SEG_CLASSES 4
 
 /* The loop-wide part: accepted connections, the flush list, the timeout hub. */
 struct sio__io_s {
@@ -81,6 +86,8 @@ struct sio__io_s {
   int closing;
   void (*on_closed)(sio__io_t *io); /* after sio__io_close finished */
   void *data;
+  void *seg_cache[SIO__SEG_CLASSES]; /* spare output segment arrays by size (conn.c) */
+  size_t seg_cached;    /* bytes in seg_cache */
   sio__conn_t *peer_of; /* whose address peer holds (sio__conn_peer), or NULL */
   char peer[64];        /* "[v6 address]:port" fits */
 };
@@ -110,6 +117,6 @@ void sio__conn_replay(sio__conn_t *c);
  * buffer. Borrowed: valid until the address of another connection is asked for. */
 const char *sio__conn_peer(sio__conn_t *c);
 
-static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes + c->tls_inflight; }
+static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes + (c->tls ? c->tls_inflight : 0); }
 
 #endif
