@@ -87,23 +87,66 @@ void sio__io_close(sio__io_t *io, void (*on_closed)(sio__io_t *io)) {
 
 /* ---- reading ---- */
 
+/* Unconsumed input: header and bytes in one allocation, which exists only while a
+ * partial message is pending (the connection itself keeps one pointer, not a buffer). */
+struct sio__conn_in_s {
+  size_t len, cap;
+  char data[];
+};
+
+static size_t in_len(const sio__conn_t *c) { return c->in ? c->in->len : 0; }
+
+/* Ensures room for extra more bytes. Returns 0 or SIO_ENOMEM (input unchanged). */
+static int in_reserve(sio__conn_t *c, size_t extra) {
+  size_t len = in_len(c), cap = c->in ? c->in->cap : 0;
+  if (cap - len >= extra) return 0;
+  if (extra > SIZE_MAX / 4 - len) return SIO_ENOMEM;
+  size_t want = cap ? cap : 64;
+  while (want < len + extra) want *= 2;
+  struct sio__conn_in_s *in = sio__realloc(c->in, sizeof *in + want);
+  if (in == NULL) return SIO_ENOMEM;
+  in->len = len;
+  in->cap = want;
+  c->in = in;
+  return 0;
+}
+
+static int in_append(sio__conn_t *c, const char *data, size_t n) {
+  if (in_reserve(c, n) != 0) return SIO_ENOMEM;
+  memcpy(c->in->data + c->in->len, data, n);
+  c->in->len += n;
+  return 0;
+}
+
+/* Drops the first n bytes; gives the memory back as soon as nothing is pending. */
+static void in_consume(sio__conn_t *c, size_t n) {
+  struct sio__conn_in_s *in = c->in;
+  if (n < in->len) {
+    memmove(in->data, in->data + n, in->len - n);
+    in->len -= n;
+    return;
+  }
+  sio__free(in);
+  c->in = NULL;
+}
+
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   sio__conn_t *c = h->data;
   (void)hint;
-  if (c->in.len == 0 || c->tls) {
+  if (in_len(c) == 0 || c->tls) {
     /* TLS reads ciphertext here too; plaintext tails live in c->in. */
     buf->base = c->io->rbuf;
     buf->len = RBUF_SIZE;
     return;
   }
   /* A partial message is pending: read right behind it so it becomes contiguous. */
-  if (sio__buf_reserve(&c->in, 16 * 1024) != 0) {
+  if (in_reserve(c, 16 * 1024) != 0) {
     buf->base = NULL;
     buf->len = 0;
     return;
   }
-  buf->base = c->in.base + c->in.len;
-  buf->len = c->in.cap - c->in.len;
+  buf->base = c->in->data + c->in->len;
+  buf->len = c->in->cap - c->in->len;
 }
 
 /* Feeds data to the protocol, following protocol switches; returns bytes consumed or <0. */
@@ -125,16 +168,16 @@ static int tls_send_pending(sio__conn_t *c);
 static int tls_deliver(void *u, char *plain, size_t n) {
   sio__conn_t *c = u;
   if (c->closing) return 1;
-  if (c->in.len == 0) {
+  if (in_len(c) == 0) {
     long k = feed(c, plain, n);
     if (k < 0 || c->closing) return 1;
-    if ((size_t)k < n && sio__buf_append(&c->in, plain + k, n - (size_t)k) != 0) {
+    if ((size_t)k < n && in_append(c, plain + k, n - (size_t)k) != 0) {
       sio__conn_close(c, 0);
       return 1;
     }
     return 0;
   }
-  if (sio__buf_append(&c->in, plain, n) != 0) {
+  if (in_append(c, plain, n) != 0) {
     sio__conn_close(c, 0);
     return 1;
   }
@@ -175,22 +218,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (buf->base == c->io->rbuf) {
     long n = feed(c, buf->base, (size_t)nread);
     if (n < 0 || c->closing) return;
-    if ((size_t)n < (size_t)nread && sio__buf_append(&c->in, buf->base + n, (size_t)nread - (size_t)n) != 0) {
+    if ((size_t)n < (size_t)nread && in_append(c, buf->base + n, (size_t)nread - (size_t)n) != 0) {
       sio__conn_close(c, 0);
     }
     return;
   }
-  c->in.len += (size_t)nread;
+  c->in->len += (size_t)nread;
   sio__conn_replay(c);
 }
 
 void sio__conn_replay(sio__conn_t *c) {
-  if (c->in.len == 0 || c->closing || !c->reading) return;
-  long n = feed(c, c->in.base, c->in.len);
+  if (in_len(c) == 0 || c->closing || !c->reading) return;
+  long n = feed(c, c->in->data, c->in->len);
   if (n < 0 || c->closing) return;
-  sio__buf_consume(&c->in, (size_t)n);
-  /* Give the memory back as soon as nothing is pending. */
-  if (c->in.len == 0) sio__buf_free(&c->in);
+  in_consume(c, (size_t)n);
 }
 
 void sio__conn_pause(sio__conn_t *c) {
@@ -300,7 +341,7 @@ static void on_closed(uv_handle_t *h) {
   if (c->tls == NULL) sio__free(c->wreq); /* (a union with tls_inflight) */
   sio__tls_free(c->tls);
   segs_give(c);
-  sio__buf_free(&c->in);
+  sio__free(c->in);
   sio__list_remove(&c->all_link);
   io->nconns--;
   if (io->peer_of == c) io->peer_of = NULL;

@@ -50,7 +50,7 @@ struct sio__conn_s {
   sio__io_t *io;
   const sio__conn_proto_t *proto;
   void *proto_data;
-  sio__buf_t in;          /* unconsumed input; empty (no memory) most of the time */
+  struct sio__conn_in_s *in; /* unconsumed input (conn.c); NULL (no memory) most of the time */
   sio__wseg_t *out;       /* output segments: [out_head, out_head+out_n) */
   uint32_t out_cap, out_head, out_n;
   uint32_t inflight;      /* segments handed to a pending uv_write */
