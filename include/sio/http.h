@@ -102,7 +102,10 @@ SIO_EXTERN int sio_http_req_header(const sio_http_req_t *req, const char *name, 
 /* Calls cb for each header in order (name lower-cased). */
 SIO_EXTERN void sio_http_req_headers(const sio_http_req_t *req, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
 SIO_EXTERN sio_str_t sio_http_req_body(const sio_http_req_t *req);
-SIO_EXTERN const char *sio_http_req_peer(const sio_http_req_t *req); /* "ip:port" */
+/* The client's "ip:port" ("[ip]:port" for IPv6, "?" when unknown, e.g. after a reset).
+ * Read from the socket on demand into one buffer per server (connections keep no copy):
+ * borrowed, valid until the address of another connection is asked for. */
+SIO_EXTERN const char *sio_http_req_peer(const sio_http_req_t *req);
 
 /* Called if the connection goes away before a kept request is answered; req is then
  * invalid after cb returns. */
@@ -133,6 +136,7 @@ SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t le
 /* Starts the close handshake with code (1000 normal). on_close follows. */
 SIO_EXTERN void sio_ws_close(sio_ws_t *ws, int code);
 SIO_EXTERN void sio_ws_set_user(sio_ws_t *ws, void *user);
+/* The client's "ip:port", as sio_http_req_peer (same buffer and lifetime). */
 SIO_EXTERN const char *sio_ws_peer(const sio_ws_t *ws);
 
 #endif /* SIO_HTTP_H */

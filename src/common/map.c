@@ -1,4 +1,4 @@
-/* Open addressing with linear probing; tombstones on delete; grows at 3/4 load. */
+/* Open addressing with linear probing; tombstones on delete; rehashes at 3/4 load. */
 #include "common/map.h"
 
 #include <openssl/rand.h>
@@ -74,8 +74,15 @@ int sio__map_put(sio__map_t *m, const char *key, size_t len, void *val) {
   }
   if ((m->used + 1) * 4 > m->cap * 3) {
     uint32_t cap = m->cap ? m->cap : 8;
-    /* Only grow when live entries need it; otherwise a rehash just clears tombstones. */
-    while ((m->len + 1) * 4 > cap * 3 / 2) cap *= 2;
+    /* Rehash at the smallest size that leaves the live entries at most half full: inserts
+     * alone double the table (between 3/8 and 3/4 full), tombstones alone rehash it in
+     * place, and either way cap/4 operations pass before the next rehash. (This used to
+     * ask for 3/8, which a full table never is after doubling: it grew 4x each time,
+     * down to 19% full, ~128 instead of ~43 bytes per entry.) */
+    while ((m->len + 1) * 2 > cap) {
+      if (cap > UINT32_MAX / 2) return SIO_ENOMEM;
+      cap *= 2;
+    }
     int r = resize(m, cap);
     if (r) return r;
   }

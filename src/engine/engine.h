@@ -28,6 +28,7 @@ typedef struct {
   uint8_t binary;
 } sio__eio_qent_t;
 
+/* One allocation: the struct, then the handshake copy (hs). */
 struct sio_eio_s {
   char id[SIO__SID_LEN + 1];
   uint8_t state;
@@ -47,10 +48,12 @@ struct sio_eio_s {
   sio__tnode_t upgrade_to;  /* armed while probing */
   sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered */
   void *data;
-  char *hs;                 /* handshake copy: path?query\0 address\0 (name\0 value\0)* */
+  struct sio__eio_memory_s *mem; /* the memory transport's peer (memory.c), else NULL */
   uint32_t hs_len;
   uint16_t hs_nhdr;
-  struct sio__eio_memory_s *mem; /* the memory transport's peer (memory.c), else NULL */
+  /* The handshake copy: "path?query" NUL, address NUL, then per header either a byte
+   * 1..31 naming a common header (socket.c's table) or name NUL, then value NUL. */
+  char hs[];
 };
 
 struct sio_engine_s {

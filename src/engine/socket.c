@@ -15,23 +15,74 @@
 #include "http/server.h"
 #include "ws/conn.h"
 
-/* Builds the handshake copy: url\0 address\0 then name\0value\0 pairs, where url is the
- * request target "path?query" (the query is read back from behind its '?'). */
+/* ---- the handshake copy ----
+ *
+ * Socket.IO exposes the first request's url, query, address and headers for the life of
+ * the session, so they are copied into the session's own allocation, as compactly as
+ * stays simple: names of common headers become one byte (below 0x20, which no header
+ * name starts with), everything else is name NUL value NUL. */
+
+static const char *const common_names[] = {
+    NULL, /* 0 terminates strings, so codes start at 1 */
+    "host", "connection", "upgrade", "sec-websocket-key", "sec-websocket-version",
+    "sec-websocket-extensions", "sec-websocket-protocol", "user-agent", "origin", "accept",
+    "accept-encoding", "accept-language", "cache-control", "pragma", "cookie", "referer",
+    "authorization", "content-type", "content-length", "x-forwarded-for", "x-forwarded-proto",
+    "x-forwarded-host", "x-real-ip", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest",
+    "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform", "dnt", "priority",
+};
+#define NCOMMON (sizeof common_names / sizeof common_names[0])
+_Static_assert(NCOMMON <= 32, "header codes must stay below 0x20");
+
+/* The code of a common header name, or 0. */
+static unsigned name_code(sio_str_t name) {
+  for (unsigned i = 1; i < NCOMMON; i++) {
+    if (name.ptr[0] == common_names[i][0] && strlen(common_names[i]) == name.len &&
+        memcmp(common_names[i], name.ptr, name.len) == 0) {
+      return i;
+    }
+  }
+  return 0;
+}
+
+/* Measures (out == NULL) or writes the headers part of the copy. */
 typedef struct {
-  sio__buf_t b;
-  int err; /* an append failed: the copy is incomplete (OOM) */
+  char *out;
+  size_t len;
 } hs_copy_t;
 
-static void hs_append(hs_copy_t *h, const void *data, size_t len) {
-  if (h->err == 0) h->err = sio__buf_append(&h->b, data, len);
+static void hs_put(hs_copy_t *h, const void *data, size_t len) {
+  if (h->out) memcpy(h->out + h->len, data, len);
+  h->len += len;
 }
 
 static void copy_header(sio_str_t name, sio_str_t value, void *u) {
   hs_copy_t *h = u;
-  hs_append(h, name.ptr, name.len);
-  hs_append(h, "", 1);
-  hs_append(h, value.ptr, value.len);
-  hs_append(h, "", 1);
+  unsigned code = name.len ? name_code(name) : 0;
+  if (code) {
+    char c = (char)code;
+    hs_put(h, &c, 1);
+  } else {
+    hs_put(h, name.ptr, name.len);
+    hs_put(h, "", 1);
+  }
+  hs_put(h, value.ptr, value.len);
+  hs_put(h, "", 1);
+}
+
+/* Reads the header at p: fills name and value, returns the next header. */
+static const char *next_header(const char *p, sio_str_t *name, sio_str_t *value) {
+  if ((unsigned char)*p < NCOMMON && *p != '\0') {
+    const char *n = common_names[(unsigned char)*p++];
+    *name = (sio_str_t){n, strlen(n)};
+  } else {
+    size_t nl = strlen(p);
+    *name = (sio_str_t){p, nl};
+    p += nl + 1;
+  }
+  size_t vl = strlen(p);
+  *value = (sio_str_t){p, vl};
+  return p + vl + 1;
 }
 
 sio__refbuf_t *sio__eio_packet_new(int type, const void *data, size_t len) {
@@ -47,18 +98,18 @@ sio__refbuf_t *sio__eio_binary_new(const void *data, size_t len) {
   return sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
 }
 
-/* The transport-independent part of a new session: takes hs (the handshake copy, owned
- * on success and on failure), registers the session in the sid map with the map's
+/* The transport-independent part of a new session, with room for an hs_len-byte
+ * handshake copy (the caller fills s->hs): registers it in the sid map with the map's
  * reference and starts its heartbeat. Returns NULL on OOM. */
-static sio_eio_t *session_open(sio_engine_t *e, int transport, char *hs, size_t hs_len, uint16_t nhdr) {
-  sio_eio_t *s = sio__calloc(1, sizeof *s);
+static sio_eio_t *session_open(sio_engine_t *e, int transport, size_t hs_len, uint16_t nhdr) {
+  if (hs_len > UINT32_MAX) return NULL;
+  sio_eio_t *s = sio__calloc(1, offsetof(sio_eio_t, hs) + hs_len);
   if (s == NULL || sio__sid_generate(s->id) != 0) goto fail;
   s->eng = e;
   s->transport = (uint8_t)transport;
   sio__tnode_init(&s->hb);
   sio__tnode_init(&s->upgrade_to);
   sio__list_init(&s->flush_link);
-  s->hs = hs;
   s->hs_len = (uint32_t)hs_len;
   s->hs_nhdr = nhdr;
   if (sio__map_put(&e->sessions, s->id, SIO__SID_LEN, s) != 0) goto fail;
@@ -66,48 +117,43 @@ static sio_eio_t *session_open(sio_engine_t *e, int transport, char *hs, size_t 
   sio__eio_heartbeat_start(s);
   return s;
 fail:
-  sio__free(hs);
   sio__free(s);
   return NULL;
 }
 
 sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
-  hs_copy_t h = {SIO__BUF_INIT, 0};
   sio_str_t path = sio_http_req_path(req);
   sio_str_t q = sio_http_req_query(req);
   const char *peer = sio_http_req_peer(req);
   const char *colon = strrchr(peer, ':');
   size_t plen = colon ? (size_t)(colon - peer) : strlen(peer);
   if (plen >= 2 && peer[0] == '[') peer++, plen -= 2; /* "[::1]:port" -> "::1" */
+  /* Two passes over the headers (measure, then copy) instead of a growing buffer: the
+   * copy is sized exactly and lives in the session's own allocation. */
+  hs_copy_t h = {NULL, 0};
+  sio_http_req_headers(req, copy_header, &h);
+  size_t head = path.len + 1 + q.len + 1 + plen + 1;
+  sio_eio_t *s = session_open(e, transport, head + h.len, (uint16_t)req->r->nhdrs);
+  if (s == NULL) return NULL;
   /* The request target too (Socket.IO's handshake.url); the raw path has no '?', so the
    * first '?' of the copy starts the query. */
-  hs_append(&h, path.ptr, path.len);
-  hs_append(&h, "?", 1);
-  hs_append(&h, q.ptr, q.len);
-  hs_append(&h, "", 1);
-  hs_append(&h, peer, plen);
-  hs_append(&h, "", 1);
+  h = (hs_copy_t){s->hs, 0};
+  hs_put(&h, path.ptr, path.len);
+  hs_put(&h, "?", 1);
+  hs_put(&h, q.ptr, q.len);
+  hs_put(&h, "", 1);
+  hs_put(&h, peer, plen);
+  hs_put(&h, "", 1);
   sio_http_req_headers(req, copy_header, &h);
-  /* A copy cut short by OOM would lack its '?' or NULs, which the accessors rely on. */
-  if (h.err) {
-    sio__buf_free(&h.b);
-    return NULL;
-  }
-  size_t hs_len = h.b.len;
-  sio_eio_t *s = session_open(e, transport, sio__buf_steal(&h.b, NULL), hs_len, (uint16_t)req->r->nhdrs);
-  if (s) {
-    SIO_LOGD("engine: session %s opened (%s) from %.*s", s->id, transport ? "websocket" : "polling", (int)plen,
-             peer);
-  }
+  SIO_LOGD("engine: session %s opened (%s) from %.*s", s->id, transport ? "websocket" : "polling", (int)plen, peer);
   return s;
 }
 
 sio_eio_t *sio__eio_new_bare(sio_engine_t *e, int transport) {
   /* url "?" (read back as ""), no query, address "", no headers. */
-  char *hs = sio__malloc(3);
-  if (hs == NULL) return NULL;
-  memcpy(hs, "?\0\0", 3);
-  return session_open(e, transport, hs, 3, 0);
+  sio_eio_t *s = session_open(e, transport, 3, 0);
+  if (s) memcpy(s->hs, "?\0\0", 3);
+  return s;
 }
 
 void sio__eio_ref(sio_eio_t *s) { s->refs++; }
@@ -115,7 +161,6 @@ void sio__eio_ref(sio_eio_t *s) { s->refs++; }
 static void free_session(sio_eio_t *s) {
   for (uint32_t i = 0; i < s->qn; i++) sio__refbuf_unref(s->q[i].rb);
   sio__free(s->q);
-  sio__free(s->hs);
   sio__free(s->mem);
   sio__free(s);
 }
@@ -304,11 +349,9 @@ void sio_eio_headers(const sio_eio_t *s, void (*cb)(sio_str_t, sio_str_t, void *
   const char *p = sio_eio_address(s);
   p += strlen(p) + 1;
   for (uint16_t i = 0; i < s->hs_nhdr && p < s->hs + s->hs_len; i++) {
-    size_t nl = strlen(p);
-    const char *v = p + nl + 1;
-    size_t vl = strlen(v);
-    cb((sio_str_t){p, nl}, (sio_str_t){v, vl}, u);
-    p = v + vl + 1;
+    sio_str_t name, value;
+    p = next_header(p, &name, &value);
+    cb(name, value, u);
   }
 }
 

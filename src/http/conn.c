@@ -14,6 +14,13 @@
 
 #define RBUF_SIZE (64 * 1024)
 #define MAX_IOV 64
+/* Output segment arrays hold SEGS_MIN entries and double as needed. A connection gives
+ * its array back as soon as its queue empties (idle connections hold none), so under
+ * fan-out every receiver would malloc, realloc and free arrays on every loop turn: the
+ * io keeps spare arrays of the first SIO__SEG_CLASSES sizes instead, up to
+ * SEG_CACHE_BYTES in all (loop-wide, not per connection). */
+#define SEGS_MIN 8
+#define SEG_CACHE_BYTES (1024 * 1024)
 
 static void on_flush(uv_check_t *h);
 static void on_kick(uv_idle_t *h) { (void)h; }
@@ -40,6 +47,14 @@ int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
 static void io_handle_closed(uv_handle_t *h) {
   sio__io_t *io = h->data;
   if (--io->closing == 0) {
+    for (int k = 0; k < SIO__SEG_CLASSES; k++) {
+      while (io->seg_cache[k]) {
+        void *next = *(void **)io->seg_cache[k];
+        sio__free(io->seg_cache[k]);
+        io->seg_cache[k] = next;
+      }
+    }
+    io->seg_cached = 0;
     sio__free(io->rbuf);
     sio__free(io->pbuf);
     io->rbuf = io->pbuf = NULL;
@@ -72,23 +87,66 @@ void sio__io_close(sio__io_t *io, void (*on_closed)(sio__io_t *io)) {
 
 /* ---- reading ---- */
 
+/* Unconsumed input: header and bytes in one allocation, which exists only while a
+ * partial message is pending (the connection itself keeps one pointer, not a buffer). */
+struct sio__conn_in_s {
+  size_t len, cap;
+  char data[];
+};
+
+static size_t in_len(const sio__conn_t *c) { return c->in ? c->in->len : 0; }
+
+/* Ensures room for extra more bytes. Returns 0 or SIO_ENOMEM (input unchanged). */
+static int in_reserve(sio__conn_t *c, size_t extra) {
+  size_t len = in_len(c), cap = c->in ? c->in->cap : 0;
+  if (cap - len >= extra) return 0;
+  if (extra > SIZE_MAX / 4 - len) return SIO_ENOMEM;
+  size_t want = cap ? cap : 64;
+  while (want < len + extra) want *= 2;
+  struct sio__conn_in_s *in = sio__realloc(c->in, sizeof *in + want);
+  if (in == NULL) return SIO_ENOMEM;
+  in->len = len;
+  in->cap = want;
+  c->in = in;
+  return 0;
+}
+
+static int in_append(sio__conn_t *c, const char *data, size_t n) {
+  if (in_reserve(c, n) != 0) return SIO_ENOMEM;
+  memcpy(c->in->data + c->in->len, data, n);
+  c->in->len += n;
+  return 0;
+}
+
+/* Drops the first n bytes; gives the memory back as soon as nothing is pending. */
+static void in_consume(sio__conn_t *c, size_t n) {
+  struct sio__conn_in_s *in = c->in;
+  if (n < in->len) {
+    memmove(in->data, in->data + n, in->len - n);
+    in->len -= n;
+    return;
+  }
+  sio__free(in);
+  c->in = NULL;
+}
+
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   sio__conn_t *c = h->data;
   (void)hint;
-  if (c->in.len == 0 || c->tls) {
+  if (in_len(c) == 0 || c->tls) {
     /* TLS reads ciphertext here too; plaintext tails live in c->in. */
     buf->base = c->io->rbuf;
     buf->len = RBUF_SIZE;
     return;
   }
   /* A partial message is pending: read right behind it so it becomes contiguous. */
-  if (sio__buf_reserve(&c->in, 16 * 1024) != 0) {
+  if (in_reserve(c, 16 * 1024) != 0) {
     buf->base = NULL;
     buf->len = 0;
     return;
   }
-  buf->base = c->in.base + c->in.len;
-  buf->len = c->in.cap - c->in.len;
+  buf->base = c->in->data + c->in->len;
+  buf->len = c->in->cap - c->in->len;
 }
 
 /* Feeds data to the protocol, following protocol switches; returns bytes consumed or <0. */
@@ -110,16 +168,16 @@ static int tls_send_pending(sio__conn_t *c);
 static int tls_deliver(void *u, char *plain, size_t n) {
   sio__conn_t *c = u;
   if (c->closing) return 1;
-  if (c->in.len == 0) {
+  if (in_len(c) == 0) {
     long k = feed(c, plain, n);
     if (k < 0 || c->closing) return 1;
-    if ((size_t)k < n && sio__buf_append(&c->in, plain + k, n - (size_t)k) != 0) {
+    if ((size_t)k < n && in_append(c, plain + k, n - (size_t)k) != 0) {
       sio__conn_close(c, 0);
       return 1;
     }
     return 0;
   }
-  if (sio__buf_append(&c->in, plain, n) != 0) {
+  if (in_append(c, plain, n) != 0) {
     sio__conn_close(c, 0);
     return 1;
   }
@@ -152,7 +210,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (nread < 0) {
-    if (nread != UV_EOF) SIO_LOGD("%s: read error: %s", c->peer, uv_strerror((int)nread));
+    if (nread != UV_EOF) SIO_LOGD("%s: read error: %s", sio__conn_peer(c), uv_strerror((int)nread));
     sio__conn_close(c, 0);
     return;
   }
@@ -160,22 +218,20 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (buf->base == c->io->rbuf) {
     long n = feed(c, buf->base, (size_t)nread);
     if (n < 0 || c->closing) return;
-    if ((size_t)n < (size_t)nread && sio__buf_append(&c->in, buf->base + n, (size_t)nread - (size_t)n) != 0) {
+    if ((size_t)n < (size_t)nread && in_append(c, buf->base + n, (size_t)nread - (size_t)n) != 0) {
       sio__conn_close(c, 0);
     }
     return;
   }
-  c->in.len += (size_t)nread;
+  c->in->len += (size_t)nread;
   sio__conn_replay(c);
 }
 
 void sio__conn_replay(sio__conn_t *c) {
-  if (c->in.len == 0 || c->closing || !c->reading) return;
-  long n = feed(c, c->in.base, c->in.len);
+  if (in_len(c) == 0 || c->closing || !c->reading) return;
+  long n = feed(c, c->in->data, c->in->len);
   if (n < 0 || c->closing) return;
-  sio__buf_consume(&c->in, (size_t)n);
-  /* Give the memory back as soon as nothing is pending. */
-  if (c->in.len == 0) sio__buf_free(&c->in);
+  in_consume(c, (size_t)n);
 }
 
 void sio__conn_pause(sio__conn_t *c) {
@@ -212,26 +268,65 @@ sio__conn_t *sio__conn_accept(sio__io_t *io, uv_stream_t *server, const sio__con
     return NULL;
   }
   uv_tcp_nodelay(&c->tcp, 1);
-  struct sockaddr_storage ss;
-  int sl = sizeof ss;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
-    char ip[46] = "?";
-    int port = 0;
-    if (ss.ss_family == AF_INET6) {
-      struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-      uv_ip6_name(a, ip, sizeof ip);
-      port = ntohs(a->sin6_port);
-      snprintf(c->peer, sizeof c->peer, "[%s]:%d", ip, port);
-    } else {
-      struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-      uv_ip4_name(a, ip, sizeof ip);
-      port = ntohs(a->sin_port);
-      snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
-    }
-  }
   c->reading = 1;
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   return c;
+}
+
+const char *sio__conn_peer(sio__conn_t *c) {
+  sio__io_t *io = c->io;
+  if (io->peer_of == c) return io->peer;
+  struct sockaddr_storage ss;
+  int sl = sizeof ss;
+  char ip[46];
+  io->peer_of = c;
+  snprintf(io->peer, sizeof io->peer, "?");
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) != 0) return io->peer;
+  if (ss.ss_family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    if (uv_ip6_name(a, ip, sizeof ip) == 0) snprintf(io->peer, sizeof io->peer, "[%s]:%d", ip, ntohs(a->sin6_port));
+  } else if (ss.ss_family == AF_INET) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    if (uv_ip4_name(a, ip, sizeof ip) == 0) snprintf(io->peer, sizeof io->peer, "%s:%d", ip, ntohs(a->sin_port));
+  }
+  return io->peer;
+}
+
+/* ---- output segment arrays ---- */
+
+/* The cache class of an array of cap entries, or -1 when it is not cached. */
+static int seg_class(uint32_t cap) {
+  for (int k = 0; k < SIO__SEG_CLASSES; k++) {
+    if (cap == (uint32_t)SEGS_MIN << k) return k;
+  }
+  return -1;
+}
+
+static sio__wseg_t *segs_take(sio__io_t *io, uint32_t cap) {
+  int k = seg_class(cap);
+  void *p = k >= 0 ? io->seg_cache[k] : NULL;
+  if (p == NULL) return sio__malloc(cap * sizeof(sio__wseg_t));
+  io->seg_cache[k] = *(void **)p;
+  io->seg_cached -= cap * sizeof(sio__wseg_t);
+  return p;
+}
+
+static void segs_put(sio__io_t *io, sio__wseg_t *p, uint32_t cap) {
+  int k = seg_class(cap);
+  if (k < 0 || io->seg_cached + cap * sizeof *p > SEG_CACHE_BYTES) {
+    sio__free(p);
+    return;
+  }
+  *(void **)p = io->seg_cache[k];
+  io->seg_cache[k] = p;
+  io->seg_cached += cap * sizeof *p;
+}
+
+/* Releases c's (empty) segment array. */
+static void segs_give(sio__conn_t *c) {
+  if (c->out) segs_put(c->io, c->out, c->out_cap);
+  c->out = NULL;
+  c->out_cap = c->out_head = 0;
 }
 
 static void drop_output(sio__conn_t *c, uint32_t from) {
@@ -243,12 +338,13 @@ static void on_closed(uv_handle_t *h) {
   sio__conn_t *c = h->data;
   sio__io_t *io = c->io;
   drop_output(c, 0);
+  if (c->tls == NULL) sio__free(c->wreq); /* (a union with tls_inflight) */
   sio__tls_free(c->tls);
-  sio__free(c->out);
-  sio__free(c->wreq);
-  sio__buf_free(&c->in);
+  segs_give(c);
+  sio__free(c->in);
   sio__list_remove(&c->all_link);
   io->nconns--;
+  if (io->peer_of == c) io->peer_of = NULL;
   sio__free(c);
   maybe_finish_close(io);
 }
@@ -288,11 +384,16 @@ static int push_seg(sio__conn_t *c, sio__refbuf_t *rb, size_t off, size_t len) {
       c->out_head = 0;
     }
     if (c->out_head + c->out_n == c->out_cap) {
-      uint32_t cap = c->out_cap ? c->out_cap * 2 : 8;
-      sio__wseg_t *p = sio__realloc(c->out, cap * sizeof *p);
+      uint32_t cap = c->out_cap ? c->out_cap * 2 : SEGS_MIN;
+      sio__wseg_t *p = segs_take(c->io, cap);
       if (p == NULL) return SIO_ENOMEM;
+      if (c->out) {
+        memcpy(p, c->out + c->out_head, c->out_n * sizeof *p);
+        segs_put(c->io, c->out, c->out_cap);
+      }
       c->out = p;
       c->out_cap = cap;
+      c->out_head = 0;
     }
   }
   c->out[c->out_head + c->out_n++] = (sio__wseg_t){rb, (uint32_t)off, (uint32_t)len};
@@ -345,6 +446,10 @@ static void flush_conn(sio__conn_t *c);
 
 static void on_write(uv_write_t *req, int status) {
   sio__conn_t *c = req->data;
+  /* Only a connection the kernel could not keep up with needs a write request: let it go
+   * rather than keep ~200 bytes per connection that once had a full socket. */
+  sio__free(req);
+  c->wreq = NULL;
   /* The in-flight segments are the first `inflight` ones; all were written (or failed). */
   size_t bytes = 0;
   for (uint32_t i = 0; i < c->inflight; i++) bytes += c->out[c->out_head + i].len;
@@ -357,7 +462,7 @@ static void on_write(uv_write_t *req, int status) {
     return;
   }
   if (status < 0) {
-    SIO_LOGD("%s: write error: %s", c->peer, uv_strerror(status));
+    SIO_LOGD("%s: write error: %s", sio__conn_peer(c), uv_strerror(status));
     sio__conn_close(c, 0);
     return;
   }
@@ -429,9 +534,7 @@ static void flush_tls(sio__conn_t *c) {
     }
     consume_out(c, s->len);
   }
-  sio__free(c->out);
-  c->out = NULL;
-  c->out_cap = c->out_head = 0;
+  segs_give(c);
   if (c->close_after_flush) sio__tls_shutdown(c->tls);
   if (tls_send_pending(c) != 0) {
     sio__conn_close(c, 0);
@@ -461,7 +564,7 @@ static void flush_conn(sio__conn_t *c) {
     int w = uv_try_write((uv_stream_t *)&c->tcp, iov, n);
     if (w == UV_EAGAIN) w = 0;
     if (w < 0) {
-      SIO_LOGD("%s: write error: %s", c->peer, uv_strerror(w));
+      SIO_LOGD("%s: write error: %s", sio__conn_peer(c), uv_strerror(w));
       sio__conn_close(c, 0);
       return;
     }
@@ -473,7 +576,7 @@ static void flush_conn(sio__conn_t *c) {
       sio__wseg_t *s = &c->out[c->out_head + i];
       iov[i] = uv_buf_init(s->rb->data + s->off, s->len);
     }
-    if (c->wreq == NULL && (c->wreq = sio__malloc(sizeof *c->wreq)) == NULL) {
+    if ((c->wreq = sio__malloc(sizeof *c->wreq)) == NULL) {
       sio__conn_close(c, 0);
       return;
     }
@@ -486,9 +589,7 @@ static void flush_conn(sio__conn_t *c) {
     return;
   }
   if (c->out_n == 0 && !c->closing) {
-    sio__free(c->out);
-    c->out = NULL;
-    c->out_cap = c->out_head = 0;
+    segs_give(c);
     if (c->close_after_flush) {
       c->close_after_flush = 0;
       sio__conn_close(c, 0);

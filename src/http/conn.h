@@ -50,22 +50,26 @@ struct sio__conn_s {
   sio__io_t *io;
   const sio__conn_proto_t *proto;
   void *proto_data;
-  sio__buf_t in;          /* unconsumed input; empty (no memory) most of the time */
+  struct sio__conn_in_s *in; /* unconsumed input (conn.c); NULL (no memory) most of the time */
   sio__wseg_t *out;       /* output segments: [out_head, out_head+out_n) */
   uint32_t out_cap, out_head, out_n;
   uint32_t inflight;      /* segments handed to a pending uv_write */
   size_t out_bytes;       /* bytes queued and not yet written */
-  uv_write_t *wreq;       /* allocated while a uv_write is pending */
+  union {
+    uv_write_t *wreq;     /* plain: allocated while a uv_write is pending */
+    size_t tls_inflight;  /* TLS: ciphertext bytes handed to uv_write */
+  };
   sio__list_t flush_link; /* in io->flush_list while output waits for the next flush */
   sio__list_t all_link;   /* in io->conns */
   sio__tnode_t timeout;   /* header/idle timeouts of the protocol */
   struct sio__tls_s *tls; /* TLS state when serving HTTPS, else NULL */
-  size_t tls_inflight;    /* ciphertext bytes handed to uv_write */
   uint8_t closing;
   uint8_t reading;
   uint8_t close_after_flush;
-  char peer[48];          /* "ip:port" for logs */
 };
+
+/* Size classes of cached output segment arrays: 8, 16, 32, 64 entries. */
+#define SIO__SEG_CLASSES 4
 
 /* The loop-wide part: accepted connections, the flush list, the timeout hub. */
 struct sio__io_s {
@@ -82,6 +86,10 @@ struct sio__io_s {
   int closing;
   void (*on_closed)(sio__io_t *io); /* after sio__io_close finished */
   void *data;
+  void *seg_cache[SIO__SEG_CLASSES]; /* spare output segment arrays by size (conn.c) */
+  size_t seg_cached;    /* bytes in seg_cache */
+  sio__conn_t *peer_of; /* whose address peer holds (sio__conn_peer), or NULL */
+  char peer[64];        /* "[v6 address]:port" fits */
 };
 
 int sio__io_init(sio__io_t *io, uv_loop_t *loop);
@@ -103,6 +111,12 @@ void sio__conn_resume(sio__conn_t *c);
 /* Offers buffered unconsumed input to the protocol again (after a resume or a switch). */
 void sio__conn_replay(sio__conn_t *c);
 
-static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes + c->tls_inflight; }
+/* The peer's "ip:port" ("[ip]:port" for IPv6; "?" when unknown, e.g. after a reset),
+ * for logs and handshakes. Connections keep no copy (48 bytes each, and a syscall per
+ * accept when nobody asks): it is read with getpeername on demand into one loop-wide
+ * buffer. Borrowed: valid until the address of another connection is asked for. */
+const char *sio__conn_peer(sio__conn_t *c);
+
+static inline size_t sio__conn_queued(const sio__conn_t *c) { return c->out_bytes + (c->tls ? c->tls_inflight : 0); }
 
 #endif

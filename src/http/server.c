@@ -62,7 +62,7 @@ const char *sio__http_reason(int status) {
 
 static void on_request_timeout(sio__tnode_t *n) {
   sio__conn_t *c = sio__container_of(n, sio__conn_t, timeout);
-  SIO_LOGD("%s: request timeout", c->peer);
+  SIO_LOGD("%s: request timeout", sio__conn_peer(c));
   /* 408 then close, as Node does for a stalled request head. */
   static const char resp[] = "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
   sio__conn_write(c, resp, sizeof resp - 1);
@@ -83,7 +83,7 @@ static void on_connection(uv_stream_t *server, int status) {
   sio__conn_t *c = sio__conn_accept(&h->io, server, &http_proto);
   if (c == NULL) return;
   if (h->opts.max_connections && h->io.nconns > h->opts.max_connections) {
-    SIO_LOGW("%s: refused, %u connections open (max_connections)", c->peer, h->io.nconns - 1);
+    SIO_LOGW("%s: refused, %u connections open (max_connections)", sio__conn_peer(c), h->io.nconns - 1);
     static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     sio__conn_write(c, resp, sizeof resp - 1);
     sio__conn_close(c, 1);
@@ -288,7 +288,7 @@ static void respond_error(sio__conn_t *c, int status) {
   char resp[160];
   int n = snprintf(resp, sizeof resp, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
                    status, sio__http_reason(status), strlen(sio__http_reason(status)), sio__http_reason(status));
-  SIO_LOGD("%s: bad request, answering %d", c->peer, status);
+  SIO_LOGD("%s: bad request, answering %d", sio__conn_peer(c), status);
   sio__conn_write(c, resp, (size_t)n);
   sio__conn_close(c, 1);
 }
@@ -417,7 +417,7 @@ sio_str_t sio_http_req_body(const sio_http_req_t *req) {
   return (sio_str_t){req->r->body.base, req->r->body.len};
 }
 
-const char *sio_http_req_peer(const sio_http_req_t *req) { return req->conn ? req->conn->peer : "?"; }
+const char *sio_http_req_peer(const sio_http_req_t *req) { return req->conn ? sio__conn_peer(req->conn) : "?"; }
 
 void sio_http_req_on_abort(sio_http_req_t *req, void (*cb)(sio_http_req_t *, void *), void *user) {
   req->on_abort = cb;

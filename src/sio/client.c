@@ -16,6 +16,7 @@ sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio) {
   c->io = io;
   c->eio = eio;
   c->refs = 1;
+  c->socks = &c->sock1;
   sio__decoder_init(&c->dec);
   sio__tnode_init(&c->connect_to);
   sio__tlist_arm(&io->connect_wait, &c->connect_to);
@@ -26,7 +27,7 @@ sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio) {
 void sio__client_unref(sio__client_t *c) {
   if (--c->refs > 0) return;
   sio__decoder_free(&c->dec);
-  sio__free(c->socks);
+  if (c->socks != &c->sock1) sio__free(c->socks);
   sio__free(c);
 }
 
@@ -90,6 +91,23 @@ void sio__client_on_close(sio__client_t *c, const char *reason) {
   c->eio = NULL;
   c->refs--;
   sio__client_unref(c);
+}
+
+int sio__client_add(sio__client_t *c, sio_socket_t *s) {
+  uint32_t n = c->nsocks;
+  if (n == SIO__CLIENT_MAX_SOCKS) return SIO_ELIMIT;
+  /* The capacity is implicit: 1 while inline; on the heap at least 2 and at least the
+   * power of two at or above nsocks (remove only shrinks nsocks), so the array can only
+   * be full when nsocks is a power of two >= 2. */
+  if (c->socks == &c->sock1 ? n == 1 : n >= 2 && (n & (n - 1)) == 0) {
+    sio_socket_t **arr = sio__malloc(n * 2 * sizeof *arr);
+    if (arr == NULL) return SIO_ENOMEM;
+    memcpy(arr, c->socks, n * sizeof *arr);
+    if (c->socks != &c->sock1) sio__free(c->socks);
+    c->socks = arr;
+  }
+  c->socks[c->nsocks++] = s;
+  return 0;
 }
 
 void sio__client_remove(sio__client_t *c, sio_socket_t *s) {

@@ -31,11 +31,15 @@ struct sio_args_s {
 /* A borrowed view on a received packet's arguments. */
 void sio__args_view(sio_args_t *a, json_t *arr, size_t base, sio__refbuf_t **att, uint32_t natt);
 
+/* What a socket's listener is for (sio_socket_s.cbs holds them all in one list). */
+enum { SIO__CB_EVENT = 0, SIO__CB_ANY, SIO__CB_DISCONNECTING, SIO__CB_DISCONNECT };
+
 typedef struct sio__cb_s {
   struct sio__cb_s *next;
   void (*fn)(void);
   void *user;
-  char *event; /* for event handlers */
+  char *event;  /* for event handlers */
+  uint8_t kind; /* SIO__CB_*; namespaces' handler lists hold events only */
 } sio__cb_t;
 
 typedef struct {
@@ -48,12 +52,16 @@ typedef struct {
   sio_socket_t *s;
   uint32_t sidx; /* index of this room in s->rooms */
 } sio__member_t;
+/* A room (adapter.c). A socket's own room (named after its id) is embedded in the socket;
+ * other rooms are one allocation with the name behind the struct. */
 struct sio__room_s {
   char *name;
-  size_t len;
-  sio__member_t *m;
+  sio__member_t *m;    /* the members: &m1 until a second one joins */
+  uint32_t len;
   uint32_t n, cap;
-  uint8_t is_sid;
+  uint8_t is_sid;      /* named after the id of its first member */
+  uint8_t embedded;    /* the own room inside its socket: holds a reference on it */
+  sio__member_t m1;
 };
 typedef struct {
   sio__room_t *r;
@@ -109,34 +117,42 @@ enum { SIO__SOCK_CONNECTING = 0, SIO__SOCK_CONNECTED = 1, SIO__SOCK_DISCONNECTED
 
 struct sio_socket_s {
   char id[SIO__SID_LEN + 1];
+  char eio_id[SIO__SID_LEN + 1]; /* the engine id, kept: the session may go first */
   uint8_t state;
   uint8_t closing;         /* in its disconnect sequence ("disconnecting" is running) */
   uint32_t refs;
   sio_ns_t *ns;
   sio__client_t *client;   /* referenced; NULL once disconnected */
   uint64_t issued_ms;      /* handshake time, ms since the Unix epoch */
-  sio__sroom_t *rooms;
+  sio__sroom_t *rooms;     /* &room1 until the socket is in a second room */
   uint32_t nrooms, rooms_cap;
   uint32_t mark, sent;     /* broadcast epochs of ns */
   void *data;
   char *data_json;
-  char *auth;              /* CONNECT payload as JSON text */
-  json_t *auth_obj;
-  sio__cb_t *handlers, *any, *any_out, *on_disconnect, *on_disconnecting;
+  char *auth;              /* CONNECT payload as JSON text; a shared "{}" when empty */
+  json_t *auth_obj;        /* the payload, NULL when empty */
+  sio__cb_t *cbs;           /* event handlers, onAny and disconnect(ing) listeners, by kind */
+  sio__cb_t *any_out;       /* onAnyOutgoing listeners (apart: broadcasts test it per recipient) */
   sio__pending_t *acks;    /* emit-with-ack callbacks waiting for the client */
-  char *eio_id;            /* copy of the engine id (the session may go first) */
+  sio__sroom_t room1;
+  sio__room_t own;         /* storage for the room named after id, in use when own.name */
 };
 
+/* Kept at 88 bytes (a 96-byte malloc chunk): one more field costs 16 bytes per
+ * connection. */
 struct sio__client_s {
   sio_server_t *io;
   sio_eio_t *eio;          /* NULL once closed */
   sio__decoder_t dec;
-  sio_socket_t **socks;    /* one per namespace joined or joining */
-  uint32_t nsocks;
+  sio_socket_t **socks;    /* one per namespace joined or joining: &sock1, then an array */
+  sio_socket_t *sock1;     /* inline slot for the usual single namespace */
   sio__tnode_t connect_to;
   uint32_t refs;           /* the engine session's (until on_close) + one per socket */
+  uint16_t nsocks;         /* at most SIO__CLIENT_MAX_SOCKS */
   uint8_t closing;         /* sio__client_close ran: the session is on its way out */
 };
+
+#define SIO__CLIENT_MAX_SOCKS UINT16_MAX
 
 struct sio_ack_s {
   sio_socket_t *s;  /* referenced */
@@ -155,6 +171,8 @@ struct sio_mw_s {
 sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio);
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len);
 void sio__client_on_close(sio__client_t *c, const char *reason);
+/* Adds s to c's sockets. Returns 0, SIO_ENOMEM or SIO_ELIMIT (SIO__CLIENT_MAX_SOCKS). */
+int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
 /* Sends an encoded packet (text + attachments) to the client. */
 int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_);

@@ -12,6 +12,32 @@
 #include "sio/json.h"
 #include "sio/sio.h"
 
+/* Most clients send no CONNECT payload (or "{}"): such sockets share this text and keep
+ * no JSON object, which saves four allocations (~260 bytes) per idle connection. */
+static char empty_auth[] = "{}";
+
+/* Keeps auth (borrowed) as the socket's payload: a reference to the object and its text,
+ * written now because sio_socket_auth() has no way to report an allocation failure. */
+static int set_auth(sio_socket_t *s, json_t *auth) {
+  s->auth = empty_auth;
+  if (auth == NULL || (json_is_object(auth) && json_object_size(auth) == 0)) return 0;
+  sio__buf_t b = SIO__BUF_INIT;
+  if (sio__json_write(&b, auth) != 0 || sio__buf_append_byte(&b, '\0') != 0) {
+    sio__buf_free(&b);
+    return SIO_ENOMEM;
+  }
+  s->auth = sio__buf_steal(&b, NULL);
+  s->auth_obj = json_incref(auth);
+  return 0;
+}
+
+static void free_auth(sio_socket_t *s) {
+  if (s->auth != empty_auth) sio__free(s->auth);
+  json_decref(s->auth_obj);
+  s->auth = empty_auth;
+  s->auth_obj = NULL;
+}
+
 sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
   sio_socket_t *s = sio__calloc(1, sizeof *s);
   if (s == NULL) return NULL;
@@ -20,25 +46,11 @@ sio_socket_t *sio__socket_new(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
   s->ns = ns;
   s->client = c;
   s->state = SIO__SOCK_CONNECTING;
-  s->auth_obj = auth ? json_incref(auth) : json_object();
-  sio__buf_t b = SIO__BUF_INIT;
-  if (s->auth_obj == NULL || sio__json_write(&b, s->auth_obj) != 0 || sio__buf_append_byte(&b, '\0') != 0) {
-    sio__buf_free(&b);
-    json_decref(s->auth_obj);
+  memcpy(s->eio_id, sio_eio_id(c->eio), sizeof s->eio_id);
+  if (set_auth(s, auth) != 0 || sio__client_add(c, s) != 0) {
+    free_auth(s);
     goto fail;
   }
-  s->auth = sio__buf_steal(&b, NULL);
-  s->eio_id = sio__strdup(sio_eio_id(c->eio));
-  sio_socket_t **arr = sio__realloc(c->socks, (c->nsocks + 1) * sizeof *arr);
-  if (arr == NULL || s->eio_id == NULL) {
-    if (arr) c->socks = arr;
-    sio__free(s->eio_id);
-    sio__free(s->auth);
-    json_decref(s->auth_obj);
-    goto fail;
-  }
-  c->socks = arr;
-  c->socks[c->nsocks++] = s;
   c->refs++; /* dropped when the socket leaves the client (sio__socket_onclose) */
   uv_timeval64_t now;
   s->issued_ms = uv_gettimeofday(&now) == 0 ? (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_usec / 1000 : 0;
@@ -64,16 +76,11 @@ void sio__cbs_free(sio__cb_t *cb) {
 
 void sio_socket_unref(sio_socket_t *s) {
   if (--s->refs > 0) return;
-  sio__cbs_free(s->handlers);
-  sio__cbs_free(s->any);
+  sio__cbs_free(s->cbs);
   sio__cbs_free(s->any_out);
-  sio__cbs_free(s->on_disconnect);
-  sio__cbs_free(s->on_disconnecting);
-  sio__free(s->rooms);
+  if (s->rooms != &s->room1) sio__free(s->rooms);
   sio__free(s->data_json);
-  sio__free(s->auth);
-  json_decref(s->auth_obj);
-  sio__free(s->eio_id);
+  free_auth(s);
   sio__free(s);
 }
 
@@ -83,8 +90,10 @@ static void run_disconnect_cbs(sio_socket_t *s, const sio__fn_t *arr, size_t n, 
   for (size_t i = 0; i < n; i++) ((sio_disconnect_cb)arr[i].fn)(s, reason, arr[i].user);
 }
 
-static void run_socket_cbs(sio_socket_t *s, sio__cb_t *list, const char *reason) {
-  for (sio__cb_t *cb = list; cb; cb = cb->next) ((sio_disconnect_cb)cb->fn)(s, reason, cb->user);
+static void run_socket_cbs(sio_socket_t *s, int kind, const char *reason) {
+  for (sio__cb_t *cb = s->cbs; cb; cb = cb->next) {
+    if (cb->kind == kind) ((sio_disconnect_cb)cb->fn)(s, reason, cb->user);
+  }
 }
 
 void sio__socket_onclose(sio_socket_t *s, const char *reason) {
@@ -97,7 +106,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
   if (was_connected) {
     /* "disconnecting": as in socket.io the socket is still connected and in its rooms,
      * so listeners can read them, emit, and broadcast to them (socket.to(room)). */
-    run_socket_cbs(s, s->on_disconnecting, reason);
+    run_socket_cbs(s, SIO__CB_DISCONNECTING, reason);
     if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnecting, ns->parent->non_disconnecting, reason);
     run_disconnect_cbs(s, ns->on_disconnecting, ns->non_disconnecting, reason);
   }
@@ -115,7 +124,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
   }
   if (was_connected) {
     SIO_LOGD("socket.io: %s left %s (%s)", s->id, ns->name, reason);
-    run_socket_cbs(s, s->on_disconnect, reason);
+    run_socket_cbs(s, SIO__CB_DISCONNECT, reason);
     if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnect, ns->parent->non_disconnect, reason);
     run_disconnect_cbs(s, ns->on_disconnect, ns->non_disconnect, reason);
   }
@@ -233,14 +242,14 @@ static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
   if (event == NULL) return;
   sio_args_t args;
   sio__args_view(&args, p->data, 1, p->att, p->natt);
-  for (sio__cb_t *cb = s->any; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
-    ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
+  for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
+    if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
   }
   if (s->state != SIO__SOCK_CONNECTED) return;
   size_t elen = strlen(event);
   const sio__cb_t *h = NULL;
-  for (sio__cb_t *cb = s->handlers; cb; cb = cb->next) {
-    if (strcmp(cb->event, event) == 0) {
+  for (sio__cb_t *cb = s->cbs; cb; cb = cb->next) {
+    if (cb->kind == SIO__CB_EVENT && strcmp(cb->event, event) == 0) {
       h = cb;
       break;
     }
@@ -275,11 +284,12 @@ void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p) {
 
 /* ---- handlers ---- */
 
-static int push_cb(sio__cb_t **list, void *fn, void *user, const char *event) {
+static int push_cb(sio__cb_t **list, int kind, void *fn, void *user, const char *event) {
   sio__cb_t *cb = sio__calloc(1, sizeof *cb);
   if (cb == NULL) return SIO_ENOMEM;
   cb->fn = (void (*)(void))fn;
   cb->user = user;
+  cb->kind = (uint8_t)kind;
   if (event && (cb->event = sio__strdup(event)) == NULL) {
     sio__free(cb);
     return SIO_ENOMEM;
@@ -292,31 +302,33 @@ static int push_cb(sio__cb_t **list, void *fn, void *user, const char *event) {
 
 int sio_socket_on(sio_socket_t *s, const char *event, sio_event_cb cb, void *user) {
   if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
-  for (sio__cb_t *h = s->handlers; h; h = h->next) {
-    if (strcmp(h->event, event) == 0) {
+  for (sio__cb_t *h = s->cbs; h; h = h->next) {
+    if (h->kind == SIO__CB_EVENT && strcmp(h->event, event) == 0) {
       h->fn = (void (*)(void))cb;
       h->user = user;
       return 0;
     }
   }
-  return push_cb(&s->handlers, (void *)cb, user, event);
+  return push_cb(&s->cbs, SIO__CB_EVENT, (void *)cb, user, event);
 }
 
-int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) { return push_cb(&s->any, (void *)cb, user, NULL); }
+int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) {
+  return push_cb(&s->cbs, SIO__CB_ANY, (void *)cb, user, NULL);
+}
 int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
-  return push_cb(&s->any_out, (void *)cb, user, NULL);
+  return push_cb(&s->any_out, SIO__CB_ANY, (void *)cb, user, NULL);
 }
 int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
-  return push_cb(&s->on_disconnect, (void *)cb, user, NULL);
+  return push_cb(&s->cbs, SIO__CB_DISCONNECT, (void *)cb, user, NULL);
 }
 int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
-  return push_cb(&s->on_disconnecting, (void *)cb, user, NULL);
+  return push_cb(&s->cbs, SIO__CB_DISCONNECTING, (void *)cb, user, NULL);
 }
 
 int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
   int removed = 0;
-  for (sio__cb_t **p = &s->any; *p;) {
-    if (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user)) {
+  for (sio__cb_t **p = &s->cbs; *p;) {
+    if ((*p)->kind == SIO__CB_ANY && (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user))) {
       sio__cb_t *dead = *p;
       *p = dead->next;
       sio__free(dead);

@@ -59,7 +59,7 @@ void sio_ws_close(sio_ws_t *ws, int code) {
 }
 
 void sio_ws_set_user(sio_ws_t *ws, void *user) { ws->user = user; }
-const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? ws->conn->peer : "?"; }
+const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? sio__conn_peer(ws->conn) : "?"; }
 
 static void on_message(void *user, int opcode, char *data, size_t len) {
   sio_ws_t *ws = user;
@@ -99,7 +99,7 @@ static long ws_on_data(sio__conn_t *c, char *data, size_t len) {
   long n = sio__ws_decode(&ws->dec, data, len, &decode_cbs, ws, NULL);
   if (n < 0) {
     int code = (int)-n;
-    SIO_LOGD("%s: websocket protocol error, closing with %d", c->peer, code);
+    SIO_LOGD("%s: websocket protocol error, closing with %d", sio__conn_peer(c), code);
     if (!ws->close_sent && ws->conn) {
       uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
       size_t fl = sio__ws_close_frame(frame, code, NULL);

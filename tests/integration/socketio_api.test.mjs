@@ -72,7 +72,7 @@ describe('socket.io server API', { skip }, () => {
       it('handshake: whoami reports id, rooms, data, auth, headers, query, address, url, issued', async () => {
         const auth = { user: 'ann', extra: [1, { two: 2 }] };
         const before = Date.now();
-        const s = await cl.connect('/', { auth, query: { foo: 'bar', n: '1' }, extraHeaders: { 'X-Noom-Test': 'yes' } });
+        const s = await cl.connect('/', { auth, query: { foo: 'bar', n: '1' }, extraHeaders: { 'X-Noom-Test': 'yes', Cookie: 'a=b; c=d', Authorization: 'Bearer t0k' } });
         const me = await ask(s, 'whoami');
         assert.equal(me.id, s.id);
         assert.equal(me.nsp, '/');
@@ -82,6 +82,10 @@ describe('socket.io server API', { skip }, () => {
         assert.deepEqual(h.auth, auth);
         assert.equal(h.headers['x-noom-test'], 'yes', 'header names are lower-cased');
         assert.equal(h.headers.host, `127.0.0.1:${srv.port}`);
+        // Common names are stored as one-byte codes, others as text: both read back.
+        assert.equal(h.headers.cookie, 'a=b; c=d');
+        assert.equal(h.headers.authorization, 'Bearer t0k');
+        assert.ok(Object.keys(h.headers).includes('connection'), Object.keys(h.headers).join());
         assert.equal(h.query.foo, 'bar');
         assert.equal(h.query.n, '1');
         assert.equal(h.query.EIO, '4');

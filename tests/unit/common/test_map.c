@@ -46,6 +46,32 @@ static void map_puts_gets_and_deletes_many_keys(void **state) {
   sio__map_free(&m);
 }
 
+/* 24 bytes a slot: the table doubles when 3/4 full and so stays over 3/8 full, and
+ * deletes (tombstones) do not make it grow. */
+static void map_grows_by_doubling_and_deletes_do_not_grow_it(void **state) {
+  (void)state;
+  sio__map_t m = SIO__MAP_INIT;
+  static char keys[7000][16];
+  for (int i = 0; i < 7000; i++) {
+    snprintf(keys[i], sizeof keys[i], "s%d", i);
+    assert_int_equal(sio__map_put(&m, keys[i], strlen(keys[i]), keys[i]), 0);
+    assert_true(m.len * 4 <= m.cap * 3);
+    if (m.len >= 6) assert_true(m.len * 8 >= m.cap * 3);
+  }
+  assert_int_equal(m.cap, 16384);
+  /* Churn: delete and insert at a steady size, many times the table's capacity. */
+  for (int round = 0; round < 10; round++) {
+    for (int i = 0; i < 7000; i++) assert_ptr_equal(sio__map_del(&m, keys[i], strlen(keys[i])), keys[i]);
+    /* (The last delete emptied it: it starts over from nothing.) */
+    for (int i = 0; i < 7000; i++) assert_int_equal(sio__map_put(&m, keys[i], strlen(keys[i]), keys[i]), 0);
+    for (int i = 0; i < 3500; i++) assert_ptr_equal(sio__map_del(&m, keys[i], strlen(keys[i])), keys[i]);
+    for (int i = 0; i < 3500; i++) assert_int_equal(sio__map_put(&m, keys[i], strlen(keys[i]), keys[i]), 0);
+    assert_int_equal(m.cap, 16384);
+  }
+  for (int i = 0; i < 7000; i++) assert_ptr_equal(sio__map_get(&m, keys[i], strlen(keys[i])), keys[i]);
+  sio__map_free(&m);
+}
+
 static void map_replaces_existing_key(void **state) {
   (void)state;
   sio__map_t m = SIO__MAP_INIT;
@@ -99,6 +125,7 @@ static void sid_is_20_url_safe_chars_and_unique(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(map_puts_gets_and_deletes_many_keys),
+      cmocka_unit_test(map_grows_by_doubling_and_deletes_do_not_grow_it),
       cmocka_unit_test(map_replaces_existing_key),
       cmocka_unit_test(buf_appends_and_consumes),
       cmocka_unit_test(b64_roundtrips_and_rejects_garbage),

@@ -141,6 +141,53 @@ static void dynamic_namespace_is_created_on_a_matching_connect(void **state) {
   mc_free(&c);
 }
 
+static void feed_nsp(mc_t *c, const char *fmt, int k) {
+  char pkt[64];
+  snprintf(pkt, sizeof pkt, fmt, k);
+  assert_int_equal(mc_feed(c, pkt), 0);
+}
+
+/* A client's sockets: the first in an inline slot, then an array that grows at powers of
+ * two and shrinks by swap-remove. Packets keep reaching the right socket throughout. */
+static void a_connection_joins_and_leaves_many_namespaces(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  sio_ns_t *parent;
+  assert_int_equal(sio_server_of_dynamic(t.io, match_rooms, NULL, &parent), 0);
+  ev_count_t ev = {0};
+  sio_ns_on(parent, "ev", count_event, &ev);
+  mc_t c;
+  mc_open(&t, &c);
+  char sid[SIO__SID_LEN + 1], nsp[32];
+  static const int leave_order[] = {4, 8, 1, 7, 2, 5, 0, 6, 3};
+  for (int k = 0; k < 9; k++) {
+    feed_nsp(&c, "40/room-%d,", k);
+    snprintf(nsp, sizeof nsp, "/room-%d", k);
+    mc_expect_connect(&c, nsp, sid);
+  }
+  for (int i = 0; i < 9; i++) feed_nsp(&c, "41/room-%d,", leave_order[i]);
+  for (int k = 0; k < 9; k += 3) {
+    feed_nsp(&c, "40/room-%d,", k);
+    snprintf(nsp, sizeof nsp, "/room-%d", k);
+    mc_expect_connect(&c, nsp, sid);
+  }
+  mc_expect_none(&c);
+  /* Joined now: room-0, room-3, room-6. */
+  for (int k = 0; k < 9; k += 3) {
+    feed_nsp(&c, "42/room-%d,[\"ev\"]", k);
+    assert_int_equal(ev.calls, k / 3 + 1);
+    snprintf(nsp, sizeof nsp, "/room-%d", k);
+    assert_string_equal(ev.ns, nsp);
+  }
+  /* Any other is a namespace the client has not joined: a protocol error. */
+  assert_false(c.closed);
+  mc_feed(&c, "42/room-1,[\"ev\"]");
+  assert_true(c.closed);
+  env_close(&t);
+  mc_free(&c);
+}
+
 /* ---- middlewares ---- */
 
 typedef struct {
@@ -311,6 +358,7 @@ int main(void) {
       cmocka_unit_test(connect_to_an_unknown_namespace_is_refused_and_keeps_the_connection),
       cmocka_unit_test(one_connection_carries_several_namespaces),
       cmocka_unit_test(dynamic_namespace_is_created_on_a_matching_connect),
+      cmocka_unit_test(a_connection_joins_and_leaves_many_namespaces),
       cmocka_unit_test(middlewares_run_in_order_before_connect),
       cmocka_unit_test(middleware_refusal_sends_connect_error_with_message_and_data),
       cmocka_unit_test(middleware_refusal_without_data_or_with_bad_data_sends_the_message),

@@ -201,6 +201,95 @@ static void every_socket_is_alone_in_its_own_id_room(void **state) {
   rooms_teardown(&r);
 }
 
+/* A socket's own room is stored inside the socket: anyone may join a room named after
+ * another socket's id, and the room must then outlive its owner's membership (and its
+ * disconnect) with the same name and members. */
+static void a_room_named_after_a_socket_outlives_its_owner(void **state) {
+  (void)state;
+  room_env_t r;
+  rooms_setup(&r);
+  assert_int_equal(sio_socket_join(r.s[1], r.sid[0]), 0);
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 2);
+  mc_close(&r.c[0]);
+  r.s[0] = NULL;
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  assert_true(sio_socket_in(r.s[1], r.sid[0]));
+  const char *rooms[] = {r.sid[0]};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  assert_int_equal(sio_ns_emit(r.ns, &to, "m", NULL), 1);
+  expect_only(&r, 1, "42[\"m\"]");
+  expect_only(&r, 2, NULL);
+  /* Its last member leaving frees it (and with it the first socket's memory). */
+  assert_int_equal(sio_socket_leave(r.s[1], r.sid[0]), 0);
+  assert_null(sio__adapter_room(r.ns, r.sid[0], SIO__SID_LEN));
+  assert_int_equal(sio_socket_rooms(r.s[1], NULL, NULL), 1);
+  rooms_teardown(&r);
+}
+
+static void a_socket_can_leave_and_rejoin_its_own_room(void **state) {
+  (void)state;
+  room_env_t r;
+  rooms_setup(&r);
+  /* Alone: leaving removes the room. */
+  assert_int_equal(sio_socket_leave(r.s[0], r.sid[0]), 0);
+  assert_false(sio_socket_in(r.s[0], r.sid[0]));
+  assert_null(sio__adapter_room(r.ns, r.sid[0], SIO__SID_LEN));
+  assert_int_equal(sio_socket_join(r.s[0], r.sid[0]), 0);
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  rooms_count_t rc = {0};
+  sio_ns_rooms(r.ns, count_rooms, &rc);
+  assert_int_equal(rc.sid_rooms, 3);
+  /* With another member: the room stays while its owner is out, and takes it back. */
+  assert_int_equal(sio_socket_join(r.s[2], r.sid[0]), 0);
+  assert_int_equal(sio_socket_leave(r.s[0], r.sid[0]), 0);
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  assert_int_equal(sio_socket_join(r.s[0], r.sid[0]), 0);
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 2);
+  const char *rooms[] = {r.sid[0]};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  assert_int_equal(sio_ns_emit(r.ns, &to, "m", NULL), 2);
+  expect_only(&r, 0, "42[\"m\"]");
+  expect_only(&r, 1, NULL);
+  expect_only(&r, 2, "42[\"m\"]");
+  /* The owner disconnects while the other member stays; the server closes after. */
+  mc_close(&r.c[0]);
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  rooms_teardown(&r);
+}
+
+/* Many rooms per socket and many members per room: the inline first entries move to
+ * arrays and back to consistent indexes through swap-removes. */
+static void memberships_stay_consistent_across_many_joins_and_leaves(void **state) {
+  (void)state;
+  room_env_t r;
+  rooms_setup(&r);
+  char name[16];
+  for (int k = 0; k < 9; k++) {
+    snprintf(name, sizeof name, "r%d", k);
+    for (int i = 0; i < NC; i++) assert_int_equal(sio_socket_join(r.s[i], name), 0);
+  }
+  for (int k = 0; k < 9; k += 2) {
+    snprintf(name, sizeof name, "r%d", k);
+    assert_int_equal(sio_socket_leave(r.s[1], name), 0);
+  }
+  assert_int_equal(sio_socket_rooms(r.s[0], NULL, NULL), 10);
+  assert_int_equal(sio_socket_rooms(r.s[1], NULL, NULL), 5);
+  for (int k = 0; k < 9; k++) {
+    snprintf(name, sizeof name, "r%d", k);
+    assert_int_equal(sio_ns_room_size(r.ns, name), k % 2 ? 3 : 2);
+    assert_int_equal(sio_socket_in(r.s[1], name), k % 2);
+    const char *rooms[] = {name};
+    sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+    assert_int_equal(sio_ns_emit(r.ns, &to, "m", NULL), k % 2 ? 3 : 2);
+    expect_only(&r, 0, "42[\"m\"]");
+    expect_only(&r, 1, k % 2 ? "42[\"m\"]" : NULL);
+    expect_only(&r, 2, "42[\"m\"]");
+  }
+  mc_close(&r.c[1]);
+  assert_int_equal(sio_ns_room_size(r.ns, "r1"), 2);
+  rooms_teardown(&r);
+}
+
 /* disconnecting: the leaving socket tells its room. */
 static void tell_room(sio_socket_t *s, const char *reason, void *user) {
   dc_record(s, reason, user);
@@ -373,6 +462,9 @@ int main(void) {
       cmocka_unit_test(broadcast_with_binary_sends_text_then_attachment_to_each_member),
       cmocka_unit_test(leave_stops_delivery_and_an_empty_room_goes_away),
       cmocka_unit_test(every_socket_is_alone_in_its_own_id_room),
+      cmocka_unit_test(a_room_named_after_a_socket_outlives_its_owner),
+      cmocka_unit_test(a_socket_can_leave_and_rejoin_its_own_room),
+      cmocka_unit_test(memberships_stay_consistent_across_many_joins_and_leaves),
       cmocka_unit_test(disconnecting_sees_the_rooms_and_disconnect_does_not),
       cmocka_unit_test(fetch_sockets_returns_the_selection),
       cmocka_unit_test(sockets_join_and_leave_act_on_the_selection),
