@@ -4,6 +4,7 @@
  */
 #include "wschat.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@ typedef struct client_s {
   struct client_s *prev, *next;
   sio_ws_t *ws;
   char nick[NOOM_MAX_NICK + 1];
+  char peer[48]; /* for the log lines: the library reads the address on demand, and after
+                    a reset it can no longer be read */
 } client_t;
 
 static client_t *clients;
@@ -30,7 +33,7 @@ static void on_message(sio_ws_t *ws, int binary, const char *data, size_t len, v
   if (binary || sio_args_new(&a) != 0) return;
   if (sio_args_add_json(a, data, len) != 0 || sio_args_get_member_str(a, 0, "type", &type) != 0 ||
       sio_args_get_member_str(a, 0, "payload", &payload) != 0) {
-    sio_log_printf(SIO_LOG_DEBUG, "ws-chat %s: ignored a message that is not {type, payload}", sio_ws_peer(c->ws));
+    sio_log_printf(SIO_LOG_DEBUG, "ws-chat %s: ignored a message that is not {type, payload}", c->peer);
     sio_args_free(a);
     return;
   }
@@ -54,7 +57,8 @@ static void on_message(sio_ws_t *ws, int binary, const char *data, size_t len, v
 
 static void on_close(sio_ws_t *ws, int code, void *user) {
   client_t *c = user;
-  sio_log_printf(SIO_LOG_INFO, "ws-chat: %s left (%d), %zu connected", sio_ws_peer(ws), code, nclients - 1);
+  (void)ws;
+  sio_log_printf(SIO_LOG_INFO, "ws-chat: %s left (%d), %zu connected", c->peer, code, nclients - 1);
   if (c->prev) c->prev->next = c->next;
   else clients = c->next;
   if (c->next) c->next->prev = c->prev;
@@ -72,6 +76,7 @@ static void on_request(sio_http_req_t *req, void *user) {
     return;
   }
   strcpy(c->nick, "Anon");
+  snprintf(c->peer, sizeof c->peer, "%s", sio_http_req_peer(req));
   if (sio_http_upgrade(req, &cbs, c, 64 * 1024, &c->ws) != 0) {
     free(c);
     return;
@@ -80,7 +85,7 @@ static void on_request(sio_http_req_t *req, void *user) {
   if (clients) clients->prev = c;
   clients = c;
   nclients++;
-  sio_log_printf(SIO_LOG_INFO, "ws-chat: %s joined, %zu connected", sio_ws_peer(c->ws), nclients);
+  sio_log_printf(SIO_LOG_INFO, "ws-chat: %s joined, %zu connected", c->peer, nclients);
 }
 
 int noom_wschat_init(sio_http_t *http, const char *path) { return sio_http_handle(http, path, 1, on_request, NULL); }

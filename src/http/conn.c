@@ -24,11 +24,22 @@
 
 static void on_flush(uv_check_t *h);
 static void on_kick(uv_idle_t *h) { (void)h; }
+static void on_conn_closed(uv_handle_t *h);
+
+/* Closes the handles of connections closed since the last check phase (sio__conn_close). */
+static void close_deferred(sio__io_t *io) {
+  while (!sio__list_empty(&io->close_list)) {
+    sio__conn_t *c = sio__container_of(io->close_list.next, sio__conn_t, flush_link);
+    sio__list_remove(&c->flush_link);
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+  }
+}
 
 int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
   memset(io, 0, sizeof *io);
   io->loop = loop;
   sio__list_init(&io->flush_list);
+  sio__list_init(&io->close_list);
   sio__list_init(&io->conns);
   io->max_conn_out = 8u << 20;
   io->rbuf = sio__malloc(RBUF_SIZE);
@@ -76,6 +87,7 @@ static void maybe_finish_close(sio__io_t *io) {
 void sio__io_close(sio__io_t *io, void (*on_closed)(sio__io_t *io)) {
   io->on_closed = on_closed;
   io->closing = 1;
+  close_deferred(io);
   sio__list_t *it = io->conns.next;
   while (it != &io->conns) {
     sio__conn_t *c = sio__container_of(it, sio__conn_t, all_link);
@@ -267,7 +279,7 @@ sio__conn_t *sio__conn_accept(sio__io_t *io, uv_stream_t *server, const sio__con
     sio__conn_close(c, 0);
     return NULL;
   }
-  uv_tcp_nodelay(&c->tcp, 1);
+  /* TCP_NODELAY comes from the listener (sio_http_listen): accepted sockets inherit it. */
   c->reading = 1;
   uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
   return c;
@@ -334,7 +346,7 @@ static void drop_output(sio__conn_t *c, uint32_t from) {
   c->out_n = from;
 }
 
-static void on_closed(uv_handle_t *h) {
+static void on_conn_closed(uv_handle_t *h) {
   sio__conn_t *c = h->data;
   sio__io_t *io = c->io;
   drop_output(c, 0);
@@ -371,7 +383,15 @@ void sio__conn_close(sio__conn_t *c, int after_flush) {
   /* Output not handed to a pending uv_write can go now; in-flight segments stay until the
    * write callback, which libuv runs (with UV_ECANCELED) before the close callback. */
   drop_output(c, c->inflight);
-  uv_close((uv_handle_t *)&c->tcp, on_closed);
+  if (c->io->closing) {
+    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    return;
+  }
+  /* The handle is closed in the check phase: libuv's uv_close from inside a poll callback
+   * scans that poll's whole batch of ready events for the descriptor (thousands of
+   * instructions per close under load), and outside of it there is no batch to scan. */
+  sio__list_insert_tail(&c->io->close_list, &c->flush_link);
+  uv_idle_start(&c->io->kicker, on_kick);
 }
 
 /* ---- writing ---- */
@@ -607,5 +627,6 @@ static void on_flush(uv_check_t *h) {
     sio__list_remove(&c->flush_link);
     if (c->inflight == 0) flush_conn(c);
   }
+  close_deferred(io);
   if (sio__list_empty(&io->flush_list)) uv_idle_stop(&io->kicker);
 }

@@ -59,7 +59,8 @@ struct sio__conn_s {
     uv_write_t *wreq;     /* plain: allocated while a uv_write is pending */
     size_t tls_inflight;  /* TLS: ciphertext bytes handed to uv_write */
   };
-  sio__list_t flush_link; /* in io->flush_list while output waits for the next flush */
+  sio__list_t flush_link; /* in io->flush_list while output waits for the next flush, or
+                             in io->close_list once closed */
   sio__list_t all_link;   /* in io->conns */
   sio__tnode_t timeout;   /* header/idle timeouts of the protocol */
   struct sio__tls_s *tls; /* TLS state when serving HTTPS, else NULL */
@@ -77,6 +78,7 @@ struct sio__io_s {
   uv_check_t flusher;  /* writes queued output after each poll phase */
   uv_idle_t kicker;    /* keeps poll from blocking while output is queued outside I/O callbacks */
   sio__list_t flush_list;
+  sio__list_t close_list; /* closed connections whose uv_close waits for the check phase */
   sio__list_t conns;
   uint32_t nconns;
   sio__thub_t thub;
