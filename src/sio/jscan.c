@@ -243,7 +243,8 @@ value:
 after:
   /* A value ended just before s[i]; `depth` containers are still open. */
   if (depth == 1) {
-    if (n < cap) spans[n] = (sio__jspan_t){top, i - top, esc ? SIO__JSPAN_ESC : 0u};
+    /* esc also saw the strings inside a container: only a string's own counts. */
+    if (n < cap) spans[n] = (sio__jspan_t){top, i - top, esc && s[top] == '"' ? SIO__JSPAN_ESC : 0u};
     n++;
   }
   i = sio__jscan_ws(s, len, i);
