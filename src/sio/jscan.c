@@ -26,16 +26,35 @@ static const uint8_t plain[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x70 */
 };
 
-/* 1 if none of the 8 bytes at p needs a look: all printable ASCII but '"' and '\\'.
- * Bit tricks on one 64-bit word (Hacker's Delight §6-1: a byte is zero / less than n
- * exactly when its high bit survives (x - n) & ~x); byte order does not matter. */
-static int plain8(const unsigned char *p) {
+/*
+ * The bytes among the 8 at p that need a look (controls, '"', '\\', >= 0x80) as high
+ * bits of a mask, 0 when none does. Bit tricks on one 64-bit word (Hacker's Delight
+ * §6-1): a byte below n leaves its high bit in (x - n) & ~x. A borrow can also mark a
+ * byte above a marked one, never below, so the lowest mark is exact.
+ */
+static uint64_t special8(const unsigned char *p) {
   const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
   uint64_t x;
   memcpy(&x, p, 8);
   uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-  uint64_t bad = (x - ones * 0x20) | (q - ones) | (b - ones);
-  return ((bad & ~x & ~q & ~b) | (x & highs)) == 0 ? 1 : 0;
+  uint64_t low = (x - ones * 0x20) | (q - ones) | (b - ones);
+  return ((low & ~x & ~q & ~b) | x) & highs;
+}
+
+/* Offset of the first byte at or after s[i] that is not plain (see plain[]), or len. */
+static size_t skip_plain(const unsigned char *s, size_t len, size_t i) {
+  for (; len - i >= 8; i += 8) {
+    uint64_t m = special8(s + i);
+    if (m != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + (size_t)(__builtin_ctzll(m) >> 3); /* the first byte is the lowest */
+#else
+      break;
+#endif
+    }
+  }
+  while (i < len && plain[s[i]]) i++;
+  return i;
 }
 
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -99,8 +118,7 @@ static size_t utf8_seq(const unsigned char *s, size_t len, size_t i) {
 static size_t scan_string(const char *s, size_t len, size_t i, int key, int *esc) {
   const unsigned char *u = (const unsigned char *)s;
   for (;;) {
-    while (len - i >= 8 && plain8(u + i)) i += 8;
-    while (i < len && plain[u[i]]) i++;
+    i = skip_plain(u, len, i);
     if (i >= len) return 0;
     unsigned char c = u[i];
     if (c == '"') return i + 1;
