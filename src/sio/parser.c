@@ -6,7 +6,9 @@
  * The decoder follows decodeString's grammar but refuses its accidents: Number(" ")
  * is 0 in JS, so socket.io-parser reads `2 ["a"]` as ack id 0 and "" as a CONNECT; we
  * take ASCII digits only and return SIO_EPROTO instead. Everything a peer controls is
- * bounded (attachments, namespace length, ack id, JSON depth via jansson).
+ * bounded (attachments, namespace length, ack id, JSON depth via jansson and jscan).
+ * Plain events and acks are not parsed into trees: jscan.c checks them and the packet
+ * keeps the text (decode_raw); everything else is parsed with jansson.
  * Layer: sio, sans-IO: never touches a socket or a loop.
  */
 #include "sio/parser.h"
