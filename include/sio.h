@@ -64,7 +64,8 @@ SIO_EXTERN void sio_args_free(sio_args_t *a);
 SIO_EXTERN int sio_args_copy(const sio_args_t *src, size_t from, size_t count, sio_args_t **out);
 
 /* Appends one argument (copied). Return 0 or SIO_ENOMEM; add_json also SIO_EJSON for text
- * that is not one valid JSON value. */
+ * that is not one valid JSON value, add_double SIO_EINVAL for NaN and infinities (JSON
+ * has no such numbers). */
 SIO_EXTERN int sio_args_add_str(sio_args_t *a, const char *s, size_t len); /* UTF-8; SIO_EUTF8 */
 SIO_EXTERN int sio_args_add_cstr(sio_args_t *a, const char *s);
 SIO_EXTERN int sio_args_add_int(sio_args_t *a, int64_t v);
@@ -103,8 +104,10 @@ SIO_EXTERN int sio_args_unpack(const sio_args_t *a, size_t i, sio_args_t **out);
 SIO_EXTERN size_t sio_args_count(const sio_args_t *a); /* NULL counts as 0 */
 /* Type of argument i; SIO_EINVAL when out of range. */
 SIO_EXTERN int sio_args_type(const sio_args_t *a, size_t i);
-/* Typed reads: 0 on success, SIO_EINVAL when i is out of range or of another type.
- * Strings and binary are borrowed from a. get_int accepts integral numbers only. */
+/* Typed reads: 0 on success, SIO_EINVAL when i is out of range or of another type,
+ * SIO_ENOMEM when the argument had to be parsed and memory ran out. Strings and binary
+ * are borrowed from a (valid while a is; a slice, not NUL-terminated). get_int accepts
+ * integral numbers only. */
 SIO_EXTERN int sio_args_get_str(const sio_args_t *a, size_t i, sio_str_t *out);
 SIO_EXTERN int sio_args_get_int(const sio_args_t *a, size_t i, int64_t *out);
 SIO_EXTERN int sio_args_get_double(const sio_args_t *a, size_t i, double *out);
@@ -386,7 +389,8 @@ SIO_EXTERN const char *sio_socket_address(const sio_socket_t *s);
 SIO_EXTERN const char *sio_socket_transport(const sio_socket_t *s); /* "polling" / "websocket" */
 SIO_EXTERN const char *sio_socket_engine_id(const sio_socket_t *s);
 
-/* Emits event(args) to this socket; args copied (NULL: no arguments). SIO_ECLOSED, SIO_ENOMEM. */
+/* Emits event(args) to this socket; args copied (NULL: no arguments). SIO_ECLOSED, SIO_ENOMEM,
+ * SIO_EINVAL (event NULL or not UTF-8; this holds for every emit). */
 SIO_EXTERN int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args);
 
 /* Ack callback of an emit: runs exactly once with status 0 and the client's answer, or

@@ -181,7 +181,7 @@ static json_t *event_data(const char *event, const sio_args_t *args) {
   if (arr == NULL) return NULL;
   json_array_append_new(arr, json_string(event));
   for (size_t i = 0; i < sio_args_count(args); i++)
-    json_array_append_new(arr, node_json(json_array_get(args->arr, args->base + i), args->att, args->natt));
+    json_array_append_new(arr, node_json(sio__args_json(args, i), args->att, args->natt));
   return arr;
 }
 
@@ -559,7 +559,7 @@ static void on_server_side_reply(void *u, const sio_args_t *args) {
      * takes one); no argument leaves data out, as JSON.stringify drops undefined. */
     json_t *obj = json_pack("{s:i,s:O}", "type", SIO__RREQ_SERVER_SIDE_EMIT, "requestId", c->rid);
     if (obj && sio_args_count(args) > 0)
-      json_object_set_new(obj, "data", node_json(json_array_get(args->arr, args->base), args->att, args->natt));
+      json_object_set_new(obj, "data", node_json(sio__args_json(args, 0), args->att, args->natt));
     publish_json(c->r, c->channel, obj);
   }
   json_decref(c->rid);
@@ -579,8 +579,10 @@ typedef struct {
 static void bcast_each(const sio_args_t *args, void *u) {
   bcast_ctx_t *c = u;
   sio__buf_t b = SIO__BUF_INIT;
-  if (sio__redis_encode_bcast_ack(&b, c->rid, args->arr, args->base, args->att, args->natt) == 0)
+  json_t *arr = sio__args_tree(args);
+  if (arr && sio__redis_encode_bcast_ack(&b, c->rid, arr, 0, args->att, args->natt) == 0)
     publish_raw(c->r, c->channel, b.base, b.len);
+  json_decref(arr);
   sio__buf_free(&b);
 }
 
@@ -777,10 +779,14 @@ static void handle_broadcast(adapter_t *a, const char *channel, size_t clen, con
  * The adapter hooks (outgoing)
  * ------------------------------------------------------------------------------ */
 
-static sio__redis_event_t event_of(adapter_t *a, const sio_packet_view_t *pkt) {
+/* The codec's view of an emit. ev->arr is new (the arguments as one tree, json_decref
+ * it), NULL when there are none. Returns 0 or SIO_ENOMEM. */
+static int event_of(adapter_t *a, const sio_packet_view_t *pkt, sio__redis_event_t *ev) {
   const sio_args_t *args = pkt->args;
-  return (sio__redis_event_t){sio_ns_name(a->ns), pkt->event, args ? args->arr : NULL, args ? args->base : 0,
-                              args ? args->att : NULL, args ? args->natt : 0};
+  json_t *arr = NULL;
+  if (sio_args_count(args) > 0 && (arr = sio__args_tree(args)) == NULL) return SIO_ENOMEM;
+  *ev = (sio__redis_event_t){sio_ns_name(a->ns), pkt->event, arr, 0, args ? args->att : NULL, args ? args->natt : 0};
+  return 0;
 }
 
 static sio__redis_sel_t sel_of(const sio_broadcast_opts_t *to, int64_t timeout_ms) {
@@ -791,7 +797,8 @@ static sio__redis_sel_t sel_of(const sio_broadcast_opts_t *to, int64_t timeout_m
 
 static int hook_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt) {
   adapter_t *a = self;
-  sio__redis_event_t ev = event_of(a, pkt);
+  sio__redis_event_t ev;
+  if (event_of(a, pkt, &ev) != 0) return SIO_ENOMEM;
   sio__redis_sel_t sel = sel_of(to, -1);
   /* Exactly one (distinct) room: its own channel, so nodes without it never see it. */
   const char *single = NULL;
@@ -804,6 +811,7 @@ static int hook_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *
   }
   sio__buf_t b = SIO__BUF_INIT;
   int rc = sio__redis_encode_broadcast(&b, a->uid, &ev, &sel);
+  json_decref(ev.arr);
   char *channel = rc == 0 ? (single ? concat(a->channel, single, "#", NULL) : a->channel) : NULL;
   if (rc == 0 && channel == NULL) rc = SIO_ENOMEM;
   /* Best effort, as socket.io: a publish that cannot go out is counted, not an error
@@ -842,10 +850,12 @@ static int hook_broadcast_with_ack(void *self, sio_ns_t *ns, const sio_broadcast
   adapter_t *a = self;
   request_t *q = request_new(a, SIO__RREQ_BROADCAST, "broadcast with acks", timeout_ms);
   if (q == NULL) return SIO_ENOMEM;
-  sio__redis_event_t ev = event_of(a, pkt);
+  sio__redis_event_t ev = {0};
   sio__redis_sel_t sel = sel_of(to, (int64_t)timeout_ms);
   sio__buf_t b = SIO__BUF_INIT;
-  int rc = sio__redis_encode_bcast_request(&b, a->uid, q->id, &ev, &sel);
+  int rc = event_of(a, pkt, &ev);
+  if (rc == 0) rc = sio__redis_encode_bcast_request(&b, a->uid, q->id, &ev, &sel);
+  json_decref(ev.arr);
   if (rc) {
     request_finish(q, rc); /* holds nothing yet: the library releases acks itself */
     sio__buf_free(&b);

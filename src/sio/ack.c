@@ -152,7 +152,7 @@ void sio__ack_received(sio_socket_t *s, sio__packet_t *pkt) {
   }
   unlink_pending(s, p);
   sio_args_t args;
-  sio__args_view(&args, pkt->data, 0, pkt->att, pkt->natt);
+  sio__args_of_packet(&args, pkt, 0);
   if (p->bcast) {
     sio__bcast_t *b = p->bcast;
     if (!b->done) {
@@ -217,7 +217,7 @@ void sio__bcast_ack_hold(void *bcast) {
 void sio__bcast_ack_answer(void *bcast, const sio_args_t *args) {
   sio__bcast_t *b = bcast;
   if (b->done) return;
-  sio_args_t none = {NULL, 0, NULL, 0, 0, 1};
+  sio_args_t none = {.view = 1};
   bcast_add(b, args ? args : &none);
 }
 
@@ -284,20 +284,10 @@ void sio__ack_after_callback(sio_ack_t *ack) {
 /* Encodes and queues the ACK packet for ack->id with args. */
 static int send_ack(sio_socket_t *s, int64_t id, const sio_args_t *args) {
   if (s->state != SIO__SOCK_CONNECTED || s->client == NULL) return SIO_ECLOSED;
-  json_t *arr = json_array();
-  int r = arr ? 0 : SIO_ENOMEM;
-  size_t n = sio_args_count(args);
-  for (size_t i = 0; i < n && r == 0; i++) {
-    if (json_array_append(arr, json_array_get(args->arr, args->base + i)) != 0) r = SIO_ENOMEM;
-  }
   sio__refbuf_t *text = NULL;
-  if (r == 0) {
-    sio__packet_t p = {SIO__PKT_ACK, s->ns->name, id, arr, NULL, args ? args->natt : 0, 0};
-    r = sio__encode_packet(&p, &text);
-  }
+  int r = sio__encode_ack(s->ns->name, args, id, &text);
   if (r == 0) r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
   sio__refbuf_unref(text);
-  json_decref(arr);
   return r;
 }
 

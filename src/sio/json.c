@@ -181,6 +181,61 @@ static int write_string(writer_t *w, const char *s, size_t len) {
   return r;
 }
 
+/* Bytes that QuoteJSONString writes for c: 1, 2 for the short escapes, 6 for \u00xx. */
+static const uint8_t esc_size[256] = {
+    6, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6, /* \b \t \n \f \r */
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* '"' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, /* '\\' */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+size_t sio__json_str_size(const char *s, size_t len) {
+  size_t n = 2;
+  for (size_t i = 0; i < len; i++) n += esc_size[(unsigned char)s[i]];
+  return n;
+}
+
+char *sio__json_str_put(char *dst, const char *s, size_t len) {
+  static const char hex[] = "0123456789abcdef";
+  *dst++ = '"';
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (esc_size[c] == 1) {
+      *dst++ = (char)c;
+      continue;
+    }
+    *dst++ = '\\';
+    switch (c) {
+      case '"': *dst++ = '"'; break;
+      case '\\': *dst++ = '\\'; break;
+      case '\b': *dst++ = 'b'; break;
+      case '\f': *dst++ = 'f'; break;
+      case '\n': *dst++ = 'n'; break;
+      case '\r': *dst++ = 'r'; break;
+      case '\t': *dst++ = 't'; break;
+      default:
+        memcpy(dst, "u00", 3);
+        dst[3] = hex[c >> 4];
+        dst[4] = hex[c & 15];
+        dst += 5;
+    }
+  }
+  *dst++ = '"';
+  return dst;
+}
+
 /* ---------------------------------------------------------------------------------
  * Containers
  * ------------------------------------------------------------------------------ */

@@ -38,6 +38,14 @@
 int sio__json_write(sio__buf_t *out, const json_t *v);
 
 /*
+ * A string quoted as JSON.stringify quotes it (the escapes listed above): str_size
+ * returns the byte count, quotes included; str_put writes those bytes at dst and
+ * returns the end. s (len bytes, UTF-8, NULs allowed) is borrowed.
+ */
+size_t sio__json_str_size(const char *s, size_t len);
+char *sio__json_str_put(char *dst, const char *s, size_t len);
+
+/*
  * Formats a double as Number#toString(10) does into dst (at least 32 bytes), NUL-
  * terminated; returns the length. NaN and infinities print as "null", which is what
  * JSON.stringify writes for them.

@@ -128,7 +128,7 @@ static const sio__fn_t *mw_at(const sio_ns_t *ns, size_t i) {
 }
 
 static void send_packet(sio_socket_t *s, int type, json_t *data) {
-  sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0};
+  sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0, NULL};
   sio__refbuf_t *text;
   if (s->client && sio__encode_packet(&p, &text) == 0) {
     sio__client_send(s->client, text, NULL, 0, 0);
@@ -305,7 +305,7 @@ static void server_ack_destroy(sio_server_ack_t *ack) { sio__free(ack); }
 int sio_server_ack_send(sio_server_ack_t *ack, const sio_args_t *args) {
   if (ack->done) return SIO_EINVAL;
   ack->done = 1;
-  sio_args_t none = {NULL, 0, NULL, 0, 0, 1};
+  sio_args_t none = {.view = 1};
   ack->reply(ack->user, args ? args : &none);
   if (!ack->in_cb) server_ack_destroy(ack);
   return 0;

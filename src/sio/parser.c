@@ -6,7 +6,9 @@
  * The decoder follows decodeString's grammar but refuses its accidents: Number(" ")
  * is 0 in JS, so socket.io-parser reads `2 ["a"]` as ack id 0 and "" as a CONNECT; we
  * take ASCII digits only and return SIO_EPROTO instead. Everything a peer controls is
- * bounded (attachments, namespace length, ack id, JSON depth via jansson).
+ * bounded (attachments, namespace length, ack id, JSON depth via jansson and jscan).
+ * Plain events and acks are not parsed into trees: jscan.c checks them and the packet
+ * keeps the text (decode_raw); everything else is parsed with jansson.
  * Layer: sio, sans-IO: never touches a socket or a loop.
  */
 #include "sio/parser.h"
@@ -15,6 +17,7 @@
 
 #include "common/alloc.h"
 #include "sio/errors.h"
+#include "sio/jscan.h"
 #include "sio/json.h"
 
 /* Event names the server must not accept from a peer: they name local events
@@ -42,6 +45,12 @@ sio__packet_t *sio__packet_new(uint8_t type, const char *nsp) {
 
 void sio__packet_free(sio__packet_t *p) {
   if (p == NULL) return;
+  if (p->raw != NULL) {
+    /* One block (see decode_raw); only trees parsed on demand hang off it. */
+    for (uint32_t i = 0; i < p->raw->n; i++) json_decref(p->raw->items[i].v);
+    sio__free(p);
+    return;
+  }
   sio__free(p->nsp);
   json_decref(p->data);
   if (p->att != NULL)
@@ -140,7 +149,7 @@ static int restore_integers(json_t *v) {
  * emit(2 ** 64) arrives as 18446744073709552000, which jansson refuses ("too big
  * integer"). We then parse again with all numbers as reals and restore the integers.
  */
-static int load_json(const char *s, size_t len, json_t **out) {
+int sio__json_load(const char *s, size_t len, json_t **out) {
   const size_t flags = JSON_DECODE_ANY | JSON_ALLOW_NUL;
   json_error_t err;
   json_t *v = json_loadb(s, len, flags, &err);
@@ -156,16 +165,18 @@ static int load_json(const char *s, size_t len, json_t **out) {
   return 0;
 }
 
-/* 1 if the event name is acceptable: a string without NUL (the layers above hand it
- * out as a C string) that is not reserved. */
-static int event_name_valid(const json_t *name) {
-  if (!json_is_string(name)) return 0;
-  const char *s = json_string_value(name);
-  size_t len = json_string_length(name);
+/* 1 if the event name s[0..len) (NUL-terminated) is acceptable: no NUL inside (the
+ * layers above hand it out as a C string) and not reserved. */
+static int event_name_ok(const char *s, size_t len) {
   if (memchr(s, '\0', len) != NULL) return 0;
-  for (size_t i = 0; i < sizeof reserved_events / sizeof *reserved_events; i++)
+  /* Every reserved name is 7 to 14 bytes long. */
+  for (size_t i = 0; len >= 7 && len <= 14 && i < sizeof reserved_events / sizeof *reserved_events; i++)
     if (strcmp(s, reserved_events[i]) == 0) return 0;
   return 1;
+}
+
+static int event_name_valid(const json_t *name) {
+  return json_is_string(name) && event_name_ok(json_string_value(name), json_string_length(name));
 }
 
 /* isPayloadValid, strict: see the table in parser.h. data is NULL when absent. */
@@ -248,6 +259,86 @@ static int parse_header(const sio__decoder_t *d, const char *s, size_t len, head
 }
 
 /* ---------------------------------------------------------------------------------
+ * Plain events and acks: the payload stays text
+ * ------------------------------------------------------------------------------ */
+
+/* decode_raw's answer when the scanner leaves the payload to jansson. */
+enum { TREE = 1 };
+
+/*
+ * A packet in one allocation: the packet, its sio__raw_t, the items, then the bytes
+ * (payload text, namespace, event name), so that receiving an event costs one malloc.
+ */
+static sio__packet_t *raw_block(size_t nitems, size_t bytes) {
+  size_t head = sizeof(sio__packet_t) + sizeof(sio__raw_t) + nitems * sizeof(sio__jitem_t);
+  sio__packet_t *p = sio__malloc(head + bytes);
+  if (p == NULL) return NULL;
+  memset(p, 0, sizeof *p + sizeof(sio__raw_t));
+  p->raw = (sio__raw_t *)(void *)(p + 1);
+  p->raw->items = (sio__jitem_t *)(void *)(p->raw + 1);
+  p->raw->n = (uint32_t)nitems;
+  p->raw->text = (char *)(p->raw->items + nitems);
+  return p;
+}
+
+/*
+ * The payload j[0..jlen) of a plain EVENT / ACK (h), which starts with '['. Returns 0
+ * and *out, SIO_EPROTO (an event without a valid name), SIO_ENOMEM, or TREE when the
+ * scanner did not accept it: invalid, possibly holding a placeholder, or unsure about
+ * a number; jansson then decides, with the errors it has always given.
+ */
+static int decode_raw(const header_t *h, const char *j, size_t jlen, sio__packet_t **out) {
+  sio__jspan_t small[16], *spans = small;
+  size_t n;
+  unsigned flags;
+  if (sio__jscan_array(j, jlen, spans, 16, &n, &flags) != SIO__JSCAN_OK || (flags & SIO__JSCAN_PLACEHOLDER))
+    return TREE;
+  if (n > UINT32_MAX) return TREE;
+  if (n > 16) {
+    if ((spans = sio__malloc(n * sizeof *spans)) == NULL) return SIO_ENOMEM;
+    sio__jscan_array(j, jlen, spans, n, &n, &flags);
+  }
+  /* Trailing white space is not part of the array: the text is forwarded as it is. */
+  while (j[jlen - 1] != ']') jlen--;
+  int r = 0;
+  /* payload_valid for an EVENT: a first element that is a string. */
+  if (h->type == SIO__PKT_EVENT && (n == 0 || j[spans[0].off] != '"')) r = SIO_EPROTO;
+  size_t nsp_len = h->nsp != NULL ? h->nsp_len : 1;
+  size_t ev_len = h->type == SIO__PKT_EVENT && r == 0 ? spans[0].len - 2 : 0;
+  sio__packet_t *p = NULL;
+  if (r == 0 && (p = raw_block(n, jlen + nsp_len + 1 + ev_len + 1)) == NULL) r = SIO_ENOMEM;
+  if (r == 0) {
+    sio__raw_t *raw = p->raw;
+    char *text = (char *)raw->text;
+    memcpy(text, j, jlen);
+    raw->len = jlen;
+    for (size_t i = 0; i < n; i++) raw->items[i] = (sio__jitem_t){text + spans[i].off, spans[i].len, NULL, spans[i].flags};
+    p->type = h->type;
+    p->id = h->id;
+    p->nsp = text + jlen;
+    memcpy(p->nsp, h->nsp != NULL ? h->nsp : "/", nsp_len);
+    p->nsp[nsp_len] = '\0';
+    if (h->type == SIO__PKT_EVENT) {
+      /* The name decoded (escapes never lengthen it), as a C string for the handlers. */
+      char *ev = p->nsp + nsp_len + 1;
+      const char *body = raw->items[0].text + 1;
+      size_t len = raw->items[0].flags & SIO__JSPAN_ESC ? sio__jscan_unescape(body, ev_len, ev) : ev_len;
+      if (!(raw->items[0].flags & SIO__JSPAN_ESC)) memcpy(ev, body, ev_len);
+      ev[len] = '\0';
+      raw->event = ev;
+      if (!event_name_ok(ev, len)) r = SIO_EPROTO;
+    }
+  }
+  if (spans != small) sio__free(spans);
+  if (r != 0) {
+    sio__free(p);
+    return r;
+  }
+  *out = p;
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------------
  * Decoder entry points
  * ------------------------------------------------------------------------------ */
 
@@ -264,7 +355,11 @@ int sio__decode_text(sio__decoder_t *d, const char *s, size_t len, sio__packet_t
   if (r != 0) return r;
 
   json_t *data = NULL;
-  if (h.payload < len && (r = load_json(s + h.payload, len - h.payload, &data)) != 0) return r;
+  if (h.natt == 0 && (h.type == SIO__PKT_EVENT || h.type == SIO__PKT_ACK) && h.payload < len && s[h.payload] == '[') {
+    r = decode_raw(&h, s + h.payload, len - h.payload, out);
+    if (r != TREE) return r;
+  }
+  if (h.payload < len && (r = sio__json_load(s + h.payload, len - h.payload, &data)) != 0) return r;
   if (!payload_valid(h.type, data)) r = SIO_EPROTO;
   /* A plain packet has no attachments, so any placeholder in it is refused: the
    * layers above would otherwise take a peer's object for a binary argument. */
@@ -302,7 +397,23 @@ int sio__decode_text(sio__decoder_t *d, const char *s, size_t len, sio__packet_t
  * Encoder
  * ------------------------------------------------------------------------------ */
 
-int sio__encode(const sio__packet_t *p, sio__buf_t *out) {
+/* Writes v in decimal at dst; returns the digit count. */
+static size_t put_u64(char *dst, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do tmp[n++] = (char)('0' + v % 10), v /= 10;
+  while (v > 0);
+  for (size_t k = 0; k < n; k++) dst[k] = tmp[n - 1 - k];
+  return n;
+}
+
+static size_t u64_len(uint64_t v) {
+  size_t n = 1;
+  while (v >= 10) v /= 10, n++;
+  return n;
+}
+
+int sio__encode_head(const sio__packet_t *p, char *dst, size_t *len) {
   if (p->type > SIO__PKT_BINARY_ACK) return SIO_EINVAL;
   /* Only events and acks can carry attachments; the binary flavour is chosen by natt,
    * as Encoder.encode picks BINARY_* when hasBinary(data). */
@@ -314,20 +425,44 @@ int sio__encode(const sio__packet_t *p, sio__buf_t *out) {
     type += 3;
   }
   const char *nsp = p->nsp;
-  int has_nsp = nsp != NULL && nsp[0] != '\0' && strcmp(nsp, "/") != 0;
+  int has_nsp = nsp != NULL && nsp[0] != '\0' && !(nsp[0] == '/' && nsp[1] == '\0');
   /* A ',' ends the namespace on the wire, and one not starting with '/' would be read
    * as part of the ack id or payload: neither could be decoded back. */
   if (has_nsp && (nsp[0] != '/' || strchr(nsp, ',') != NULL)) return SIO_EINVAL;
   if (p->id > SIO__ACK_ID_MAX) return SIO_EINVAL;
+  size_t nsp_len = has_nsp ? strlen(nsp) : 0;
+  if (dst == NULL) {
+    *len = 1 + (p->natt > 0 ? u64_len(p->natt) + 1 : 0) + (has_nsp ? nsp_len + 1 : 0) +
+           (p->id >= 0 ? u64_len((uint64_t)p->id) : 0);
+    return 0;
+  }
+  char *w = dst;
+  *w++ = (char)('0' + type);
+  if (p->natt > 0) {
+    w += put_u64(w, p->natt);
+    *w++ = '-';
+  }
+  if (has_nsp) {
+    memcpy(w, nsp, nsp_len);
+    w += nsp_len;
+    *w++ = ',';
+  }
+  if (p->id >= 0) w += put_u64(w, (uint64_t)p->id);
+  *len = (size_t)(w - dst);
+  return 0;
+}
 
+int sio__encode(const sio__packet_t *p, sio__buf_t *out) {
+  size_t hl;
+  int r = sio__encode_head(p, NULL, &hl);
+  if (r != 0) return r;
   size_t start = out->len;
-  int r = sio__buf_append_byte(out, (char)('0' + type));
-  if (r == 0 && p->natt > 0) r = sio__buf_appendf(out, "%u-", (unsigned)p->natt);
-  if (r == 0 && has_nsp) r = sio__buf_append(out, nsp, strlen(nsp));
-  if (r == 0 && has_nsp) r = sio__buf_append_byte(out, ',');
-  if (r == 0 && p->id >= 0) r = sio__buf_appendf(out, "%lld", (long long)p->id);
+  if ((r = sio__buf_reserve(out, hl)) != 0) return r;
+  sio__encode_head(p, out->base + out->len, &hl);
+  out->len += hl;
   /* `null != obj.data`: JSON null is not written either. */
-  if (r == 0 && p->data != NULL && !json_is_null(p->data)) r = sio__json_write(out, p->data);
+  if (p->raw != NULL) r = sio__buf_append(out, p->raw->text, p->raw->len);
+  else if (p->data != NULL && !json_is_null(p->data)) r = sio__json_write(out, p->data);
   if (r != 0) out->len = start;
   return r;
 }

@@ -45,6 +45,29 @@ typedef enum {
 #define SIO__DEFAULT_MAX_ATTACHMENTS 256
 #define SIO__DEFAULT_MAX_NSP 256
 
+/*
+ * One event argument as JSON text, as a jansson tree, or both (sio/sio.h). Arguments
+ * that arrive in a plain packet stay text: they are checked by sio/jscan.c, forwarded
+ * as they are, and parsed only if something asks for more than the text gives.
+ */
+typedef struct {
+  const char *text; /* its JSON text (no white space around it), or NULL: then v is it */
+  size_t len;
+  json_t *v;        /* owned reference or NULL: the value when text is NULL (binary
+                       placeholders inside), else a cache of text parsed on demand. When
+                       both are set they stand for the same value */
+  unsigned flags;   /* SIO__JSPAN_* of text (SIO__JSPAN_ESC: a string with escapes) */
+} sio__jitem_t;
+
+/* The payload of a plain EVENT / ACK kept as text: an array and its elements. */
+typedef struct {
+  const char *text;    /* the payload's JSON text (in the packet's own block) */
+  size_t len;
+  sio__jitem_t *items; /* its elements, in order, pointing into text */
+  uint32_t n;
+  const char *event;   /* EVENT: items[0] decoded, NUL-terminated (no NUL inside) */
+} sio__raw_t;
+
 typedef struct {
   uint8_t type;          /* as decoded/encoded; BINARY_* when attachments are present */
   char *nsp;             /* owned, NUL-terminated; "/" by default */
@@ -55,6 +78,8 @@ typedef struct {
                             received); NULL when natt is 0 */
   uint32_t natt;         /* attachments announced in the header */
   uint32_t att_received; /* how many of att[] are filled, in arrival order */
+  sio__raw_t *raw;       /* decoded plain EVENT / ACK: the payload as text (data is NULL,
+                            raw, nsp and the items live in p's own allocation) */
 } sio__packet_t;
 
 /*
@@ -115,8 +140,21 @@ void sio__decoder_free(sio__decoder_t *d);
  * position. Integers beyond int64 (which JS prints for numbers in [2^63, 1e21)) are
  * read as reals rather than refused. jansson refuses invalid UTF-8, lone surrogates,
  * NaN/Infinity, NUL in object keys and nesting deeper than 2048 (SIO_EJSON).
+ *
+ * A plain EVENT or ACK whose payload is an array is not parsed into a tree: it is
+ * checked by sio__jscan_array (which accepts exactly what the parse above accepts) and
+ * kept as text in p->raw, data NULL. Anything the scanner does not take (invalid JSON,
+ * an object key that is or may be "_placeholder", a number at the edge of the double
+ * range) goes the jansson way, so the errors are the ones listed here.
  */
 int sio__decode_text(sio__decoder_t *d, const char *s, size_t len, sio__packet_t **out);
+
+/*
+ * Parses exactly one JSON value s[0..len) as sio__decode_text does (any type, U+0000
+ * allowed in strings, integers beyond int64 as reals). *out: returns new reference.
+ * Returns 0, SIO_EJSON or SIO_ENOMEM.
+ */
+int sio__json_load(const char *s, size_t len, json_t **out);
 
 /*
  * Feeds one binary Engine.IO message as the next attachment of the pending packet.
@@ -132,14 +170,21 @@ int sio__decode_binary(sio__decoder_t *d, sio__refbuf_t *att, sio__packet_t **ou
  * digit (5/6 instead of 2/3 when natt > 0; a BINARY_* type with natt 0 is written as
  * 2/3), "<natt>-" for binary types, the namespace and ',' unless it is "/" (NULL and ""
  * also mean "/"), the ack id if >= 0, then the payload via sio__json_write unless data
- * is NULL or JSON null. The attachments are the caller's to send, in order, as binary
- * messages after it.
+ * is NULL or JSON null (a raw packet's text is written as it is). The attachments are
+ * the caller's to send, in order, as binary messages after it.
  * p: borrowed. out: appended to; restored to its length on error.
  * Returns 0, SIO_ENOMEM, or SIO_EINVAL (type > 6, natt > 0 on a type that cannot
  * carry attachments, a namespace not starting with '/' or containing ',', an ack id
  * above 2^53-1).
  */
 int sio__encode(const sio__packet_t *p, sio__buf_t *out);
+
+/*
+ * The header part of sio__encode alone (everything before the payload), for callers
+ * that size their buffer first: with dst NULL, checks p and sets *len to the header's
+ * byte count (SIO_EINVAL as sio__encode); with dst, writes those *len bytes there.
+ */
+int sio__encode_head(const sio__packet_t *p, char *dst, size_t *len);
 
 /* Returns new placeholder object {"_placeholder":true,"num":num}, or NULL on OOM. */
 json_t *sio__placeholder_new(uint32_t num);

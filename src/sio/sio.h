@@ -1,9 +1,10 @@
 /*
- * Internal view of the Socket.IO layer. Files: args.c (event arguments), server.c
- * (server, engine callbacks), client.c (one engine session: decoding, multiplexing
- * namespaces, connect timeout), namespace.c (namespaces, middlewares, connect), socket.c
- * (the socket API), ack.c (acknowledgements both ways), adapter.c (rooms: the in-memory
- * adapter), broadcast.c (selections, encode-once fan-out).
+ * Internal view of the Socket.IO layer. Files: args.c (event arguments), encode.c
+ * (outgoing packets), server.c (server, engine callbacks), client.c (one engine
+ * session: decoding, multiplexing namespaces, connect timeout), namespace.c
+ * (namespaces, middlewares, connect), socket.c (the socket API), ack.c
+ * (acknowledgements both ways), adapter.c (rooms: the in-memory adapter), broadcast.c
+ * (selections, encode-once fan-out).
  */
 #ifndef SIO_SIO_SIO_H
 #define SIO_SIO_SIO_H
@@ -20,16 +21,45 @@
 #include "sio/adapter.h"
 #include "sio/parser.h"
 
+/* Text owned by an args object, for the items that point into it. A chunk never
+ * moves, so a string read from an argument stays put while more are appended. */
+typedef struct sio__chunk_s {
+  struct sio__chunk_s *next;
+  size_t cap, used;
+  uint8_t embedded;     /* inside the args' own allocation (sio_args_copy): not freed alone */
+  char data[];
+} sio__chunk_t;
+
+/*
+ * Event arguments, in one of two shapes (args.c):
+ *  - items: one sio__jitem_t per argument, as text (kept from the wire, or written by
+ *    sio_args_add_*) and/or as a jansson tree (binary placeholders, composed values);
+ *    owned args, and views on plain received packets (the packet owns the items);
+ *  - a tree view: a borrowed jansson array from base on (binary packets, adapters).
+ */
 struct sio_args_s {
-  json_t *arr;          /* JSON array holding the arguments (binary ones as placeholders) */
-  size_t base;          /* first argument's index in arr (1 for a received [event, ...]) */
+  json_t *arr;          /* tree view: JSON array holding the arguments from base on */
+  size_t base;          /* tree view: first argument's index in arr (1 for [event, ...]) */
+  sio__jitem_t *items;  /* otherwise: the arguments (trees parsed on demand are kept in them) */
+  size_t n, cap;
+  sio__chunk_t *chunks; /* owned text the items point into, newest first */
   sio__refbuf_t **att;  /* binary parts the placeholders point at (headroom for framing) */
   uint32_t natt, att_cap;
   uint8_t view;         /* borrowed view on a packet: nothing is owned */
+  uint8_t items_embedded; /* items sit in the args' own allocation */
 };
 
-/* A borrowed view on a received packet's arguments. */
+/* A borrowed tree view: arguments arr[base...] with their attachments. */
 void sio__args_view(sio_args_t *a, json_t *arr, size_t base, sio__refbuf_t **att, uint32_t natt);
+/* A borrowed view on a received packet's arguments from element base on (1 for an
+ * EVENT, skipping its name): items for a plain packet, a tree view otherwise. */
+void sio__args_of_packet(sio_args_t *a, const sio__packet_t *p, size_t base);
+/* Argument i as a tree (borrowed: parsed from its text on first use and kept with the
+ * args or their packet). NULL when i is out of range, or when out of memory. */
+json_t *sio__args_json(const sio_args_t *a, size_t i);
+/* Returns new JSON array of all the arguments (trees as sio__args_json), for code that
+ * needs them as one tree (the Redis adapter). NULL when out of memory. */
+json_t *sio__args_tree(const sio_args_t *a);
 
 /* What a socket's listener is for (sio_socket_s.cbs holds them all in one list). */
 enum { SIO__CB_EVENT = 0, SIO__CB_ANY, SIO__CB_DISCONNECTING, SIO__CB_DISCONNECT };
@@ -201,11 +231,16 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason);
 void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p);
 /* Sends DISCONNECT and runs the sequence with "server namespace disconnect". */
 void sio__socket_server_disconnect(sio_socket_t *s);
-/* Encodes [event, ...args] as a packet for ns into a text refbuf + attachment list. */
-int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
-/* Encodes a packet whose data/attachments are given. */
-int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text);
 void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args);
+
+/* encode.c: outgoing packets as Engine.IO messages ("4" + packet) in refbufs with
+ * headroom; the attachments are the args' own (args->att). */
+/* [event, ...args] as an EVENT for namespace nsp (args NULL: none). */
+int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+/* [...args] as the ACK of id. */
+int sio__encode_ack(const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+/* A packet whose data/attachments are given. */
+int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text);
 
 /* ack.c */
 int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_cb cb, void *user, void *bcast);
@@ -252,6 +287,7 @@ int sio__ns_remote(const sio_ns_t *ns, const sio_broadcast_opts_t *to);
 
 /* Event name of a received EVENT packet (data[0]), or NULL. */
 static inline const char *sio__event_name(const sio__packet_t *p) {
+  if (p->raw != NULL) return p->raw->event;
   if (p->data == NULL || !json_is_array(p->data)) return NULL;
   json_t *e = json_array_get(p->data, 0);
   return json_is_string(e) ? json_string_value(e) : NULL;

@@ -133,7 +133,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
 }
 
 void sio__socket_server_disconnect(sio_socket_t *s) {
-  sio__packet_t p = {SIO__PKT_DISCONNECT, s->ns->name, -1, NULL, NULL, 0, 0};
+  sio__packet_t p = {SIO__PKT_DISCONNECT, s->ns->name, -1, NULL, NULL, 0, 0, NULL};
   sio__refbuf_t *text;
   if (s->client && sio__encode_packet(&p, &text) == 0) {
     sio__client_send(s->client, text, NULL, 0, 0);
@@ -155,41 +155,6 @@ int sio_socket_conn_close(sio_socket_t *s) {
    * the connection gets as its reason; no Socket.IO packet is sent. */
   sio__client_close(s->client, "forced close");
   return 0;
-}
-
-/* ---- encoding ---- */
-
-int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text) {
-  sio__buf_t b = SIO__BUF_INIT;
-  /* Engine.IO message type first, so the buffer is the wire packet as is. */
-  int r = sio__buf_append_byte(&b, '4');
-  if (r == 0) r = sio__encode(p, &b);
-  if (r == 0) {
-    *text = sio__refbuf_new(SIO__EIO_HEADROOM, b.len);
-    if (*text == NULL) r = SIO_ENOMEM;
-    else memcpy(sio__refbuf_ptr(*text), b.base, b.len);
-  }
-  sio__buf_free(&b);
-  return r;
-}
-
-int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
-  json_t *arr = json_array();
-  if (arr == NULL || json_array_append_new(arr, json_string(event)) != 0) {
-    json_decref(arr);
-    return SIO_ENOMEM;
-  }
-  size_t n = sio_args_count(args);
-  for (size_t i = 0; i < n; i++) {
-    if (json_array_append(arr, json_array_get(args->arr, args->base + i)) != 0) {
-      json_decref(arr);
-      return SIO_ENOMEM;
-    }
-  }
-  sio__packet_t p = {SIO__PKT_EVENT, (char *)nsp, id, arr, NULL, args ? args->natt : 0, 0};
-  int r = sio__encode_packet(&p, text);
-  json_decref(arr);
-  return r;
 }
 
 void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args) {
@@ -241,7 +206,7 @@ static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
   const char *event = sio__event_name(p);
   if (event == NULL) return;
   sio_args_t args;
-  sio__args_view(&args, p->data, 1, p->att, p->natt);
+  sio__args_of_packet(&args, p, 1);
   for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
     if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
   }
