@@ -150,9 +150,19 @@ static void accept_socket(sio_socket_t *s) {
   }
   s->state = SIO__SOCK_CONNECTED;
   sio__tnode_disarm(&s->client->connect_to);
-  json_t *data = json_pack("{s:s}", "sid", s->id);
-  send_packet(s, SIO__PKT_CONNECT, data);
-  json_decref(data);
+  /* {"sid":"<id>"} as text: ids are base64url, nothing to escape, no JSON tree needed
+   * (the answer is on the path of every new connection). */
+  char sid[sizeof "{\"sid\":\"\"}" + SIO__SID_LEN];
+  memcpy(sid, "{\"sid\":\"", 8);
+  memcpy(sid + 8, s->id, SIO__SID_LEN);
+  memcpy(sid + 8 + SIO__SID_LEN, "\"}", 2);
+  sio__raw_t raw = {sid, 8 + SIO__SID_LEN + 2, NULL, 0, NULL};
+  sio__packet_t p = {SIO__PKT_CONNECT, s->ns->name, -1, NULL, NULL, 0, 0, &raw};
+  sio__refbuf_t *text;
+  if (s->client && sio__encode_packet(&p, &text) == 0) {
+    sio__client_send(s->client, text, NULL, 0, 0);
+    sio__refbuf_unref(text);
+  }
   SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
   sio_socket_ref(s);
   if (ns->parent) run_connect_cbs(ns->parent, s);
