@@ -62,7 +62,7 @@ json_t *sio__args_json(const sio_args_t *a, size_t i);
 json_t *sio__args_tree(const sio_args_t *a);
 
 /* What a socket's listener is for (sio_socket_s.cbs holds them all in one list). */
-enum { SIO__CB_EVENT = 0, SIO__CB_ANY, SIO__CB_DISCONNECTING, SIO__CB_DISCONNECT };
+enum { SIO__CB_EVENT = 0, SIO__CB_ANY, SIO__CB_DISCONNECTING, SIO__CB_DISCONNECT, SIO__CB_REMOVED };
 
 typedef struct sio__cb_s {
   struct sio__cb_s *next;
@@ -149,7 +149,9 @@ struct sio_socket_s {
   char id[SIO__SID_LEN + 1];
   char eio_id[SIO__SID_LEN + 1]; /* the engine id, kept: the session may go first */
   uint8_t state;
-  uint8_t closing;         /* in its disconnect sequence ("disconnecting" is running) */
+  uint8_t closing : 1;     /* in its disconnect sequence ("disconnecting" is running) */
+  uint8_t walking : 7;     /* listener walks in progress (nested): off_any only marks
+                              nodes SIO__CB_REMOVED, the last walk frees them */
   uint32_t refs;
   sio_ns_t *ns;
   sio__client_t *client;   /* referenced; NULL once disconnected */

@@ -90,10 +90,30 @@ static void run_disconnect_cbs(sio_socket_t *s, const sio__fn_t *arr, size_t n, 
   for (size_t i = 0; i < n; i++) ((sio_disconnect_cb)arr[i].fn)(s, reason, arr[i].user);
 }
 
+/* A listener may remove listeners (sio_socket_off_any) while the list is walked: during
+ * a walk removal only marks the node, and the outermost walk unlinks and frees it. */
+static void walk_begin(sio_socket_t *s) { s->walking++; }
+
+static void walk_end(sio_socket_t *s) {
+  if (--s->walking > 0) return;
+  for (sio__cb_t **p = &s->cbs; *p;) {
+    if ((*p)->kind == SIO__CB_REMOVED) {
+      sio__cb_t *dead = *p;
+      *p = dead->next;
+      dead->next = NULL;
+      sio__cbs_free(dead);
+    } else {
+      p = &(*p)->next;
+    }
+  }
+}
+
 static void run_socket_cbs(sio_socket_t *s, int kind, const char *reason) {
+  walk_begin(s);
   for (sio__cb_t *cb = s->cbs; cb; cb = cb->next) {
     if (cb->kind == kind) ((sio_disconnect_cb)cb->fn)(s, reason, cb->user);
   }
+  walk_end(s);
 }
 
 void sio__socket_onclose(sio_socket_t *s, const char *reason) {
@@ -207,9 +227,11 @@ static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
   if (event == NULL) return;
   sio_args_t args;
   sio__args_of_packet(&args, p, 1);
+  walk_begin(s);
   for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
     if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
   }
+  walk_end(s);
   if (s->state != SIO__SOCK_CONNECTED) return;
   size_t elen = strlen(event);
   const sio__cb_t *h = NULL;
@@ -294,10 +316,15 @@ int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
   int removed = 0;
   for (sio__cb_t **p = &s->cbs; *p;) {
     if ((*p)->kind == SIO__CB_ANY && (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user))) {
+      removed++;
+      if (s->walking) { /* a walk may be standing on it: walk_end frees it */
+        (*p)->kind = SIO__CB_REMOVED;
+        p = &(*p)->next;
+        continue;
+      }
       sio__cb_t *dead = *p;
       *p = dead->next;
       sio__free(dead);
-      removed++;
     } else {
       p = &(*p)->next;
     }

@@ -212,6 +212,41 @@ static void any_listeners_see_incoming_and_outgoing_events(void **state) {
   mc_free(&c);
 }
 
+/* An onAny listener that removes every onAny listener, itself and the next one included,
+ * while the list is being walked (socket.offAny() inside a listener). */
+static void any_remove_all(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  any_log_t *l = user;
+  (void)event, (void)args;
+  l->calls++;
+  assert_int_equal(sio_socket_off_any(s, NULL, NULL), 2);
+}
+
+static void any_listener_may_remove_listeners_while_they_run(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  any_log_t first = {0}, second = {0}, later = {0};
+  sio_socket_on_any(s, any_remove_all, &first);
+  sio_socket_on_any(s, any_record, &second);
+  assert_int_equal(mc_feed(&c, "42[\"a\"]"), 0);
+  /* Removed during the walk: the second listener does not run for this event either. */
+  assert_int_equal(first.calls, 1);
+  assert_int_equal(second.calls, 0);
+  /* The list is usable afterwards: a new listener runs, the removed ones do not. */
+  sio_socket_on_any(s, any_record, &later);
+  assert_int_equal(mc_feed(&c, "42[\"b\"]"), 0);
+  assert_int_equal(first.calls, 1);
+  assert_int_equal(second.calls, 0);
+  assert_int_equal(later.calls, 1);
+  assert_string_equal(later.event, "b");
+  env_close(&t);
+  mc_free(&c);
+}
+
 static void server_emit_writes_one_event_packet(void **state) {
   (void)state;
   env_t t;
@@ -597,6 +632,7 @@ int main(void) {
       cmocka_unit_test(client_event_runs_the_namespace_handler_with_its_arguments),
       cmocka_unit_test(socket_handler_is_preferred_over_the_namespace_handler),
       cmocka_unit_test(any_listeners_see_incoming_and_outgoing_events),
+      cmocka_unit_test(any_listener_may_remove_listeners_while_they_run),
       cmocka_unit_test(server_emit_writes_one_event_packet),
       cmocka_unit_test(binary_event_waits_for_its_attachment_then_runs_with_the_bytes),
       cmocka_unit_test(server_emit_with_binary_sends_the_text_packet_then_each_attachment),
