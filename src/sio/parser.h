@@ -181,8 +181,9 @@ int sio__encode(const sio__packet_t *p, sio__buf_t *out);
 
 /*
  * The header part of sio__encode alone (everything before the payload), for callers
- * that size their buffer first: with dst NULL, checks p and sets *len to the header's
- * byte count (SIO_EINVAL as sio__encode); with dst, writes those *len bytes there.
+ * that size their buffer first: with dst NULL, checks p and sets *len to a bound on
+ * the header's byte count (SIO_EINVAL as sio__encode); with dst (room for that bound),
+ * writes the header there and sets *len to its byte count.
  */
 int sio__encode_head(const sio__packet_t *p, char *dst, size_t *len);
 
