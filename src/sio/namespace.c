@@ -127,8 +127,9 @@ static const sio__fn_t *mw_at(const sio_ns_t *ns, size_t i) {
   return i < pn ? &ns->parent->mws[i] : &ns->mws[i - pn];
 }
 
-static void send_packet(sio_socket_t *s, int type, json_t *data) {
-  sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0, NULL};
+/* Sends a packet whose payload is data (a tree) or raw (text); either may be NULL. */
+static void send_packet(sio_socket_t *s, int type, json_t *data, sio__raw_t *raw) {
+  sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0, raw};
   sio__refbuf_t *text;
   if (s->client && sio__encode_packet(&p, &text) == 0) {
     sio__client_send(s->client, text, NULL, 0, 0);
@@ -157,12 +158,7 @@ static void accept_socket(sio_socket_t *s) {
   memcpy(sid + 8, s->id, SIO__SID_LEN);
   memcpy(sid + 8 + SIO__SID_LEN, "\"}", 2);
   sio__raw_t raw = {sid, 8 + SIO__SID_LEN + 2, NULL, 0, NULL};
-  sio__packet_t p = {SIO__PKT_CONNECT, s->ns->name, -1, NULL, NULL, 0, 0, &raw};
-  sio__refbuf_t *text;
-  if (s->client && sio__encode_packet(&p, &text) == 0) {
-    sio__client_send(s->client, text, NULL, 0, 0);
-    sio__refbuf_unref(text);
-  }
+  send_packet(s, SIO__PKT_CONNECT, NULL, &raw);
   SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
   sio_socket_ref(s);
   if (ns->parent) run_connect_cbs(ns->parent, s);
@@ -173,7 +169,7 @@ static void accept_socket(sio_socket_t *s) {
 static void refuse_socket(sio_socket_t *s, const char *message, json_t *data) {
   json_t *err = json_pack("{s:s}", "message", message ? message : "refused");
   if (err && data) json_object_set(err, "data", data);
-  send_packet(s, SIO__PKT_CONNECT_ERROR, err);
+  send_packet(s, SIO__PKT_CONNECT_ERROR, err, NULL);
   json_decref(err);
   SIO_LOGD("socket.io: %s refused by %s: %s", s->id, s->ns->name, message);
   sio__socket_onclose(s, "server namespace disconnect");
