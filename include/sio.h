@@ -132,6 +132,9 @@ typedef struct {
   sio_engine_opts_t engine;     /* pingInterval, pingTimeout, maxHttpBufferSize, CORS... */
   uint64_t connect_timeout_ms;  /* an engine session with no namespace joined by then is
                                    closed; default 45000 */
+  uint32_t max_rooms_per_socket;/* rooms a socket may be in besides its own id room;
+                                   sio_socket_join answers SIO_ELIMIT past it. 0 (the
+                                   default, as in Node): no limit */
 } sio_server_opts_t;
 
 /* Fills the JS server's defaults. */
@@ -207,6 +210,24 @@ SIO_EXTERN int sio_ns_on_disconnect(sio_ns_t *ns, sio_disconnect_cb cb, void *us
 SIO_EXTERN void sio_ns_rooms(sio_ns_t *ns, void (*cb)(sio_str_t room, size_t size, int is_sid, void *u), void *u);
 /* Members of room (0 if none). room copied. */
 SIO_EXTERN size_t sio_ns_room_size(sio_ns_t *ns, const char *room);
+
+/* Room events (the in-memory adapter's "create-room", "delete-room", "join-room" and
+ * "leave-room" in JS), on this process: a room is created before its first member
+ * joins and deleted after its last member left. A lobby keeps its room counts from
+ * these in O(1) per change instead of walking every room. */
+enum { SIO_ROOM_CREATE = 1, SIO_ROOM_DELETE, SIO_ROOM_JOIN, SIO_ROOM_LEAVE };
+typedef struct {
+  int type;              /* SIO_ROOM_* */
+  sio_str_t room;        /* borrowed for the call */
+  int is_sid;            /* the room is a socket's own id room */
+  const char *socket_id; /* who joined or left; NULL for CREATE and DELETE */
+  size_t size;           /* members after the change */
+} sio_room_event_t;
+typedef void (*sio_room_cb)(sio_ns_t *ns, const sio_room_event_t *ev, void *user);
+/* Sets ns's one room listener (NULL removes it); a dynamic namespace's parent lends
+ * its listener to its children. cb runs inside the join or leave that caused it and
+ * must not join or leave rooms itself (it may emit). Returns 0. */
+SIO_EXTERN int sio_ns_on_room(sio_ns_t *ns, sio_room_cb cb, void *user);
 
 /* ======================================================================== broadcast */
 
@@ -428,7 +449,10 @@ SIO_EXTERN int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *
 SIO_EXTERN int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user);
 SIO_EXTERN int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *user);
 
-/* Rooms: room copied. */
+/* Rooms: room copied. A socket's own id room belongs to it alone: joining a room that
+ * is another connected socket's id room answers SIO_EPERM (it would let one user read
+ * another's private messages). Past opts.max_rooms_per_socket: SIO_ELIMIT. Either
+ * refusal has no effect. */
 SIO_EXTERN int sio_socket_join(sio_socket_t *s, const char *room);
 SIO_EXTERN int sio_socket_leave(sio_socket_t *s, const char *room);
 SIO_EXTERN int sio_socket_in(const sio_socket_t *s, const char *room);

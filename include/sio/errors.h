@@ -28,13 +28,14 @@
   XX(EUTF8, -30012, "invalid UTF-8")                                         \
   XX(EJSON, -30013, "invalid JSON")                                          \
   XX(ELIMIT, -30014, "a configured limit was reached")                       \
-  XX(ENOTSUP, -30015, "not supported")
+  XX(ENOTSUP, -30015, "not supported")                                       \
+  XX(EPERM, -30016, "operation not permitted")
 
 typedef enum {
 #define SIO_ERR_ENUM(name, code, msg) SIO_##name = (code),
   SIO_ERRNO_MAP(SIO_ERR_ENUM)
 #undef SIO_ERR_ENUM
-  SIO_ERRNO_LAST_ = -30016
+  SIO_ERRNO_LAST_ = -30017
 } sio_errno_t;
 
 /* Returns a static message for an error code (ours or libuv's); never NULL. */

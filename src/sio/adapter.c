@@ -6,10 +6,14 @@
  *
  * Memory: every connected socket is in its own room, so that case costs no allocation.
  * The room lives inside the socket (sio_socket_s.own, named by the socket's id), and both
- * sides keep their first entry inline (room.m1, socket.room1). Anyone may join a room
- * named after another socket's id, so the embedded room can outlive its owner's
- * membership: it holds a reference on its socket while in use, which keeps the memory
- * until the last member leaves.
+ * sides keep their first entry inline (room.m1, socket.room1). Nobody else may join a
+ * socket's id room (SIO_EPERM: it carries that socket's private messages), but the owner
+ * may leave it and a remote socketsJoin may race its disconnect, so the embedded room
+ * holds a reference on its socket while in use, which keeps the memory until the last
+ * member leaves.
+ *
+ * Every change is reported to the namespace's room listener (sio_ns_on_room), which is
+ * how a lobby keeps its counts without walking the rooms.
  */
 #include <string.h>
 
@@ -18,6 +22,20 @@
 
 sio__room_t *sio__adapter_room(const sio_ns_t *ns, const char *room, size_t len) {
   return sio__map_get(&ns->rooms, room, len);
+}
+
+int sio_ns_on_room(sio_ns_t *ns, sio_room_cb cb, void *user) {
+  ns->on_room = cb;
+  ns->on_room_user = user;
+  return 0;
+}
+
+/* Tells the room listener (the namespace's own, else its dynamic parent's). */
+static void room_event(sio_ns_t *ns, int type, const sio__room_t *r, const sio_socket_t *s) {
+  const sio_ns_t *src = ns->on_room ? ns : ns->parent;
+  if (src == NULL || src->on_room == NULL) return;
+  sio_room_event_t ev = {type, {r->name, r->len}, r->is_sid, s ? s->id : NULL, r->n};
+  src->on_room(ns, &ev, src->on_room_user);
 }
 
 /* Makes room for one more entry in an array whose first entry is inline (*arr == one
@@ -35,6 +53,8 @@ static int grow(void **arr, uint32_t *cap, size_t elem, void *one) {
   *cap = c;
   return 0;
 }
+
+static void free_room(sio__room_t *r);
 
 /* Creates and registers an empty room: the socket's embedded one for its own id when
  * that is free, else a new allocation. NULL on OOM. */
@@ -58,7 +78,15 @@ static sio__room_t *room_new(sio_socket_t *s, const char *name, size_t len) {
     return NULL;
   }
   if (r->embedded) sio_socket_ref(s); /* released with the room (free_room) */
+  room_event(s->ns, SIO_ROOM_CREATE, r, NULL);
   return r;
+}
+
+/* Unregisters an empty room, tells the listener, and frees it. */
+static void drop_room(sio_ns_t *ns, sio__room_t *r) {
+  sio__map_del(&ns->rooms, r->name, r->len);
+  room_event(ns, SIO_ROOM_DELETE, r, NULL);
+  free_room(r);
 }
 
 /* Releases an empty (or abandoned) room's memory; it is no longer in the map. */
@@ -82,25 +110,30 @@ int sio__adapter_join(sio_socket_t *s, const char *name, size_t len) {
     for (uint32_t i = 0; i < s->nrooms; i++) {
       if (s->rooms[i].r == r) return 0; /* already a member */
     }
-  } else if ((r = room_new(s, name, len)) == NULL) {
-    return SIO_ENOMEM;
   }
+  /* Another connected socket's id (whether or not it is in its room right now): its
+   * private messages go there. */
+  int own = len == SIO__SID_LEN && memcmp(name, s->id, len) == 0;
+  if (!own && ((r && r->is_sid) || (len == SIO__SID_LEN && sio__map_get(&ns->sockets, name, len)))) return SIO_EPERM;
+  /* The own id room does not count against the limit. Its storage is in use exactly
+   * while the owner is in it: nobody else can be a member of it. */
+  uint32_t max = ns->io->opts.max_rooms_per_socket;
+  if (max && !own && s->nrooms - (s->own.name != NULL) >= max) return SIO_ELIMIT;
+  if (r == NULL && (r = room_new(s, name, len)) == NULL) return SIO_ENOMEM;
   if (s->rooms_cap == 0) {
     s->rooms = &s->room1;
     s->rooms_cap = 1;
   }
   if ((r->n == r->cap && grow((void **)&r->m, &r->cap, sizeof *r->m, &r->m1) != 0) ||
       (s->nrooms == s->rooms_cap && grow((void **)&s->rooms, &s->rooms_cap, sizeof *s->rooms, &s->room1) != 0)) {
-    if (r->n == 0) {
-      sio__map_del(&ns->rooms, r->name, r->len);
-      free_room(r);
-    }
+    if (r->n == 0) drop_room(ns, r);
     return SIO_ENOMEM;
   }
   r->m[r->n] = (sio__member_t){s, s->nrooms};
   s->rooms[s->nrooms] = (sio__sroom_t){r, r->n};
   r->n++;
   s->nrooms++;
+  room_event(ns, SIO_ROOM_JOIN, r, s);
   return 0;
 }
 
@@ -114,10 +147,8 @@ static void remove_at(sio_socket_t *s, uint32_t i) {
   /* Socket side: move the last room into i. */
   s->rooms[i] = s->rooms[--s->nrooms];
   if (i < s->nrooms) s->rooms[i].r->m[s->rooms[i].ridx].sidx = i;
-  if (r->n == 0) {
-    sio__map_del(&s->ns->rooms, r->name, r->len);
-    free_room(r);
-  }
+  room_event(s->ns, SIO_ROOM_LEAVE, r, s);
+  if (r->n == 0) drop_room(s->ns, r);
 }
 
 int sio__adapter_leave(sio_socket_t *s, const char *name, size_t len) {

@@ -136,6 +136,8 @@ struct sio_ns_s {
   const sio_adapter_vtable_t *adapter;
   void *adapter_self;
   sio__map_t ss_handlers; /* serverSideEmit handlers: event -> sio__cb_t* (namespace.c) */
+  sio_room_cb on_room;   /* room events (adapter.c), or NULL */
+  void *on_room_user;
   uint8_t is_parent;
 };
 

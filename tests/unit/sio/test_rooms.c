@@ -60,6 +60,83 @@ static void room_emit_reaches_exactly_its_members(void **state) {
   rooms_teardown(&r);
 }
 
+/* One user must never read another's private messages: a socket's own id room can be
+ * joined by nobody else, directly or through socketsJoin, and the refusal has no effect. */
+static void another_sockets_id_room_cannot_be_joined(void **state) {
+  (void)state;
+  room_env_t r;
+  rooms_setup(&r);
+  assert_int_equal(sio_socket_join(r.s[1], r.sid[0]), SIO_EPERM);
+  assert_false(sio_socket_in(r.s[1], r.sid[0]));
+  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  const char *rooms[] = {r.sid[2]};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_ns_sockets_join(r.ns, &to, r.sid[0]); /* c[2] into c[0]'s room: refused */
+  assert_false(sio_socket_in(r.s[2], r.sid[0]));
+  /* A private emit still reaches its owner alone. */
+  const char *own[] = {r.sid[0]};
+  sio_broadcast_opts_t to_own = {own, 1, NULL, 0, 0};
+  assert_int_equal(sio_ns_emit(r.ns, &to_own, "p", NULL), 1);
+  expect_only(&r, 0, "42[\"p\"]");
+  expect_only(&r, 1, NULL);
+  expect_only(&r, 2, NULL);
+  /* The owner itself may leave and re-join its room. */
+  assert_int_equal(sio_socket_leave(r.s[0], r.sid[0]), 0);
+  assert_int_equal(sio_socket_join(r.s[0], r.sid[0]), 0);
+  rooms_teardown(&r);
+}
+
+static void rooms_per_socket_are_capped_without_counting_the_own_room(void **state) {
+  (void)state;
+  room_env_t r;
+  sio_server_opts_t o = env_opts();
+  o.max_rooms_per_socket = 2;
+  env_init(&r.t, &o);
+  r.ns = sio_server_main(r.t.io);
+  mc_connect(&r.t, &r.c[0], "/", r.sid[0]);
+  r.s[0] = find_socket(r.ns, r.sid[0]);
+  assert_int_equal(sio_socket_join(r.s[0], "a"), 0);
+  assert_int_equal(sio_socket_join(r.s[0], "b"), 0);
+  assert_int_equal(sio_socket_join(r.s[0], "b"), 0); /* already in: not a new room */
+  assert_int_equal(sio_socket_join(r.s[0], "c"), SIO_ELIMIT);
+  assert_false(sio_socket_in(r.s[0], "c"));
+  assert_int_equal(sio_ns_room_size(r.ns, "c"), 0);
+  assert_int_equal(sio_socket_leave(r.s[0], "a"), 0);
+  assert_int_equal(sio_socket_join(r.s[0], "c"), 0);
+  env_close(&r.t);
+  mc_free(&r.c[0]);
+}
+
+typedef struct {
+  char log[512];
+} room_log_t;
+
+static void log_room(sio_ns_t *ns, const sio_room_event_t *ev, void *u) {
+  (void)ns;
+  room_log_t *l = u;
+  static const char *const names[] = {"?", "create", "delete", "join", "leave"};
+  if (ev->is_sid) return;
+  size_t n = strlen(l->log);
+  snprintf(l->log + n, sizeof l->log - n, "%s %.*s %zu%s;", names[ev->type], (int)ev->room.len, ev->room.ptr, ev->size,
+           ev->socket_id ? "" : " -");
+}
+
+static void room_events_report_every_change(void **state) {
+  (void)state;
+  room_env_t r;
+  room_log_t l = {{0}};
+  rooms_setup(&r);
+  sio_ns_on_room(r.ns, log_room, &l);
+  sio_socket_join(r.s[0], "r");
+  sio_socket_join(r.s[1], "r");
+  sio_socket_join(r.s[1], "r"); /* no change: no event */
+  sio_socket_leave(r.s[0], "r");
+  sio_socket_leave(r.s[0], "r");
+  sio_socket_disconnect(r.s[1], 0); /* leaving by disconnect reports too */
+  assert_string_equal(l.log, "create r 0 -;join r 1;join r 2;leave r 1;leave r 0;delete r 0 -;");
+  rooms_teardown(&r);
+}
+
 static void except_removes_the_members_of_excepted_rooms(void **state) {
   (void)state;
   room_env_t r;
@@ -201,31 +278,6 @@ static void every_socket_is_alone_in_its_own_id_room(void **state) {
   rooms_teardown(&r);
 }
 
-/* A socket's own room is stored inside the socket: anyone may join a room named after
- * another socket's id, and the room must then outlive its owner's membership (and its
- * disconnect) with the same name and members. */
-static void a_room_named_after_a_socket_outlives_its_owner(void **state) {
-  (void)state;
-  room_env_t r;
-  rooms_setup(&r);
-  assert_int_equal(sio_socket_join(r.s[1], r.sid[0]), 0);
-  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 2);
-  mc_close(&r.c[0]);
-  r.s[0] = NULL;
-  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
-  assert_true(sio_socket_in(r.s[1], r.sid[0]));
-  const char *rooms[] = {r.sid[0]};
-  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
-  assert_int_equal(sio_ns_emit(r.ns, &to, "m", NULL), 1);
-  expect_only(&r, 1, "42[\"m\"]");
-  expect_only(&r, 2, NULL);
-  /* Its last member leaving frees it (and with it the first socket's memory). */
-  assert_int_equal(sio_socket_leave(r.s[1], r.sid[0]), 0);
-  assert_null(sio__adapter_room(r.ns, r.sid[0], SIO__SID_LEN));
-  assert_int_equal(sio_socket_rooms(r.s[1], NULL, NULL), 1);
-  rooms_teardown(&r);
-}
-
 static void a_socket_can_leave_and_rejoin_its_own_room(void **state) {
   (void)state;
   room_env_t r;
@@ -239,21 +291,17 @@ static void a_socket_can_leave_and_rejoin_its_own_room(void **state) {
   rooms_count_t rc = {0};
   sio_ns_rooms(r.ns, count_rooms, &rc);
   assert_int_equal(rc.sid_rooms, 3);
-  /* With another member: the room stays while its owner is out, and takes it back. */
-  assert_int_equal(sio_socket_join(r.s[2], r.sid[0]), 0);
+  /* While it is out, the name is still nobody else's. */
   assert_int_equal(sio_socket_leave(r.s[0], r.sid[0]), 0);
-  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  assert_int_equal(sio_socket_join(r.s[2], r.sid[0]), SIO_EPERM);
+  assert_null(sio__adapter_room(r.ns, r.sid[0], SIO__SID_LEN));
   assert_int_equal(sio_socket_join(r.s[0], r.sid[0]), 0);
-  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 2);
   const char *rooms[] = {r.sid[0]};
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
-  assert_int_equal(sio_ns_emit(r.ns, &to, "m", NULL), 2);
+  assert_int_equal(sio_ns_emit(r.ns, &to, "m", NULL), 1);
   expect_only(&r, 0, "42[\"m\"]");
   expect_only(&r, 1, NULL);
-  expect_only(&r, 2, "42[\"m\"]");
-  /* The owner disconnects while the other member stays; the server closes after. */
-  mc_close(&r.c[0]);
-  assert_int_equal(sio_ns_room_size(r.ns, r.sid[0]), 1);
+  expect_only(&r, 2, NULL);
   rooms_teardown(&r);
 }
 
@@ -462,7 +510,6 @@ int main(void) {
       cmocka_unit_test(broadcast_with_binary_sends_text_then_attachment_to_each_member),
       cmocka_unit_test(leave_stops_delivery_and_an_empty_room_goes_away),
       cmocka_unit_test(every_socket_is_alone_in_its_own_id_room),
-      cmocka_unit_test(a_room_named_after_a_socket_outlives_its_owner),
       cmocka_unit_test(a_socket_can_leave_and_rejoin_its_own_room),
       cmocka_unit_test(memberships_stay_consistent_across_many_joins_and_leaves),
       cmocka_unit_test(disconnecting_sees_the_rooms_and_disconnect_does_not),
@@ -471,6 +518,9 @@ int main(void) {
       cmocka_unit_test(disconnect_sockets_disconnects_only_the_selection),
       cmocka_unit_test(namespaces_do_not_share_rooms_or_broadcasts),
       cmocka_unit_test(a_disconnected_socket_cannot_join),
+      cmocka_unit_test(another_sockets_id_room_cannot_be_joined),
+      cmocka_unit_test(rooms_per_socket_are_capped_without_counting_the_own_room),
+      cmocka_unit_test(room_events_report_every_change),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
