@@ -18,25 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lobby.h"
+#include "user.h"
 
 static sio_ns_t *ns;
 
 #define CALL_PREFIX "\x01" "call:"
+#define SLOW_DOWN "too many requests, slow down"
 
-int noom_call_is_internal_room(const char *name, size_t len) { return len > 0 && name[0] == '\x01'; }
-
-
-/* Copies a valid room name (1..64 bytes, no control characters) into out. */
+/* Reads a room name through the app's one validator. */
 static int room_arg(const sio_args_t *args, size_t i, char out[NOOM_MAX_ROOM + 1]) {
-  sio_str_t s;
-  if (sio_args_get_str(args, i, &s) != 0 || s.len == 0 || s.len > NOOM_MAX_ROOM) return 0;
-  for (size_t k = 0; k < s.len; k++) {
-    if ((unsigned char)s.ptr[k] < 0x20 || s.ptr[k] == 0x7f) return 0;
-  }
-  memcpy(out, s.ptr, s.len);
-  out[s.len] = '\0';
-  return 1;
+  return noom_room_arg(args, i, out) == NULL;
 }
 
 static void call_room(const char *room, char out[NOOM_MAX_ROOM + 8]) { snprintf(out, NOOM_MAX_ROOM + 8, CALL_PREFIX "%s", room); }
@@ -145,6 +136,12 @@ static void relay_event(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack,
     noom_ack_error(ack, "bad payload");
     return;
   }
+  /* A count and a byte budget: a tight loop of 60 KB offers stops here, not at the
+   * receivers' send queues. */
+  if (!noom_user_allow(s, NOOM_BUDGET_RELAY, 1) || !noom_user_allow(s, NOOM_BUDGET_BYTES, sio_args_size(args, 0))) {
+    noom_ack_error(ack, SLOW_DOWN);
+    return;
+  }
   if (!room_arg(args, 1, target)) {
     noom_ack_error(ack, "target does not share a room with you");
     return;
@@ -167,14 +164,10 @@ static void on_ice(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, void *u
 
 /* ---- the course's join_room ---- */
 
-static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
-  (void)u;
-  char room[NOOM_MAX_ROOM + 1];
-  if (!room_arg(args, 0, room)) {
-    noom_ack_error(ack, "room name must be 1-64 characters");
-    return;
-  }
-  sio_socket_join(s, room);
+/* join_room(roomName, done?): the course's 1:1 call room. It goes through the app's one
+ * room join, so a socket's own id room (on any node) cannot be joined here either. */
+static void joined(sio_socket_t *s, sio_ack_t *ack, const char *room, size_t count, void *u) {
+  (void)count, (void)u;
   if (ack) sio_ack_send(ack, NULL);
   sio_args_t *a;
   if (sio_args_new(&a) != 0) return;
@@ -183,6 +176,18 @@ static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   sio_socket_broadcast(s, &to, "welcome", a);
   sio_args_free(a);
+}
+
+static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1];
+  const char *err = noom_room_arg(args, 0, room);
+  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = SLOW_DOWN;
+  if (err) {
+    noom_ack_error(ack, err);
+    return;
+  }
+  noom_room_join(s, ack, room, joined, NULL, 0);
 }
 
 /* ---- group calls ---- */
@@ -199,7 +204,7 @@ static void announce(sio_socket_t *s, const char *croom, const char *event) {
   sio_args_t *a;
   if (sio_args_new(&a) != 0) return;
   sio_args_add_cstr(a, sio_socket_id(s));
-  sio_args_add_cstr(a, noom_lobby_nickname(s));
+  sio_args_add_cstr(a, noom_user_nick(s));
   const char *rooms[] = {croom};
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   sio_socket_broadcast(s, &to, event, a);
@@ -230,7 +235,7 @@ static void call_members(int status, const sio_remote_socket_t *sockets, size_t 
     char nick[NOOM_MAX_NICK + 1];
     sio_args_t *v;
     if (strcmp(sockets[i].id, sio_socket_id(s)) == 0 || sio_args_new(&v) != 0) continue;
-    noom_lobby_view_nickname(&sockets[i], nick);
+    noom_user_view_nick(&sockets[i], nick);
     sio_args_add_cstr(v, sockets[i].id);
     sio_args_add_cstr(v, nick);
     sio_args_add_object(list, peer_keys, v);
@@ -263,6 +268,10 @@ static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
     noom_ack_error(ack, "enter the room first");
     return;
   }
+  if (!noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) {
+    noom_ack_error(ack, SLOW_DOWN);
+    return;
+  }
   join_t *j = calloc(1, sizeof *j);
   if (j == NULL) {
     noom_ack_error(ack, "server busy, try again");
@@ -292,7 +301,8 @@ static void leave_call(sio_socket_t *s, const char *croom) {
   sio_socket_leave(s, croom);
 }
 
-void noom_call_leave_room(sio_socket_t *s, const char *room) {
+/* Leaving a chat room ends one's call there (noom_on_room_leave). */
+static void leave_room_call(sio_socket_t *s, const char *room) {
   char croom[NOOM_MAX_ROOM + 8];
   call_room(room, croom);
   leave_call(s, croom);
@@ -303,6 +313,10 @@ static void on_call_leave(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
   char room[NOOM_MAX_ROOM + 1], croom[NOOM_MAX_ROOM + 8];
   if (!room_arg(args, 0, room)) {
     noom_ack_error(ack, "room name must be 1-64 characters");
+    return;
+  }
+  if (!noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) {
+    noom_ack_error(ack, SLOW_DOWN);
     return;
   }
   call_room(room, croom);
@@ -323,6 +337,10 @@ static void on_call_state(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
     noom_ack_error(ack, "not in that call");
     return;
   }
+  if (!noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) {
+    noom_ack_error(ack, SLOW_DOWN);
+    return;
+  }
   sio_args_t *a;
   if (sio_args_new(&a) != 0) return;
   sio_args_add_cstr(a, sio_socket_id(s));
@@ -338,7 +356,7 @@ static void on_call_state(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
 static void leave_calls(sio_str_t room, void *u) {
   sio_socket_t *s = u;
   char name[NOOM_MAX_ROOM + 8];
-  if (room.len >= sizeof name || !noom_call_is_internal_room(room.ptr, room.len)) return;
+  if (room.len >= sizeof name || !noom_room_is_internal(room.ptr, room.len)) return;
   memcpy(name, room.ptr, room.len);
   name[room.len] = '\0';
   /* Announce only: the disconnect removes the membership itself. */
@@ -367,5 +385,6 @@ int noom_call_init(sio_server_t *io) {
   r |= sio_ns_on(ns, "call_leave", on_call_leave, NULL);
   r |= sio_ns_on(ns, "call_state", on_call_state, NULL);
   r |= sio_ns_on_disconnecting(ns, on_disconnecting, NULL);
+  r |= noom_on_room_leave(leave_room_call);
   return r ? SIO_ENOMEM : 0;
 }

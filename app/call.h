@@ -14,10 +14,4 @@
 
 int noom_call_init(sio_server_t *io);
 
-/* Ends s's part in the call of room, if any (peer_left to the others). */
-void noom_call_leave_room(sio_socket_t *s, const char *room);
-
-/* 1 for the internal rooms that track call membership (never shown in the lobby). */
-int noom_call_is_internal_room(const char *name, size_t len);
-
 #endif

@@ -49,6 +49,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&sig_term, NULL);
   noom_wschat_close();
   noom_stunsrv_stop();
+  noom_lobby_close();
   sio_http_close(http, on_stopped, NULL);
 }
 
@@ -106,7 +107,12 @@ int main(int argc, char **argv) {
   sopts.engine.cors_origins = o.cors_origins;
   sopts.connect_timeout_ms = o.connect_timeout_ms;
   sio_server_t *io;
-  noom_lobby_opts_t lopts = {o.msg_rate, o.msg_burst};
+  noom_lobby_opts_t lopts = {
+      .budgets = {.rate = {o.msg_rate, o.event_rate, o.relay_rate, o.relay_bytes_rate},
+                  .burst = {o.msg_burst, o.event_burst, o.relay_burst, o.relay_bytes_burst}},
+      .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max), o.redis != NULL},
+  };
+  sopts.max_rooms_per_socket = (uint32_t)(o.max_rooms > UINT32_MAX ? UINT32_MAX : o.max_rooms);
   noom_ice_opts_t iopts = {o.stun_port, o.stun_urls, o.turn_urls, o.turn_secret, o.turn_ttl};
   if (o.turn_urls && !o.turn_secret) {
     fprintf(stderr, "noom: --turn-urls needs --turn-secret (the secret your TURN server checks)\n");

@@ -39,6 +39,15 @@ static const opt_t table[] = {
     {"log-level", "LEVEL", OPT_STR, OFF(log_level), "none, error, warn, info or debug"},
     {"msg-rate", "N", OPT_U64, OFF(msg_rate), "chat messages per second a socket may sustain"},
     {"msg-burst", "N", OPT_U64, OFF(msg_burst), "chat messages a socket may send in a burst"},
+    {"event-rate", "N", OPT_U64, OFF(event_rate), "room, nickname and call events per second a socket may sustain"},
+    {"event-burst", "N", OPT_U64, OFF(event_burst), "room, nickname and call events a socket may send in a burst"},
+    {"relay-rate", "N", OPT_U64, OFF(relay_rate), "offer/answer/ice relays per second a socket may sustain"},
+    {"relay-burst", "N", OPT_U64, OFF(relay_burst), "offer/answer/ice relays a socket may send in a burst"},
+    {"relay-bytes-rate", "BYTES", OPT_U64, OFF(relay_bytes_rate), "relayed signaling bytes per second a socket may sustain"},
+    {"relay-bytes-burst", "BYTES", OPT_U64, OFF(relay_bytes_burst), "relayed signaling bytes a socket may send in a burst"},
+    {"max-rooms", "N", OPT_U64, OFF(max_rooms), "rooms one socket may be in at once (a call in a room counts as one more)"},
+    {"lobby-max", "N", OPT_U64, OFF(lobby_max), "rooms listed in the lobby (the largest; room_change also gives the total)"},
+    {"lobby-interval", "MS", OPT_U64, OFF(lobby_interval_ms), "at most one lobby update per MS (changes are coalesced)"},
     {"stun-port", "PORT", OPT_INT, OFF(stun_port), "UDP port of the built-in STUN responder (0: off)"},
     {"stun-urls", "LIST", OPT_STR, OFF(stun_urls), "extra STUN URLs given to browsers, comma-separated"},
     {"turn-urls", "LIST", OPT_STR, OFF(turn_urls), "TURN URLs given to browsers (needs --turn-secret)"},
@@ -65,6 +74,15 @@ static void defaults(noom_options_t *o) {
   o->log_level = "info";
   o->msg_rate = 5;
   o->msg_burst = 20;
+  o->event_rate = 5;
+  o->event_burst = 30;
+  o->relay_rate = 50;
+  o->relay_burst = 200;
+  o->relay_bytes_rate = 256 * 1024;
+  o->relay_bytes_burst = 1024 * 1024;
+  o->max_rooms = 32;
+  o->lobby_max = 100;
+  o->lobby_interval_ms = 250;
   o->stun_port = 3478;
   o->turn_ttl = 86400;
   o->redis_prefix = "socket.io";

@@ -21,6 +21,15 @@ typedef struct {
   const char *log_level;
   uint64_t msg_rate;           /* new_message per second per socket (refill) */
   uint64_t msg_burst;          /* new_message burst per socket */
+  uint64_t event_rate;         /* room, nickname and call events per second per socket */
+  uint64_t event_burst;
+  uint64_t relay_rate;         /* offer/answer/ice relays per second per socket */
+  uint64_t relay_burst;
+  uint64_t relay_bytes_rate;   /* relayed payload bytes per second per socket */
+  uint64_t relay_bytes_burst;
+  uint64_t max_rooms;          /* rooms a socket may be in at once */
+  uint64_t lobby_max;          /* rooms listed in one room_change */
+  uint64_t lobby_interval_ms;  /* at most one room_change per interval */
   int stun_port;               /* built-in STUN responder (UDP), 0 = off */
   const char *stun_urls;       /* extra STUN URLs for browsers */
   const char *turn_urls;       /* TURN URLs for browsers */
