@@ -129,8 +129,16 @@
     return li;
   }
 
-  function renderRooms(rooms) {
-    ui.roomList.replaceChildren(...rooms.map(roomItem));
+  // total: how many public rooms exist; the server lists only the largest ones.
+  function renderRooms(rooms, total) {
+    const items = rooms.map(roomItem);
+    if (Number.isInteger(total) && total > rooms.length) {
+      const more = document.createElement('li');
+      more.className = 'room-more';
+      more.textContent = `and ${total - rooms.length} more`;
+      items.push(more);
+    }
+    ui.roomList.replaceChildren(...items);
     ui.noRooms.hidden = rooms.length > 0;
   }
 
@@ -273,7 +281,7 @@
 
   socket.on('connect_error', () => setStatus('reconnecting'));
 
-  socket.on('room_change', (names, rooms) => renderRooms(normaliseRooms(names, rooms)));
+  socket.on('room_change', (names, rooms, total) => renderRooms(normaliseRooms(names, rooms), total));
 
   socket.on('welcome', (nickname, count) => {
     if (state.room === null) return;
