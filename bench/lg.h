@@ -7,7 +7,7 @@
  *                answered, events and acks handed to the running scenario).
  *   lg_hist.c    a log-linear latency histogram (< 1% bucket error) with percentiles.
  *   lg_proc.c    server CPU time and RSS from /proc/<pid>, the generator's own CPU.
- *   lg_*.c       one file per scenario: connect, fanout (and slow), echo, churn.
+ *   lg_*.c       one file per scenario: connect, fanout (and slow), echo, churn, app.
  *
  * Single-threaded, loopback only, no library dependency: a benchmark tool, not part of
  * libsio, so it uses plain malloc and aborts on allocation failure.
@@ -26,7 +26,7 @@ typedef struct {
   int pid;              /* server pid for /proc figures; 0 = none */
   const char *label;    /* "noom", "node": copied into the JSON line */
   const char *tag;      /* the case name bench/run.sh pairs runs by (default: scenario) */
-  const char *scenario; /* connect | fanout | echo | churn | slow */
+  const char *scenario; /* connect | fanout | echo | churn | slow | app */
   uint32_t conns;       /* connections (receivers, clients, population) */
   double duration;      /* seconds of the measured phase (hold, send, churn) */
   double rate;          /* offered rate (connects/s, messages/s, acks/s); 0 = closed loop */
@@ -35,6 +35,11 @@ typedef struct {
   uint32_t slow;        /* slow scenario: receivers that stop reading */
   uint32_t sources;     /* spread client sockets over 127.0.0.1 .. 127.0.0.<sources> */
   uint32_t msgs;        /* churn: chat messages per client lifecycle */
+  const char *dialect;  /* app: "app" (build/noom's lobby events) or "lib" (examples/echo) */
+  uint32_t chat;        /* app: chat clients in the room "chat" */
+  double chat_rate;     /* app: messages per second each chat client sends */
+  uint32_t close;       /* app: idle connections closed in the disconnect phase */
+  double phase_timeout; /* app: seconds at most for the connect and the disconnect phase */
   const char *json;     /* append the JSON line to this file (also printed on stdout) */
   int quiet;            /* no human summary */
 } lg_opts_t;
@@ -167,7 +172,7 @@ typedef struct {
   int64_t rss_before, rss_after, rss_peak;
   double gen_cpu_pct;    /* generator CPU over the measured phase, % of one core */
   lg_hist_t lat;         /* latency of each operation, ns */
-  char extra[512];       /* scenario-specific JSON members, ",\"k\":v..." */
+  char extra[1536];       /* scenario-specific JSON members, ",\"k\":v..." */
 } lg_result_t;
 
 /* Scenario entry points: fill r, return 0 (or -1 on setup failure, message printed). */
@@ -176,6 +181,7 @@ int lg_run_fanout(const lg_opts_t *o, lg_result_t *r);
 int lg_run_slow(const lg_opts_t *o, lg_result_t *r);
 int lg_run_echo(const lg_opts_t *o, lg_result_t *r);
 int lg_run_churn(const lg_opts_t *o, lg_result_t *r);
+int lg_run_app(const lg_opts_t *o, lg_result_t *r);
 
 /* Shared by scenarios: opens n connections at o->rate per second (0 = as fast as
  * possible) with at most `window` handshakes in flight, polling until they are ready or

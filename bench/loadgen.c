@@ -114,7 +114,7 @@ static void usage(void) {
           "  --pid N         server pid, for CPU and RSS from /proc (default: none)\n"
           "  --label S       name in the report, e.g. noom or node (default server)\n"
           "  --case S        case name in the report (default: the scenario)\n"
-          "  --scenario S    connect | fanout | echo | churn | slow (default echo)\n"
+          "  --scenario S    connect | fanout | echo | churn | slow | app (default echo)\n"
           "  --conns N       connections: idle (connect), receivers (fanout, slow),\n"
           "                  clients (echo), population (churn) (default 100)\n"
           "  --duration S    seconds of the measured phase (default 5)\n"
@@ -126,6 +126,12 @@ static void usage(void) {
           "  --size B        Socket.IO packet size in bytes (default 100)\n"
           "  --slow K        slow: receivers that stop reading (default conns/10)\n"
           "  --msgs M        churn: chat messages per client lifecycle (default 3)\n"
+          "  --dialect D     app: app (build/noom's lobby: enter_room, new_message) or lib\n"
+          "                  (examples/echo: join, bcast, echo) (default lib)\n"
+          "  --chat N        app: chat clients in one room, sending during the run (default 4)\n"
+          "  --chat-rate R   app: messages/s each chat client sends (default 4)\n"
+          "  --close M       app: idle connections closed in the disconnect phase (default 10000)\n"
+          "  --phase-timeout S  app: bound on the connect and on the disconnect phase (default 120)\n"
           "  --sources K     spread sockets over 127.0.0.1..K (default 16)\n"
           "  --json FILE     append the JSON line to FILE too\n"
           "  --quiet         no human summary on stderr\n");
@@ -133,7 +139,8 @@ static void usage(void) {
 
 static int parse_args(int argc, char **argv, lg_opts_t *o) {
   *o = (lg_opts_t){.host = "127.0.0.1", .label = "server", .scenario = "echo", .conns = 100,
-                   .duration = 5, .size = 100, .sources = 16, .msgs = 3, .slow = UINT32_MAX};
+                   .duration = 5, .size = 100, .sources = 16, .msgs = 3, .slow = UINT32_MAX,
+                   .dialect = "lib", .chat = 4, .chat_rate = 4, .close = 10000, .phase_timeout = 120};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -163,6 +170,11 @@ static int parse_args(int argc, char **argv, lg_opts_t *o) {
     else if (!strcmp(a, "--slow")) o->slow = (uint32_t)strtoul(v, NULL, 10);
     else if (!strcmp(a, "--msgs")) o->msgs = (uint32_t)strtoul(v, NULL, 10);
     else if (!strcmp(a, "--sources")) o->sources = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--dialect")) o->dialect = v;
+    else if (!strcmp(a, "--chat")) o->chat = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--chat-rate")) o->chat_rate = atof(v);
+    else if (!strcmp(a, "--close")) o->close = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--phase-timeout")) o->phase_timeout = atof(v);
     else if (!strcmp(a, "--json")) o->json = v;
     else {
       fprintf(stderr, "loadgen: unknown option %s (see --help)\n", a);
@@ -182,7 +194,7 @@ static int parse_args(int argc, char **argv, lg_opts_t *o) {
 static double us(uint64_t ns) { return (double)ns / 1e3; }
 
 static void report(const lg_opts_t *o, const lg_result_t *r) {
-  char line[4096];
+  char line[6144];
   const lg_hist_t *h = &r->lat;
   double rate = r->secs > 0 ? (double)r->ops / r->secs : 0;
   double per_op = (r->cpu_us >= 0 && r->ops) ? (double)r->cpu_us / (double)r->ops : -1;
@@ -247,6 +259,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(o.scenario, "slow")) rc = lg_run_slow(&o, &r);
   else if (!strcmp(o.scenario, "echo")) rc = lg_run_echo(&o, &r);
   else if (!strcmp(o.scenario, "churn")) rc = lg_run_churn(&o, &r);
+  else if (!strcmp(o.scenario, "app")) rc = lg_run_app(&o, &r);
   else {
     fprintf(stderr, "loadgen: unknown scenario %s (see --help)\n", o.scenario);
     return 2;

@@ -1,6 +1,7 @@
 // bench/report.mjs: renders a bench/run.sh JSON-lines file as a comparison table (noom vs
 // Node measured in the same run, and the floor server where it ran: noom/floor is what
-// the library adds over the kernel's own cost), checks issue 6's targets, and draws echo
+// the library adds over the kernel's own cost; the app case as build/noom against the
+// library), checks issue 6's targets, and draws echo
 // latency against offered load as an SVG.
 //
 //   node bench/report.mjs RUN.jsonl [REPORT.md] [PLOT.svg]
@@ -162,7 +163,57 @@ const floorNote = (c) => {
     `noom +${bytes(s.rss_growth)}, ${s.slow_disconnected}/${s.slow} slow receivers disconnected; Node +${sn ? bytes(sn.rss_growth) : 'n/a'}, ${sn ? sn.slow_disconnected : 'n/a'} disconnected`);
 }
 
-let out = `# bench run ${file}\n\n${table(rows)}\n\n## Targets (issue 6)\n\n${table([['target', 'status', 'measured'], ...targets])}\n`;
+// The app case: build/noom (lobby on) against the library alone (examples/echo), the
+// same idle visitors and chat (bench/lg_app.c). Targets reported, not asserted.
+const appRows = [];
+{
+  const lib = get('app', 'lib');
+  const app = get('app', 'app');
+  if (lib || app) {
+    const closeCpu = (r) => r.close_cpu_us_per_op;
+    const served = (r) => `${r.chat_delivered}/${r.chat_expected} delivered, ${r.chat_acked}/${r.chat_sent} acked, ${r.chat_ack_errors} errors`;
+    const APP_METRICS = [
+      ['server CPU per connect', cpu, us],
+      ['server CPU per disconnect', closeCpu, us],
+      ['connections held', (r) => r.held, num],
+      ['connections closed', (r) => r.closed, num],
+      ['RSS held (all connected)', (r) => r.rss_held, bytes],
+      ['RSS per idle connection', (r) => r.rss_per_conn, bytes],
+      ['RSS peak', (r) => r.rss_peak, bytes],
+      ['RSS after the disconnects', (r) => r.rss_after, bytes],
+      ['connect latency p50', p('p50'), us],
+      ['connect latency p99', p('p99'), us],
+      ['connect phase (s)', (r) => r.secs, (v) => v.toFixed(1)],
+      ['disconnect phase (s)', (r) => r.close_secs, (v) => v.toFixed(1)],
+      ['chat latency p50 while connecting', (r) => r.chat_lat_us.p50, us],
+      ['chat latency p99 while connecting', (r) => r.chat_lat_us.p99, us],
+      ['chat latency p50 while disconnecting', (r) => r.chat_close_lat_us.p50, us],
+      ['chat latency p99 while disconnecting', (r) => r.chat_close_lat_us.p99, us],
+      ['chat served', served, String],
+      ['events to idle connections', (r) => r.idle_events, num],
+      ['generator CPU (% of a core)', (r) => r.gen_cpu_pct, pct],
+    ];
+    appRows.push(['metric', 'lib', 'app', 'app/lib']);
+    for (const [name, g, fmt] of APP_METRICS) {
+      const a = app ? g(app) : null;
+      const l = lib ? g(lib) : null;
+      appRows.push([name, lib ? fmt(l) : 'n/a', app ? fmt(a) : 'n/a', fmt === String ? '' : ratioOf(a, l)]);
+    }
+    if (app && lib) {
+      for (const [what, g] of [['connect', cpu], ['disconnect', closeCpu]]) {
+        const a = g(app), l = g(lib);
+        check(`app: CPU per ${what} within 2x of the library's`, a <= 2 * l, `${us(a)} vs ${us(l)} (${(a / l).toFixed(1)}x)`);
+      }
+    }
+    if (app) {
+      const ok = app.chat_delivered === app.chat_expected && app.chat_acked === app.chat_sent && app.chat_ack_errors === 0;
+      check('app: the chat is served while visitors come and go', ok, `${served(app)}; p99 ${us(app.chat_lat_us.p99)} while connecting`);
+    }
+  }
+}
+
+let out = `# bench run ${file}\n\n${rows.length > 1 ? `${table(rows)}\n\n` : ''}## Targets (issue 6)\n\n${table([['target', 'status', 'measured'], ...targets])}\n`;
+if (appRows.length) out += `\n## The app against the library (case app)\n\n${table(appRows)}\n`;
 
 // Echo latency against offered load: the sweep cases.
 const sweep = Object.keys(runs).filter((c) => c.startsWith('echo-sweep-')).map((c) => ({ rate: Number(c.slice(11)), ...runs[c] })).sort((a, b) => a.rate - b.rate);

@@ -10,12 +10,15 @@
 # part of noom's figure no library work can remove. noom/floor is the library's overhead.
 #
 #   bench/run.sh            (or `make bench`, which builds first)
+#   bench/run.sh app        only the named cases (the same as BENCH_CASES="app")
 #
 # Each case starts a fresh server (so RSS figures are not polluted by an earlier case),
 # runs bench/loadgen against it on loopback, and kills it; noom and Node alternate case
 # by case. JSON lines go to bench/out/run-<time>.jsonl, the table to
 # bench/out/report-<time>.md, the latency-vs-load plot to bench/out/latency-<time>.svg.
-# Bounded: about 8 minutes on 2 cores (6.5 without the floor), every loadgen run under `timeout`.
+# Bounded: about 8 minutes on 2 cores (6.5 without the floor) plus the app case (a minute
+# once the app is fixed, several today: each of its phases is cut at BENCH_APP_TIMEOUT),
+# every loadgen run under `timeout`.
 #
 # Environment knobs:
 #   BENCH_DURATION=S   measured seconds per case (default 10)
@@ -24,21 +27,28 @@
 #   BENCH_FLOOR=0      skip the floor server (default 1: run it where it applies:
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
-#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep)
+#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep app);
+#                      arguments to run.sh do the same
+#   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
+#   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
+#   BENCH_APP_TIMEOUT=S  bound on each of app's connect and disconnect phases (default 240)
 #   ECHO_BIN=path      the noom bench server (default build/examples/echo)
+#   APP_BIN=path       the noom app (default build/noom), for the `app` case
 #   LG_BUILD=dir       where to build the load generator (default build/bench)
 #   BENCH_OUT=dir      output directory (default bench/out)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ECHO_BIN=${ECHO_BIN:-build/examples/echo}
+APP_BIN=${APP_BIN:-build/noom}
 LG_BUILD=${LG_BUILD:-build/bench}
 OUT=${BENCH_OUT:-bench/out}
 D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep app}
+[ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
 
@@ -50,6 +60,9 @@ command -v node >/dev/null || die "node is missing: run scripts/deps.sh build"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
 CONNECT_N=${BENCH_CONNECT_N:-$(( NOFILE - 1000 < 19000 ? NOFILE - 1000 : 19000 ))}
+APP_N=${BENCH_APP_N:-$(( NOFILE - 1000 < 15000 ? NOFILE - 1000 : 15000 ))}
+APP_CLOSE=${BENCH_APP_CLOSE:-10000}
+APP_TIMEOUT=${BENCH_APP_TIMEOUT:-240}
 
 echo "bench: building the load generator in $LG_BUILD"
 cmake -S bench -B "$LG_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -72,18 +85,21 @@ SPID=
 cleanup() { if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi; }
 trap cleanup EXIT INT TERM
 
-# start_server noom|node|floor: sets SPID and SPORT once the server printed "listening on".
+# start_server noom|node|floor|lib|app: sets SPID and SPORT once the server printed
+# "listening on" (lib is the noom bench server again, the library alone; app is build/noom
+# with its lobby, logging errors only, STUN responder off).
 start_server() {
   local log=$OUT/server-$1.log
   case $1 in
-    noom) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
+    noom|lib) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
+    app) "$APP_BIN" --host 127.0.0.1 --port 0 --stun-port 0 --log-level error >"$log" 2>&1 & ;;
     node) node bench/node-server.mjs --port 0 >"$log" 2>&1 & ;;
     floor) "$FLOOR_BIN" --port 0 >"$log" 2>&1 & ;;
   esac
   SPID=$!
   SPORT=
   for _ in $(seq 100); do
-    SPORT=$(sed -n 's#^listening on http://[^:]*:\([0-9]*\).*#\1#p' "$log" | head -n1)
+    SPORT=$(sed -n 's#^\(noom \)\{0,1\}listening on http://[^:]*:\([0-9]*\).*#\2#p' "$log" | head -n1)
     [ -n "$SPORT" ] && break
     sleep 0.1
   done
@@ -116,6 +132,21 @@ run_case() {
 
 want() { case " $CASES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
+# The app against the library (the loadgen scenario `app`, bench/lg_app.c): the same
+# idle visitors and chat against build/examples/echo ("lib") and build/noom ("app").
+run_app_case() {
+  local label
+  [ -x "$APP_BIN" ] || { echo "bench: $APP_BIN is missing: the app case is skipped" >&2; return 0; }
+  for label in lib app; do
+    start_server "$label"
+    if ! timeout $(( 2 * APP_TIMEOUT + 60 )) "$LG" --port "$SPORT" --pid "$SPID" --label "$label" --case app \
+         --scenario app --dialect "$label" --json "$JSON" "$@" >/dev/null; then
+      echo "bench: $label app failed" >&2
+    fi
+    stop_server
+  done
+}
+
 # connect: idle connections at a rate Node sustains, held 5 s; RSS and CPU per connection.
 want connect && run_case connect --scenario connect --conns "$CONNECT_N" --rate 1500 --duration 5
 # connect-burst: as fast as the server accepts (256 handshakes in flight): CPU per connection
@@ -137,6 +168,12 @@ want echo-rate && run_case echo-rate --scenario echo --conns 100 --rate 20000 --
 want churn && run_case churn --scenario churn --conns 100 --msgs 3 --duration "$D"
 # slow: 20 receivers of 4 MB/s each (1000 x 4 KB messages/s), 5 of which stop reading.
 want slow && run_case slow --scenario slow --conns 20 --slow 5 --rate 1000 --size 4000 --duration "$D"
+# app: the noom app (lobby on) against the library: 15,000 idle connections at 1,500/s
+# while 4 chat clients talk in one room, held 3 s, then 10,000 of them leave at 1,500/s;
+# CPU per connect and per disconnect, RSS, the chat's latency. Today the app's lobby
+# makes this case long (minutes): each phase is bounded by BENCH_APP_TIMEOUT.
+want app && run_app_case --conns "$APP_N" --close "$APP_CLOSE" --rate 1500 --duration 3 \
+  --chat 4 --chat-rate 4 --phase-timeout "$APP_TIMEOUT"
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then
   for r in 5000 10000 20000 40000 80000; do

@@ -106,7 +106,8 @@ export async function startRedis(port) {
 
 const LISTEN_RE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 
-// A cluster node: kind 'noom' (sio_cluster_server), 'node' (the Node reference) or 'app'
+// A cluster node: kind 'noom' (sio_cluster_server), 'node' (the Node reference), 'course'
+// (the course's chat server on Node, tests/support/ref-course-server.mjs) or 'app'
 // (build/noom). Resolves once it listens and (unless waitConnected is false) its adapter
 // is connected and subscribed.
 export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true } = {}) {
@@ -118,25 +119,28 @@ export async function startNode(kind, redisUrl, { name = kind, prefix, requestsT
     const args = ['--port', '0', '--redis', redisUrl, '--name', name];
     if (prefix) args.push('--prefix', prefix);
     if (requestsTimeout) args.push('--requests-timeout', String(requestsTimeout));
-    h = kind === 'node'
-      ? child(process.execPath, [join(REPO, 'tests/support/ref-redis-node.mjs'), ...args, ...extra], name)
+    const script = { node: 'ref-redis-node.mjs', course: 'ref-course-server.mjs' }[kind];
+    h = script
+      ? child(process.execPath, [join(REPO, 'tests/support', script), ...args, ...extra], name)
       : child(join(BUILD, 'tests/sio_cluster_server'), [...args, ...extra], name);
   }
   const port = Number((await h.waitFor(LISTEN_RE))[1]);
-  // The Node reference prints its line once subscribed; ours log when the adapter is.
-  if (kind !== 'node' && waitConnected) await h.waitFor(/redis adapter: connected to/);
+  // The Node servers print their line once subscribed; ours log when the adapter is.
+  if (!isNodeJs(kind) && waitConnected) await h.waitFor(/redis adapter: connected to/);
   return Object.assign(h, { kind, name, port, url: `http://127.0.0.1:${port}` });
 }
 
 // Stops nodes (SIGTERM) and checks that our own exited cleanly: status 0 means the loop
 // closed with every handle gone, and, in a sanitizer build, that LeakSanitizer found
 // nothing. Throws with the node's output otherwise.
+const isNodeJs = (kind) => kind === 'node' || kind === 'course';
+
 export async function stopNodes(...nodes) {
   const bad = [];
   for (const n of nodes) {
     if (!n) continue;
     const { code, signal } = await n.stop();
-    if (n.kind !== 'node' && (code !== 0 || signal)) bad.push(`${n.name} exited with ${code ?? signal}:\n${n.output().slice(-3000)}`);
+    if (!isNodeJs(n.kind) && (code !== 0 || signal)) bad.push(`${n.name} exited with ${code ?? signal}:\n${n.output().slice(-3000)}`);
   }
   if (bad.length) throw new Error(bad.join('\n'));
 }
