@@ -47,7 +47,7 @@ static void check_request(const sio__http_request_t *r) {
   }
   if (sio__http_query_get(query, "sid", &v)) {
     if (v.ptr < query.ptr || v.ptr + v.len > query.ptr + query.len) abort();
-    long d = sio__http_pct_decode(v, out, sizeof out, 1);
+    long d = sio__http_pct_decode(v, out, sizeof out, SIO__PCT_PLUS);
     if (d > (long)v.len) abort();
   }
 }

@@ -150,6 +150,9 @@ SIO_EXTERN int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, s
  * (SIO_ECANCELED) and refuses new sessions. */
 SIO_EXTERN void sio_server_shutdown(sio_server_t *io);
 
+/* The HTTP server io is attached to (borrowed). */
+SIO_EXTERN sio_http_t *sio_server_http(const sio_server_t *io);
+
 /* The main namespace "/" (borrowed, lives as long as the server). */
 SIO_EXTERN sio_ns_t *sio_server_main(sio_server_t *io);
 

@@ -58,6 +58,9 @@ SIO_EXTERN int sio_http_listen(sio_http_t *h, const char *host, int port);
 /* The bound port, or a negative error when not listening. */
 SIO_EXTERN int sio_http_port(const sio_http_t *h);
 
+/* The loop the server runs on (borrowed). */
+SIO_EXTERN uv_loop_t *sio_http_loop(const sio_http_t *h);
+
 /* Stops listening, closes every connection (pending long-polls are aborted) and frees the
  * server once libuv has closed the handles; cb (may be NULL) then runs. Attached Engine.IO
  * or Socket.IO servers must be closed first. */

@@ -1131,7 +1131,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
     sio__free(r);
     return rc;
   }
-  r->loop = io->http->loop;
+  r->loop = sio_http_loop(sio_server_http(io));
   r->timeout_ms = opts->requests_timeout_ms ? opts->requests_timeout_ms : 5000;
   r->prefix = sio__strdup(opts->prefix);
   r->refs = 1; /* the server's, dropped when it closes */
@@ -1143,7 +1143,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
     r->where = sio__buf_steal(&where, NULL);
   sio__buf_free(&where);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
-  if (r->prefix == NULL || r->where == NULL || (rc = sio__http_add_closer(io->http, on_server_close, r)) != 0) {
+  if (r->prefix == NULL || r->where == NULL || (rc = sio__http_add_closer(sio_server_http(io), on_server_close, r)) != 0) {
     client_unref(r);
     return rc ? rc : SIO_ENOMEM;
   }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "common/alloc.h"
+#include "http/url.h"
 #include "common/log.h"
 #include "sio/errors.h"
 
@@ -32,30 +33,16 @@
  * redis:// URLs
  * ------------------------------------------------------------------------------ */
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/* Copies s[0..n) with %XX decoded. NULL on OOM or a bad escape (*bad set). */
+/* Copies s[0..n) with %XX decoded. NULL on OOM or a bad escape (*bad set); %00 is a bad
+ * escape here, since the result goes into a C string. */
 static char *decoded(const char *s, size_t n, int *bad) {
   char *out = sio__malloc(n + 1);
   if (out == NULL) return NULL;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] != '%') {
-      out[o++] = s[i];
-    } else if (i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0 &&
-               (hexval(s[i + 1]) | hexval(s[i + 2])) != 0) { /* %00 cannot go into a C string */
-      out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else {
-      *bad = 1;
-      sio__free(out);
-      return NULL;
-    }
+  long o = sio__http_pct_decode((sio_str_t){s, n}, out, n, 0);
+  if (o < 0 || memchr(out, '\0', (size_t)o) != NULL) {
+    *bad = 1;
+    sio__free(out);
+    return NULL;
   }
   out[o] = '\0';
   return out;

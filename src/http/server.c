@@ -147,6 +147,8 @@ int sio_http_listen(sio_http_t *h, const char *host, int port) {
   return 0;
 }
 
+uv_loop_t *sio_http_loop(const sio_http_t *h) { return h->loop; }
+
 int sio_http_port(const sio_http_t *h) {
   if (!h->listening) return SIO_ECLOSED;
   struct sockaddr_storage ss;

@@ -63,18 +63,22 @@ static int hexval(char c) {
   return -1;
 }
 
-long sio__http_pct_decode(sio_str_t in, char *out, size_t cap, int plus_is_space) {
+long sio__http_pct_decode(sio_str_t in, char *out, size_t cap, int flags) {
   size_t o = 0;
   for (size_t i = 0; i < in.len; i++) {
     char c = in.ptr[i];
     if (c == '%') {
-      /* Both digits must be there: "%4" at the end and "%zz" are errors, not literals. */
+      /* Both digits must be there: "%4" at the end and "%zz" are errors, or literals
+       * when lenient. */
       int hi = in.len - i > 2 ? hexval(in.ptr[i + 1]) : -1;
       int lo = hi >= 0 ? hexval(in.ptr[i + 2]) : -1;
-      if (lo < 0) return SIO_EPROTO;
-      c = (char)(hi << 4 | lo);
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
+      if (lo >= 0) {
+        c = (char)(hi << 4 | lo);
+        i += 2;
+      } else if (!(flags & SIO__PCT_LENIENT)) {
+        return SIO_EPROTO;
+      }
+    } else if (c == '+' && (flags & SIO__PCT_PLUS)) {
       c = ' ';
     }
     if (o == cap) return SIO_ETOOBIG;

@@ -26,12 +26,16 @@ void sio__http_url_split(sio_str_t url, sio_str_t *path, sio_str_t *query);
 int sio__http_query_get(sio_str_t query, const char *name, sio_str_t *value);
 
 /*
- * Percent-decodes in into out (cap bytes; no NUL is added). '+' becomes ' ' only when
- * plus_is_space (form encoding, for query values). Returns the decoded length,
- * SIO_EPROTO for a '%' not followed by two hex digits, or SIO_ETOOBIG if the result
- * does not fit in cap. Decoded bytes may include NUL: callers check what they need.
+ * Percent-decodes in into out (cap bytes; no NUL is added); the one decoder of the
+ * library (URLs, handshake queries, redis:// credentials). flags: SIO__PCT_PLUS makes
+ * '+' a ' ' (form encoding, for query values); SIO__PCT_LENIENT keeps a '%' that is not
+ * followed by two hex digits as it is (Node's querystring.unescape) instead of failing.
+ * Returns the decoded length, SIO_EPROTO for a bad escape (not lenient), or SIO_ETOOBIG
+ * if the result does not fit in cap (never when cap >= in.len: decoding only shrinks).
+ * Decoded bytes may include NUL: callers check what they need.
  */
-long sio__http_pct_decode(sio_str_t in, char *out, size_t cap, int plus_is_space);
+enum { SIO__PCT_PLUS = 1, SIO__PCT_LENIENT = 2 };
+long sio__http_pct_decode(sio_str_t in, char *out, size_t cap, int flags);
 
 /*
  * Normalises a URL path for static file serving: percent-decodes each segment, removes

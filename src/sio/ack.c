@@ -9,7 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "http/server.h"
+#include "sio/http.h"
 #include "sio/sio.h"
 
 typedef struct sio__bcast_s {
@@ -129,7 +129,7 @@ int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_
       sio__free(p);
       return SIO_ENOMEM;
     }
-    uv_timer_init(s->ns->io->http->loop, p->timer);
+    uv_timer_init(sio_http_loop(s->ns->io->http), p->timer);
     p->timer->data = p;
     uv_timer_start(p->timer, on_ack_timeout, timeout_ms, 0);
   }
@@ -193,7 +193,7 @@ void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb
   b->refs = 1; /* the timer's */
   b->cb = cb;
   b->user = user;
-  uv_timer_init(io->http->loop, &b->timer);
+  uv_timer_init(sio_http_loop(io->http), &b->timer);
   b->timer.data = b;
   uv_timer_start(&b->timer, on_bcast_timeout, timeout_ms, 0);
   sio__list_insert_tail(&io->bcasts, &b->link);

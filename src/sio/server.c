@@ -17,6 +17,8 @@ void sio_server_opts_init(sio_server_opts_t *o) {
   o->connect_timeout_ms = 45000;
 }
 
+sio_http_t *sio_server_http(const sio_server_t *io) { return io->http; }
+
 static void on_open(sio_eio_t *s, void *user) {
   sio_server_t *io = user;
   sio__client_t *c = sio__client_new(io, s);
