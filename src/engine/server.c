@@ -150,7 +150,11 @@ static void on_request(sio_http_req_t *req, void *user) {
     return;
   }
   if (t == SIO__EIO_WEBSOCKET) {
-    if (s->transport != SIO__EIO_POLLING || s->probing || !e->opts.allow_upgrades) {
+    if (s->probing || s->upgraded) {
+      sio__eio_ws_refuse(req);
+      return;
+    }
+    if (s->transport != SIO__EIO_POLLING || !e->opts.allow_upgrades) {
       sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
       return;
     }
