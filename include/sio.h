@@ -218,7 +218,8 @@ enum {
 
 /* A selection of sockets, filled by value (the JS operators to/in/except/volatile/local):
  * every socket of the namespace in any of rooms (all sockets when nrooms is 0), minus
- * every socket in any of except. The arrays are borrowed for the call. */
+ * every socket in any of except. The arrays are borrowed for the call; neither has a
+ * size limit (nor has the number of binary attachments of what is sent to them). */
 typedef struct {
   const char *const *rooms;
   size_t nrooms;
@@ -230,7 +231,10 @@ typedef struct {
 #define SIO_BROADCAST_ALL {NULL, 0, NULL, 0, 0}
 
 /* Emits event(args) to the selection; args copied (encoded once for all recipients).
- * Returns the number of local recipients (>= 0) or an error. */
+ * Returns the number of local recipients (>= 0) or an error. SIO_ENOMEM while encoding
+ * or selecting comes before any recipient got the packet; the adapter's fan-out (sent
+ * after the local delivery) may fail on its own, with its error returned. The selection
+ * operations and queries below fail the same way: SIO_ENOMEM means nothing was done. */
 SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
 
 /* Broadcast with acknowledgements: cb runs exactly once, when every recipient answered

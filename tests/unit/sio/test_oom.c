@@ -10,7 +10,8 @@
  * with each ack callback run exactly once for every emit that returned 0, and with the
  * loop closing clean. A second pass refuses every allocation from the Nth on. The
  * scenario also runs a middleware, a CONNECT to an unknown namespace, a broadcast with
- * acks, fetchSockets, socketsJoin and a server-side disconnect(true).
+ * acks, fetchSockets, socketsJoin, a broadcast to two rooms and a server-side
+ * disconnect(true).
  *
  * jansson's parser is kept out of those two passes. jansson 2.14 (Debian bookworm)
  * asserts instead of failing when an allocation fails in its lexer: lex_save() ignores
@@ -111,6 +112,7 @@ typedef struct {
   int cb_fetch;
   size_t n_fetch;
   int e_timeout, e_bcast;    /* results of the emits whose timers the loop runs into */
+  int e_multi;               /* the broadcast to two rooms */
 } ctx_t;
 
 /* The short timers ran out (or their emits failed, or an OOM canceled them first). */
@@ -258,6 +260,15 @@ static void packets_well_formed(const mc_t *c) {
   }
 }
 
+/* 1 if c received the text packet want. */
+static int mc_got(const mc_t *c, const char *want) {
+  for (size_t i = 0; i < c->n; i++) {
+    if (!c->pkts[i].binary && c->pkts[i].len == strlen(want) && memcmp(c->pkts[i].data, want, c->pkts[i].len) == 0)
+      return 1;
+  }
+  return 0;
+}
+
 static void run_scenario(void) {
   env_t t;
   ctx_t x;
@@ -322,6 +333,14 @@ static void run_scenario(void) {
   assert_int_equal(x.cb_fetch, r == 0);
   ok_or_nomem(sio_ns_sockets_join(ns, NULL, "team"));
 
+  /* A broadcast to two rooms (each socket once): its selection grows a list, and a
+   * refusal there must come back as SIO_ENOMEM with nobody reached (it wrote through
+   * NULL). */
+  const char *two[] = {"room", "team"};
+  sio_broadcast_opts_t to_two = {two, 2, NULL, 0, 0};
+  x.e_multi = sio_ns_emit(ns, &to_two, "multi", NULL);
+  if (x.e_multi < 0) assert_int_equal(x.e_multi, SIO_ENOMEM);
+
   /* Disconnects: a leaves its namespace, c is disconnected by the server (connection
    * closed too), and the 1 and 2 ms timers run out (the 60 s one went with a). */
   fed(mc_feed(&a, "41"));
@@ -343,11 +362,13 @@ static void run_scenario(void) {
     assert_int_equal(x.st_timeout, SIO_ETIMEDOUT);
     assert_int_equal(x.e_bcast, 3);
     assert_int_equal(x.n_fetch, 3);
+    assert_int_equal(x.e_multi, 3);
     mc_expect_connect(&a, "/", (char[SIO__SID_LEN + 1]){0});
     mc_expect(&a, "461-1[\"news\",{\"_placeholder\":true,\"num\":0}]");
     mc_expect_bin(&a, "\x01\x02\x03", 3);
     mc_expect(&a, "422[\"never\"]");
     mc_expect(&a, "423[\"poll\"]");
+    mc_expect(&a, "42[\"multi\"]");
     mc_expect_none(&a);
     mc_expect_connect(&b, "/", (char[SIO__SID_LEN + 1]){0});
     mc_expect(&b, "44/nope,{\"message\":\"Invalid namespace\"}");
@@ -356,11 +377,13 @@ static void run_scenario(void) {
     mc_expect(&b, "420[\"q\"]");
     mc_expect(&b, "421[\"slow\"]");
     mc_expect(&b, "423[\"poll\"]");
+    mc_expect(&b, "42[\"multi\"]");
     mc_expect_none(&b);
     mc_expect_connect(&c, "/", (char[SIO__SID_LEN + 1]){0});
     mc_expect(&c, "451-[\"bcast\",\"news\",{\"_placeholder\":true,\"num\":0}]");
     mc_expect_bin(&c, "\x01\x02\x03", 3);
     mc_expect(&c, "423[\"poll\"]");
+    mc_expect(&c, "42[\"multi\"]");
     mc_expect(&c, "41");
     mc_expect_none(&c);
     assert_string_equal(c.reason, "forced close");
@@ -392,6 +415,10 @@ loop_only:
   packets_well_formed(&a);
   packets_well_formed(&b);
   packets_well_formed(&c);
+  /* A refused broadcast reached nobody. */
+  if (x.e_multi == SIO_ENOMEM) {
+    assert_false(mc_got(&a, "42[\"multi\"]") || mc_got(&b, "42[\"multi\"]") || mc_got(&c, "42[\"multi\"]"));
+  }
   mc_free(&a);
   mc_free(&b);
   mc_free(&c);
