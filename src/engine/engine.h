@@ -13,6 +13,7 @@
 #include "common/sid.h"
 #include "common/tlist.h"
 #include "engine/packet.h"
+#include "http/server.h"
 #include "sio/engine.h"
 
 /* SIO__EIO_MEMORY is the test seam of memory.c; HTTP requests never reach such a session
@@ -73,6 +74,7 @@ struct sio_engine_s {
   sio__list_t flush_list;
   sio__refbuf_t *ping_pkt;  /* the shared "2" packet */
   int shutting_down;
+  sio__http_closer_t closer; /* engine_teardown at sio_http_close */
 };
 
 /* ---- socket.c ---- */

@@ -238,7 +238,7 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   e->flusher.data = e->kicker.data = e;
   uv_check_start(&e->flusher, on_flush);
   uv_unref((uv_handle_t *)&e->flusher);
-  sio__http_add_closer(http, engine_teardown, e);
+  sio__http_add_closer(http, &e->closer, engine_teardown, e);
   *out = e;
   return 0;
 nomem:

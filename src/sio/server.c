@@ -72,9 +72,9 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   sio__tlist_init(&io->connect_wait, &http->io.thub, io->opts.connect_timeout_ms, sio__client_connect_overdue);
   static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
   /* Registered before the engine so that it runs after it: newest closer first. */
-  int r = sio__http_add_closer(http, server_teardown, io);
-  if (r == 0) r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
-  if (r == 0) r = sio__http_add_closer(http, server_shutdown_first, io);
+  sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
+  int r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
+  if (r == 0) sio__http_add_closer(http, &io->shutdown_closer, server_shutdown_first, io);
   if (r) {
     /* The closer stays registered and frees io when http closes. */
     return r;

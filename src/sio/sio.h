@@ -116,6 +116,7 @@ struct sio_server_s {
   sio__tlist_t connect_wait;
   sio__list_t bcasts;  /* broadcasts with acks still waiting (ack.c) */
   int shutting_down;
+  sio__http_closer_t teardown_closer, shutdown_closer; /* server.c */
   sio_adapter_factory_cb adapter_factory; /* installs an adapter on each new namespace */
   void *adapter_factory_user;
 };
