@@ -92,17 +92,23 @@ void sio_server_shutdown(sio_server_t *io) {
   void *v;
   while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
     sio_ns_t *ns = v;
-    uint32_t jt = 0;
-    void *sv;
-    while (sio__map_next(&ns->sockets, &jt, NULL, NULL, &sv)) {
-      sio_socket_t *s = sv;
-      sio__client_t *c = s->client;
-      if (s->closing || c == NULL) continue; /* already leaving: it finishes on its own */
-      c->refs++;
-      sio__socket_onclose(s, "server shutting down");
-      if (c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
-      sio__client_unref(c);
-      jt = 0; /* the map changed: start over */
+    /* One walk of the socket map, as in sio_engine_shutdown (restarting it after each
+     * close was quadratic); another only if this one closed something, in case a
+     * callback connected a socket and the table was resized under the walk. */
+    for (int closed = 1; closed;) {
+      closed = 0;
+      uint32_t jt = 0;
+      void *sv;
+      while (sio__map_next(&ns->sockets, &jt, NULL, NULL, &sv)) {
+        sio_socket_t *s = sv;
+        sio__client_t *c = s->client;
+        if (s->closing || c == NULL) continue; /* already leaving: it finishes on its own */
+        c->refs++;
+        sio__socket_onclose(s, "server shutting down");
+        if (c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
+        sio__client_unref(c);
+        closed = 1;
+      }
     }
   }
   if (io->eng) sio_engine_shutdown(io->eng);

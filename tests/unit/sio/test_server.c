@@ -1,7 +1,10 @@
 /*
  * Unit tests of the server's life cycle on the in-memory transport: several Socket.IO
- * servers sharing one HTTP server are all torn down by sio_http_close.
+ * servers sharing one HTTP server are all torn down by sio_http_close, and closing a
+ * server with many sessions takes time linear in their number.
  */
+#include <time.h>
+
 #include "helpers.h"
 
 /* A client that keeps nothing: counts what it gets, and whether it was closed. */
@@ -56,9 +59,45 @@ static void every_server_on_one_http_server_is_torn_down(void **state) {
   assert_int_equal(t.closed, NSERVERS);
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Opens n connected sessions, then times sio_http_close and the loop's end (ms). */
+static double shutdown_ms(size_t n) {
+  env_t e;
+  env_init(&e, NULL);
+  tally_t t = {0, 0};
+  for (size_t i = 0; i < n; i++) open_connected(e.io, &t);
+  assert_int_equal(sio_ns_count(sio_server_main(e.io)), n);
+  double t0 = now_ms();
+  env_close(&e);
+  double ms = now_ms() - t0;
+  assert_int_equal(t.closed, n);
+  return ms;
+}
+
+/* Shutdown walked the session and socket maps from slot 0 again after every close,
+ * past the tombstones the closes left: quadratic (3.1 s at 80k sessions). Now four
+ * times the sessions must take about four times as long, not sixteen.
+ * NOOM_SHUTDOWN_N sets the larger count (default 40000) for a measurement. */
+static void shutdown_time_is_linear_in_the_number_of_sessions(void **state) {
+  (void)state;
+  const char *env = getenv("NOOM_SHUTDOWN_N");
+  size_t n = env ? strtoul(env, NULL, 10) : 40000;
+  if (n < 400) n = 400;
+  double small = shutdown_ms(n / 4), big = shutdown_ms(n);
+  printf("# shutdown: %zu sessions in %.1f ms, %zu in %.1f ms\n", n / 4, small, n, big);
+  /* 8x leaves room for a noisy machine; quadratic would be 16x. */
+  assert_true(big < 8 * small + 50);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_server_on_one_http_server_is_torn_down),
+      cmocka_unit_test(shutdown_time_is_linear_in_the_number_of_sessions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
