@@ -284,7 +284,9 @@ typedef struct {
   const char *data_json;      /* socket.data as JSON text ("null" when never set) */
   const char *handshake_json; /* socket.handshake as JSON: {"headers":{...},"time":"...",
                                  "address":"...","xdomain":bool,"secure":bool,"issued":ms,
-                                 "url":"...","query":{...},"auth":{...}} */
+                                 "url":"...","query":{...},"auth":{...}}; query as
+                                 engine.io 6.6 builds it: decoded strings, a repeated
+                                 key with its last value (not an array) */
   sio_socket_t *local;        /* the live socket when it is on this process, else NULL. It
                                  may have disconnected since the call (check
                                  sio_socket_connected); its rooms are read when cb runs */
@@ -382,7 +384,8 @@ SIO_EXTERN int sio_socket_header(const sio_socket_t *s, const char *lname, sio_s
  * (slices borrowed for the call). */
 SIO_EXTERN void sio_socket_headers(const sio_socket_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u),
                                    void *u);
-/* The raw (percent-encoded) query string of that request, without '?'. */
+/* The raw (percent-encoded) query string of that request, without '?': every value of a
+ * repeated key is there (handshake.query in fetchSockets keeps the last, as Node does). */
 SIO_EXTERN sio_str_t sio_socket_query(const sio_socket_t *s);
 /* Its request target, "/socket.io/?EIO=4&transport=polling&..." (handshake.url). */
 SIO_EXTERN sio_str_t sio_socket_handshake_url(const sio_socket_t *s);

@@ -460,33 +460,39 @@ static char *unescape(const char *s, size_t n, size_t *len) {
   return out;
 }
 
-/* handshake.query: url.parse(url, true).query, a repeated key becoming an array. */
-static json_t *query_object(sio_str_t q) {
+/* handshake.query as engine.io 6.6 builds it: Object.fromEntries(new URL(url)
+ * .searchParams), so a repeated key keeps its first place and its LAST value (older
+ * engine.io used querystring.parse, which made an array: 6.6 does not). A pair that is
+ * not UTF-8 once decoded is left out (Node would put U+FFFD in). NULL on OOM. */
+json_t *sio__query_object(sio_str_t q) {
   json_t *obj = json_object();
   const char *end = q.ptr + q.len;
-  for (const char *it = q.ptr; obj && it < end;) {
+  int err = obj == NULL;
+  for (const char *it = q.ptr; !err && it < end;) {
     const char *amp = memchr(it, '&', (size_t)(end - it));
     const char *stop = amp ? amp : end;
+    if (stop == it) { /* "a&&b": an empty pair is no entry */
+      it = stop + 1;
+      continue;
+    }
     const char *eq = memchr(it, '=', (size_t)(stop - it));
     const char *kend = eq ? eq : stop;
     size_t klen, vlen = 0;
-    char *key = kend > it ? unescape(it, (size_t)(kend - it), &klen) : NULL;
+    char *key = unescape(it, (size_t)(kend - it), &klen);
     char *val = key ? (eq ? unescape(eq + 1, (size_t)(stop - eq - 1), &vlen) : sio__strdup("")) : NULL;
-    if (key && val && sio__utf8_valid(key, klen) && sio__utf8_valid(val, vlen) && memchr(key, 0, klen) == NULL) {
-      json_t *old = json_object_get(obj, key);
+    if (key == NULL || val == NULL) err = 1;
+    else if (sio__utf8_valid(key, klen) && sio__utf8_valid(val, vlen) && memchr(key, 0, klen) == NULL) {
       json_t *v = json_stringn(val, vlen);
-      if (old == NULL) json_object_set_new(obj, key, v);
-      else if (json_is_array(old)) json_array_append_new(old, v);
-      else {
-        json_t *arr = json_array();
-        json_array_append(arr, old);
-        json_array_append_new(arr, v);
-        json_object_set_new(obj, key, arr);
-      }
+      /* Replacing keeps the key's first position, as Object.fromEntries does. */
+      err = v == NULL || json_object_set_new(obj, key, v) != 0;
     }
     sio__free(key);
     sio__free(val);
     it = stop + 1;
+  }
+  if (err) {
+    json_decref(obj);
+    return NULL;
   }
   return obj;
 }
@@ -543,7 +549,12 @@ static char *handshake_json(sio_socket_t *s) {
   json_object_set_new(hs, "secure", json_boolean(s->ns->io->http->tls_ctx != NULL));
   json_object_set_new(hs, "issued", json_integer((json_int_t)s->issued_ms));
   put_str(hs, "url", url.ptr, url.len);
-  json_object_set_new(hs, "query", query_object(sio_socket_query(s)));
+  json_t *query = sio__query_object(sio_socket_query(s));
+  if (query == NULL) {
+    json_decref(hs);
+    return NULL;
+  }
+  json_object_set_new(hs, "query", query);
   json_object_set_new(hs, "auth", s->auth_obj ? json_incref(s->auth_obj) : json_object());
   sio__buf_t b = SIO__BUF_INIT;
   char *out = NULL;

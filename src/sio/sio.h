@@ -259,6 +259,9 @@ void sio__ack_after_callback(sio_ack_t *ack);
  * every pending one with SIO_ECANCELED (server shutdown). */
 void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
 void sio__bcast_ack_start(void *bcast, uint32_t recipients);
+/* handshake.query (engine.io 6.6: a repeated key keeps its last value) of a raw query
+ * string, as a new JSON object; NULL on OOM. */
+json_t *sio__query_object(sio_str_t q);
 /* Drops an aggregate no recipient has seen, without running its callback (the call
  * that made it failed). */
 void sio__bcast_ack_discard(void *bcast);
