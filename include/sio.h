@@ -242,7 +242,8 @@ enum {
 
 /* A selection of sockets, filled by value (the JS operators to/in/except/volatile/local):
  * every socket of the namespace in any of rooms (all sockets when nrooms is 0), minus
- * every socket in any of except. The arrays are borrowed for the call. */
+ * every socket in any of except. The arrays are borrowed for the call; neither has a
+ * size limit (nor has the number of binary attachments of what is sent to them). */
 typedef struct {
   const char *const *rooms;
   size_t nrooms;
@@ -254,7 +255,10 @@ typedef struct {
 #define SIO_BROADCAST_ALL {NULL, 0, NULL, 0, 0}
 
 /* Emits event(args) to the selection; args copied (encoded once for all recipients).
- * Returns the number of local recipients (>= 0) or an error. */
+ * Returns the number of local recipients (>= 0) or an error. SIO_ENOMEM while encoding
+ * or selecting comes before any recipient got the packet; the adapter's fan-out (sent
+ * after the local delivery) may fail on its own, with its error returned. The selection
+ * operations and queries below fail the same way: SIO_ENOMEM means nothing was done. */
 SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
 
 /* Broadcast with acknowledgements: cb runs exactly once, when every recipient answered
@@ -304,7 +308,9 @@ typedef struct {
   const char *data_json;      /* socket.data as JSON text ("null" when never set) */
   const char *handshake_json; /* socket.handshake as JSON: {"headers":{...},"time":"...",
                                  "address":"...","xdomain":bool,"secure":bool,"issued":ms,
-                                 "url":"...","query":{...},"auth":{...}} */
+                                 "url":"...","query":{...},"auth":{...}}; query as
+                                 engine.io 6.6 builds it: decoded strings, a repeated
+                                 key with its last value (not an array) */
   sio_socket_t *local;        /* the live socket when it is on this process, else NULL. It
                                  may have disconnected since the call (check
                                  sio_socket_connected); its rooms are read when cb runs */
@@ -402,7 +408,8 @@ SIO_EXTERN int sio_socket_header(const sio_socket_t *s, const char *lname, sio_s
  * (slices borrowed for the call). */
 SIO_EXTERN void sio_socket_headers(const sio_socket_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u),
                                    void *u);
-/* The raw (percent-encoded) query string of that request, without '?'. */
+/* The raw (percent-encoded) query string of that request, without '?': every value of a
+ * repeated key is there (handshake.query in fetchSockets keeps the last, as Node does). */
 SIO_EXTERN sio_str_t sio_socket_query(const sio_socket_t *s);
 /* Its request target, "/socket.io/?EIO=4&transport=polling&..." (handshake.url). */
 SIO_EXTERN sio_str_t sio_socket_handshake_url(const sio_socket_t *s);

@@ -40,7 +40,10 @@ typedef struct {
   /* A message; data borrowed (writable) for the call. */
   void (*on_message)(sio_eio_t *s, int binary, char *data, size_t len, void *user);
   /* The session closed; reason is engine.io's string ("transport close", "transport error",
-   * "ping timeout", "forced close", "parse error"). s is freed after the call. */
+   * "ping timeout", "forced close", "parse error"). s is freed after the call. As in
+   * engine.io 6.6, a polling client that aborts its pending GET closes the session at
+   * once ("transport error"), and one that POSTs a close packet ("transport close") has
+   * its pending GET answered with a noop. */
   void (*on_close)(sio_eio_t *s, const char *reason, void *user);
 } sio_engine_cbs_t;
 

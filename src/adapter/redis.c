@@ -35,6 +35,7 @@
 
 struct sio_redis_s {
   uv_loop_t *loop;
+  sio__http_closer_t closer; /* on_server_close at sio_http_close */
   sio__redis_url_t url;
   char *where;              /* "redis://host:port" for logs (never the password) */
   char *prefix;
@@ -1143,10 +1144,11 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
     r->where = sio__buf_steal(&where, NULL);
   sio__buf_free(&where);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
-  if (r->prefix == NULL || r->where == NULL || (rc = sio__http_add_closer(sio_server_http(io), on_server_close, r)) != 0) {
+  if (r->prefix == NULL || r->where == NULL) {
     client_unref(r);
-    return rc ? rc : SIO_ENOMEM;
+    return SIO_ENOMEM;
   }
+  sio__http_add_closer(sio_server_http(io), &r->closer, on_server_close, r);
   if ((rc = sio__rconn_new(r->loop, &r->url, &cbs, r, &r->pub)) != 0 ||
       (rc = sio__rconn_new(r->loop, &r->url, &cbs, r, &r->sub)) != 0) {
     /* The closer still holds the server's reference and frees r when http closes. */

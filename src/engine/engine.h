@@ -13,6 +13,7 @@
 #include "common/sid.h"
 #include "common/tlist.h"
 #include "engine/packet.h"
+#include "http/server.h"
 #include "sio/engine.h"
 
 /* SIO__EIO_MEMORY is the test seam of memory.c; HTTP requests never reach such a session
@@ -37,6 +38,7 @@ struct sio_eio_s {
   uint8_t waiting_pong;   /* hb is on the pong list */
   uint8_t probe_acked;    /* the probe answered "3probe": the client is pausing polling */
   uint8_t closing;        /* sio__eio_close_graceful is waiting to deliver the close */
+  uint8_t upgraded;       /* moved from polling to WebSocket */
   uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
   sio_engine_t *eng;
   sio_http_req_t *poll_req; /* the pending long-poll GET */
@@ -72,6 +74,7 @@ struct sio_engine_s {
   sio__list_t flush_list;
   sio__refbuf_t *ping_pkt;  /* the shared "2" packet */
   int shutting_down;
+  sio__http_closer_t closer; /* engine_teardown at sio_http_close */
 };
 
 /* ---- socket.c ---- */
@@ -123,6 +126,9 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req);
 /* A probe on an existing polling session. */
 void sio__eio_ws_probe(sio_eio_t *s, sio_http_req_t *req);
 void sio__eio_upgrade_overdue(sio__tnode_t *n);
+/* A WebSocket with the sid of a session that is upgrading or has upgraded: the
+ * handshake completes, then that WebSocket is closed (engine.io's onWebSocket). */
+void sio__eio_ws_refuse(sio_http_req_t *req);
 
 /* ---- memory.c: the in-memory transport (a test seam, like socketioxide's io.rs) ----
  *

@@ -2,8 +2,9 @@
  * Engine.IO long-polling (engine.io lib/transports/polling.ts). A GET waits until there
  * is something to send (answered in the loop's check phase so that every packet queued
  * during this turn goes out in one payload); a POST carries client packets, answered
- * "ok". A second GET while one is pending is an error that closes the session; a POST
- * body over maxHttpBufferSize gets 413 and closes it.
+ * "ok". A second GET while one is pending is an error that closes the session, and so is
+ * a pending GET the client aborts; a POST body over maxHttpBufferSize gets 413 and closes
+ * it; a POSTed close packet answers the pending GET with a noop, then closes.
  */
 #include <string.h>
 
@@ -16,9 +17,13 @@
 static void on_get_abort(sio_http_req_t *req, void *user) {
   sio_eio_t *s = user;
   (void)req;
-  /* The client went away mid-poll; the heartbeat will notice if it does not come back. */
+  /* The client went away mid-poll (request cancelled, connection gone): engine.io calls
+   * that "poll connection closed prematurely" and closes the session at once, so the
+   * next GET with this sid gets 400. Nothing can answer req any more. */
   s->poll_req = NULL;
   sio__list_remove(&s->flush_link);
+  SIO_LOGD("engine: session %s aborted its long-poll GET, closing", s->id);
+  sio__eio_close(s, "transport error");
 }
 
 static void respond_payload(sio_eio_t *s, const char *body, size_t len) {
@@ -110,6 +115,9 @@ void sio__eio_polling_get(sio_eio_t *s, sio_http_req_t *req) {
 static int on_posted_packet(void *user, sio__eio_packet_t *p) {
   sio_eio_t *s = user;
   if (s->state != SIO__EIO_S_OPEN) return 1;
+  /* engine.io's polling onClose: the pending GET gets a noop (what is queued is dropped,
+   * the client is leaving), not the close packet that a server-side close sends. */
+  if (p->type == SIO__EIO_CLOSE) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
   sio__eio_on_packet(s, p);
   return s->state != SIO__EIO_S_OPEN;
 }

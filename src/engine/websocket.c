@@ -83,6 +83,7 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req) {
 static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   s->probing = 0;
   s->probe_acked = 0;
+  s->upgraded = 1;
   sio__tnode_disarm(&s->upgrade_to);
   /* The pending GET must not hang: a noop releases it (the client is paused anyway). */
   if (s->poll_req) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);
@@ -105,6 +106,14 @@ static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   sio__eio_unref(s); /* the probe's reference; the sid map still holds one */
   /* A graceful close waiting for the client: the WebSocket delivers the queue, then closes. */
   if (s->closing) sio__eio_close(s, "forced close");
+}
+
+/* A WebSocket for a session that already has one, or is getting one: engine.io completes
+ * the handshake and closes the newcomer ("transport had already been upgraded"), leaving
+ * the session and its transport alone. transport_cbs with no user ignore it till then. */
+void sio__eio_ws_refuse(sio_http_req_t *req) {
+  sio_ws_t *ws;
+  if (sio_http_upgrade(req, &transport_cbs, NULL, 125, &ws) == 0) sio_ws_close(ws, 1000);
 }
 
 static void probe_on_message(sio_ws_t *ws, int binary, const char *data, size_t len, void *user) {

@@ -194,18 +194,17 @@ int sio_http_set_tls_self_signed(sio_http_t *h, char *fingerprint, size_t cap) {
   return 0;
 }
 
-int sio__http_add_closer(sio_http_t *h, void (*fn)(void *arg), void *arg) {
-  if (h->nclosers == (int)(sizeof h->closers / sizeof h->closers[0])) return SIO_ELIMIT;
-  h->closers[h->nclosers].fn = fn;
-  h->closers[h->nclosers++].arg = arg;
-  return 0;
+void sio__http_add_closer(sio_http_t *h, sio__http_closer_t *c, void (*fn)(void *arg), void *arg) {
+  *c = (sio__http_closer_t){h->closers, fn, arg};
+  h->closers = c;
 }
 
 void sio_http_close(sio_http_t *h, void (*cb)(void *user), void *user) {
   /* Upper layers first (newest first), while connections still exist to say goodbye on. */
-  while (h->nclosers > 0) {
-    h->nclosers--;
-    h->closers[h->nclosers].fn(h->closers[h->nclosers].arg);
+  while (h->closers) {
+    sio__http_closer_t *c = h->closers;
+    h->closers = c->next; /* before fn, which may free c */
+    c->fn(c->arg);
   }
   h->close_cb = cb;
   h->close_user = user;

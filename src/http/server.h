@@ -9,6 +9,14 @@
 #include "http/tls.h"
 #include "sio/http.h"
 
+/* A layer's teardown, run at the start of sio_http_close. The node lives in the layer's
+ * own struct (no allocation, so registering cannot fail), linked newest first. */
+typedef struct sio__http_closer_s {
+  struct sio__http_closer_s *next;
+  void (*fn)(void *arg);
+  void *arg;
+} sio__http_closer_t;
+
 typedef struct {
   char *path;
   size_t len;
@@ -31,11 +39,7 @@ struct sio_http_s {
   sio__tlist_t req_timeouts;
   sio__tlist_t idle_timeouts;
   int listening;
-  struct {
-    void (*fn)(void *arg);
-    void *arg;
-  } closers[8];   /* attached layers' teardown, run first by sio_http_close */
-  int nclosers;
+  sio__http_closer_t *closers; /* attached layers' teardown, newest first */
   void (*close_cb)(void *user);
   void *close_user;
 };
@@ -57,8 +61,10 @@ struct sio_http_req_s {
  * freed and the bytes after the request head go to proto. Returns the conn. */
 sio__conn_t *sio__http_detach(sio_http_req_t *req, const sio__conn_proto_t *proto, void *proto_data);
 
-/* Registers fn(arg) to run at the start of sio_http_close (attached servers tear down). */
-int sio__http_add_closer(sio_http_t *h, void (*fn)(void *arg), void *arg);
+/* Registers fn(arg) to run at the start of sio_http_close (attached servers tear down),
+ * before the closers registered earlier. c (usually a member of arg) must stay valid
+ * until fn runs; fn may free it. Cannot fail: every layer attached is torn down. */
+void sio__http_add_closer(sio_http_t *h, sio__http_closer_t *c, void (*fn)(void *arg), void *arg);
 
 /* Reason phrase for a status code. */
 const char *sio__http_reason(int status);

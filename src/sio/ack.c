@@ -208,6 +208,16 @@ void sio__bcast_ack_start(void *bcast, uint32_t recipients) {
   bcast_check(b);
 }
 
+void sio__bcast_ack_discard(void *bcast) {
+  sio__bcast_t *b = bcast;
+  /* Before any recipient registered: nobody else holds b, and the call that made it
+   * failed, so its callback must not run. */
+  b->done = 1;
+  uv_timer_stop(&b->timer);
+  sio__list_remove(&b->link);
+  bcast_unref(b);
+}
+
 void sio__bcast_ack_hold(void *bcast) {
   sio__bcast_t *b = bcast;
   b->holds++;

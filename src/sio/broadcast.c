@@ -21,8 +21,21 @@
 #include "sio/sio.h"
 #include "ws/utf8.h"
 
-void sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
-                 void (*fn)(sio_socket_t *s, void *u), void *u) {
+/* Appends s (referenced) to the selection list, growing it; SIO_ENOMEM leaves it as it was. */
+static int list_push(sio_socket_t ***list, size_t *n, size_t *cap, sio_socket_t *s) {
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 64;
+    sio_socket_t **p = sio__realloc(*list, ncap * sizeof *p);
+    if (p == NULL) return SIO_ENOMEM;
+    *list = p;
+    *cap = ncap; /* only once the memory is there */
+  }
+  (*list)[(*n)++] = sio_socket_ref(s);
+  return 0;
+}
+
+int sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
+                void (*fn)(sio_socket_t *s, void *u), void *u) {
   uint32_t except = ++ns->epoch;
   uint32_t sent = ++ns->epoch;
   for (size_t i = 0; to && i < to->nexcept; i++) {
@@ -34,45 +47,36 @@ void sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_
     if (s) s->mark = except;
   }
   /* fn may disconnect sockets (disconnectSockets): keep each alive while it runs, and
-   * collect first so the rooms we walk cannot change under us. */
+   * collect first so the rooms we walk cannot change under us. Collecting is also the
+   * only step that allocates: when it fails, fn has run for nobody. */
   sio_socket_t **list = NULL;
   size_t n = 0, cap = 0;
+  int r = 0;
   if (to && to->nrooms > 0) {
-    for (size_t i = 0; i < to->nrooms; i++) {
-      sio__room_t *r = sio__adapter_room(ns, to->rooms[i], strlen(to->rooms[i]));
-      for (uint32_t j = 0; r && j < r->n; j++) {
-        sio_socket_t *s = r->m[j].s;
+    for (size_t i = 0; i < to->nrooms && r == 0; i++) {
+      sio__room_t *room = sio__adapter_room(ns, to->rooms[i], strlen(to->rooms[i]));
+      for (uint32_t j = 0; room && j < room->n && r == 0; j++) {
+        sio_socket_t *s = room->m[j].s;
         if (s->mark == except || s->sent == sent || s->state != SIO__SOCK_CONNECTED) continue;
         s->sent = sent;
-        if (n == cap) {
-          cap = cap ? cap * 2 : 64;
-          sio_socket_t **p = sio__realloc(list, cap * sizeof *p);
-          if (p == NULL) break;
-          list = p;
-        }
-        list[n++] = sio_socket_ref(s);
+        r = list_push(&list, &n, &cap, s);
       }
     }
   } else {
     uint32_t it = 0;
     void *v;
-    while (sio__map_next(&ns->sockets, &it, NULL, NULL, &v)) {
+    while (r == 0 && sio__map_next(&ns->sockets, &it, NULL, NULL, &v)) {
       sio_socket_t *s = v;
       if (s->mark == except || s->state != SIO__SOCK_CONNECTED) continue;
-      if (n == cap) {
-        cap = cap ? cap * 2 : 64;
-        sio_socket_t **p = sio__realloc(list, cap * sizeof *p);
-        if (p == NULL) break;
-        list = p;
-      }
-      list[n++] = sio_socket_ref(s);
+      r = list_push(&list, &n, &cap, s);
     }
   }
   for (size_t i = 0; i < n; i++) {
-    if (list[i]->state == SIO__SOCK_CONNECTED) fn(list[i], u);
+    if (r == 0 && list[i]->state == SIO__SOCK_CONNECTED) fn(list[i], u);
     sio_socket_unref(list[i]);
   }
   sio__free(list);
+  return r;
 }
 
 int sio__ns_remote(const sio_ns_t *ns, const sio_broadcast_opts_t *to) {
@@ -110,21 +114,39 @@ static sio_packet_view_t packet_view(const char *event, const sio_args_t *args, 
   return (sio_packet_view_t){{sio__refbuf_ptr(text) + 1, text->len - 1}, atts, natt, event, args};
 }
 
-static int adapter_fanout(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args,
-                          sio__refbuf_t *text) {
-  if (ns->adapter == NULL || ns->adapter->broadcast == NULL || (to && (to->flags & SIO_BCAST_LOCAL))) return 0;
-  sio_str_t atts[64];
-  if (args && args->natt > 64) return SIO_ELIMIT;
-  sio_packet_view_t view = packet_view(event, args, text, atts);
-  return ns->adapter->broadcast(ns->adapter_self, ns, to, &view);
+/* Room for the view's attachment slices: on the stack for the usual few, else
+ * allocated, always before the local delivery so that a failure has no side effect. */
+typedef struct {
+  sio_str_t small[16];
+  sio_str_t *atts;
+} atts_t;
+
+static int atts_init(atts_t *a, const sio_args_t *args) {
+  size_t natt = args ? args->natt : 0;
+  a->atts = natt <= 16 ? a->small : sio__calloc(natt, sizeof *a->atts);
+  return a->atts ? 0 : SIO_ENOMEM;
+}
+
+static void atts_free(atts_t *a) {
+  if (a->atts != a->small) sio__free(a->atts);
 }
 
 int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
   emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & SIO_BCAST_VOLATILE) : 0, 0, NULL, -1};
+  int fanout = ns->adapter != NULL && ns->adapter->broadcast != NULL && !(to && (to->flags & SIO_BCAST_LOCAL));
+  atts_t atts;
   int r = sio__encode_event(ns->name, event, args, -1, &e.text);
   if (r) return r;
-  sio__select(ns, to, NULL, deliver, &e);
-  r = adapter_fanout(ns, to, event, args, e.text);
+  if (fanout && (r = atts_init(&atts, args)) != 0) {
+    sio__refbuf_unref(e.text);
+    return r;
+  }
+  r = sio__select(ns, to, NULL, deliver, &e);
+  if (r == 0 && fanout) {
+    sio_packet_view_t view = packet_view(event, args, e.text, atts.atts);
+    r = ns->adapter->broadcast(ns->adapter_self, ns, to, &view);
+  }
+  if (fanout) atts_free(&atts);
   sio__refbuf_unref(e.text);
   return r < 0 ? r : e.count;
 }
@@ -150,20 +172,28 @@ static int prepare_acked(sio_ns_t *ns, const char *event, const sio_args_t *args
 int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args,
                          uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user) {
   int remote = sio__ns_remote(ns, to) && ns->adapter->broadcast_with_ack != NULL;
-  if (remote && args && args->natt > 64) return SIO_ELIMIT;
+  atts_t atts;
+  if (remote && atts_init(&atts, args) != 0) return SIO_ENOMEM;
   emit_ctx_t e;
   int r = prepare_acked(ns, event, args, timeout_ms, cb, user, &e);
-  if (r) return r;
-  sio__select(ns, to, NULL, deliver, &e);
+  if (r == 0 && (r = sio__select(ns, to, NULL, deliver, &e)) != 0) {
+    /* Nothing was sent: the aggregate goes without its callback. */
+    sio__bcast_ack_discard(e.bcast);
+    sio__refbuf_unref(e.text);
+  }
+  if (r) {
+    if (remote) atts_free(&atts);
+    return r;
+  }
   if (remote) {
     /* The adapter holds the aggregate open until the other nodes' clients are counted
      * and have answered (sio_adapter_acks_done). A failing hook only loses them. */
-    sio_str_t atts[64];
-    sio_packet_view_t view = packet_view(event, args, e.text, atts);
+    sio_packet_view_t view = packet_view(event, args, e.text, atts.atts);
     sio__bcast_ack_hold(e.bcast);
     if (ns->adapter->broadcast_with_ack(ns->adapter_self, ns, to, &view, timeout_ms, e.bcast) < 0) {
       sio__bcast_ack_release(e.bcast);
     }
+    atts_free(&atts);
   }
   sio__refbuf_unref(e.text);
   sio__bcast_ack_start(e.bcast, (uint32_t)e.count);
@@ -206,8 +236,13 @@ int sio_adapter_emit_with_ack_local(sio_ns_t *ns, const sio_broadcast_opts_t *to
   sio__bcast_ack_set_each(e.bcast, local_each, l);
   sio_broadcast_opts_t local = to ? *to : (sio_broadcast_opts_t)SIO_BROADCAST_ALL;
   local.flags |= SIO_BCAST_LOCAL;
-  sio__select(ns, &local, NULL, deliver, &e);
+  r = sio__select(ns, &local, NULL, deliver, &e);
   sio__refbuf_unref(e.text);
+  if (r) {
+    sio__bcast_ack_discard(e.bcast); /* local_end does not run: l is ours to free */
+    sio__free(l);
+    return r;
+  }
   sio__bcast_ack_start(e.bcast, (uint32_t)e.count);
   return e.count;
 }
@@ -221,21 +256,24 @@ static void do_leave(sio_socket_t *s, void *u) { sio__adapter_leave(s, u, strlen
 static void do_disconnect(sio_socket_t *s, void *u) { sio_socket_disconnect(s, *(int *)u); }
 
 int sio_ns_sockets_join(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room) {
-  sio__select(ns, to, NULL, do_join, (void *)room);
+  int r = sio__select(ns, to, NULL, do_join, (void *)room);
+  if (r) return r;
   if (ns->adapter && ns->adapter->sockets_join && !(to && (to->flags & SIO_BCAST_LOCAL)))
     return ns->adapter->sockets_join(ns->adapter_self, ns, to, room);
   return 0;
 }
 
 int sio_ns_sockets_leave(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room) {
-  sio__select(ns, to, NULL, do_leave, (void *)room);
+  int r = sio__select(ns, to, NULL, do_leave, (void *)room);
+  if (r) return r;
   if (ns->adapter && ns->adapter->sockets_leave && !(to && (to->flags & SIO_BCAST_LOCAL)))
     return ns->adapter->sockets_leave(ns->adapter_self, ns, to, room);
   return 0;
 }
 
 int sio_ns_disconnect_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, int close) {
-  sio__select(ns, to, NULL, do_disconnect, &close);
+  int r = sio__select(ns, to, NULL, do_disconnect, &close);
+  if (r) return r;
   if (ns->adapter && ns->adapter->disconnect_sockets && !(to && (to->flags & SIO_BCAST_LOCAL)))
     return ns->adapter->disconnect_sockets(ns->adapter_self, ns, to, close);
   return 0;
@@ -264,7 +302,8 @@ static void collect(sio_socket_t *s, void *u) {
 
 int sio_ns_fetch_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_fetch_cb cb, void *user) {
   fetch_ctx_t f = {NULL, 0, 0, 0};
-  sio__select(ns, to, NULL, collect, &f);
+  int r = sio__select(ns, to, NULL, collect, &f);
+  if (r) f.err = r;
   if (f.err == 0) cb(0, f.list, f.n, user);
   for (size_t i = 0; i < f.n; i++) sio_socket_unref(f.list[i]);
   sio__free(f.list);
@@ -421,33 +460,39 @@ static char *unescape(const char *s, size_t n, size_t *len) {
   return out;
 }
 
-/* handshake.query: url.parse(url, true).query, a repeated key becoming an array. */
-static json_t *query_object(sio_str_t q) {
+/* handshake.query as engine.io 6.6 builds it: Object.fromEntries(new URL(url)
+ * .searchParams), so a repeated key keeps its first place and its LAST value (older
+ * engine.io used querystring.parse, which made an array: 6.6 does not). A pair that is
+ * not UTF-8 once decoded is left out (Node would put U+FFFD in). NULL on OOM. */
+json_t *sio__query_object(sio_str_t q) {
   json_t *obj = json_object();
   const char *end = q.ptr + q.len;
-  for (const char *it = q.ptr; obj && it < end;) {
+  int err = obj == NULL;
+  for (const char *it = q.ptr; !err && it < end;) {
     const char *amp = memchr(it, '&', (size_t)(end - it));
     const char *stop = amp ? amp : end;
+    if (stop == it) { /* "a&&b": an empty pair is no entry */
+      it = stop + 1;
+      continue;
+    }
     const char *eq = memchr(it, '=', (size_t)(stop - it));
     const char *kend = eq ? eq : stop;
     size_t klen, vlen = 0;
-    char *key = kend > it ? unescape(it, (size_t)(kend - it), &klen) : NULL;
+    char *key = unescape(it, (size_t)(kend - it), &klen);
     char *val = key ? (eq ? unescape(eq + 1, (size_t)(stop - eq - 1), &vlen) : sio__strdup("")) : NULL;
-    if (key && val && sio__utf8_valid(key, klen) && sio__utf8_valid(val, vlen) && memchr(key, 0, klen) == NULL) {
-      json_t *old = json_object_get(obj, key);
+    if (key == NULL || val == NULL) err = 1;
+    else if (sio__utf8_valid(key, klen) && sio__utf8_valid(val, vlen) && memchr(key, 0, klen) == NULL) {
       json_t *v = json_stringn(val, vlen);
-      if (old == NULL) json_object_set_new(obj, key, v);
-      else if (json_is_array(old)) json_array_append_new(old, v);
-      else {
-        json_t *arr = json_array();
-        json_array_append(arr, old);
-        json_array_append_new(arr, v);
-        json_object_set_new(obj, key, arr);
-      }
+      /* Replacing keeps the key's first position, as Object.fromEntries does. */
+      err = v == NULL || json_object_set_new(obj, key, v) != 0;
     }
     sio__free(key);
     sio__free(val);
     it = stop + 1;
+  }
+  if (err) {
+    json_decref(obj);
+    return NULL;
   }
   return obj;
 }
@@ -504,7 +549,12 @@ static char *handshake_json(sio_socket_t *s) {
   json_object_set_new(hs, "secure", json_boolean(s->ns->io->http->tls_ctx != NULL));
   json_object_set_new(hs, "issued", json_integer((json_int_t)s->issued_ms));
   put_str(hs, "url", url.ptr, url.len);
-  json_object_set_new(hs, "query", query_object(sio_socket_query(s)));
+  json_t *query = sio__query_object(sio_socket_query(s));
+  if (query == NULL) {
+    json_decref(hs);
+    return NULL;
+  }
+  json_object_set_new(hs, "query", query);
   json_object_set_new(hs, "auth", s->auth_obj ? json_incref(s->auth_obj) : json_object());
   sio__buf_t b = SIO__BUF_INIT;
   char *out = NULL;
@@ -571,7 +621,8 @@ void sio_adapter_query_done(sio_adapter_query_t *q, int status) {
 int sio_ns_fetch_sockets_all(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_fetch_all_cb cb, void *user) {
   sio_adapter_query_t *q = sio__query_new(ns, SIO__Q_FETCH, (void (*)(void))cb, user);
   if (q == NULL) return SIO_ENOMEM;
-  sio__select(ns, to, NULL, collect, &q->local);
+  int rs = sio__select(ns, to, NULL, collect, &q->local);
+  if (rs) q->local.err = rs;
   if (q->local.err) {
     int err = q->local.err;
     sio__query_abort(q);
@@ -589,13 +640,26 @@ int sio_ns_fetch_sockets_all(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_f
   return 0;
 }
 
-static void collect_id(sio_socket_t *s, void *u) { sio_adapter_query_add_name(u, s->id, SIO__SID_LEN); }
+typedef struct {
+  sio_adapter_query_t *q;
+  int err;
+} ids_ctx_t;
+
+static void collect_id(sio_socket_t *s, void *u) {
+  ids_ctx_t *c = u;
+  if (c->err == 0) c->err = sio_adapter_query_add_name(c->q, s->id, SIO__SID_LEN);
+}
 
 int sio_ns_all_sockets(sio_ns_t *ns, const char *const *rooms, size_t nrooms, sio_names_cb cb, void *user) {
   sio_adapter_query_t *q = sio__query_new(ns, SIO__Q_SOCKETS, (void (*)(void))cb, user);
   if (q == NULL) return SIO_ENOMEM;
   sio_broadcast_opts_t to = {rooms, nrooms, NULL, 0, 0};
-  sio__select(ns, &to, NULL, collect_id, q);
+  ids_ctx_t ids = {q, 0};
+  int rs = sio__select(ns, &to, NULL, collect_id, &ids);
+  if (rs || ids.err) {
+    sio__query_abort(q); /* a partial list would be a wrong answer */
+    return SIO_ENOMEM;
+  }
   if (sio__ns_remote(ns, NULL) && ns->adapter->all_sockets) {
     int r = ns->adapter->all_sockets(ns->adapter_self, ns, rooms, nrooms, q);
     if (r < 0) {

@@ -146,12 +146,13 @@ static sio_ns_t *resolve_ns(sio_server_t *io, const char *name) {
 
 static void send_connect_error(sio__client_t *c, const char *nsp, const char *message) {
   sio__packet_t p = {SIO__PKT_CONNECT_ERROR, (char *)nsp, -1, json_pack("{s:s}", "message", message), NULL, 0, 0, NULL};
-  sio__refbuf_t *text;
-  if (p.data && sio__encode_packet(&p, &text) == 0) {
-    sio__client_send(c, text, NULL, 0, 0);
-    sio__refbuf_unref(text);
-  }
+  sio__refbuf_t *text = NULL;
+  int r = p.data ? sio__encode_packet(&p, &text) : SIO_ENOMEM;
+  if (r == 0) r = sio__client_send(c, text, NULL, 0, 0);
+  sio__refbuf_unref(text);
   json_decref(p.data);
+  /* Out of memory: the client would wait for an answer; closing tells it something. */
+  if (r == SIO_ENOMEM) sio__client_close(c, "transport error");
 }
 
 static void handle_packet(sio__client_t *c, sio__packet_t *p) {

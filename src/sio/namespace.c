@@ -127,16 +127,26 @@ static const sio__fn_t *mw_at(const sio_ns_t *ns, size_t i) {
   return i < pn ? &ns->parent->mws[i] : &ns->mws[i - pn];
 }
 
-/* Sends a packet whose payload is data (a tree) or raw (text); either may be NULL. */
-static void send_packet(sio_socket_t *s, int type, json_t *data, sio__raw_t *raw) {
+/* Encodes a packet whose payload is data (a tree) or raw (text); either may be NULL.
+ * Returns 0 and *out (new), or SIO_ENOMEM. */
+static int encode_packet(sio_socket_t *s, int type, json_t *data, sio__raw_t *raw, sio__refbuf_t **out) {
   sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0, raw};
-  sio__refbuf_t *text;
-  if (s->client && sio__encode_packet(&p, &text) == 0) {
-    sio__client_send(s->client, text, NULL, 0, 0);
-    sio__refbuf_unref(text);
-  }
+  return sio__encode_packet(&p, out);
 }
 
+/* The connect sequence could not answer the client (out of memory): s leaves without
+ * callbacks (it never connected) and the connection closes, the only way left to tell
+ * the client, which would otherwise wait for an answer that never comes. */
+static void connect_failed(sio_socket_t *s) {
+  sio__client_t *c = s->client;
+  SIO_LOGW("socket.io: could not answer %s's CONNECT to %s (out of memory), closing its connection", s->id, s->ns->name);
+  if (c) c->refs++;
+  sio__socket_onclose(s, "server namespace disconnect");
+  if (c) {
+    sio__client_close(c, "transport error");
+    sio__client_unref(c);
+  }
+}
 static void run_connect_cbs(sio_ns_t *src, sio_socket_t *s) {
   for (size_t i = 0; i < src->non_connect && s->state == SIO__SOCK_CONNECTED; i++) {
     ((sio_connect_cb)src->on_connect[i].fn)(s, src->on_connect[i].user);
@@ -145,20 +155,25 @@ static void run_connect_cbs(sio_ns_t *src, sio_socket_t *s) {
 
 static void accept_socket(sio_socket_t *s) {
   sio_ns_t *ns = s->ns;
-  if (sio__map_put(&ns->sockets, s->id, SIO__SID_LEN, s) != 0 || sio__adapter_join(s, s->id, SIO__SID_LEN) != 0) {
-    sio__socket_onclose(s, "server namespace disconnect");
-    return;
-  }
-  s->state = SIO__SOCK_CONNECTED;
-  sio__tnode_disarm(&s->client->connect_to);
   /* {"sid":"<id>"} as text: ids are base64url, nothing to escape, no JSON tree needed
-   * (the answer is on the path of every new connection). */
+   * (the answer is on the path of every new connection). Encoded and sent before the
+   * socket counts as connected, so that a failure leaves no socket behind. */
   char sid[sizeof "{\"sid\":\"\"}" + SIO__SID_LEN];
   memcpy(sid, "{\"sid\":\"", 8);
   memcpy(sid + 8, s->id, SIO__SID_LEN);
   memcpy(sid + 8 + SIO__SID_LEN, "\"}", 2);
   sio__raw_t raw = {sid, 8 + SIO__SID_LEN + 2, NULL, 0, NULL};
-  send_packet(s, SIO__PKT_CONNECT, NULL, &raw);
+  sio__refbuf_t *text = NULL;
+  if (s->client == NULL || encode_packet(s, SIO__PKT_CONNECT, NULL, &raw, &text) != 0 ||
+      sio__map_put(&ns->sockets, s->id, SIO__SID_LEN, s) != 0 || sio__adapter_join(s, s->id, SIO__SID_LEN) != 0 ||
+      sio__client_send(s->client, text, NULL, 0, 0) != 0) {
+    sio__refbuf_unref(text);
+    connect_failed(s); /* sio__socket_onclose undoes the map entry and the room */
+    return;
+  }
+  sio__refbuf_unref(text);
+  s->state = SIO__SOCK_CONNECTED;
+  sio__tnode_disarm(&s->client->connect_to);
   SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
   sio_socket_ref(s);
   if (ns->parent) run_connect_cbs(ns->parent, s);
@@ -168,9 +183,16 @@ static void accept_socket(sio_socket_t *s) {
 
 static void refuse_socket(sio_socket_t *s, const char *message, json_t *data) {
   json_t *err = json_pack("{s:s}", "message", message ? message : "refused");
-  if (err && data) json_object_set(err, "data", data);
-  send_packet(s, SIO__PKT_CONNECT_ERROR, err, NULL);
+  sio__refbuf_t *text = NULL;
+  int r = err == NULL || (data && json_object_set(err, "data", data) != 0) ? SIO_ENOMEM : 0;
+  if (r == 0 && s->client) r = encode_packet(s, SIO__PKT_CONNECT_ERROR, err, NULL, &text);
+  if (r == 0 && s->client) r = sio__client_send(s->client, text, NULL, 0, 0);
+  sio__refbuf_unref(text);
   json_decref(err);
+  if (r) {
+    connect_failed(s);
+    return;
+  }
   SIO_LOGD("socket.io: %s refused by %s: %s", s->id, s->ns->name, message);
   sio__socket_onclose(s, "server namespace disconnect");
 }

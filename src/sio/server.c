@@ -74,9 +74,9 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   sio__tlist_init(&io->connect_wait, &http->io.thub, io->opts.connect_timeout_ms, sio__client_connect_overdue);
   static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
   /* Registered before the engine so that it runs after it: newest closer first. */
-  int r = sio__http_add_closer(http, server_teardown, io);
-  if (r == 0) r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
-  if (r == 0) r = sio__http_add_closer(http, server_shutdown_first, io);
+  sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
+  int r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
+  if (r == 0) sio__http_add_closer(http, &io->shutdown_closer, server_shutdown_first, io);
   if (r) {
     /* The closer stays registered and frees io when http closes. */
     return r;
@@ -94,17 +94,23 @@ void sio_server_shutdown(sio_server_t *io) {
   void *v;
   while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
     sio_ns_t *ns = v;
-    uint32_t jt = 0;
-    void *sv;
-    while (sio__map_next(&ns->sockets, &jt, NULL, NULL, &sv)) {
-      sio_socket_t *s = sv;
-      sio__client_t *c = s->client;
-      if (s->closing || c == NULL) continue; /* already leaving: it finishes on its own */
-      c->refs++;
-      sio__socket_onclose(s, "server shutting down");
-      if (c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
-      sio__client_unref(c);
-      jt = 0; /* the map changed: start over */
+    /* One walk of the socket map, as in sio_engine_shutdown (restarting it after each
+     * close was quadratic); another only if this one closed something, in case a
+     * callback connected a socket and the table was resized under the walk. */
+    for (int closed = 1; closed;) {
+      closed = 0;
+      uint32_t jt = 0;
+      void *sv;
+      while (sio__map_next(&ns->sockets, &jt, NULL, NULL, &sv)) {
+        sio_socket_t *s = sv;
+        sio__client_t *c = s->client;
+        if (s->closing || c == NULL) continue; /* already leaving: it finishes on its own */
+        c->refs++;
+        sio__socket_onclose(s, "server shutting down");
+        if (c->nsocks == 0 && c->eio) sio__client_close(c, "server shutting down");
+        sio__client_unref(c);
+        closed = 1;
+      }
     }
   }
   if (io->eng) sio_engine_shutdown(io->eng);

@@ -116,6 +116,7 @@ struct sio_server_s {
   sio__tlist_t connect_wait;
   sio__list_t bcasts;  /* broadcasts with acks still waiting (ack.c) */
   int shutting_down;
+  sio__http_closer_t teardown_closer, shutdown_closer; /* server.c */
   sio_adapter_factory_cb adapter_factory; /* installs an adapter on each new namespace */
   void *adapter_factory_user;
 };
@@ -260,6 +261,12 @@ void sio__ack_after_callback(sio_ack_t *ack);
  * every pending one with SIO_ECANCELED (server shutdown). */
 void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
 void sio__bcast_ack_start(void *bcast, uint32_t recipients);
+/* handshake.query (engine.io 6.6: a repeated key keeps its last value) of a raw query
+ * string, as a new JSON object; NULL on OOM. */
+json_t *sio__query_object(sio_str_t q);
+/* Drops an aggregate no recipient has seen, without running its callback (the call
+ * that made it failed). */
+void sio__bcast_ack_discard(void *bcast);
 void sio__bcast_ack_cancel_all(sio_server_t *io);
 /* Adapter side of an aggregate (broadcast.c exposes these as sio_adapter_acks_*): hold
  * takes a reference that also keeps the aggregate from finishing until release; answer
@@ -278,8 +285,9 @@ sio__room_t *sio__adapter_room(const sio_ns_t *ns, const char *room, size_t len)
 void sio__adapter_free_rooms(sio_ns_t *ns);
 
 /* broadcast.c */
-/* Calls fn for each connected local socket of the selection (each once). */
-void sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
+/* Calls fn for each connected local socket of the selection (each once). Returns 0, or
+ * SIO_ENOMEM before fn ran for anyone (the selection is collected first). */
+int sio__select(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *skip_id,
                  void (*fn)(sio_socket_t *s, void *u), void *u);
 /* Cluster queries (broadcast.c), also started by namespace.c. */
 enum { SIO__Q_FETCH, SIO__Q_SOCKETS, SIO__Q_ROOMS, SIO__Q_COUNT, SIO__Q_SERVER_SIDE };

@@ -211,13 +211,17 @@ int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_
 int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
   if (s->state != SIO__SOCK_CONNECTED) return SIO_ECLOSED;
   sio_broadcast_opts_t o = to ? *to : (sio_broadcast_opts_t)SIO_BROADCAST_ALL;
-  const char *ex[64];
-  if (o.nexcept >= 64) return SIO_EINVAL;
+  /* The caller's except list plus this socket's own room: on the stack for the usual
+   * few, else allocated (no limit on the list). */
+  const char *small[16], **ex = small;
+  if (o.nexcept >= 16 && (ex = sio__calloc(o.nexcept + 1, sizeof *ex)) == NULL) return SIO_ENOMEM;
   for (size_t i = 0; i < o.nexcept; i++) ex[i] = o.except[i];
   ex[o.nexcept] = s->id;
   o.except = ex;
   o.nexcept++;
-  return sio_ns_emit(s->ns, &o, event, args);
+  int r = sio_ns_emit(s->ns, &o, event, args);
+  if (ex != small) sio__free(ex);
+  return r;
 }
 
 /* ---- receiving ---- */

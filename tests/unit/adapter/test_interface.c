@@ -44,6 +44,8 @@ typedef struct {
   int broadcasts;
   char last_text[128];         /* the packet text of the last broadcast */
   size_t last_nrooms;
+  size_t last_natt;            /* and its attachments, checked against what was sent */
+  int atts_ok;
   sio_adapter_query_t *q;      /* the query last handed over, not finished yet */
   sio_adapter_acks_t *acks;    /* the broadcast with acks last handed over */
   uint64_t acks_timeout;
@@ -56,6 +58,12 @@ static int f_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to,
   f->broadcasts++;
   snprintf(f->last_text, sizeof f->last_text, "%.*s", (int)pkt->text.len, pkt->text.ptr);
   f->last_nrooms = to ? to->nrooms : 0;
+  f->last_natt = pkt->nattachments;
+  /* Attachment i holds the single byte i (see many_attachments). */
+  f->atts_ok = 1;
+  for (size_t i = 0; i < pkt->nattachments; i++) {
+    if (pkt->attachments[i].len != 1 || (unsigned char)pkt->attachments[i].ptr[0] != (unsigned char)i) f->atts_ok = 0;
+  }
   return f->fail;
 }
 
@@ -338,6 +346,41 @@ static void broadcasts_hand_the_adapter_the_packet_text(void **state) {
   /* Without the Engine.IO "4": the Socket.IO packet as any node would encode it. */
   assert_string_equal(f.last_text, "2/chat,[\"msg\",\"hi\"]");
   assert_int_equal(f.last_nrooms, 2);
+  sio_args_free(a);
+  env_close(&t);
+}
+
+/* n binary arguments, argument i holding the byte i. */
+static sio_args_t *many_attachments(size_t n) {
+  sio_args_t *a;
+  assert_int_equal(sio_args_new(&a), 0);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char b = (unsigned char)i;
+    assert_int_equal(sio_args_add_binary(a, &b, 1), 0);
+  }
+  return a;
+}
+
+/* There used to be a 64-slice array for the view: a packet with more attachments was
+ * delivered locally, then the call failed with SIO_ELIMIT and the adapter saw nothing. */
+static void a_hundred_attachments_reach_the_adapter(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t);
+  fake_t f = {0};
+  sio_ns_t *ns = sio_server_main(t.io);
+  assert_int_equal(sio_ns_set_adapter(ns, &fake_vt, &f), 0);
+  sio_args_t *a = many_attachments(100);
+  assert_int_equal(sio_ns_emit(ns, NULL, "bin", a), 0);
+  assert_int_equal(f.broadcasts, 1);
+  assert_int_equal(f.last_natt, 100);
+  assert_true(f.atts_ok);
+  acked_t r = {0};
+  assert_int_equal(sio_ns_emit_with_ack(ns, NULL, "bin", a, 60000, on_acked, &r), 0);
+  assert_non_null(f.acks);
+  sio_adapter_acks_done(f.acks);
+  f.acks = NULL;
+  assert_int_equal(r.calls, 1);
   sio_args_free(a);
   env_close(&t);
 }
@@ -644,6 +687,7 @@ int main(void) {
       cmocka_unit_test(a_failing_hook_fails_the_call_and_runs_no_callback),
       cmocka_unit_test(local_selections_never_reach_the_adapter),
       cmocka_unit_test(broadcasts_hand_the_adapter_the_packet_text),
+      cmocka_unit_test(a_hundred_attachments_reach_the_adapter),
       cmocka_unit_test(emit_with_ack_waits_for_the_adapter_then_answers_with_remote_acks),
       cmocka_unit_test(emit_with_ack_times_out_while_the_adapter_waits),
       cmocka_unit_test(emit_with_ack_with_a_failing_hook_answers_the_local_part),

@@ -196,6 +196,27 @@ static void socket_broadcast_reaches_the_room_but_not_the_sender(void **state) {
   rooms_teardown(&r);
 }
 
+/* socket.broadcast.except(...) with a long list: it used to be refused (SIO_EINVAL) from
+ * 64 rooms on, a limit the header did not mention. */
+static void socket_broadcast_takes_any_number_of_except_rooms(void **state) {
+  (void)state;
+  room_env_t r;
+  rooms_setup(&r);
+  char names[100][8];
+  const char *except[100];
+  for (int i = 0; i < 100; i++) {
+    snprintf(names[i], sizeof names[i], "x%d", i);
+    except[i] = names[i];
+  }
+  sio_socket_join(r.s[1], "x99"); /* the last one counts too */
+  sio_broadcast_opts_t to = {NULL, 0, except, 100, 0};
+  assert_int_equal(sio_socket_broadcast(r.s[0], &to, "hi", NULL), 1);
+  expect_only(&r, 0, NULL);
+  expect_only(&r, 1, NULL);
+  expect_only(&r, 2, "42[\"hi\"]");
+  rooms_teardown(&r);
+}
+
 static void broadcast_with_binary_sends_text_then_attachment_to_each_member(void **state) {
   (void)state;
   room_env_t r;
@@ -507,6 +528,7 @@ int main(void) {
       cmocka_unit_test(except_removes_the_members_of_excepted_rooms),
       cmocka_unit_test(a_member_of_several_target_rooms_gets_the_packet_once),
       cmocka_unit_test(socket_broadcast_reaches_the_room_but_not_the_sender),
+      cmocka_unit_test(socket_broadcast_takes_any_number_of_except_rooms),
       cmocka_unit_test(broadcast_with_binary_sends_text_then_attachment_to_each_member),
       cmocka_unit_test(leave_stops_delivery_and_an_empty_room_goes_away),
       cmocka_unit_test(every_socket_is_alone_in_its_own_id_room),
