@@ -44,6 +44,8 @@ int sio__eio_memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   return 0;
 }
 
+int sio__eio_memory_stalled(const sio_eio_t *s) { return s->mem->peer.stalled; }
+
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason) {
   const sio__eio_memory_peer_t *p = &s->mem->peer;
   if (p->on_close) p->on_close(p->user, reason);
