@@ -153,9 +153,6 @@ typedef struct {
    * right after, so the test must forget its pointer. */
   void (*on_close)(void *user, const char *reason);
   void *user;
-  /* A client that stopped reading: packets stay queued in the session (counted against
-   * max_send_queue, never delivered) instead of reaching on_packet. */
-  int stalled;
 } sio__eio_memory_peer_t;
 
 /* Opens a memory session on e (peer copied) and runs e's on_open, as a handshake would.
@@ -169,6 +166,9 @@ sio_eio_t *sio__eio_new_memory(sio_engine_t *e, const sio__eio_memory_peer_t *pe
  * packet), SIO_ETOOBIG (over maxHttpBufferSize: closed with "transport error") or
  * SIO_ENOMEM (nothing delivered). */
 int sio__eio_memory_feed(sio_eio_t *s, int binary, const char *data, size_t len);
+/* stalled 1: the client stops reading; packets stay queued in the session (counted
+ * against max_send_queue, never delivered) instead of reaching on_packet. */
+void sio__eio_memory_stall(sio_eio_t *s, int stalled);
 /* The client goes away: closes the session with "transport close". */
 void sio__eio_memory_close(sio_eio_t *s);
 /* socket.c's hooks: send_ref for a memory session, and the close notification. */

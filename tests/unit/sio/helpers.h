@@ -130,17 +130,13 @@ static inline void mc_on_close(void *user, const char *reason) {
   c->eio = NULL;
 }
 
-/* Opens a memory session on engine e (c zeroed first); stalled plays a client that
- * stopped reading (packets stay queued in the session). Returns 0, or -1 when the server
- * refused it. */
-static inline int mc_try_open_on(sio_engine_t *e, mc_t *c, int stalled) {
+/* Opens a memory session (c zeroed first); returns 0 or -1 when the server refused it. */
+static inline int mc_try_open(env_t *t, mc_t *c) {
   memset(c, 0, sizeof *c);
-  sio__eio_memory_peer_t peer = {mc_on_packet, mc_on_close, c, stalled};
-  c->eio = sio__eio_new_memory(e, &peer);
+  sio__eio_memory_peer_t peer = {mc_on_packet, mc_on_close, c};
+  c->eio = sio__eio_new_memory(t->io->eng, &peer);
   return c->eio ? 0 : -1;
 }
-
-static inline int mc_try_open(env_t *t, mc_t *c) { return mc_try_open_on(t->io->eng, c, 0); }
 
 static inline void mc_open(env_t *t, mc_t *c) { assert_int_equal(mc_try_open(t, c), 0); }
 
