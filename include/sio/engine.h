@@ -28,8 +28,13 @@ typedef struct {
    * otherwise a comma-separated list of allowed origins ("http://a.com,https://b.org").
    * Credentials are allowed only for listed (or reflected) origins. Default NULL. */
   const char *cors_origins;
-  size_t max_send_queue;        /* bytes queued to a session before it counts as a slow
-                                   consumer and is closed; default 8 MiB */
+  /* Bytes that may wait for a session (WebSocket output not yet written, or the polling
+   * queue); default 8 MiB, 0 for no limit. Checked before queuing: a packet that would
+   * pass it marks the session a slow consumer, refused from then on and closed hard
+   * ("transport error", TCP reset, queue freed) later in the same loop turn, never
+   * inside the send; a single packet larger than the limit is refused (SIO_ELIMIT) and
+   * the session stays. */
+  size_t max_send_queue;
 } sio_engine_opts_t;
 
 SIO_EXTERN void sio_engine_opts_init(sio_engine_opts_t *opts);
@@ -59,8 +64,10 @@ SIO_EXTERN void sio_engine_shutdown(sio_engine_t *e);
 /* Number of open sessions. */
 SIO_EXTERN size_t sio_engine_count(const sio_engine_t *e);
 
-/* Sends one message (copied). Returns 0, SIO_ECLOSED, SIO_ENOMEM, or SIO_ELIMIT when the
- * session's send queue is over max_send_queue (the session is then closed). */
+/* Sends one message (copied). Returns 0, SIO_ECLOSED, SIO_ENOMEM, or SIO_ELIMIT: the
+ * message was not queued, because it is larger than max_send_queue (the session stays)
+ * or the session is a slow consumer (over the limit: on_close follows in this loop
+ * turn's check phase, not inside this call). */
 SIO_EXTERN int sio_eio_send(sio_eio_t *s, int binary, const void *data, size_t len);
 /* Closes the session ("forced close"); on_close follows synchronously. */
 SIO_EXTERN void sio_eio_close(sio_eio_t *s);

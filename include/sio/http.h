@@ -136,7 +136,9 @@ SIO_EXTERN int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, vo
 
 /* Sends one message (copied). Returns 0, SIO_ECLOSED or SIO_ENOMEM. */
 SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len);
-/* Starts the close handshake with code (1000 normal). on_close follows. */
+/* Starts the close handshake with code (1000 normal): queued messages and the close frame
+ * are written first, for at most 5 s, after which the connection is reset. on_close
+ * follows. */
 SIO_EXTERN void sio_ws_close(sio_ws_t *ws, int code);
 SIO_EXTERN void sio_ws_set_user(sio_ws_t *ws, void *user);
 /* The client's "ip:port", as sio_http_req_peer (same buffer and lifetime). */

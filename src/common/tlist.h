@@ -32,7 +32,10 @@ typedef struct {
   sio__thub_t *hub;
 } sio__tlist_t;
 
-#define SIO__THUB_MAX_LISTS 8
+/* One hub per HTTP server carries the lists of every layer on it: io (1), http (2), each
+ * engine (3; the echo example attaches two) and Socket.IO (1). A list past the cap would
+ * never fire, so the cap leaves room. */
+#define SIO__THUB_MAX_LISTS 16
 
 struct sio__thub_s {
   uv_timer_t timer;

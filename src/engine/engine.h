@@ -39,6 +39,7 @@ struct sio_eio_s {
   uint8_t probe_acked;    /* the probe answered "3probe": the client is pausing polling */
   uint8_t closing;        /* sio__eio_close_graceful is waiting to deliver the close */
   uint8_t upgraded;       /* moved from polling to WebSocket */
+  uint8_t doomed;         /* a slow consumer: sends refused, closed hard in the check phase */
   uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
   sio_engine_t *eng;
   sio_http_req_t *poll_req; /* the pending long-poll GET */
@@ -73,6 +74,9 @@ struct sio_engine_s {
   uv_idle_t kicker;
   sio__list_t flush_list;
   sio__refbuf_t *ping_pkt;  /* the shared "2" packet */
+  sio_eio_t **doomed;       /* slow consumers to close in the check phase (a ref each) */
+  uint32_t ndoomed, doomed_cap;
+  uint8_t big_logged;       /* the "packet larger than max_send_queue" warning was given */
   int shutting_down;
   sio__http_closer_t closer; /* engine_teardown at sio_http_close */
 };
@@ -94,8 +98,16 @@ void sio__eio_close(sio_eio_t *s, const char *reason);
  * is delivered and a GET can carry the close packet, an upgrade completes (the WebSocket
  * then delivers and closes) or fails, or the next ping is due. Otherwise at once. */
 void sio__eio_close_graceful(sio_eio_t *s);
-/* Queues a shared encoded packet (takes a new reference). */
+/* Queues a shared encoded packet (takes a new reference). Returns 0, SIO_ECLOSED,
+ * SIO_ENOMEM or SIO_ELIMIT: the packet alone is over max_send_queue (refused, the session
+ * stays), or it would push the session's backlog over it (a slow consumer: refused, and
+ * the session is closed hard with "transport error" in this turn's check phase, never
+ * inside this call, so a broadcast loop runs no close callback and goes on). */
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary);
+/* The max_send_queue check alone for a message of len bytes about to be sent as several
+ * packets (a Socket.IO packet and its attachments): 0 if it fits, else SIO_ELIMIT with
+ * sio__eio_send_ref's consequences, so none of its parts goes out. */
+int sio__eio_check_room(sio_eio_t *s, size_t len);
 /* Encodes type+data into a new packet refbuf with WebSocket headroom (returns new). */
 sio__refbuf_t *sio__eio_packet_new(int type, const void *data, size_t len);
 sio__refbuf_t *sio__eio_binary_new(const void *data, size_t len);
@@ -117,6 +129,9 @@ void sio__eio_polling_flush(sio_eio_t *s);
 /* Answers the pending GET with a single packet type (noop/close), dropping nothing. */
 void sio__eio_polling_answer_control(sio_eio_t *s, int type);
 void sio__eio_schedule_flush(sio_eio_t *s);
+/* Marks s a slow consumer: sends are refused from now on and the check phase closes it
+ * (server.c). */
+void sio__eio_doom(sio_eio_t *s);
 /* Answers the pending GET (if any) with the queued packets followed by a close packet. */
 void sio__eio_polling_answer_close(sio_eio_t *s);
 
@@ -157,10 +172,14 @@ sio_eio_t *sio__eio_new_memory(sio_engine_t *e, const sio__eio_memory_peer_t *pe
  * packet), SIO_ETOOBIG (over maxHttpBufferSize: closed with "transport error") or
  * SIO_ENOMEM (nothing delivered). */
 int sio__eio_memory_feed(sio_eio_t *s, int binary, const char *data, size_t len);
+/* stalled 1: the client stops reading; packets stay queued in the session (counted
+ * against max_send_queue, never delivered) instead of reaching on_packet. */
+void sio__eio_memory_stall(sio_eio_t *s, int stalled);
 /* The client goes away: closes the session with "transport close". */
 void sio__eio_memory_close(sio_eio_t *s);
 /* socket.c's hooks: send_ref for a memory session, and the close notification. */
 int sio__eio_memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary);
+int sio__eio_memory_stalled(const sio_eio_t *s);
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason);
 
 /* ---- server.c ---- */

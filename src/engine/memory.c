@@ -16,6 +16,7 @@
 
 struct sio__eio_memory_s {
   sio__eio_memory_peer_t peer;
+  int stalled;
 };
 
 sio_eio_t *sio__eio_new_memory(sio_engine_t *e, const sio__eio_memory_peer_t *peer) {
@@ -23,6 +24,7 @@ sio_eio_t *sio__eio_new_memory(sio_engine_t *e, const sio__eio_memory_peer_t *pe
   struct sio__eio_memory_s *m = sio__malloc(sizeof *m);
   if (m == NULL) return NULL;
   m->peer = *peer;
+  m->stalled = 0;
   sio_eio_t *s = sio__eio_new_bare(e, SIO__EIO_MEMORY);
   if (s == NULL) {
     sio__free(m);
@@ -43,6 +45,9 @@ int sio__eio_memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   if (p->on_packet) p->on_packet(p->user, binary, sio__refbuf_ptr(rb), rb->len);
   return 0;
 }
+
+int sio__eio_memory_stalled(const sio_eio_t *s) { return s->mem->stalled; }
+void sio__eio_memory_stall(sio_eio_t *s, int stalled) { s->mem->stalled = stalled; }
 
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason) {
   const sio__eio_memory_peer_t *p = &s->mem->peer;

@@ -171,23 +171,56 @@ static void on_request(sio_http_req_t *req, void *user) {
   else sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
 }
 
+static void on_kick(uv_idle_t *h) { (void)h; }
+
+/* Closes the slow consumers marked this turn (sio__eio_doom). Their close callbacks may
+ * send, and so doom more: the list is read to its end as it grows. */
+static void close_doomed(sio_engine_t *e) {
+  for (uint32_t i = 0; i < e->ndoomed; i++) {
+    sio_eio_t *s = e->doomed[i];
+    sio__eio_close(s, "transport error");
+    sio__eio_unref(s);
+  }
+  e->ndoomed = 0;
+}
+
+void sio__eio_doom(sio_eio_t *s) {
+  sio_engine_t *e = s->eng;
+  if (s->doomed) return;
+  s->doomed = 1;
+  if (e->ndoomed == e->doomed_cap) {
+    uint32_t cap = e->doomed_cap ? e->doomed_cap * 2 : 8;
+    sio_eio_t **d = sio__realloc(e->doomed, cap * sizeof *d);
+    /* Out of memory: the session stays doomed (sends refused) and its next ping, which
+     * sees the mark, closes it. */
+    if (d == NULL) return;
+    e->doomed = d;
+    e->doomed_cap = cap;
+  }
+  sio__eio_ref(s);
+  e->doomed[e->ndoomed++] = s;
+  /* The check phase must come this turn even if we are in a timer callback. */
+  uv_idle_start(&e->kicker, on_kick);
+}
+
 static void on_flush(uv_check_t *h) {
   sio_engine_t *e = h->data;
+  close_doomed(e);
   while (!sio__list_empty(&e->flush_list)) {
     sio_eio_t *s = sio__container_of(e->flush_list.next, sio_eio_t, flush_link);
     sio__list_remove(&s->flush_link);
     sio__eio_polling_flush(s);
   }
-  uv_idle_stop(&e->kicker);
+  /* (A close in a flush may have doomed a session: keep the loop turning for it.) */
+  if (e->ndoomed == 0) uv_idle_stop(&e->kicker);
 }
-
-static void on_kick(uv_idle_t *h) { (void)h; }
 
 static void engine_handle_closed(uv_handle_t *h) {
   sio_engine_t *e = h->data;
   /* Two handles (flusher, kicker): free on the second. */
   if (++e->shutting_down < 3) return;
   sio__refbuf_unref(e->ping_pkt);
+  sio__free(e->doomed);
   sio__map_free(&e->sessions);
   sio__free(e->path);
   sio__free(e->cors);
@@ -270,6 +303,7 @@ void sio_engine_shutdown(sio_engine_t *e) {
       closed = 1;
     }
   }
+  close_doomed(e); /* closed above: this drops their references */
 }
 
 size_t sio_engine_count(const sio_engine_t *e) { return sio__map_size(&e->sessions); }

@@ -178,9 +178,11 @@ void sio__eio_heartbeat_start(sio_eio_t *s) {
 
 void sio__eio_ping_due(sio__tnode_t *n) {
   sio_eio_t *s = sio__container_of(n, sio_eio_t, hb);
-  if (s->closing) {
-    /* A graceful close whose client stopped polling: do not wait any longer. */
-    sio__eio_close(s, "forced close");
+  if (s->closing || s->doomed) {
+    /* A graceful close whose client stopped polling: do not wait any longer. (A doomed
+     * session is closed by the check phase; this only catches one whose entry in the
+     * doomed list could not be allocated.) */
+    sio__eio_close(s, s->doomed ? "transport error" : "forced close");
     return;
   }
   s->waiting_pong = 1;
@@ -218,23 +220,69 @@ void sio__eio_on_packet(sio_eio_t *s, sio__eio_packet_t *p) {
   }
 }
 
-/* ---- sending ---- */
+/* ---- sending ----
+ *
+ * max_send_queue is checked before a packet is queued, against what the session already
+ * holds (the WebSocket's unwritten bytes, or the polling queue), so the queue never
+ * passes it. Over the limit, a packet that is too big on its own is refused for this
+ * receiver only; otherwise the receiver is not reading and is doomed: marked now, closed
+ * in the check phase (server.c), because the sender may be a broadcast loop that must
+ * not see close callbacks (which may leave rooms, emit, free sockets) run under it. */
+
+/* Drops the polling queue (a doomed session: nobody will take it). */
+static void drop_queue(sio_eio_t *s) {
+  for (uint32_t i = 0; i < s->qn; i++) sio__refbuf_unref(s->q[i].rb);
+  sio__free(s->q);
+  s->q = NULL;
+  s->qn = s->qcap = 0;
+  s->qbytes = 0;
+}
+
+/* Cold path of the limit check: len bytes do not fit next to queued ones. */
+static int over_limit(sio_eio_t *s, size_t len, size_t queued) {
+  sio_engine_t *e = s->eng;
+  size_t limit = e->opts.max_send_queue;
+  if (len > limit) {
+    if (!e->big_logged) {
+      e->big_logged = 1;
+      SIO_LOGW("engine: a %zu-byte packet is larger than max_send_queue (%zu) and was not sent (session %s); "
+               "send smaller messages or raise max_send_queue (logged once)",
+               len, limit, s->id);
+    }
+    return SIO_ELIMIT;
+  }
+  SIO_LOGW("engine: session %s is not %s (%zu bytes queued, max_send_queue %zu), closing it", s->id,
+           s->transport == SIO__EIO_POLLING ? "polling" : "reading", queued, limit);
+  sio__eio_doom(s);
+  return SIO_ELIMIT;
+}
+
+static size_t queued_bytes(const sio_eio_t *s) {
+  return s->transport == SIO__EIO_WEBSOCKET ? sio__ws_queued(s->ws) : s->qbytes;
+}
+
+int sio__eio_check_room(sio_eio_t *s, size_t len) {
+  if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
+  if (s->doomed) return SIO_ELIMIT;
+  size_t limit = s->eng->opts.max_send_queue, queued = queued_bytes(s);
+  if (limit && len + queued > limit) return over_limit(s, len, queued);
+  return 0;
+}
 
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
-  /* The memory transport (tests) hands the packet to its peer at once: no queue. */
-  if (s->transport == SIO__EIO_MEMORY) return sio__eio_memory_send(s, rb, binary);
+  if (s->doomed) return SIO_ELIMIT;
   size_t limit = s->eng->opts.max_send_queue;
   if (s->transport == SIO__EIO_WEBSOCKET) {
     size_t off = sio__ws_frame_in_headroom(rb, binary);
-    int r = sio__ws_send_ref(s->ws, rb, off, rb->head + rb->len - off);
-    if (r == 0 && limit && sio__ws_queued(s->ws) > limit) {
-      SIO_LOGW("engine: session %s is not reading (%zu bytes queued), closing it", s->id, sio__ws_queued(s->ws));
-      sio__eio_close(s, "transport error");
-      return SIO_ELIMIT;
-    }
-    return r;
+    size_t len = rb->head + rb->len - off, queued = sio__ws_queued(s->ws);
+    if (limit && len + queued > limit) return over_limit(s, len, queued);
+    return sio__ws_send_ref(s->ws, rb, off, len);
   }
+  if (limit && rb->len + s->qbytes > limit) return over_limit(s, rb->len, s->qbytes);
+  /* The memory transport (tests) hands the packet to its peer at once, unless the peer
+   * plays a client that stopped reading: then it queues like polling without a GET. */
+  if (s->transport == SIO__EIO_MEMORY && !sio__eio_memory_stalled(s)) return sio__eio_memory_send(s, rb, binary);
   if (s->qn == s->qcap) {
     uint32_t cap = s->qcap ? s->qcap * 2 : 4;
     sio__eio_qent_t *q = sio__realloc(s->q, cap * sizeof *q);
@@ -244,11 +292,6 @@ int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   }
   s->q[s->qn++] = (sio__eio_qent_t){sio__refbuf_ref(rb), (uint8_t)binary};
   s->qbytes += rb->len;
-  if (limit && s->qbytes > limit) {
-    SIO_LOGW("engine: session %s is not polling (%zu bytes queued), closing it", s->id, s->qbytes);
-    sio__eio_close(s, "transport error");
-    return SIO_ELIMIT;
-  }
   if (s->poll_req) sio__eio_schedule_flush(s);
   return 0;
 }
@@ -273,6 +316,8 @@ void sio__eio_close(sio_eio_t *s, const char *reason) {
   sio__list_remove(&s->flush_link);
   sio__map_del(&e->sessions, s->id, SIO__SID_LEN);
   SIO_LOGD("engine: session %s closed (%s)", s->id, reason);
+  /* A slow consumer's backlog goes now, not when the last reference does. */
+  if (s->doomed) drop_queue(s);
   /* A pending long-poll learns about the close from a close packet, as in engine.io,
    * after whatever was still queued for it. */
   if (s->poll_req) sio__eio_polling_answer_close(s);
@@ -284,7 +329,10 @@ void sio__eio_close(sio_eio_t *s, const char *reason) {
     /* A probe held a reference; its callbacks no longer see us, so drop it here. */
     probe_ref = s->probing;
     s->probing = 0;
-    sio_ws_close(ws, 1000);
+    /* A slow consumer gets no close handshake (it would wait behind megabytes the
+     * client does not read): the connection is reset and its queue freed. */
+    if (s->doomed) sio__ws_abort(ws);
+    else sio_ws_close(ws, 1000);
   }
   s->refs++;
   if (s->mem) sio__eio_memory_closed(s, reason); /* the test's peer learns it first */
@@ -335,7 +383,7 @@ sio_str_t sio__eio_url(const sio_eio_t *s) {
 }
 
 int sio__eio_writable(const sio_eio_t *s) {
-  if (s->state != SIO__EIO_S_OPEN) return 0;
+  if (s->state != SIO__EIO_S_OPEN || s->doomed) return 0;
   /* engine.io's transport.writable: a long-poll GET is waiting to be answered, or the
    * WebSocket has nothing in flight. */
   if (s->transport == SIO__EIO_POLLING) return s->poll_req != NULL;

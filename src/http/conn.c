@@ -26,13 +26,28 @@ static void on_flush(uv_check_t *h);
 static void on_kick(uv_idle_t *h) { (void)h; }
 static void on_conn_closed(uv_handle_t *h);
 
+/* Closes c's handle: with an RST for an aborted connection (a FIN would wait behind the
+ * bytes the peer does not read, and the kernel would keep them as an orphan socket). */
+static void close_handle(sio__conn_t *c) {
+  if (c->reset && uv_tcp_close_reset(&c->tcp, on_conn_closed) == 0) return;
+  uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+}
+
 /* Closes the handles of connections closed since the last check phase (sio__conn_close). */
 static void close_deferred(sio__io_t *io) {
   while (!sio__list_empty(&io->close_list)) {
     sio__conn_t *c = sio__container_of(io->close_list.next, sio__conn_t, flush_link);
     sio__list_remove(&c->flush_link);
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    close_handle(c);
   }
+}
+
+/* A graceful close whose output the peer did not take in SIO__CONN_LINGER_MS. */
+static void on_linger_overdue(sio__tnode_t *n) {
+  sio__conn_t *c = sio__container_of(n, sio__conn_t, timeout);
+  SIO_LOGD("%s: %zu bytes not taken %d ms after close, resetting", sio__conn_peer(c), sio__conn_queued(c),
+           SIO__CONN_LINGER_MS);
+  sio__conn_abort(c);
 }
 
 int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
@@ -52,6 +67,7 @@ int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
   uv_unref((uv_handle_t *)&io->flusher);
   int r = sio__thub_init(&io->thub, loop);
   if (r) return r;
+  sio__tlist_init(&io->linger, &io->thub, SIO__CONN_LINGER_MS, on_linger_overdue);
   return 0;
 }
 
@@ -368,6 +384,8 @@ void sio__conn_close(sio__conn_t *c, int after_flush) {
      * everything is written. */
     c->close_after_flush = 1;
     sio__conn_pause(c);
+    /* The protocol's timeouts are over; this one bounds the wait for the peer. */
+    sio__tlist_arm(&c->io->linger, &c->timeout);
     if (c->tls && !sio__list_linked(&c->flush_link)) {
       sio__list_insert_tail(&c->io->flush_list, &c->flush_link);
       uv_idle_start(&c->io->kicker, on_kick);
@@ -384,7 +402,7 @@ void sio__conn_close(sio__conn_t *c, int after_flush) {
    * write callback, which libuv runs (with UV_ECANCELED) before the close callback. */
   drop_output(c, c->inflight);
   if (c->io->closing) {
-    uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+    close_handle(c);
     return;
   }
   /* The handle is closed in the check phase: libuv's uv_close from inside a poll callback
@@ -392,6 +410,14 @@ void sio__conn_close(sio__conn_t *c, int after_flush) {
    * instructions per close under load), and outside of it there is no batch to scan. */
   sio__list_insert_tail(&c->io->close_list, &c->flush_link);
   uv_idle_start(&c->io->kicker, on_kick);
+}
+
+void sio__conn_abort(sio__conn_t *c) {
+  /* A graceful close in progress becomes a hard one; a closed connection whose handle
+   * waits for the check phase is reset there. */
+  c->reset = 1;
+  c->close_after_flush = 0;
+  sio__conn_close(c, 0);
 }
 
 /* ---- writing ---- */

@@ -67,7 +67,11 @@ struct sio__conn_s {
   uint8_t closing;
   uint8_t reading;
   uint8_t close_after_flush;
+  uint8_t reset;          /* close with an RST (sio__conn_abort): nothing more is sent */
 };
+
+/* How long a graceful close may wait for the peer to take queued output. */
+#define SIO__CONN_LINGER_MS 5000
 
 /* Size classes of cached output segment arrays: 8, 16, 32, 64 entries. */
 #define SIO__SEG_CLASSES 4
@@ -85,6 +89,7 @@ struct sio__io_s {
   char *rbuf;          /* the shared read buffer */
   char *pbuf;          /* the shared TLS plaintext buffer (allocated on first use) */
   size_t max_conn_out; /* output bytes above which a connection is a slow consumer */
+  sio__tlist_t linger; /* graceful closes waiting to flush: hard close at the deadline */
   int closing;
   void (*on_closed)(sio__io_t *io); /* after sio__io_close finished */
   void *data;
@@ -106,8 +111,13 @@ sio__conn_t *sio__conn_accept(sio__io_t *io, uv_stream_t *server, const sio__con
 int sio__conn_write(sio__conn_t *c, const void *data, size_t len);
 /* Queues a reference to rb's bytes [off, off+len) (takes a new reference). */
 int sio__conn_write_ref(sio__conn_t *c, sio__refbuf_t *rb, size_t off, size_t len);
-/* Closes: queued output is dropped unless after_flush, in which case it is written first. */
+/* Closes: queued output is dropped unless after_flush, in which case it is written first,
+ * for at most SIO__CONN_LINGER_MS: a peer that does not take it by then is reset
+ * (sio__conn_abort), so a non-reading peer cannot keep megabytes and a descriptor. */
 void sio__conn_close(sio__conn_t *c, int after_flush);
+/* Closes hard: drops queued output (even of a graceful close in progress) and resets the
+ * TCP connection (RST) instead of a FIN queued behind unread bytes. For slow consumers. */
+void sio__conn_abort(sio__conn_t *c);
 void sio__conn_pause(sio__conn_t *c);
 void sio__conn_resume(sio__conn_t *c);
 /* Offers buffered unconsumed input to the protocol again (after a resume or a switch). */

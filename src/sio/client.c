@@ -43,6 +43,14 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   if (c->eio == NULL) return SIO_ECLOSED;
   /* socket.io's volatile flag: dropped (not queued) when the transport cannot write now. */
   if (volatile_ && !sio__eio_writable(c->eio)) return 0;
+  if (natt > 0) {
+    /* All parts or none: a header whose attachments were refused would leave the
+     * client waiting for them. (WebSocket frame headers: 14 bytes at most each.) */
+    size_t len = text->len + 14;
+    for (uint32_t i = 0; i < natt; i++) len += att[i]->len + 14;
+    int r = sio__eio_check_room(c->eio, len);
+    if (r) return r;
+  }
   int r = sio__eio_send_ref(c->eio, text, 0);
   for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], 1);
   return r;

@@ -58,6 +58,13 @@ void sio_ws_close(sio_ws_t *ws, int code) {
   sio__conn_close(ws->conn, 1);
 }
 
+void sio__ws_abort(sio_ws_t *ws) {
+  if (ws->conn == NULL) return;
+  ws->close_sent = 1;
+  /* No close frame: it would queue behind the bytes the peer is not reading. */
+  sio__conn_abort(ws->conn);
+}
+
 void sio_ws_set_user(sio_ws_t *ws, void *user) { ws->user = user; }
 const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? sio__conn_peer(ws->conn) : "?"; }
 

@@ -29,6 +29,11 @@ size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary);
 /* Queues a pre-framed range of rb (takes a reference). Returns 0, SIO_ECLOSED, SIO_ENOMEM. */
 int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len);
 
+/* Closes at once without a close frame, dropping queued output and resetting the TCP
+ * connection (a peer that stopped reading). on_close runs (code 1006) unless the user
+ * was cleared. */
+void sio__ws_abort(sio_ws_t *ws);
+
 /* 1 if req asks for a WebSocket upgrade (GET with Upgrade: websocket). */
 int sio__ws_is_upgrade(const sio_http_req_t *req);
 

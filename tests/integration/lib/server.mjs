@@ -127,7 +127,7 @@ export async function startServer(opts = {}) {
 
 // Registers before/after hooks (in the current describe() or file) that start a server
 // with opts and stop it, and returns a fixture:
-//   fx.port, fx.origin       of the running server
+//   fx.port, fx.origin, fx.pid  of the running server
 //   fx.stderr()              what the server printed on stderr so far
 //   fx.test(name, [o], fn)   node:test test() whose failures carry the server's stderr tail
 export function useServer(opts = {}) {
@@ -141,6 +141,7 @@ export function useServer(opts = {}) {
   return {
     get port() { return need().port; },
     get origin() { return need().origin; },
+    get pid() { return need().child.pid; }, // e.g. to read /proc/PID/status
     stderr: () => (handle ? handle.stderr() : ''),
     test(name, o, fn) {
       if (typeof o === 'function') [o, fn] = [{}, o];
