@@ -7,8 +7,7 @@ static void on_timer(uv_timer_t *t) {
   sio__thub_t *hub = t->data;
   uint64_t now = uv_now(t->loop);
   hub->scheduled = UINT64_MAX;
-  for (int i = 0; i < hub->nlists; i++) {
-    sio__tlist_t *l = hub->lists[i];
+  for (sio__tlist_t *l = hub->lists; l; l = l->next) {
     while (!sio__list_empty(&l->head)) {
       sio__tnode_t *n = sio__container_of(l->head.next, sio__tnode_t, link);
       if (n->deadline > now) break;
@@ -22,8 +21,7 @@ static void on_timer(uv_timer_t *t) {
 
 static void reschedule(sio__thub_t *hub) {
   uint64_t next = UINT64_MAX;
-  for (int i = 0; i < hub->nlists; i++) {
-    sio__tlist_t *l = hub->lists[i];
+  for (sio__tlist_t *l = hub->lists; l; l = l->next) {
     if (sio__list_empty(&l->head)) continue;
     sio__tnode_t *n = sio__container_of(l->head.next, sio__tnode_t, link);
     if (n->deadline < next) next = n->deadline;
@@ -40,7 +38,8 @@ static void reschedule(sio__thub_t *hub) {
 
 int sio__thub_init(sio__thub_t *hub, uv_loop_t *loop) {
   hub->scheduled = UINT64_MAX;
-  hub->nlists = 0;
+  hub->lists = NULL;
+  hub->tail = &hub->lists;
   hub->timer.data = hub;
   int r = uv_timer_init(loop, &hub->timer);
   if (r == 0) uv_unref((uv_handle_t *)&hub->timer);
@@ -54,7 +53,9 @@ void sio__tlist_init(sio__tlist_t *l, sio__thub_t *hub, uint64_t timeout, sio__t
   l->timeout = timeout;
   l->cb = cb;
   l->hub = hub;
-  if (hub->nlists < SIO__THUB_MAX_LISTS) hub->lists[hub->nlists++] = l;
+  l->next = NULL;
+  *hub->tail = l;
+  hub->tail = &l->next;
 }
 
 void sio__tlist_arm(sio__tlist_t *l, sio__tnode_t *n) {

@@ -25,29 +25,28 @@ struct sio__tnode_s {
 
 typedef struct sio__thub_s sio__thub_t;
 
-typedef struct {
+typedef struct sio__tlist_s sio__tlist_t;
+struct sio__tlist_s {
   sio__list_t head;
-  uint64_t timeout; /* ms, shared by all nodes of this list */
-  sio__tnode_cb cb; /* called for each expired node, after it is unlinked */
+  uint64_t timeout;       /* ms, shared by all nodes of this list */
+  sio__tnode_cb cb;       /* called for each expired node, after it is unlinked */
   sio__thub_t *hub;
-} sio__tlist_t;
+  sio__tlist_t *next;     /* the hub's next list */
+};
 
-/* One hub per HTTP server carries the lists of every layer on it: io (1), http (2), each
- * engine (3; the echo example attaches two) and Socket.IO (1). A list past the cap would
- * never fire, so the cap leaves room. */
-#define SIO__THUB_MAX_LISTS 16
-
+/* One hub per HTTP server carries the lists of every layer on it: io, http, each engine
+ * (the echo example attaches two) and Socket.IO. The lists chain through themselves, so
+ * any number can register and none is ever left unserved. */
 struct sio__thub_s {
   uv_timer_t timer;
   uint64_t scheduled; /* deadline the uv timer is armed for, UINT64_MAX when idle */
-  sio__tlist_t *lists[SIO__THUB_MAX_LISTS];
-  int nlists;
+  sio__tlist_t *lists, **tail; /* in registration order, as they are served */
 };
 
 /* Initialises the hub's uv timer on loop; close with sio__thub_close (async, uv_close). */
 int sio__thub_init(sio__thub_t *hub, uv_loop_t *loop);
 void sio__thub_close(sio__thub_t *hub, uv_close_cb cb);
-/* Registers list with the hub (the list's memory must outlive the hub's use). */
+/* Registers list with the hub, once (the list's memory must outlive the hub's use). */
 void sio__tlist_init(sio__tlist_t *l, sio__thub_t *hub, uint64_t timeout, sio__tnode_cb cb);
 
 static inline void sio__tnode_init(sio__tnode_t *n) { sio__list_init(&n->link); }
