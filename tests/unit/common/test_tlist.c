@@ -15,6 +15,7 @@ static sio__tlist_t lists[NLISTS];
 static sio__tnode_t nodes[NLISTS];
 
 static void on_expire(sio__tnode_t *n) { fired[n - nodes]++; }
+static void stop(uv_timer_t *t) { uv_timer_stop(t); }
 
 /* A hub once held 16 lists and silently never served a 17th: a server with two
  * engines plus the app's own lists could lose its connect timeout that way. */
@@ -32,7 +33,7 @@ static void every_list_of_a_hub_fires(void **state) {
   /* The hub's timer is unreferenced: a referenced one keeps the loop running. */
   uv_timer_t keep;
   uv_timer_init(&loop, &keep);
-  uv_timer_start(&keep, (uv_timer_cb)uv_timer_stop, 20, 0);
+  uv_timer_start(&keep, stop, 20, 0);
   uv_run(&loop, UV_RUN_DEFAULT);
   for (int i = 0; i < NLISTS; i++) assert_int_equal(fired[i], 1);
   uv_close((uv_handle_t *)&keep, NULL);
