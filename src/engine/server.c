@@ -251,13 +251,11 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   e->cbs = *cbs;
   e->user = user;
   sio__list_init(&e->flush_list);
-  sio__tlist_init(&e->ping_wait, &http->io.thub, e->opts.ping_interval_ms, sio__eio_ping_due);
-  sio__tlist_init(&e->pong_wait, &http->io.thub, e->opts.ping_timeout_ms, sio__eio_pong_overdue);
-  sio__tlist_init(&e->upgrade_wait, &http->io.thub, e->opts.upgrade_timeout_ms, sio__eio_upgrade_overdue);
+  sio__tlist_init(&e->ping_wait, sio__http_thub(http), e->opts.ping_interval_ms, sio__eio_ping_due);
+  sio__tlist_init(&e->pong_wait, sio__http_thub(http), e->opts.ping_timeout_ms, sio__eio_pong_overdue);
+  sio__tlist_init(&e->upgrade_wait, sio__http_thub(http), e->opts.upgrade_timeout_ms, sio__eio_upgrade_overdue);
   /* Polling bodies up to maxHttpBufferSize must reach us (we answer 413 ourselves). */
-  if (http->limits.max_body < e->opts.max_http_buffer_size + 1024) {
-    http->limits.max_body = e->opts.max_http_buffer_size + 1024;
-  }
+  sio__http_raise_body_limit(http, e->opts.max_http_buffer_size + 1024);
   int r = sio_http_handle(http, path, 0, on_request, e);
   if (r) {
     sio__refbuf_unref(e->ping_pkt);
@@ -266,8 +264,8 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
     sio__free(e);
     return r;
   }
-  uv_check_init(http->loop, &e->flusher);
-  uv_idle_init(http->loop, &e->kicker);
+  uv_check_init(sio_http_loop(http), &e->flusher);
+  uv_idle_init(sio_http_loop(http), &e->kicker);
   e->flusher.data = e->kicker.data = e;
   uv_check_start(&e->flusher, on_flush);
   uv_unref((uv_handle_t *)&e->flusher);

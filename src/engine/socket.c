@@ -133,7 +133,7 @@ sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport) {
   hs_copy_t h = {NULL, 0};
   sio_http_req_headers(req, copy_header, &h);
   size_t head = path.len + 1 + q.len + 1 + plen + 1;
-  sio_eio_t *s = session_open(e, transport, head + h.len, (uint16_t)req->r->nhdrs);
+  sio_eio_t *s = session_open(e, transport, head + h.len, (uint16_t)sio__http_req_nheaders(req));
   if (s == NULL) return NULL;
   /* The request target too (Socket.IO's handshake.url); the raw path has no '?', so the
    * first '?' of the copy starts the query. */

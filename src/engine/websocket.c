@@ -90,7 +90,7 @@ static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   sio__list_remove(&s->flush_link);
   s->transport = SIO__EIO_WEBSOCKET;
   s->ws = ws;
-  ws->cbs = &transport_cbs;
+  sio__ws_set_cbs(ws, &transport_cbs);
   /* Everything queued for polling goes out on the WebSocket, in order. */
   uint32_t n = s->qn;
   sio__eio_qent_t *q = s->q;

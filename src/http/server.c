@@ -6,7 +6,7 @@
  * so responses always go out in request order (RFC 9112 §9.3.2). Malformed requests get
  * their status (400, 411, 413, 414, 431, 505) and the connection closes.
  */
-#include "http/server.h"
+#include "http/server_int.h"
 
 #include <string.h>
 
@@ -148,6 +148,15 @@ int sio_http_listen(sio_http_t *h, const char *host, int port) {
 }
 
 uv_loop_t *sio_http_loop(const sio_http_t *h) { return h->loop; }
+sio__thub_t *sio__http_thub(sio_http_t *h) { return &h->io.thub; }
+int sio__http_secure(const sio_http_t *h) { return h->tls_ctx != NULL; }
+sio__conn_t *sio__http_req_conn(const sio_http_req_t *req) { return req->conn; }
+const sio__http_request_t *sio__http_req_parsed(const sio_http_req_t *req) { return req->r; }
+size_t sio__http_req_nheaders(const sio_http_req_t *req) { return req->r->nhdrs; }
+
+void sio__http_raise_body_limit(sio_http_t *h, size_t n) {
+  if (h->limits.max_body < n) h->limits.max_body = n;
+}
 
 int sio_http_port(const sio_http_t *h) {
   if (!h->listening) return SIO_ECLOSED;

@@ -1,4 +1,4 @@
-/* Internal view of the HTTP server (src/http/server.c), for the ws and engine layers. */
+/* What the HTTP server (src/http/server.c) offers the ws and engine layers. */
 #ifndef SIO_HTTP_SERVER_H
 #define SIO_HTTP_SERVER_H
 
@@ -17,45 +17,21 @@ typedef struct sio__http_closer_s {
   void *arg;
 } sio__http_closer_t;
 
-typedef struct {
-  char *path;
-  size_t len;
-  int exact;
-  sio_http_handler_cb cb;
-  void *user;
-} sio__route_t;
+/* Accessors for the layers above (the structs are private to src/http). */
 
-struct sio_http_s {
-  uv_loop_t *loop;
-  sio__io_t io;
-  uv_tcp_t listener;
-  sio_http_opts_t opts;
-  sio__http_limits_t limits;
-  sio__route_t *routes;
-  size_t nroutes;
-  sio__map_t assets; /* path -> const sio_asset_t* */
-  char *web_root;    /* realpath of the development root, or NULL */
-  SSL_CTX *tls_ctx;  /* HTTPS/WSS when set */
-  sio__tlist_t req_timeouts;
-  sio__tlist_t idle_timeouts;
-  int listening;
-  sio__http_closer_t *closers; /* attached layers' teardown, newest first */
-  void (*close_cb)(void *user);
-  void *close_user;
-};
-
-/* Per-connection HTTP state (freed when the connection upgrades). */
-typedef struct sio__http_conn_s sio__http_conn_t;
-
-struct sio_http_req_s {
-  sio__conn_t *conn;        /* NULL once the connection is gone */
-  sio_http_t *http;
-  sio__http_request_t *r;   /* the parsed request (in the connection's parser) */
-  sio_str_t path, query;
-  void (*on_abort)(sio_http_req_t *req, void *user);
-  void *abort_user;
-  uint8_t answered;
-};
+/* The timer hub every layer on this server shares (borrowed). */
+sio__thub_t *sio__http_thub(sio_http_t *h);
+/* Raises the request body limit to at least n bytes (an engine's maxHttpBufferSize
+ * plus framing); never lowers it. */
+void sio__http_raise_body_limit(sio_http_t *h, size_t n);
+/* 1 when the server speaks TLS (handshake.secure). */
+int sio__http_secure(const sio_http_t *h);
+/* The connection of req, NULL once it is gone. */
+sio__conn_t *sio__http_req_conn(const sio_http_req_t *req);
+/* The parsed request of req (borrowed while req is). */
+const sio__http_request_t *sio__http_req_parsed(const sio_http_req_t *req);
+/* Number of header lines of req. */
+size_t sio__http_req_nheaders(const sio_http_req_t *req);
 
 /* Hands the connection of req over to another protocol (WebSocket): the HTTP state is
  * freed and the bytes after the request head go to proto. Returns the conn. */

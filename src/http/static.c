@@ -17,7 +17,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "http/mime.h"
-#include "http/server.h"
+#include "http/server_int.h"
 #include "http/url.h"
 
 int sio_http_set_assets(sio_http_t *h, const sio_asset_t *assets, size_t n) {

@@ -71,7 +71,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
     return SIO_ENOMEM;
   }
   io->opts.path = io->path;
-  sio__tlist_init(&io->connect_wait, &http->io.thub, io->opts.connect_timeout_ms, sio__client_connect_overdue);
+  sio__tlist_init(&io->connect_wait, sio__http_thub(http), io->opts.connect_timeout_ms, sio__client_connect_overdue);
   static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
   /* Registered before the engine so that it runs after it: newest closer first. */
   sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);

@@ -13,6 +13,19 @@
 #include "http/server.h"
 #include "ws/handshake.h"
 
+/* One per WebSocket, idle ones included: kept to 56 bytes (a 64-byte malloc chunk). */
+struct sio_ws_s {
+  sio__conn_t *conn;         /* NULL after close */
+  const sio_ws_cbs_t *cbs;   /* the caller's table (borrowed: static in practice) */
+  void *user;
+  sio__ws_decoder_t dec;
+  uint8_t close_sent;
+  uint8_t close_notified;
+  uint16_t close_code;    /* code received from the peer (1006 if none) */
+};
+
+void sio__ws_set_cbs(sio_ws_t *ws, const sio_ws_cbs_t *cbs) { ws->cbs = cbs; }
+
 static long ws_on_data(sio__conn_t *c, char *data, size_t len);
 static void ws_on_close(sio__conn_t *c);
 static const sio__conn_proto_t ws_proto = {ws_on_data, ws_on_close, NULL};
@@ -130,14 +143,14 @@ static void ws_on_close(sio__conn_t *c) {
 }
 
 int sio__ws_is_upgrade(const sio_http_req_t *req) {
-  return req->conn && strcmp(sio_http_req_method(req), "GET") == 0 &&
-         sio__http_req_header_has_token(req->r, "upgrade", "websocket");
+  return sio__http_req_conn(req) && strcmp(sio_http_req_method(req), "GET") == 0 &&
+         sio__http_req_header_has_token(sio__http_req_parsed(req), "upgrade", "websocket");
 }
 
 int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out) {
   sio_str_t key, version;
-  const sio__http_request_t *r = req->r;
-  if (req->conn == NULL) return SIO_ECLOSED;
+  const sio__http_request_t *r = sio__http_req_parsed(req);
+  if (sio__http_req_conn(req) == NULL) return SIO_ECLOSED;
   char accept[SIO__WS_ACCEPT_LEN + 1];
   if (strcmp(sio_http_req_method(req), "GET") != 0 || !sio__http_req_header_has_token(r, "upgrade", "websocket") ||
       !sio__http_req_header_has_token(r, "connection", "upgrade") || !sio__http_req_header(r, "sec-websocket-version", &version) ||
@@ -156,7 +169,7 @@ int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, s
   memcpy(resp + sizeof head - 1, accept, SIO__WS_ACCEPT_LEN);
   memcpy(resp + sizeof head - 1 + SIO__WS_ACCEPT_LEN, "\r\n\r\n", 4);
   size_t n = sizeof resp;
-  sio__conn_t *c = req->conn;
+  sio__conn_t *c = sio__http_req_conn(req);
   if (sio__conn_write(c, resp, n) != 0) {
     sio__free(ws);
     return SIO_ENOMEM;

@@ -11,16 +11,9 @@
 #include "sio/http.h"
 #include "ws/frame.h"
 
-/* One per WebSocket, idle ones included: kept to 56 bytes (a 64-byte malloc chunk). */
-struct sio_ws_s {
-  sio__conn_t *conn;         /* NULL after close */
-  const sio_ws_cbs_t *cbs;   /* the caller's table (borrowed: static in practice) */
-  void *user;
-  sio__ws_decoder_t dec;
-  uint8_t close_sent;
-  uint8_t close_notified;
-  uint16_t close_code;    /* code received from the peer (1006 if none) */
-};
+/* Replaces ws's callback table (the engine moves a probe WebSocket to its transport
+ * table on upgrade); the user pointer stays. */
+void sio__ws_set_cbs(sio_ws_t *ws, const sio_ws_cbs_t *cbs);
 
 /* Writes the WebSocket header for rb's payload into its headroom (rb->head >= 10) and
  * returns the offset of the frame in rb->data; the frame is rb->data[off .. head+len). */
