@@ -267,6 +267,9 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   uv_check_init(sio_http_loop(http), &e->flusher);
   uv_idle_init(sio_http_loop(http), &e->kicker);
   e->flusher.data = e->kicker.data = e;
+  /* Started after the HTTP server's own flusher, so it runs before it in each check
+   * phase (libuv: last started, first run): what this flush queues is written in the
+   * same turn (see sio__io_init). */
   uv_check_start(&e->flusher, on_flush);
   uv_unref((uv_handle_t *)&e->flusher);
   sio__http_add_closer(http, &e->closer, engine_teardown, e);

@@ -63,6 +63,12 @@ int sio__io_init(sio__io_t *io, uv_loop_t *loop) {
   uv_idle_init(loop, &io->kicker);
   io->flusher.data = io;
   io->kicker.data = io;
+  /* Flush order: libuv runs check handles last-started-first (uv_check_start inserts at
+   * the head of loop->check_handles). This flusher is started when the HTTP server is
+   * created, before any engine on it, so every engine's check callback (closing slow
+   * consumers, answering long-polls) runs first in a turn and its output is written by
+   * this one in the same turn. Starting this flusher later would delay those writes by a
+   * whole loop turn. */
   uv_check_start(&io->flusher, on_flush);
   uv_unref((uv_handle_t *)&io->flusher);
   int r = sio__thub_init(&io->thub, loop);
