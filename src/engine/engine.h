@@ -16,8 +16,9 @@
 #include "http/server.h"
 #include "sio/engine.h"
 
-/* SIO__EIO_MEMORY is the test seam of memory.c; HTTP requests never reach such a session
- * (server.c answers "Bad request" to anything but polling sessions). */
+/* A session's transport is one byte, the index of its table in sio__eio_transports.
+ * SIO__EIO_MEMORY is the test seam of memory.c; HTTP requests never reach such a session
+ * (server.c answers "Bad request" to a session whose transport takes no requests). */
 enum { SIO__EIO_POLLING = 0, SIO__EIO_WEBSOCKET = 1, SIO__EIO_MEMORY = 2 };
 enum { SIO__EIO_S_OPEN = 0, SIO__EIO_S_CLOSED = 1 };
 
@@ -81,6 +82,30 @@ struct sio_engine_s {
   sio__http_closer_t closer; /* engine_teardown at sio_http_close */
 };
 
+/* What differs between transports: socket.c and server.c ask the session's table instead
+ * of branching on its transport, and each transport's file defines its own table. */
+typedef struct {
+  const char *name;        /* sio_eio_transport(): "polling", "websocket", "memory" */
+  const char *stall_verb;  /* what a slow consumer stopped doing, for the log */
+  /* Queues rb (takes a new reference), after the max_send_queue check
+   * (sio__eio_fits); returns 0, SIO_ELIMIT or SIO_ENOMEM. The state is checked. */
+  int (*send)(sio_eio_t *s, sio__refbuf_t *rb, int binary);
+  /* Bytes queued and not yet taken by the client. */
+  size_t (*queued)(const sio_eio_t *s);
+  /* A packet sent now would go out at once (engine.io's transport.writable). */
+  int (*writable)(const sio_eio_t *s);
+  /* A graceful close must wait for the queue to be delivered (sio__eio_close_graceful). */
+  int (*close_waits)(const sio_eio_t *s);
+  uint8_t takes_requests;  /* long-polling GET/POST and the WebSocket upgrade apply */
+} sio__eio_transport_t;
+
+extern const sio__eio_transport_t sio__eio_polling_transport; /* polling.c */
+extern const sio__eio_transport_t sio__eio_ws_transport;      /* websocket.c */
+extern const sio__eio_transport_t sio__eio_memory_transport;  /* memory.c */
+extern const sio__eio_transport_t *const sio__eio_transports[3];
+
+static inline const sio__eio_transport_t *sio__eio_tp(const sio_eio_t *s) { return sio__eio_transports[s->transport]; }
+
 /* ---- socket.c ---- */
 sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport);
 /* A session without a handshake request (empty url, query and address, no headers),
@@ -104,6 +129,9 @@ void sio__eio_close_graceful(sio_eio_t *s);
  * the session is closed hard with "transport error" in this turn's check phase, never
  * inside this call, so a broadcast loop runs no close callback and goes on). */
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary);
+/* The max_send_queue check for len more bytes next to queued ones: 0 if they fit, else
+ * SIO_ELIMIT with sio__eio_send_ref's consequences (a transport's send calls it). */
+int sio__eio_fits(sio_eio_t *s, size_t len, size_t queued);
 /* The max_send_queue check alone for a message of len bytes about to be sent as several
  * packets (a Socket.IO packet and its attachments): 0 if it fits, else SIO_ELIMIT with
  * sio__eio_send_ref's consequences, so none of its parts goes out. */
@@ -129,6 +157,8 @@ void sio__eio_polling_flush(sio_eio_t *s);
 /* Answers the pending GET with a single packet type (noop/close), dropping nothing. */
 void sio__eio_polling_answer_control(sio_eio_t *s, int type);
 void sio__eio_schedule_flush(sio_eio_t *s);
+/* Appends rb to s's polling queue (a memory session that stalled uses it too). */
+int sio__eio_polling_queue(sio_eio_t *s, sio__refbuf_t *rb, int binary);
 /* Marks s a slow consumer: sends are refused from now on and the check phase closes it
  * (server.c). */
 void sio__eio_doom(sio_eio_t *s);
@@ -177,9 +207,7 @@ int sio__eio_memory_feed(sio_eio_t *s, int binary, const char *data, size_t len)
 void sio__eio_memory_stall(sio_eio_t *s, int stalled);
 /* The client goes away: closes the session with "transport close". */
 void sio__eio_memory_close(sio_eio_t *s);
-/* socket.c's hooks: send_ref for a memory session, and the close notification. */
-int sio__eio_memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary);
-int sio__eio_memory_stalled(const sio_eio_t *s);
+/* socket.c's hook: the close notification. */
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason);
 
 /* ---- server.c ---- */

@@ -40,13 +40,25 @@ sio_eio_t *sio__eio_new_memory(sio_engine_t *e, const sio__eio_memory_peer_t *pe
   return open ? s : NULL;
 }
 
-int sio__eio_memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
+/* Handed to the peer at once, unless the peer plays a client that stopped reading: then
+ * packets queue like polling without a GET. */
+static int memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
+  if (s->mem->stalled) return sio__eio_polling_queue(s, rb, binary);
+  int r = sio__eio_fits(s, rb->len, s->qbytes);
+  if (r) return r;
   const sio__eio_memory_peer_t *p = &s->mem->peer;
   if (p->on_packet) p->on_packet(p->user, binary, sio__refbuf_ptr(rb), rb->len);
   return 0;
 }
 
-int sio__eio_memory_stalled(const sio_eio_t *s) { return s->mem->stalled; }
+static size_t memory_queued(const sio_eio_t *s) { return s->qbytes; }
+static int memory_writable(const sio_eio_t *s) { return 1; } /* delivered synchronously */
+static int memory_close_waits(const sio_eio_t *s) { return 0; }
+
+const sio__eio_transport_t sio__eio_memory_transport = {
+    "memory", "reading", memory_send, memory_queued, memory_writable, memory_close_waits, 0,
+};
+
 void sio__eio_memory_stall(sio_eio_t *s, int stalled) { s->mem->stalled = stalled; }
 
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason) {

@@ -145,3 +145,32 @@ void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req) {
   }
   sio__eio_unref(s);
 }
+
+/* ---- the transport table ---- */
+
+/* Queued until a GET takes them (answered in the check phase). */
+int sio__eio_polling_queue(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
+  int r = sio__eio_fits(s, rb->len, s->qbytes);
+  if (r) return r;
+  if (s->qn == s->qcap) {
+    uint32_t cap = s->qcap ? s->qcap * 2 : 4;
+    sio__eio_qent_t *q = sio__realloc(s->q, cap * sizeof *q);
+    if (q == NULL) return SIO_ENOMEM;
+    s->q = q;
+    s->qcap = cap;
+  }
+  s->q[s->qn++] = (sio__eio_qent_t){sio__refbuf_ref(rb), (uint8_t)binary};
+  s->qbytes += rb->len;
+  if (s->poll_req) sio__eio_schedule_flush(s);
+  return 0;
+}
+
+static size_t polling_queued(const sio_eio_t *s) { return s->qbytes; }
+/* A long-poll GET is waiting to be answered. */
+static int polling_writable(const sio_eio_t *s) { return s->poll_req != NULL; }
+/* The close packet travels on a GET, after what is queued (see sio__eio_close_graceful). */
+static int polling_close_waits(const sio_eio_t *s) { return s->qn > 0 || s->poll_req == NULL; }
+
+const sio__eio_transport_t sio__eio_polling_transport = {
+    "polling", "polling", sio__eio_polling_queue, polling_queued, polling_writable, polling_close_waits, 1,
+};

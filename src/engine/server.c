@@ -154,7 +154,7 @@ static void on_request(sio_http_req_t *req, void *user) {
       sio__eio_ws_refuse(req);
       return;
     }
-    if (s->transport != SIO__EIO_POLLING || !e->opts.allow_upgrades) {
+    if (!sio__eio_tp(s)->takes_requests || !e->opts.allow_upgrades) {
       sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
       return;
     }
@@ -162,7 +162,7 @@ static void on_request(sio_http_req_t *req, void *user) {
     return;
   }
   /* Polling on a session that moved to WebSocket is refused (engine.io: BAD_REQUEST). */
-  if (s->transport != SIO__EIO_POLLING) {
+  if (!sio__eio_tp(s)->takes_requests) {
     sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
     return;
   }

@@ -252,48 +252,32 @@ static int over_limit(sio_eio_t *s, size_t len, size_t queued) {
     return SIO_ELIMIT;
   }
   SIO_LOGW("engine: session %s is not %s (%zu bytes queued, max_send_queue %zu), closing it", s->id,
-           s->transport == SIO__EIO_POLLING ? "polling" : "reading", queued, limit);
+           sio__eio_tp(s)->stall_verb, queued, limit);
   sio__eio_doom(s);
   return SIO_ELIMIT;
 }
 
-static size_t queued_bytes(const sio_eio_t *s) {
-  return s->transport == SIO__EIO_WEBSOCKET ? sio__ws_queued(s->ws) : s->qbytes;
+const sio__eio_transport_t *const sio__eio_transports[3] = {
+    [SIO__EIO_POLLING] = &sio__eio_polling_transport,
+    [SIO__EIO_WEBSOCKET] = &sio__eio_ws_transport,
+    [SIO__EIO_MEMORY] = &sio__eio_memory_transport,
+};
+
+int sio__eio_fits(sio_eio_t *s, size_t len, size_t queued) {
+  size_t limit = s->eng->opts.max_send_queue;
+  return limit && len + queued > limit ? over_limit(s, len, queued) : 0;
 }
 
 int sio__eio_check_room(sio_eio_t *s, size_t len) {
   if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
   if (s->doomed) return SIO_ELIMIT;
-  size_t limit = s->eng->opts.max_send_queue, queued = queued_bytes(s);
-  if (limit && len + queued > limit) return over_limit(s, len, queued);
-  return 0;
+  return sio__eio_fits(s, len, sio__eio_tp(s)->queued(s));
 }
 
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
   if (s->doomed) return SIO_ELIMIT;
-  size_t limit = s->eng->opts.max_send_queue;
-  if (s->transport == SIO__EIO_WEBSOCKET) {
-    size_t off = sio__ws_frame_in_headroom(rb, binary);
-    size_t len = rb->head + rb->len - off, queued = sio__ws_queued(s->ws);
-    if (limit && len + queued > limit) return over_limit(s, len, queued);
-    return sio__ws_send_ref(s->ws, rb, off, len);
-  }
-  if (limit && rb->len + s->qbytes > limit) return over_limit(s, rb->len, s->qbytes);
-  /* The memory transport (tests) hands the packet to its peer at once, unless the peer
-   * plays a client that stopped reading: then it queues like polling without a GET. */
-  if (s->transport == SIO__EIO_MEMORY && !sio__eio_memory_stalled(s)) return sio__eio_memory_send(s, rb, binary);
-  if (s->qn == s->qcap) {
-    uint32_t cap = s->qcap ? s->qcap * 2 : 4;
-    sio__eio_qent_t *q = sio__realloc(s->q, cap * sizeof *q);
-    if (q == NULL) return SIO_ENOMEM;
-    s->q = q;
-    s->qcap = cap;
-  }
-  s->q[s->qn++] = (sio__eio_qent_t){sio__refbuf_ref(rb), (uint8_t)binary};
-  s->qbytes += rb->len;
-  if (s->poll_req) sio__eio_schedule_flush(s);
-  return 0;
+  return sio__eio_tp(s)->send(s, rb, binary);
 }
 
 int sio_eio_send(sio_eio_t *s, int binary, const void *data, size_t len) {
@@ -353,7 +337,7 @@ void sio__eio_close_graceful(sio_eio_t *s) {
    * the packets ahead of it, so a Socket.IO DISCONNECT would read as "transport close".
    * Without a pending GET (between two polls, or paused for an upgrade) closing now would
    * leave the client nothing to learn it from. */
-  if (s->transport == SIO__EIO_POLLING && (s->qn > 0 || s->poll_req == NULL)) {
+  if (sio__eio_tp(s)->close_waits(s)) {
     s->closing = 1;
     return;
   }
@@ -363,10 +347,7 @@ void sio__eio_close_graceful(sio_eio_t *s) {
 /* ---- accessors ---- */
 
 const char *sio_eio_id(const sio_eio_t *s) { return s->id; }
-const char *sio_eio_transport(const sio_eio_t *s) {
-  static const char *const names[] = {"polling", "websocket", "memory"};
-  return names[s->transport];
-}
+const char *sio_eio_transport(const sio_eio_t *s) { return sio__eio_tp(s)->name; }
 void sio_eio_set_data(sio_eio_t *s, void *data) { s->data = data; }
 void *sio_eio_get_data(const sio_eio_t *s) { return s->data; }
 
@@ -384,11 +365,7 @@ sio_str_t sio__eio_url(const sio_eio_t *s) {
 
 int sio__eio_writable(const sio_eio_t *s) {
   if (s->state != SIO__EIO_S_OPEN || s->doomed) return 0;
-  /* engine.io's transport.writable: a long-poll GET is waiting to be answered, or the
-   * WebSocket has nothing in flight. */
-  if (s->transport == SIO__EIO_POLLING) return s->poll_req != NULL;
-  if (s->transport == SIO__EIO_MEMORY) return 1; /* delivered synchronously */
-  return s->ws != NULL && sio__ws_queued(s->ws) == 0;
+  return sio__eio_tp(s)->writable(s);
 }
 
 const char *sio_eio_address(const sio_eio_t *s) { return s->hs + strlen(s->hs) + 1; }

@@ -168,3 +168,22 @@ void sio__eio_upgrade_overdue(sio__tnode_t *n) {
   /* probe_on_close clears the probe and drops its reference. */
   sio_ws_close(s->ws, 1000);
 }
+
+/* ---- the transport table ---- */
+
+/* Framed in the packet's headroom and queued by reference on the connection. */
+static int ws_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
+  size_t off = sio__ws_frame_in_headroom(rb, binary);
+  size_t len = rb->head + rb->len - off;
+  int r = sio__eio_fits(s, len, sio__ws_queued(s->ws));
+  return r ? r : sio__ws_send_ref(s->ws, rb, off, len);
+}
+
+static size_t ws_queued(const sio_eio_t *s) { return s->ws ? sio__ws_queued(s->ws) : 0; }
+/* Nothing in flight on the WebSocket. */
+static int ws_writable(const sio_eio_t *s) { return s->ws != NULL && sio__ws_queued(s->ws) == 0; }
+static int ws_close_waits(const sio_eio_t *s) { return 0; }
+
+const sio__eio_transport_t sio__eio_ws_transport = {
+    "websocket", "reading", ws_send, ws_queued, ws_writable, ws_close_waits, 0,
+};
