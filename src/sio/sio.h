@@ -261,6 +261,16 @@ void sio__ack_after_callback(sio_ack_t *ack);
  * every pending one with SIO_ECANCELED (server shutdown). */
 void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
 void sio__bcast_ack_start(void *bcast, uint32_t recipients);
+/* A selection collected into a list (broadcast.c: sio__collect references each socket;
+ * err is SIO_ENOMEM when the list could not grow). */
+typedef struct {
+  sio_socket_t **list;
+  size_t n, cap;
+  int err;
+} fetch_ctx_t;
+void sio__collect(sio_socket_t *s, void *u);
+/* handshake.c: socket.handshake as JSON text (new, sio__free), NULL on OOM. */
+char *sio__handshake_json(sio_socket_t *s);
 /* handshake.query (engine.io 6.6: a repeated key keeps its last value) of a raw query
  * string, as a new JSON object; NULL on OOM. */
 json_t *sio__query_object(sio_str_t q);
