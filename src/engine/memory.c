@@ -12,7 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 
 struct sio__eio_memory_s {
   sio__eio_memory_peer_t peer;

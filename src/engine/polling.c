@@ -11,7 +11,7 @@
 #include "common/alloc.h"
 #include "common/b64.h"
 #include "common/log.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "http/server.h"
 
 static void on_get_abort(sio_http_req_t *req, void *user) {

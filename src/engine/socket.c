@@ -11,7 +11,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
-#include "engine/engine.h"
+#include "engine/engine_int.h"
 #include "http/server.h"
 #include "ws/conn.h"
 
