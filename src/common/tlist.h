@@ -32,7 +32,8 @@ typedef struct {
   sio__thub_t *hub;
 } sio__tlist_t;
 
-#define SIO__THUB_MAX_LISTS 8
+/* HTTP 2, WebSocket 4, Engine.IO 3, Socket.IO 1 per server, with room to spare. */
+#define SIO__THUB_MAX_LISTS 16
 
 struct sio__thub_s {
   uv_timer_t timer;

@@ -35,6 +35,10 @@ void sio_http_opts_init(sio_http_opts_t *o) {
   o->max_body_bytes = 1000000;
   o->request_timeout_ms = 10000;
   o->idle_timeout_ms = 5000;
+  o->ws_ping_interval_ms = 25000;
+  o->ws_ping_timeout_ms = 20000;
+  o->ws_close_timeout_ms = 5000;
+  o->ws_max_queued = 8u << 20;
 }
 
 const char *sio__http_reason(int status) {

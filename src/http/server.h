@@ -30,6 +30,9 @@ struct sio_http_s {
   SSL_CTX *tls_ctx;  /* HTTPS/WSS when set */
   sio__tlist_t req_timeouts;
   sio__tlist_t idle_timeouts;
+  /* The WebSocket layer's timeouts (ws/limits.c sets them up at the first upgrade). */
+  sio__tlist_t ws_ping_wait, ws_pong_wait, ws_close_wait, ws_abort;
+  int ws_timers_ready;
   int listening;
   struct {
     void (*fn)(void *arg);

@@ -11,6 +11,16 @@
 #include "sio/http.h"
 #include "ws/frame.h"
 
+/* Where the connection's timeout node (conn->timeout, free once HTTP has handed the
+ * connection over) is: the WebSocket's timers share it, one at a time (ws/limits.c). */
+enum {
+  SIO__WS_T_NONE = 0,
+  SIO__WS_T_PING,  /* waiting to send the next ping */
+  SIO__WS_T_PONG,  /* pinged, waiting for any answer */
+  SIO__WS_T_CLOSE, /* closing: deadline to flush the close frame */
+  SIO__WS_T_ABORT  /* hard close queued for the next loop turn */
+};
+
 /* One per WebSocket, idle ones included: kept to 56 bytes (a 64-byte malloc chunk). */
 struct sio_ws_s {
   sio__conn_t *conn;         /* NULL after close */
@@ -19,7 +29,10 @@ struct sio_ws_s {
   sio__ws_decoder_t dec;
   uint8_t close_sent;
   uint8_t close_notified;
-  uint16_t close_code;    /* code received from the peer (1006 if none) */
+  uint16_t close_code;    /* code received from the peer, or the server's own (1006 if none) */
+  uint8_t timer;          /* SIO__WS_T_*: what conn->timeout is armed for */
+  uint8_t heard;          /* bytes arrived since the last ping */
+  uint8_t no_keepalive;   /* sio_ws_set_keepalive(ws, 0) */
 };
 
 /* Writes the WebSocket header for rb's payload into its headroom (rb->head >= 10) and
@@ -34,5 +47,20 @@ int sio__ws_is_upgrade(const sio_http_req_t *req);
 
 /* Bytes queued on the connection and not yet written (for slow-consumer limits). */
 size_t sio__ws_queued(const sio_ws_t *ws);
+
+/* ---- limits (ws/limits.c) ---- */
+
+/* Sets up the server's WebSocket timeout lists (once, at the first upgrade). */
+void sio__ws_timers_init(sio_http_t *h);
+/* Arms the first ping of a new socket (if the server pings). */
+void sio__ws_keepalive_start(sio_ws_t *ws);
+/* A pong arrived: the next ping is due an interval from now. */
+void sio__ws_pong_seen(sio_ws_t *ws);
+/* Queues a close frame (code, reason) and closes after it is written, within the
+ * server's ws_close_timeout_ms. No-op once a close was sent. */
+void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason);
+/* Stops the socket at once (reads, sends), drops its queue and closes it hard on the next
+ * loop turn, reporting code to on_close: never inside the caller's call. */
+void sio__ws_abort(sio_ws_t *ws, int code);
 
 #endif
