@@ -58,10 +58,10 @@ static void notify_close(sio_ws_t *ws, int code) {
   if (ws->cbs->on_close) ws->cbs->on_close(ws, code, ws->user);
 }
 
-/* We do not wait for the peer's close frame: Engine.IO peers close the TCP side anyway,
- * and waiting would let a silent peer hold the connection. */
-void sio_ws_close(sio_ws_t *ws, int code) { sio__ws_close_graceful(ws, code, NULL); }
-void sio_ws_close_reason(sio_ws_t *ws, int code, const char *reason) { sio__ws_close_graceful(ws, code, reason); }
+/* The closing handshake (RFC 6455 §7.1.2): wait for the peer's close frame, bounded by
+ * ws_close_timeout_ms so that a silent peer cannot hold the connection. */
+void sio_ws_close(sio_ws_t *ws, int code) { sio__ws_close_graceful(ws, code, NULL, 1); }
+void sio_ws_close_reason(sio_ws_t *ws, int code, const char *reason) { sio__ws_close_graceful(ws, code, reason, 1); }
 
 void sio_ws_set_user(sio_ws_t *ws, void *user) { ws->user = user; }
 const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? sio__conn_peer(ws->conn) : "?"; }
@@ -90,8 +90,9 @@ static void on_close_frame(void *user, int code, const char *reason, size_t len)
   sio_ws_t *ws = user;
   (void)reason, (void)len;
   ws->close_code = (uint16_t)code;
-  /* Echo the status code (RFC 6455 §5.5.1); a close without one is answered with 1000. */
-  sio__ws_close_graceful(ws, code == SIO__WS_CLOSE_NO_STATUS ? 1000 : code, NULL);
+  /* Echo the status code (RFC 6455 §5.5.1); a close without one is answered with 1000.
+   * After our own close frame, this is the answer: ws_on_data closes after decoding. */
+  sio__ws_close_graceful(ws, code == SIO__WS_CLOSE_NO_STATUS ? 1000 : code, NULL, 0);
 }
 
 static const sio__ws_decode_cb_t decode_cbs = {on_message, on_ping, on_pong, on_close_frame};
@@ -105,13 +106,19 @@ static long ws_on_data(sio__conn_t *c, char *data, size_t len) {
     SIO_LOGD("%s: websocket protocol error, closing with %d", sio__conn_peer(c), code);
     if (!ws->close_sent && ws->conn) {
       ws->close_code = (uint16_t)code;
-      sio__ws_close_graceful(ws, code, NULL);
+      sio__ws_close_graceful(ws, code, NULL, 0);
     } else {
       sio__conn_close(c, 1);
     }
     return -1;
   }
-  if (c->closing || ws->dec.closed) return (long)len;
+  if (c->closing) return (long)len;
+  if (ws->dec.closed) {
+    /* The peer's close frame ended our lingering close (or was echoed above): go once
+     * the queue is written. Not inside the decoder: this may free ws. */
+    sio__conn_close(c, 1);
+    return (long)len;
+  }
   return n;
 }
 

@@ -56,9 +56,11 @@ void sio__ws_timers_init(sio_http_t *h);
 void sio__ws_keepalive_start(sio_ws_t *ws);
 /* A pong arrived: the next ping is due an interval from now. */
 void sio__ws_pong_seen(sio_ws_t *ws);
-/* Queues a close frame (code, reason) and closes after it is written, within the
- * server's ws_close_timeout_ms. No-op once a close was sent. */
-void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason);
+/* Queues a close frame (code, reason), then closes within the server's
+ * ws_close_timeout_ms: once it is written (linger 0), or (linger 1) once the peer's close
+ * frame or EOF arrives, reading and dropping its messages meanwhile. No-op once a close
+ * was sent. linger 0 may close and free ws before returning. */
+void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason, int linger);
 /* Stops the socket at once (reads, sends), drops its queue and closes it hard on the next
  * loop turn, reporting code to on_close: never inside the caller's call. */
 void sio__ws_abort(sio_ws_t *ws, int code);

@@ -42,7 +42,8 @@ static void pong_overdue(sio__tnode_t *n) {
   SIO_LOGI("%s: websocket answered no ping within %llu ms, closing it", sio__conn_peer(ws->conn),
            (unsigned long long)h->opts.ws_ping_timeout_ms);
   ws->close_code = SIO__WS_CLOSE_GOING_AWAY;
-  sio__ws_close_graceful(ws, SIO__WS_CLOSE_GOING_AWAY, "ping timeout");
+  /* A silent peer sends nothing to linger for. */
+  sio__ws_close_graceful(ws, SIO__WS_CLOSE_GOING_AWAY, "ping timeout", 0);
 }
 
 static void close_overdue(sio__tnode_t *n) {
@@ -92,15 +93,15 @@ void sio_ws_set_keepalive(sio_ws_t *ws, int on) {
   }
 }
 
-void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason) {
+void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason, int linger) {
   sio__conn_t *c = ws->conn;
   if (c == NULL || ws->close_sent) return;
   uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
   size_t n = sio__ws_close_frame(frame, code, reason);
   sio__conn_write(c, frame, n);
   ws->close_sent = 1;
-  /* The close waits for the queue to drain, which a peer that does not read never lets
-   * happen: the deadline bounds it. */
+  /* Either way the close waits for something a peer that does not read or answer never
+   * gives (the queue to drain, its close frame): the deadline bounds it. */
   sio_http_t *h = http_of(c);
   if (h->opts.ws_close_timeout_ms) {
     arm(ws, &h->ws_close_wait, SIO__WS_T_CLOSE);
@@ -108,6 +109,10 @@ void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason) {
     sio__tnode_disarm(&c->timeout);
     ws->timer = SIO__WS_T_NONE;
   }
+  /* Lingering, we keep reading (and dropping) until the peer's close frame: closing with
+   * its messages unread would make the kernel answer RST, and the peer could lose our
+   * close frame with them (a flooder would see 1006, not our code). */
+  if (linger) return;
   /* May close (and free ws) right away when nothing is queued. */
   sio__conn_close(c, 1);
 }
