@@ -47,12 +47,15 @@ describe('/ws bounds', () => {
       say(flooder, 'nickname', 'flood');
       const line = 'x'.repeat(2000);
       let sent = 0, peak = baseline;
-      const dropped = /websocket peer is not reading \(\d+ bytes queued\), closing it[\s\S]*ws-chat: \S+ left \(1008\)/;
+      // The listener by its port (the flooder, reading its own echoes, may lag behind too).
+      const lport = listener._socket.localPort;
+      const dropped = new RegExp(`127\\.0\\.0\\.1:${lport}: websocket peer is not reading \\(\\d+ bytes queued\\), ` +
+        `closing it[\\s\\S]*ws-chat: 127\\.0\\.0\\.1:${lport} left \\(1008\\)`);
       const t0 = Date.now();
       while (!dropped.test(srv.stderr())) {
         if (Date.now() - t0 > 30000) throw new Error(`listener not dropped after ${sent} messages: ${srv.stderr().slice(-2000)}`);
         while (flooder.bufferedAmount < MB) { say(flooder, 'new_message', line); sent++; }
-        if (sent % 64 === 0) peak = Math.max(peak, rssOf(srv.pid));
+        peak = Math.max(peak, rssOf(srv.pid));
         await tick();
       }
       const droppedMs = Date.now() - t0;
@@ -69,7 +72,6 @@ describe('/ws bounds', () => {
       const closed = next(listener, 'close', 10000);
       listener._socket.resume();
       await closed;
-      assert.equal(flooder.readyState, WebSocket.OPEN); // the flooder was not the one dropped
     } finally {
       flooder.terminate(); listener.terminate();
       await srv.stop();
