@@ -155,8 +155,9 @@ SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t le
 /* Bytes queued on ws and not yet handed to the kernel (a close frame included): for
  * backpressure, to send less or close when the peer does not keep up. */
 SIO_EXTERN size_t sio_ws_queued(const sio_ws_t *ws);
-/* Starts the close handshake with code (1000 normal). on_close follows, within
- * ws_close_timeout_ms even when the peer does not read. */
+/* Starts the close handshake with code (1000 normal): sends a close frame, then drops
+ * incoming messages until the peer's close frame (or EOF) and closes. on_close follows,
+ * within ws_close_timeout_ms even when the peer neither reads nor answers. */
 SIO_EXTERN void sio_ws_close(sio_ws_t *ws, int code);
 /* sio_ws_close with a reason (UTF-8, NUL-terminated, may be NULL; cut to 123 bytes). */
 SIO_EXTERN void sio_ws_close_reason(sio_ws_t *ws, int code, const char *reason);
