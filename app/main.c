@@ -3,6 +3,7 @@
  * app, the Socket.IO server with the lobby/chat handlers, the plain-WebSocket chat, and
  * a graceful stop on SIGINT/SIGTERM. Application logic lives in the other app/ files.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +71,12 @@ int main(int argc, char **argv) {
   sio_http_opts_init(&hopts);
   hopts.request_timeout_ms = o.request_timeout_ms;
   hopts.idle_timeout_ms = o.idle_timeout_ms;
-  hopts.max_connections = (unsigned)o.max_connections;
+  hopts.max_connections = o.max_connections > UINT_MAX ? UINT_MAX : (unsigned)o.max_connections;
+  /* The ws settings reach only /ws: Engine.IO turns pings off on its sockets and keeps
+   * its own send-queue limit. */
+  hopts.ws_ping_interval_ms = o.ws_ping_interval_ms;
+  hopts.ws_ping_timeout_ms = o.ws_ping_timeout_ms;
+  hopts.ws_max_queued = (size_t)o.ws_max_queued;
   hopts.redirect_unknown = 1; /* unknown paths go to "/", as the course server does */
   int r = sio_http_new(loop, &hopts, &http);
   if (r == 0 && o.web_root) {
@@ -113,6 +119,7 @@ int main(int argc, char **argv) {
       .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max), o.redis != NULL},
   };
   sopts.max_rooms_per_socket = (uint32_t)(o.max_rooms > UINT32_MAX ? UINT32_MAX : o.max_rooms);
+  noom_wschat_opts_t wopts = {o.msg_rate, o.msg_burst};
   noom_ice_opts_t iopts = {o.stun_port, o.stun_urls, o.turn_urls, o.turn_secret, o.turn_ttl};
   if (o.turn_urls && !o.turn_secret) {
     fprintf(stderr, "noom: --turn-urls needs --turn-secret (the secret your TURN server checks)\n");
@@ -121,7 +128,7 @@ int main(int argc, char **argv) {
   if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
       (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
-      (r = noom_wschat_init(http, "/ws")) != 0) {
+      (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
     return 1;
   }
@@ -134,6 +141,10 @@ int main(int argc, char **argv) {
     /* Calls still work on a LAN without it (host candidates); say so and go on. */
     sio_log_printf(SIO_LOG_WARN, "STUN responder not started on UDP %s:%d: %s (use --stun-port, 0 disables it)",
                    o.host, o.stun_port, sio_strerror(r));
+  }
+  if (hopts.max_connections) {
+    sio_log_printf(SIO_LOG_INFO, "accepting up to %u connections at once, then 503 (--max-connections)",
+                   hopts.max_connections);
   }
   int port = sio_http_port(http);
   const char *shown = strchr(o.host, ':') ? "[::1]" : (strcmp(o.host, "0.0.0.0") == 0 ? "127.0.0.1" : o.host);

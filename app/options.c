@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sio.h"
 
@@ -34,11 +35,10 @@ static const opt_t table[] = {
     {"connect-timeout", "MS", OPT_U64, OFF(connect_timeout_ms), "close sessions that join no namespace within MS"},
     {"request-timeout", "MS", OPT_U64, OFF(request_timeout_ms), "HTTP: time allowed to send one request (slowloris guard)"},
     {"idle-timeout", "MS", OPT_U64, OFF(idle_timeout_ms), "HTTP: close idle keep-alive connections after MS"},
-    {"max-connections", "N", OPT_U64, OFF(max_connections), "refuse connections beyond N at once (0: no limit)"},
+    {"max-connections", "N", OPT_U64, OFF(max_connections),
+     "refuse connections beyond N at once with 503 (0: none); default: ulimit -n less 10% (16-256) kept for files"},
     {"cors-origins", "LIST", OPT_STR, OFF(cors_origins), "origins allowed cross-origin: comma-separated list, or *"},
     {"log-level", "LEVEL", OPT_STR, OFF(log_level), "none, error, warn, info or debug"},
-    {"msg-rate", "N", OPT_U64, OFF(msg_rate), "chat messages per second a socket may sustain"},
-    {"msg-burst", "N", OPT_U64, OFF(msg_burst), "chat messages a socket may send in a burst"},
     {"event-rate", "N", OPT_U64, OFF(event_rate), "room, nickname and call events per second a socket may sustain"},
     {"event-burst", "N", OPT_U64, OFF(event_burst), "room, nickname and call events a socket may send in a burst"},
     {"relay-rate", "N", OPT_U64, OFF(relay_rate), "offer/answer/ice relays per second a socket may sustain"},
@@ -48,6 +48,11 @@ static const opt_t table[] = {
     {"max-rooms", "N", OPT_U64, OFF(max_rooms), "rooms one socket may be in at once (a call in a room counts as one more)"},
     {"lobby-max", "N", OPT_U64, OFF(lobby_max), "rooms listed in the lobby (the largest; room_change also gives the total)"},
     {"lobby-interval", "MS", OPT_U64, OFF(lobby_interval_ms), "at most one lobby update per MS (changes are coalesced)"},
+    {"msg-rate", "N", OPT_U64, OFF(msg_rate), "chat messages per second a socket may sustain (Socket.IO and /ws)"},
+    {"msg-burst", "N", OPT_U64, OFF(msg_burst), "chat messages a socket may send in a burst (/ws: beyond it, closed 1008)"},
+    {"ws-ping-interval", "MS", OPT_U64, OFF(ws_ping_interval_ms), "/ws: ping a socket MS after its last answer (0: no pings)"},
+    {"ws-ping-timeout", "MS", OPT_U64, OFF(ws_ping_timeout_ms), "/ws: close a pinged socket silent for MS (1001 \"ping timeout\")"},
+    {"ws-max-queued", "BYTES", OPT_U64, OFF(ws_max_queued), "/ws: close a socket that does not read, BYTES behind (0: no limit)"},
     {"stun-port", "PORT", OPT_INT, OFF(stun_port), "UDP port of the built-in STUN responder (0: off)"},
     {"stun-urls", "LIST", OPT_STR, OFF(stun_urls), "extra STUN URLs given to browsers, comma-separated"},
     {"turn-urls", "LIST", OPT_STR, OFF(turn_urls), "TURN URLs given to browsers (needs --turn-secret)"},
@@ -60,6 +65,18 @@ static const opt_t table[] = {
     {"redis-prefix", "PREFIX", OPT_STR, OFF(redis_prefix), "Redis channel prefix, the same on every node"},
 };
 
+/* Every connection holds a descriptor: stay below the open-file limit, keeping a reserve
+ * (10% of it, 16 to 256) for files, Redis, listeners and the STUN socket, so that at the
+ * limit connections are refused with 503 instead of accept() failing with EMFILE. */
+static uint64_t default_max_connections(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  uint64_t n = (uint64_t)rl.rlim_cur, reserve = n / 10;
+  if (reserve < 16) reserve = 16;
+  if (reserve > 256) reserve = 256;
+  return n > reserve ? n - reserve : 1;
+}
+
 static void defaults(noom_options_t *o) {
   memset(o, 0, sizeof *o);
   o->host = "127.0.0.1";
@@ -71,6 +88,7 @@ static void defaults(noom_options_t *o) {
   o->connect_timeout_ms = 45000;
   o->request_timeout_ms = 10000;
   o->idle_timeout_ms = 5000;
+  o->max_connections = default_max_connections();
   o->log_level = "info";
   o->msg_rate = 5;
   o->msg_burst = 20;
@@ -83,6 +101,9 @@ static void defaults(noom_options_t *o) {
   o->max_rooms = 32;
   o->lobby_max = 100;
   o->lobby_interval_ms = 250;
+  o->ws_ping_interval_ms = 25000;
+  o->ws_ping_timeout_ms = 20000;
+  o->ws_max_queued = 8u << 20;
   o->stun_port = 3478;
   o->turn_ttl = 86400;
   o->redis_prefix = "socket.io";

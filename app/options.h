@@ -16,7 +16,7 @@ typedef struct {
   uint64_t connect_timeout_ms;
   uint64_t request_timeout_ms;
   uint64_t idle_timeout_ms;
-  uint64_t max_connections;
+  uint64_t max_connections;    /* default: from RLIMIT_NOFILE (options.c) */
   const char *cors_origins;    /* NULL: same-origin only */
   const char *log_level;
   uint64_t msg_rate;           /* new_message per second per socket (refill) */
@@ -30,6 +30,9 @@ typedef struct {
   uint64_t max_rooms;          /* rooms a socket may be in at once */
   uint64_t lobby_max;          /* rooms listed in one room_change */
   uint64_t lobby_interval_ms;  /* at most one room_change per interval */
+  uint64_t ws_ping_interval_ms; /* /ws: ping after MS without one answered */
+  uint64_t ws_ping_timeout_ms;  /* /ws: close after MS of silence once pinged */
+  uint64_t ws_max_queued;       /* /ws: close a socket with more bytes queued */
   int stun_port;               /* built-in STUN responder (UDP), 0 = off */
   const char *stun_urls;       /* extra STUN URLs for browsers */
   const char *turn_urls;       /* TURN URLs for browsers */

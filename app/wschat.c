@@ -16,10 +16,25 @@ typedef struct client_s {
   char nick[NOOM_MAX_NICK + 1];
   char peer[48]; /* for the log lines: the library reads the address on demand, and after
                     a reset it can no longer be read */
+  double tokens;       /* rate limiter bucket */
+  uint64_t refill_at;  /* loop time of the last refill */
 } client_t;
 
 static client_t *clients;
 static size_t nclients;
+static uv_loop_t *loop;
+static noom_wschat_opts_t opts;
+
+/* Token bucket, as the lobby's: msg_burst messages at once, msg_rate per second sustained. */
+static int rate_ok(client_t *c) {
+  uint64_t now = uv_now(loop);
+  c->tokens += (double)(now - c->refill_at) * (double)opts.msg_rate / 1000.0;
+  if (c->tokens > (double)opts.msg_burst) c->tokens = (double)opts.msg_burst;
+  c->refill_at = now;
+  if (c->tokens < 1.0) return 0;
+  c->tokens -= 1.0;
+  return 1;
+}
 
 static void broadcast(const char *text, size_t len) {
   for (client_t *c = clients; c; c = c->next) sio_ws_send(c->ws, 0, text, len);
@@ -27,9 +42,15 @@ static void broadcast(const char *text, size_t len) {
 
 static void on_message(sio_ws_t *ws, int binary, const char *data, size_t len, void *user) {
   client_t *c = user;
-  (void)ws;
   sio_args_t *a;
   sio_str_t type, payload;
+  /* Every message counts, ignored ones too: each costs a parse. */
+  if (!rate_ok(c)) {
+    sio_log_printf(SIO_LOG_WARN, "ws-chat %s: over %llu messages/s (burst %llu), closing it with 1008", c->peer,
+                   (unsigned long long)opts.msg_rate, (unsigned long long)opts.msg_burst);
+    sio_ws_close_reason(ws, 1008, "rate limit exceeded");
+    return;
+  }
   if (binary || sio_args_new(&a) != 0) return;
   if (sio_args_add_json(a, data, len) != 0 || sio_args_get_member_str(a, 0, "type", &type) != 0 ||
       sio_args_get_member_str(a, 0, "payload", &payload) != 0) {
@@ -76,6 +97,8 @@ static void on_request(sio_http_req_t *req, void *user) {
     return;
   }
   strcpy(c->nick, "Anon");
+  c->tokens = (double)opts.msg_burst;
+  c->refill_at = uv_now(loop);
   snprintf(c->peer, sizeof c->peer, "%s", sio_http_req_peer(req));
   if (sio_http_upgrade(req, &cbs, c, 64 * 1024, &c->ws) != 0) {
     free(c);
@@ -88,8 +111,17 @@ static void on_request(sio_http_req_t *req, void *user) {
   sio_log_printf(SIO_LOG_INFO, "ws-chat: %s joined, %zu connected", c->peer, nclients);
 }
 
-int noom_wschat_init(sio_http_t *http, const char *path) { return sio_http_handle(http, path, 1, on_request, NULL); }
+int noom_wschat_init(uv_loop_t *l, sio_http_t *http, const char *path, const noom_wschat_opts_t *o) {
+  loop = l;
+  opts = *o;
+  return sio_http_handle(http, path, 1, on_request, NULL);
+}
 
 void noom_wschat_close(void) {
-  while (clients) sio_ws_close(clients->ws, 1001);
+  /* on_close runs later (after the close frame is written, or when the server closes),
+   * so walk with the next pointer in hand rather than wait for the list to empty. */
+  for (client_t *c = clients, *next; c; c = next) {
+    next = c->next;
+    sio_ws_close(c->ws, 1001);
+  }
 }

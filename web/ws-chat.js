@@ -3,7 +3,8 @@
  * Sends {"type":"nickname","payload":...} and {"type":"new_message","payload":...} as
  * text frames; every text frame received (the server's "nickname: text", our own lines
  * included) is appended to the list as text, never as HTML. If the socket closes, it
- * reconnects with a growing delay and sends the saved nickname again.
+ * shows the server's reason if any, reconnects with a growing delay and sends the saved
+ * nickname again.
  */
 (() => {
   'use strict';
@@ -70,7 +71,9 @@
     ws.addEventListener('message', (e) => {
       if (typeof e.data === 'string') append(e.data, 'in');
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (e) => {
+      // The server says why it closed us (e.g. "rate limit exceeded", "ping timeout").
+      if (e.reason) append(`Disconnected by the server: ${e.reason}`, 'system');
       setStatus('reconnecting', 'Reconnecting…');
       setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 8000);

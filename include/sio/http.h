@@ -42,6 +42,20 @@ typedef struct {
   uint64_t idle_timeout_ms;   /* keep-alive idle time before the server closes. Default 5000 */
   unsigned max_connections;   /* accepted connections at once; 0 = unlimited. Default 0 */
   int redirect_unknown;       /* unknown GET paths answer 302 to "/" (the course's app). Default 0: 404 */
+  /* WebSockets (sio_http_upgrade). A socket is pinged ws_ping_interval_ms after the last
+   * ping was answered; one that then sends nothing (no pong, no message) for
+   * ws_ping_timeout_ms is closed with 1001 "ping timeout". 0 turns pings off. Defaults
+   * 25000 and 20000, Engine.IO's. See sio_ws_set_keepalive. */
+  uint64_t ws_ping_interval_ms;
+  uint64_t ws_ping_timeout_ms;
+  /* A closing WebSocket (either side started it) gets this long to write its queued output
+   * and close frame; then it is closed hard, so a peer that stopped reading cannot hold it
+   * open. 0 = wait for ever. Default 5000 */
+  uint64_t ws_close_timeout_ms;
+  /* sio_ws_send refuses (SIO_ELIMIT) a message that would leave more than this many bytes
+   * queued on a WebSocket and closes the socket hard (a peer that does not read: the queue
+   * is dropped and its memory returned). 0 = no limit. Default 8 MiB */
+  size_t ws_max_queued;
 } sio_http_opts_t;
 
 /* Fills the defaults listed above. */
@@ -124,7 +138,9 @@ SIO_EXTERN int sio_http_respond(sio_http_req_t *req, int status, const char *con
 typedef struct {
   /* A complete message; data borrowed for the call. */
   void (*on_message)(sio_ws_t *ws, int binary, const char *data, size_t len, void *user);
-  /* The socket closed (code as received, or 1006 for an abnormal close). ws is freed after. */
+  /* The socket closed: code is the one received from the peer, else the one the server
+   * closed with on its own (1001 ping timeout, 1008 send queue full, 1002/1007/1009
+   * protocol errors), else 1006 (the connection just ended). ws is freed after. */
   void (*on_close)(sio_ws_t *ws, int code, void *user);
 } sio_ws_cbs_t;
 
@@ -134,12 +150,23 @@ typedef struct {
  * SIO_EINVAL (not a WebSocket handshake: req was answered 400), SIO_ENOMEM. */
 SIO_EXTERN int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out);
 
-/* Sends one message (copied). Returns 0, SIO_ECLOSED or SIO_ENOMEM. */
+/* Sends one message (copied). Returns 0, SIO_ECLOSED, SIO_ENOMEM, or SIO_ELIMIT: the
+ * message would take the queue past ws_max_queued (sio_http_opts_t); the socket is then
+ * being closed hard, and on_close (code 1008) runs later from the loop, never inside this
+ * call, so a caller may send while walking a list of sockets. */
 SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len);
-/* Starts the close handshake with code (1000 normal): queued messages and the close frame
- * are written first, for at most 5 s, after which the connection is reset. on_close
- * follows. */
+/* Bytes queued on ws and not yet handed to the kernel (a close frame included): for
+ * backpressure, to send less or close when the peer does not keep up. */
+SIO_EXTERN size_t sio_ws_queued(const sio_ws_t *ws);
+/* Starts the close handshake with code (1000 normal): sends a close frame, then drops
+ * incoming messages until the peer's close frame (or EOF) and closes. on_close follows,
+ * within ws_close_timeout_ms even when the peer neither reads nor answers. */
 SIO_EXTERN void sio_ws_close(sio_ws_t *ws, int code);
+/* sio_ws_close with a reason (UTF-8, NUL-terminated, may be NULL; cut to 123 bytes). */
+SIO_EXTERN void sio_ws_close_reason(sio_ws_t *ws, int code, const char *reason);
+/* Turns the server's pings (ws_ping_interval_ms) on or off for ws; on by default. A
+ * protocol with its own heartbeat (Engine.IO) turns them off. */
+SIO_EXTERN void sio_ws_set_keepalive(sio_ws_t *ws, int on);
 SIO_EXTERN void sio_ws_set_user(sio_ws_t *ws, void *user);
 /* The client's "ip:port", as sio_http_req_peer (same buffer and lifetime). */
 SIO_EXTERN const char *sio_ws_peer(const sio_ws_t *ws);

@@ -61,6 +61,7 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req) {
     sio__eio_close(s, "transport error");
     return;
   }
+  sio_ws_set_keepalive(ws, 0); /* Engine.IO's own ping/pong keeps it */
   s->ws = ws;
   sio__buf_t b = SIO__BUF_INIT;
   if (sio__eio_encode_open(&b, s->id, 0, e->opts.ping_interval_ms, e->opts.ping_timeout_ms,
@@ -155,6 +156,7 @@ static const sio_ws_cbs_t probe_cbs = {probe_on_message, probe_on_close};
 void sio__eio_ws_probe(sio_eio_t *s, sio_http_req_t *req) {
   sio_ws_t *ws;
   if (sio_http_upgrade(req, &probe_cbs, s, s->eng->opts.max_http_buffer_size + 1, &ws) != 0) return;
+  sio_ws_set_keepalive(ws, 0); /* the session's heartbeat and the upgrade timeout cover it */
   sio__eio_ref(s);
   s->probing = 1;
   s->ws = ws;

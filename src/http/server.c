@@ -35,6 +35,10 @@ void sio_http_opts_init(sio_http_opts_t *o) {
   o->max_body_bytes = 1000000;
   o->request_timeout_ms = 10000;
   o->idle_timeout_ms = 5000;
+  o->ws_ping_interval_ms = 25000;
+  o->ws_ping_timeout_ms = 20000;
+  o->ws_close_timeout_ms = 5000;
+  o->ws_max_queued = 8u << 20;
 }
 
 const char *sio__http_reason(int status) {
@@ -149,9 +153,12 @@ int sio_http_listen(sio_http_t *h, const char *host, int port) {
 
 uv_loop_t *sio_http_loop(const sio_http_t *h) { return h->loop; }
 sio__thub_t *sio__http_thub(sio_http_t *h) { return &h->io.thub; }
+sio__http_ws_timers_t *sio__http_ws_timers(sio_http_t *h) { return &h->ws; }
+const sio_http_opts_t *sio__http_opts(const sio_http_t *h) { return &h->opts; }
 int sio__http_secure(const sio_http_t *h) { return h->tls_ctx != NULL; }
 sio__conn_t *sio__http_req_conn(const sio_http_req_t *req) { return req->conn; }
 const sio__http_request_t *sio__http_req_parsed(const sio_http_req_t *req) { return req->r; }
+sio_http_t *sio__http_req_server(const sio_http_req_t *req) { return req->http; }
 size_t sio__http_req_nheaders(const sio_http_req_t *req) { return req->r->nhdrs; }
 
 void sio__http_raise_body_limit(sio_http_t *h, size_t n) {

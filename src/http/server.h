@@ -17,7 +17,19 @@ typedef struct sio__http_closer_s {
   void *arg;
 } sio__http_closer_t;
 
+/* The WebSocket layer's timeout lists (ws/limits.c), kept with the server so they live as
+ * long as its timer hub; the WebSocket layer sets them up at the first upgrade. */
+typedef struct {
+  sio__tlist_t ping_wait, pong_wait, close_wait, abort;
+  int ready;
+} sio__http_ws_timers_t;
+
 /* Accessors for the layers above (the structs are private to src/http). */
+
+/* The WebSocket layer's lists (borrowed). */
+sio__http_ws_timers_t *sio__http_ws_timers(sio_http_t *h);
+/* The options the server was created with (borrowed). */
+const sio_http_opts_t *sio__http_opts(const sio_http_t *h);
 
 /* The timer hub every layer on this server shares (borrowed). */
 sio__thub_t *sio__http_thub(sio_http_t *h);
@@ -30,6 +42,8 @@ int sio__http_secure(const sio_http_t *h);
 sio__conn_t *sio__http_req_conn(const sio_http_req_t *req);
 /* The parsed request of req (borrowed while req is). */
 const sio__http_request_t *sio__http_req_parsed(const sio_http_req_t *req);
+/* The server req arrived on. */
+sio_http_t *sio__http_req_server(const sio_http_req_t *req);
 /* Number of header lines of req. */
 size_t sio__http_req_nheaders(const sio_http_req_t *req);
 

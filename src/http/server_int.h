@@ -28,6 +28,7 @@ struct sio_http_s {
   SSL_CTX *tls_ctx;  /* HTTPS/WSS when set */
   sio__tlist_t req_timeouts;
   sio__tlist_t idle_timeouts;
+  sio__http_ws_timers_t ws; /* the WebSocket layer's (ws/limits.c) */
   int listening;
   sio__http_closer_t *closers; /* attached layers' teardown, newest first */
   void (*close_cb)(void *user);

@@ -3,7 +3,7 @@
  * top of the connection layer. Decoding is zero-copy: frames are unmasked in place in the
  * read buffer and handed up; only an incomplete frame tail is buffered by the connection.
  */
-#include "ws/conn.h"
+#include "ws/conn_int.h"
 
 #include <string.h>
 
@@ -12,17 +12,6 @@
 #include "http/parser.h"
 #include "http/server.h"
 #include "ws/handshake.h"
-
-/* One per WebSocket, idle ones included: kept to 56 bytes (a 64-byte malloc chunk). */
-struct sio_ws_s {
-  sio__conn_t *conn;         /* NULL after close */
-  const sio_ws_cbs_t *cbs;   /* the caller's table (borrowed: static in practice) */
-  void *user;
-  sio__ws_decoder_t dec;
-  uint8_t close_sent;
-  uint8_t close_notified;
-  uint16_t close_code;    /* code received from the peer (1006 if none) */
-};
 
 void sio__ws_set_cbs(sio_ws_t *ws, const sio_ws_cbs_t *cbs) { ws->cbs = cbs; }
 
@@ -44,8 +33,19 @@ int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len) {
 
 size_t sio__ws_queued(const sio_ws_t *ws) { return ws->conn ? sio__conn_queued(ws->conn) : 0; }
 
+size_t sio_ws_queued(const sio_ws_t *ws) { return sio__ws_queued(ws); }
+
 int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) {
   if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
+  const sio_http_t *h = ws->conn->io->data;
+  size_t limit = sio__http_opts(h)->ws_max_queued, queued = sio__conn_queued(ws->conn);
+  if (limit && (queued > limit || len > limit - queued)) {
+    /* Redis's client-output-buffer-limit: a peer this far behind is not reading, and
+     * waiting for it only grows the queue. */
+    SIO_LOGW("%s: websocket peer is not reading (%zu bytes queued), closing it", sio__conn_peer(ws->conn), queued);
+    sio__ws_abort_later(ws, SIO__WS_CLOSE_POLICY);
+    return SIO_ELIMIT;
+  }
   sio__refbuf_t *rb = sio__refbuf_from(SIO__WS_SERVER_HEADER_MAX, data, len);
   if (rb == NULL) return SIO_ENOMEM;
   size_t off = sio__ws_frame_in_headroom(rb, binary);
@@ -60,16 +60,10 @@ static void notify_close(sio_ws_t *ws, int code) {
   if (ws->cbs->on_close) ws->cbs->on_close(ws, code, ws->user);
 }
 
-void sio_ws_close(sio_ws_t *ws, int code) {
-  if (ws->conn == NULL || ws->close_sent) return;
-  uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
-  size_t n = sio__ws_close_frame(frame, code, NULL);
-  sio__conn_write(ws->conn, frame, n);
-  ws->close_sent = 1;
-  /* We do not wait for the peer's close frame: Engine.IO peers close the TCP side anyway,
-   * and waiting would let a silent peer hold the connection. */
-  sio__conn_close(ws->conn, 1);
-}
+/* The closing handshake (RFC 6455 §7.1.2): wait for the peer's close frame, bounded by
+ * ws_close_timeout_ms so that a silent peer cannot hold the connection. */
+void sio_ws_close(sio_ws_t *ws, int code) { sio__ws_close_graceful(ws, code, NULL, 1); }
+void sio_ws_close_reason(sio_ws_t *ws, int code, const char *reason) { sio__ws_close_graceful(ws, code, reason, 1); }
 
 void sio__ws_abort(sio_ws_t *ws) {
   if (ws->conn == NULL) return;
@@ -96,41 +90,44 @@ static void on_ping(void *user, const char *data, size_t len) {
   sio__conn_write(ws->conn, frame, hl + len);
 }
 
-static void on_pong(void *user, const char *data, size_t len) { (void)user, (void)data, (void)len; }
+static void on_pong(void *user, const char *data, size_t len) {
+  (void)data, (void)len;
+  sio__ws_pong_seen(user);
+}
 
 static void on_close_frame(void *user, int code, const char *reason, size_t len) {
   sio_ws_t *ws = user;
   (void)reason, (void)len;
   ws->close_code = (uint16_t)code;
-  if (!ws->close_sent && ws->conn) {
-    /* Echo the status code (RFC 6455 §5.5.1); a close without one is answered with 1000. */
-    uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
-    size_t n = sio__ws_close_frame(frame, code == SIO__WS_CLOSE_NO_STATUS ? 1000 : code, NULL);
-    sio__conn_write(ws->conn, frame, n);
-    ws->close_sent = 1;
-    sio__conn_close(ws->conn, 1);
-  }
+  /* Echo the status code (RFC 6455 §5.5.1); a close without one is answered with 1000.
+   * After our own close frame, this is the answer: ws_on_data closes after decoding. */
+  sio__ws_close_graceful(ws, code == SIO__WS_CLOSE_NO_STATUS ? 1000 : code, NULL, 0);
 }
 
 static const sio__ws_decode_cb_t decode_cbs = {on_message, on_ping, on_pong, on_close_frame};
 
 static long ws_on_data(sio__conn_t *c, char *data, size_t len) {
   sio_ws_t *ws = c->proto_data;
+  ws->heard = 1;
   long n = sio__ws_decode(&ws->dec, data, len, &decode_cbs, ws, NULL);
   if (n < 0) {
     int code = (int)-n;
     SIO_LOGD("%s: websocket protocol error, closing with %d", sio__conn_peer(c), code);
     if (!ws->close_sent && ws->conn) {
-      uint8_t frame[SIO__WS_CLOSE_FRAME_MAX];
-      size_t fl = sio__ws_close_frame(frame, code, NULL);
-      sio__conn_write(c, frame, fl);
-      ws->close_sent = 1;
       ws->close_code = (uint16_t)code;
+      sio__ws_close_graceful(ws, code, NULL, 0);
+    } else {
+      sio__conn_close(c, 1);
     }
-    sio__conn_close(c, 1);
     return -1;
   }
-  if (c->closing || ws->dec.closed) return (long)len;
+  if (c->closing) return (long)len;
+  if (ws->dec.closed) {
+    /* The peer's close frame ended our lingering close (or was echoed above): go once
+     * the queue is written. Not inside the decoder: this may free ws. */
+    sio__conn_close(c, 1);
+    return (long)len;
+  }
   return n;
 }
 
@@ -178,6 +175,8 @@ int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, s
   ws->cbs = cbs;
   ws->user = user;
   ws->conn = sio__http_detach(req, &ws_proto, ws);
+  sio__ws_timers_init(sio__http_req_server(req));
+  sio__ws_keepalive_start(ws);
   *out = ws;
   return 0;
 }

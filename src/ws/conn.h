@@ -33,4 +33,21 @@ int sio__ws_is_upgrade(const sio_http_req_t *req);
 /* Bytes queued on the connection and not yet written (for slow-consumer limits). */
 size_t sio__ws_queued(const sio_ws_t *ws);
 
+/* ---- limits (ws/limits.c) ---- */
+
+/* Sets up the server's WebSocket timeout lists (once, at the first upgrade). */
+void sio__ws_timers_init(sio_http_t *h);
+/* Arms the first ping of a new socket (if the server pings). */
+void sio__ws_keepalive_start(sio_ws_t *ws);
+/* A pong arrived: the next ping is due an interval from now. */
+void sio__ws_pong_seen(sio_ws_t *ws);
+/* Queues a close frame (code, reason), then closes within the server's
+ * ws_close_timeout_ms: once it is written (linger 0), or (linger 1) once the peer's close
+ * frame or EOF arrives, reading and dropping its messages meanwhile. No-op once a close
+ * was sent. linger 0 may close and free ws before returning. */
+void sio__ws_close_graceful(sio_ws_t *ws, int code, const char *reason, int linger);
+/* Stops the socket at once (reads, sends), drops its queue and closes it hard on the next
+ * loop turn, reporting code to on_close: never inside the caller's call. */
+void sio__ws_abort_later(sio_ws_t *ws, int code);
+
 #endif

@@ -40,6 +40,7 @@ enum {
   SIO__WS_CLOSE_PROTOCOL = 1002,
   SIO__WS_CLOSE_NO_STATUS = 1005, /* never on the wire: "the close frame had no code" */
   SIO__WS_CLOSE_INVALID_DATA = 1007,
+  SIO__WS_CLOSE_POLICY = 1008, /* policy violation: the server's own limits */
   SIO__WS_CLOSE_TOO_BIG = 1009,
   SIO__WS_CLOSE_INTERNAL = 1011
 };

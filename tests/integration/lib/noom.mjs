@@ -12,8 +12,12 @@ const LISTEN_RE = /noom listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const live = new Set();
 process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
 
-export function startNoom(flags = [], { timeout = 10000 } = {}) {
-  const child = spawn(join(BUILD, 'noom'), ['--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+// nofile: run under `ulimit -n nofile` (through sh), for the open-file limit's defaults.
+export function startNoom(flags = [], { timeout = 10000, nofile } = {}) {
+  const bin = join(BUILD, 'noom'), args = ['--port', '0', ...flags];
+  const child = nofile
+    ? spawn('/bin/sh', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -31,6 +35,7 @@ export function startNoom(flags = [], { timeout = 10000 } = {}) {
       const port = Number(m[1]);
       resolveStart({
         port,
+        pid: child.pid,
         url: `http://127.0.0.1:${port}`,
         stderr: () => stderr,
         // Resolves once the server's stderr matches re (it logs as things happen).
