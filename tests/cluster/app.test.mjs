@@ -43,8 +43,12 @@ describe('the app on two nodes', { skip }, () => {
     await ack(alice, 'new_message', 'hi from n1', room);
     assert.deepEqual(await got, ['alice: hi from n1', room]);
 
-    // A room name that is a socket id on the other node is refused.
+    // A room name that is a socket id on the other node is refused, by every event that
+    // joins a room (the course's join_room too): its signaling stays private.
     assert.deepEqual(await ack(alice, 'enter_room', bob.id), { error: 'room name is taken' });
+    const spy = await connect(N1.url);
+    assert.deepEqual(await ack(spy, 'join_room', bob.id), { error: 'room name is taken' });
+    assert.deepEqual(await ack(spy, 'join_room', watcher.id), { error: 'room name is taken' });
 
     // Signaling to a socket id that lives on the other node, and to the room.
     const desc = { type: 'offer', sdp: 'v=0\r\n' };
