@@ -183,6 +183,13 @@ void sio_adapter_query_done(sio_adapter_query_t *q, int status) {
   sio__query_abort(q);
 }
 
+/* After an adapter hook took q (r >= 0: it finishes q later) or refused it (r < 0: q is
+ * dropped, its callback never runs, and r is the call's result). */
+static int handed(sio_adapter_query_t *q, int r) {
+  if (r < 0) sio__query_abort(q);
+  return r < 0 ? r : 0;
+}
+
 int sio_ns_fetch_sockets_all(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_fetch_all_cb cb, void *user) {
   sio_adapter_query_t *q = sio__query_new(ns, SIO__Q_FETCH, (void (*)(void))cb, user);
   if (q == NULL) return SIO_ENOMEM;
@@ -193,14 +200,8 @@ int sio_ns_fetch_sockets_all(sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_f
     sio__query_abort(q);
     return err;
   }
-  if (sio__ns_remote(ns, to) && ns->adapter->fetch_sockets) {
-    int r = ns->adapter->fetch_sockets(ns->adapter_self, ns, to, q);
-    if (r < 0) {
-      sio__query_abort(q);
-      return r;
-    }
-    return 0;
-  }
+  if (sio__ns_remote(ns, to) && ns->adapter->fetch_sockets)
+    return handed(q, ns->adapter->fetch_sockets(ns->adapter_self, ns, to, q));
   sio_adapter_query_done(q, 0);
   return 0;
 }
@@ -225,14 +226,8 @@ int sio_ns_all_sockets(sio_ns_t *ns, const char *const *rooms, size_t nrooms, si
     sio__query_abort(q); /* a partial list would be a wrong answer */
     return SIO_ENOMEM;
   }
-  if (sio__ns_remote(ns, NULL) && ns->adapter->all_sockets) {
-    int r = ns->adapter->all_sockets(ns->adapter_self, ns, rooms, nrooms, q);
-    if (r < 0) {
-      sio__query_abort(q);
-      return r;
-    }
-    return 0;
-  }
+  if (sio__ns_remote(ns, NULL) && ns->adapter->all_sockets)
+    return handed(q, ns->adapter->all_sockets(ns->adapter_self, ns, rooms, nrooms, q));
   sio_adapter_query_done(q, 0);
   return 0;
 }

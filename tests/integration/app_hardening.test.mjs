@@ -5,25 +5,19 @@
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startNoom, next, until } from './lib/noom.mjs';
+import { startNoom, next, until, clientPool } from './lib/noom.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
 
 let srv;
-const clients = [];
+const pool = clientPool(io, () => srv);
+const client = () => pool.connect();
 before(async () => {
   srv = await startNoom(['--log-level', 'warn', '--max-rooms', '4', '--event-burst', '8', '--event-rate', '1',
     '--relay-bytes-burst', '150000', '--relay-bytes-rate', '1000', '--lobby-max', '3', '--lobby-interval', '300']);
 });
-after(async () => { for (const c of clients) c.close(); await srv.stop(); });
-
-async function client() {
-  const s = io(srv.url, { forceNew: true, transports: ['websocket'], reconnection: false });
-  clients.push(s);
-  await next(s, 'connect');
-  return s;
-}
+after(async () => { pool.closeAll(); await srv.stop(); });
 
 const ack = (s, ...args) => s.timeout(5000).emitWithAck(...args);
 let seq = 0;

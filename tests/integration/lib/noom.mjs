@@ -74,3 +74,18 @@ export function until(emitter, event, pred, ms = 5000) {
     emitter.on(event, on);
   });
 }
+
+// socket.io-client sockets to a started server, closed together at the end of a file:
+// connect() resolves once the socket is connected.
+export function clientPool(io, server) {
+  const list = [];
+  return {
+    async connect(opts = {}) {
+      const s = io(server().url, { forceNew: true, transports: ['websocket'], reconnection: false, ...opts });
+      list.push(s);
+      await next(s, 'connect');
+      return s;
+    },
+    closeAll() { for (const s of list) s.close(); },
+  };
+}
