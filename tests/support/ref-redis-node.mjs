@@ -7,41 +7,9 @@
 // Usage: node tests/support/ref-redis-node.mjs --redis URL [--port P] [--name NAME]
 //          [--prefix P] [--requests-timeout MS]
 // Prints "listening on http://127.0.0.1:PORT" once the adapter is subscribed.
-import http from 'node:http';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { startFleetNode } from './redis-node.mjs';
 
-// The packages live in tests/node_modules; resolve them from there whatever the cwd.
-const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../package.json'));
-const { Server } = require('socket.io');
-const { createAdapter } = require('@socket.io/redis-adapter');
-const { createClient } = require('redis');
-
-const opts = { port: 0, redis: null, name: 'node', prefix: 'socket.io', requestsTimeout: 5000 };
-const argv = process.argv.slice(2);
-for (let i = 0; i < argv.length; i += 2) {
-  const [flag, value] = [argv[i], argv[i + 1]];
-  if (flag === '--port') opts.port = Number(value);
-  else if (flag === '--redis') opts.redis = value;
-  else if (flag === '--name') opts.name = value;
-  else if (flag === '--prefix') opts.prefix = value;
-  else if (flag === '--requests-timeout') opts.requestsTimeout = Number(value);
-  else {
-    process.stderr.write(`ref-redis-node: unknown flag ${flag}\n`);
-    process.exit(2);
-  }
-}
-
-const pub = createClient({ url: opts.redis });
-const sub = pub.duplicate();
-for (const c of [pub, sub]) c.on('error', (err) => process.stderr.write(`ref-redis-node: redis: ${err.message}\n`));
-await Promise.all([pub.connect(), sub.connect()]);
-
-const server = http.createServer();
-const io = new Server(server, {
-  adapter: createAdapter(pub, sub, { key: opts.prefix, requestsTimeout: opts.requestsTimeout }),
-});
+const { io, opts, listen } = await startFleetNode('ref-redis-node', 'node');
 
 const statusText = (err) => (err ? (/timeout/i.test(err.message) ? 'timeout' : err.message) : null);
 
@@ -154,17 +122,4 @@ function setup(nsp) {
 
 setup(io.of('/'));
 setup(io.of('/other'));
-// node-redis runs a connection's commands in order: once this subscription is confirmed,
-// the adapters' own (issued above, not awaited by the adapter) are active too.
-await sub.subscribe('ref-redis-node-ready', () => {});
-
-server.listen(opts.port, '127.0.0.1', () => {
-  process.stdout.write(`listening on http://127.0.0.1:${server.address().port}\n`);
-});
-
-const stop = () => {
-  io.close();
-  Promise.allSettled([pub.quit(), sub.quit()]).finally(() => process.exit(0));
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
+await listen();
