@@ -23,7 +23,6 @@
 static sio_ns_t *ns;
 
 #define CALL_PREFIX "\x01" "call:"
-#define SLOW_DOWN "too many requests, slow down"
 
 /* Reads a room name through the app's one validator. */
 static int room_arg(const sio_args_t *args, size_t i, char out[NOOM_MAX_ROOM + 1]) {
@@ -139,7 +138,7 @@ static void relay_event(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack,
   /* A count and a byte budget: a tight loop of 60 KB offers stops here, not at the
    * receivers' send queues. */
   if (!noom_user_allow(s, NOOM_BUDGET_RELAY, 1) || !noom_user_allow(s, NOOM_BUDGET_BYTES, sio_args_size(args, 0))) {
-    noom_ack_error(ack, SLOW_DOWN);
+    noom_ack_error(ack, NOOM_SLOW_DOWN);
     return;
   }
   if (!room_arg(args, 1, target)) {
@@ -182,7 +181,7 @@ static void on_join_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   (void)u;
   char room[NOOM_MAX_ROOM + 1];
   const char *err = noom_room_arg(args, 0, room);
-  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = SLOW_DOWN;
+  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = NOOM_SLOW_DOWN;
   if (err) {
     noom_ack_error(ack, err);
     return;
@@ -269,7 +268,7 @@ static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
     return;
   }
   if (!noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) {
-    noom_ack_error(ack, SLOW_DOWN);
+    noom_ack_error(ack, NOOM_SLOW_DOWN);
     return;
   }
   join_t *j = calloc(1, sizeof *j);
@@ -316,7 +315,7 @@ static void on_call_leave(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
     return;
   }
   if (!noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) {
-    noom_ack_error(ack, SLOW_DOWN);
+    noom_ack_error(ack, NOOM_SLOW_DOWN);
     return;
   }
   call_room(room, croom);
@@ -338,7 +337,7 @@ static void on_call_state(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
     return;
   }
   if (!noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) {
-    noom_ack_error(ack, SLOW_DOWN);
+    noom_ack_error(ack, NOOM_SLOW_DOWN);
     return;
   }
   sio_args_t *a;

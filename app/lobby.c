@@ -19,7 +19,6 @@
 
 static sio_ns_t *lobby;
 
-#define SLOW_DOWN "too many requests, slow down"
 
 static void ack_ok(sio_ack_t *ack, sio_args_t *a) {
   if (ack) sio_ack_send(ack, a);
@@ -82,7 +81,7 @@ static void on_enter_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
     room_arg = 1;
   }
   if (err == NULL) err = noom_room_arg(args, room_arg, room);
-  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = SLOW_DOWN;
+  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = NOOM_SLOW_DOWN;
   if (err) {
     noom_ack_error(ack, err);
     return;
@@ -116,7 +115,7 @@ static void on_leave_room(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ac
   char room[NOOM_MAX_ROOM + 1];
   const char *err = noom_room_arg(args, 0, room);
   if (err == NULL && (!sio_socket_in(s, room) || strcmp(room, sio_socket_id(s)) == 0)) err = "not in that room";
-  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = SLOW_DOWN;
+  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = NOOM_SLOW_DOWN;
   if (err) {
     noom_ack_error(ack, err);
     return;
@@ -180,7 +179,7 @@ static void on_nickname(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack,
   (void)u;
   char nick[NOOM_MAX_NICK + 1];
   const char *err = noom_nick_arg(args, 0, nick);
-  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = SLOW_DOWN;
+  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = NOOM_SLOW_DOWN;
   if (err) {
     noom_ack_error(ack, err);
     return;

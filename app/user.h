@@ -42,6 +42,9 @@ const char *noom_user_nick(const sio_socket_t *s);
 /* Sets the nickname (already validated) and socket.data {"nickname"} for other nodes. */
 void noom_user_set_nick(sio_socket_t *s, const char *nick);
 
+/* The answer to a call over its budget. */
+#define NOOM_SLOW_DOWN "too many requests, slow down"
+
 /* Takes cost tokens of budget b from s's bucket: 1 if allowed, 0 if over the limit (or
  * s has no user). Nothing is taken on refusal. */
 int noom_user_allow(sio_socket_t *s, noom_budget_t b, uint64_t cost);
