@@ -113,7 +113,9 @@ SIO_EXTERN int sio_args_get_int(const sio_args_t *a, size_t i, int64_t *out);
 SIO_EXTERN int sio_args_get_double(const sio_args_t *a, size_t i, double *out);
 SIO_EXTERN int sio_args_get_bool(const sio_args_t *a, size_t i, int *out);
 SIO_EXTERN int sio_args_get_binary(const sio_args_t *a, size_t i, sio_str_t *out);
-/* Reads the string member key of object argument i (borrowed). */
+/* Reads the string member key of object argument i (borrowed from a): 0 and *out,
+ * SIO_ENOTFOUND when the object has no member key, SIO_EINVAL when i is out of range,
+ * not an object, or the member is not a string, SIO_ENOMEM. */
 SIO_EXTERN int sio_args_get_member_str(const sio_args_t *a, size_t i, const char *key, sio_str_t *out);
 /* 1 if object argument i has member key. */
 SIO_EXTERN int sio_args_has_member(const sio_args_t *a, size_t i, const char *key);
@@ -474,5 +476,9 @@ SIO_EXTERN int sio_socket_disconnect(sio_socket_t *s, int close);
  * close"; the client sees "transport close" and reconnects if it is set to. Returns 0
  * or SIO_ECLOSED. */
 SIO_EXTERN int sio_socket_conn_close(sio_socket_t *s);
+
+/* Shortcuts: sio_args_pack and sio_socket_emitf, one-room broadcasts, _n variants,
+ * sio_server_post (the one thread-safe call). */
+#include "sio/easy.h"
 
 #endif /* SIO_H */
