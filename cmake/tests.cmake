@@ -98,3 +98,15 @@ foreach(src ${SUPPORT_PROGRAMS})
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(support_${name} PRIVATE sio)
 endforeach()
+
+# Library packaging (tests/install/): the shared library's export list, and an
+# out-of-tree program built against an installed copy (pkg-config shared and static,
+# CMake find_package and add_subdirectory) and driven by socket.io-client.
+add_test(NAME install_symbols COMMAND ${CMAKE_SOURCE_DIR}/tests/install/symbols.sh
+  $<TARGET_FILE:sio_shared> ${CMAKE_SOURCE_DIR}/include $<BOOL:${SIO_REDIS}>)
+set_tests_properties(install_symbols PROPERTIES LABELS "unit;install" TIMEOUT 60)
+if(NOT SIO_SAN AND SIO_INSTALL)
+  add_test(NAME install_consumer COMMAND ${CMAKE_SOURCE_DIR}/tests/install/consumer.sh
+    ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(install_consumer PROPERTIES LABELS install TIMEOUT 600)
+endif()
