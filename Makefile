@@ -22,7 +22,7 @@ BUILD := build-san
 CMAKE_FLAGS := -DSIO_SAN=ON
 endif
 
-.PHONY: all build deps deps-test run test test-san test-all fuzz bench install clean
+.PHONY: all build deps deps-test run test test-san test-all fuzz bench install deb docs clean
 
 all: build
 
@@ -78,6 +78,23 @@ install:
 	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	cmake --build $(BUILD)
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# Debian packages from build/ (prefix /usr: GNUInstallDirs then picks Debian's multiarch
+# libdir); CPack stages its own install, nothing is installed on this machine.
+deb:
+	@scripts/deps.sh deb
+	cmake -S . -B build -G Ninja -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	cmake --build build
+	cd build && cpack -G DEB
+	@ls build/deb/*.deb
+
+# API reference: Doxygen over include/ (docs/Doxyfile) into build/docs/html. Not part of
+# make test.
+docs:
+	@scripts/deps.sh docs
+	@mkdir -p build/docs
+	doxygen docs/Doxyfile
+	@echo "docs: build/docs/html/index.html"
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -109,4 +109,10 @@ if(NOT SIO_SAN AND SIO_INSTALL)
   add_test(NAME install_consumer COMMAND ${CMAKE_SOURCE_DIR}/tests/install/consumer.sh
     ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
   set_tests_properties(install_consumer PROPERTIES LABELS install TIMEOUT 600)
+  # The Debian packages (make deb), unpacked into a temp root and built against.
+  find_program(DPKG_DEB dpkg-deb)
+  if(DPKG_DEB AND TARGET noom)
+    add_test(NAME install_deb COMMAND ${CMAKE_SOURCE_DIR}/tests/install/deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+    set_tests_properties(install_deb PROPERTIES LABELS install TIMEOUT 600)
+  endif()
 endif()
