@@ -38,6 +38,10 @@ drive() {
 
 needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 
+step "README's \"Use the library\" shows examples/hello.c as it is"
+diff <(awk '/^## Use the library/{f=1} f&&/^```c$/{c=1;next} c&&/^```$/{exit} c' "$src/README.md") \
+  <(sed -n '/^#include <sio.h>/,$p' "$src/examples/hello.c") || { echo "consumer: README and examples/hello.c differ"; exit 1; }
+
 step "install into a temp prefix"
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 pcdir=$(dirname "$(find "$tmp/prefix" -name noomsio.pc)")
