@@ -21,6 +21,18 @@ if [ -n "$bad$internal" ]; then
   fail=1
 fi
 
+# OpenBSD's sndio (Debian libsndio7.0) exports these sio_* names: none may be ours, so a
+# program can link both libraries.
+sndio="sio_open sio_close sio_setpar sio_getpar sio_getcap sio_start sio_stop sio_flush
+sio_read sio_write sio_onmove sio_nfds sio_pollfd sio_revents sio_eof sio_setvol sio_onvol
+sio_initpar"
+clash=$(comm -12 <(tr ' ' '\n' <<<"$sndio" | tr -s '\n' | sort -u) <(echo "$exported"))
+if [ -n "$clash" ]; then
+  echo "symbols: $lib exports names of sndio's sio_* API:"
+  printf '  %s\n' $clash
+  fail=1
+fi
+
 headers=("$inc"/sio.h "$inc"/sio/*.h)
 [ "$redis" = 1 ] || headers=($(printf '%s\n' "${headers[@]}" | grep -v '/redis\.h$'))
 # Declarations may span lines: join each file, then take the identifier before the first
