@@ -60,18 +60,21 @@ typedef enum {
 /* A log sink. msg is borrowed and NUL-terminated, without a trailing newline. */
 typedef void (*sio_log_cb)(sio_log_level_t level, const char *msg, void *user);
 
-/* Messages above level are dropped. Default: SIO_LOG_INFO. */
+/* Messages above level are dropped. Default: SIO_LOG_INFO. Process-wide. */
 SIO_EXTERN void sio_log_set_level(sio_log_level_t level);
+/* The current level. */
 SIO_EXTERN sio_log_level_t sio_log_get_level(void);
 
-/* Parses "none|error|warn|info|debug" into *out; returns 0 or SIO_EINVAL. */
+/* Parses "none|error|warn|info|debug" (name borrowed) into *out; returns 0 or
+ * SIO_EINVAL. */
 SIO_EXTERN int sio_log_level_parse(const char *name, sio_log_level_t *out);
 
 /* Logs one line through the library's sink if level is enabled (for applications that
  * want their lines in the same stream and format). printf-style. */
 SIO_EXTERN void sio_log_printf(sio_log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Replaces the default sink (one line to stderr with a UTC timestamp); NULL restores it. */
+/* Replaces the default sink (one line to stderr with a UTC timestamp); NULL restores it.
+ * cb runs on the thread that logs (the loop thread); user is passed through. */
 SIO_EXTERN void sio_log_set_handler(sio_log_cb cb, void *user);
 
 #endif /* SIO_COMMON_H */

@@ -44,7 +44,7 @@ typedef struct {
   int redirect_unknown;       /* unknown GET paths answer 302 to "/" (the course's app). Default 0: 404 */
 } sio_http_opts_t;
 
-/* Fills the defaults listed above. */
+/* Fills *opts (not NULL) with the defaults listed above. */
 SIO_EXTERN void sio_http_opts_init(sio_http_opts_t *opts);
 
 /* Creates a server on loop (borrowed; must outlive the server). opts copied (NULL: defaults).
@@ -95,15 +95,22 @@ SIO_EXTERN int sio_http_set_tls_self_signed(sio_http_t *h, char *fingerprint, si
 
 /* ---- requests (all returned slices are borrowed from req) ---- */
 
-SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req); /* "GET" */
-SIO_EXTERN sio_str_t sio_http_req_path(const sio_http_req_t *req);    /* raw path, no query */
-SIO_EXTERN sio_str_t sio_http_req_query(const sio_http_req_t *req);   /* raw query, no '?' */
-/* Raw (percent-encoded) query parameter; returns 1 and fills out, or 0. */
+/* The method, "GET" (static string). */
+SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req);
+/* The raw path, without the query (borrowed from req). */
+SIO_EXTERN sio_str_t sio_http_req_path(const sio_http_req_t *req);
+/* The raw query, without '?' (borrowed from req; empty when none). */
+SIO_EXTERN sio_str_t sio_http_req_query(const sio_http_req_t *req);
+/* Raw (percent-encoded) query parameter; returns 1 and fills out, or 0 (the older
+ * polarity, kept: sio_http_req_get_param in sio/easy.h answers 0 / SIO_ENOTFOUND). */
 SIO_EXTERN int sio_http_req_param(const sio_http_req_t *req, const char *name, sio_str_t *out);
-/* First header named name (case-insensitive); returns 1 and fills out, or 0. */
+/* First header named name (case-insensitive); returns 1 and fills out (borrowed from
+ * req), or 0 (the older polarity, kept: sio_http_req_get_header in sio/easy.h answers
+ * 0 / SIO_ENOTFOUND). */
 SIO_EXTERN int sio_http_req_header(const sio_http_req_t *req, const char *name, sio_str_t *out);
-/* Calls cb for each header in order (name lower-cased). */
+/* Calls cb for each header in order (name lower-cased; slices borrowed for the call). */
 SIO_EXTERN void sio_http_req_headers(const sio_http_req_t *req, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
+/* The request body (borrowed from req; empty when none). */
 SIO_EXTERN sio_str_t sio_http_req_body(const sio_http_req_t *req);
 /* The client's "ip:port" ("[ip]:port" for IPv6, "?" when unknown, e.g. after a reset).
  * Read from the socket on demand into one buffer per server (connections keep no copy):
@@ -111,7 +118,7 @@ SIO_EXTERN sio_str_t sio_http_req_body(const sio_http_req_t *req);
 SIO_EXTERN const char *sio_http_req_peer(const sio_http_req_t *req);
 
 /* Called if the connection goes away before a kept request is answered; req is then
- * invalid after cb returns. */
+ * invalid after cb returns. One callback per request (a second call replaces it). */
 SIO_EXTERN void sio_http_req_on_abort(sio_http_req_t *req, void (*cb)(sio_http_req_t *req, void *user), void *user);
 
 /* Answers req: status, Content-Type (NULL: none), extra header lines (each ending "\r\n";
@@ -138,6 +145,8 @@ SIO_EXTERN int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, vo
 SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len);
 /* Starts the close handshake with code (1000 normal). on_close follows. */
 SIO_EXTERN void sio_ws_close(sio_ws_t *ws, int code);
+/* Replaces the user pointer passed to ws's callbacks (borrowed: never freed by the
+ * library). */
 SIO_EXTERN void sio_ws_set_user(sio_ws_t *ws, void *user);
 /* The client's "ip:port", as sio_http_req_peer (same buffer and lifetime). */
 SIO_EXTERN const char *sio_ws_peer(const sio_ws_t *ws);
