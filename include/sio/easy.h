@@ -147,6 +147,8 @@ typedef void (*sio_post_cb)(sio_server_t *io, int status, void *user);
  * first (a post racing with the close answers SIO_ECLOSED, but a post after io is freed
  * is a use after free). Returns 0, SIO_EINVAL (NULL io or cb), SIO_ECLOSED (the server
  * is closing), SIO_ENOMEM; on error cb never runs. user is passed through untouched.
+ * Each post allocates one queue entry with the sio_set_allocator allocator, which must
+ * then be thread-safe (libc's is).
  */
 SIO_EXTERN int sio_server_post(sio_server_t *io, sio_post_cb cb, void *user);
 
