@@ -75,7 +75,12 @@ set_target_properties(sio PROPERTIES OUTPUT_NAME ${SIO_NAME})
 add_library(sio_shared SHARED $<TARGET_OBJECTS:sio_objects> $<TARGET_OBJECTS:sio_llhttp>)
 target_include_directories(sio_shared PUBLIC ${_sio_public_include})
 target_link_libraries(sio_shared PUBLIC PkgConfig::UV PRIVATE ${SIO_PRIVATE_TARGETS} m)
-target_link_options(sio_shared PRIVATE -Wl,--no-undefined -Wl,--as-needed)
+target_link_options(sio_shared PRIVATE -Wl,--as-needed)
+# Every symbol resolved at link time, except under sanitizers: clang leaves the ASan
+# runtime out of shared objects (the executable brings it).
+if(NOT SIO_SAN AND NOT SIO_FUZZ)
+  target_link_options(sio_shared PRIVATE -Wl,--no-undefined)
+endif()
 set_target_properties(sio_shared PROPERTIES OUTPUT_NAME ${SIO_NAME}
   VERSION ${SIO_VERSION} SOVERSION ${SIO_VERSION_MAJOR})
 
