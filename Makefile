@@ -5,9 +5,15 @@
 #   make SAN=1 test unit tests and fuzz replays only, under ASan+UBSan (build-san/)
 #   make fuzz       build the libFuzzer targets with clang (build-fuzz/fuzz/)
 #   make bench      benchmarks against Node's socket.io (see bench/)
+#   make install    installs libnoomsio (headers, .so, .a, pkg-config, CMake package) and
+#                   noom under $(PREFIX) (default /usr/local), staged under $(DESTDIR) if set
+#   make deb        Debian packages libnoomsio0, libnoomsio-dev and noom into build/deb/
+#   make docs       API reference from the public headers (Doxygen) into build/docs/html
 
 SAN ?=
 ARGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
 ifeq ($(SAN),)
 BUILD := build
 CMAKE_FLAGS :=
@@ -16,7 +22,7 @@ BUILD := build-san
 CMAKE_FLAGS := -DSIO_SAN=ON
 endif
 
-.PHONY: all build deps deps-test run test test-san test-all fuzz bench clean
+.PHONY: all build deps deps-test run test test-san test-all fuzz bench install deb docs clean
 
 all: build
 
@@ -64,6 +70,31 @@ fuzz:
 # is a directory.
 bench: deps-test build
 	ECHO_BIN=$(BUILD)/examples/echo LG_BUILD=$(BUILD)/bench bench/run.sh
+
+# The prefix goes into the configuration (GNUInstallDirs picks lib/ or the multiarch
+# lib/<triplet>/ from it); the generated .pc and CMake files locate everything relative
+# to themselves, so the staged tree under DESTDIR works as it is.
+install:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS) -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build $(BUILD)
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# Debian packages from build/ (prefix /usr: GNUInstallDirs then picks Debian's multiarch
+# libdir); CPack stages its own install, nothing is installed on this machine.
+deb:
+	@scripts/deps.sh deb
+	cmake -S . -B build -G Ninja -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
+	cmake --build build
+	cd build && cpack -G DEB
+	@ls build/deb/*.deb
+
+# API reference: Doxygen over include/ (docs/Doxyfile) into build/docs/html. Not part of
+# make test.
+docs:
+	@scripts/deps.sh docs
+	@mkdir -p build/docs
+	doxygen docs/Doxyfile
+	@echo "docs: build/docs/html/index.html"
 
 clean:
 	rm -rf build build-san build-fuzz

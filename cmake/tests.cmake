@@ -9,6 +9,9 @@ set(UNIT_TESTS "")
 if(CMOCKA_FOUND)
   file(GLOB_RECURSE UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/*/test_*.c)
 endif()
+if(NOT SIO_REDIS)
+  list(FILTER UNIT_TESTS EXCLUDE REGEX "/test_redis_[a-z_]*\\.c$")
+endif()
 foreach(src ${UNIT_TESTS})
   get_filename_component(name ${src} NAME_WE)
   get_filename_component(dir ${src} DIRECTORY)
@@ -25,6 +28,9 @@ endforeach()
 # Fuzz targets: fuzz/fuzz_<name>.c. Always built with a replay main() that feeds every
 # file of fuzz/corpus/<name>/, so gcc-only CI exercises them (under ASan with SAN=1).
 file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/fuzz/fuzz_*.c)
+if(NOT SIO_REDIS)
+  list(FILTER FUZZ_TARGETS EXCLUDE REGEX "/fuzz_redis_[a-z_]*\\.c$")
+endif()
 foreach(src ${FUZZ_TARGETS})
   get_filename_component(name ${src} NAME_WE)
   string(REGEX REPLACE "^fuzz_" "" corpus ${name})
@@ -82,6 +88,9 @@ endif()
 
 # Test servers: tests/support/<name>.c becomes build/tests/<name> (driven by the suites).
 file(GLOB SUPPORT_PROGRAMS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/support/*.c)
+if(NOT SIO_REDIS)
+  list(FILTER SUPPORT_PROGRAMS EXCLUDE REGEX "/sio_cluster_server\\.c$")
+endif()
 foreach(src ${SUPPORT_PROGRAMS})
   get_filename_component(name ${src} NAME_WE)
   add_executable(support_${name} ${src})
@@ -89,3 +98,23 @@ foreach(src ${SUPPORT_PROGRAMS})
     RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   target_link_libraries(support_${name} PRIVATE sio)
 endforeach()
+
+# Library packaging (tests/install/): the shared library's export list, and an
+# out-of-tree program built against an installed copy (pkg-config shared and static,
+# CMake find_package and add_subdirectory) and driven by socket.io-client.
+if(NOT SIO_FUZZ) # libFuzzer's instrumentation adds exports of its own
+  add_test(NAME install_symbols COMMAND ${CMAKE_SOURCE_DIR}/tests/install/symbols.sh
+    $<TARGET_FILE:sio_shared> ${CMAKE_SOURCE_DIR}/include $<BOOL:${SIO_REDIS}>)
+  set_tests_properties(install_symbols PROPERTIES LABELS "unit;install" TIMEOUT 60)
+endif()
+if(NOT SIO_SAN AND SIO_INSTALL)
+  add_test(NAME install_consumer COMMAND ${CMAKE_SOURCE_DIR}/tests/install/consumer.sh
+    ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+  set_tests_properties(install_consumer PROPERTIES LABELS install TIMEOUT 600)
+  # The Debian packages (make deb), unpacked into a temp root and built against.
+  find_program(DPKG_DEB dpkg-deb)
+  if(DPKG_DEB AND TARGET noom)
+    add_test(NAME install_deb COMMAND ${CMAKE_SOURCE_DIR}/tests/install/deb.sh ${CMAKE_BINARY_DIR} ${CMAKE_SOURCE_DIR})
+    set_tests_properties(install_deb PROPERTIES LABELS install TIMEOUT 600)
+  endif()
+endif()

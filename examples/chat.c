@@ -30,15 +30,13 @@ static void on_nickname(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, vo
 
 /* enter_room(room, done): join, ack, tell the room welcome(nickname). */
 static void on_enter_room(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack, void *u) {
-  char room[65];
-  if (!arg(a, 0, room, sizeof room) || sio_socket_join(s, room) != 0) return;
+  sio_str_t room;
+  if (sio_args_get_str(a, 0, &room) != 0 || room.len == 0 || room.len > 64) return;
+  if (sio_socket_join_n(s, room.ptr, room.len) != 0) return;
   if (ack) sio_ack_send(ack, NULL);
   sio_args_t *out;
-  sio_args_new(&out);
-  sio_args_add_cstr(out, sio_socket_get_data(s));
-  const char *rooms[] = {room};
-  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
-  sio_socket_broadcast(s, &to, "welcome", out);
+  if (sio_args_pack(&out, "s", (char *)sio_socket_get_data(s)) != 0) return;
+  sio_socket_to_emit_n(s, room.ptr, room.len, "welcome", out);
   sio_args_free(out);
 }
 
@@ -47,13 +45,7 @@ static void on_new_message(sio_socket_t *s, const sio_args_t *a, sio_ack_t *ack,
   char msg[2001], room[65], line[2040];
   if (!arg(a, 0, msg, sizeof msg) || !arg(a, 1, room, sizeof room) || !sio_socket_in(s, room)) return;
   snprintf(line, sizeof line, "%s: %s", (char *)sio_socket_get_data(s), msg);
-  sio_args_t *out;
-  sio_args_new(&out);
-  sio_args_add_cstr(out, line);
-  const char *rooms[] = {room};
-  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
-  sio_socket_broadcast(s, &to, "new_message", out);
-  sio_args_free(out);
+  sio_socket_to_emitf(s, room, "new_message", "s", line);
   if (ack) sio_ack_send(ack, NULL);
 }
 

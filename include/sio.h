@@ -60,7 +60,9 @@ SIO_EXTERN int sio_args_new(sio_args_t **out);
 /* Frees args made with sio_args_new/sio_args_copy; NULL allowed. Never free args that a
  * callback handed you (borrowed). */
 SIO_EXTERN void sio_args_free(sio_args_t *a);
-/* Returns new args holding arguments [from, from+count) of src (count clamped). */
+/* Returns new args in *out (free with sio_args_free) holding copies of arguments
+ * [from, from+count) of src (borrowed; count clamped, from past the end gives none).
+ * Returns 0 or SIO_ENOMEM. */
 SIO_EXTERN int sio_args_copy(const sio_args_t *src, size_t from, size_t count, sio_args_t **out);
 
 /* Appends one argument (copied). Return 0 or SIO_ENOMEM; add_json also SIO_EJSON for text
@@ -74,7 +76,8 @@ SIO_EXTERN int sio_args_add_bool(sio_args_t *a, int v);
 SIO_EXTERN int sio_args_add_null(sio_args_t *a);
 SIO_EXTERN int sio_args_add_json(sio_args_t *a, const char *json, size_t len);
 SIO_EXTERN int sio_args_add_binary(sio_args_t *a, const void *data, size_t len);
-/* Appends argument i of src (its binary parts included). */
+/* Appends a copy of argument i of src (borrowed; its binary parts are shared). Returns
+ * 0, SIO_EINVAL (i out of range, or a borrowed from a callback), SIO_ENOMEM. */
 SIO_EXTERN int sio_args_add_arg(sio_args_t *a, const sio_args_t *src, size_t i);
 
 /* Composing nested values that may hold binary. The binary parts of the copied values
@@ -101,8 +104,10 @@ SIO_EXTERN int sio_args_member(const sio_args_t *a, size_t i, const char *key, s
  * not an array, SIO_ENOMEM. */
 SIO_EXTERN int sio_args_unpack(const sio_args_t *a, size_t i, sio_args_t **out);
 
-SIO_EXTERN size_t sio_args_count(const sio_args_t *a); /* NULL counts as 0 */
-/* Type of argument i; SIO_EINVAL when out of range. */
+/* Number of arguments in a (borrowed); NULL counts as 0. */
+SIO_EXTERN size_t sio_args_count(const sio_args_t *a);
+/* Type of argument i (a sio_arg_type_t, >= 0); SIO_EINVAL when i is out of range,
+ * SIO_ENOMEM when it had to be parsed and memory ran out. */
 SIO_EXTERN int sio_args_type(const sio_args_t *a, size_t i);
 /* Typed reads: 0 on success, SIO_EINVAL when i is out of range or of another type,
  * SIO_ENOMEM when the argument had to be parsed and memory ran out. Strings and binary
@@ -113,16 +118,21 @@ SIO_EXTERN int sio_args_get_int(const sio_args_t *a, size_t i, int64_t *out);
 SIO_EXTERN int sio_args_get_double(const sio_args_t *a, size_t i, double *out);
 SIO_EXTERN int sio_args_get_bool(const sio_args_t *a, size_t i, int *out);
 SIO_EXTERN int sio_args_get_binary(const sio_args_t *a, size_t i, sio_str_t *out);
-/* Reads the string member key of object argument i (borrowed). */
+/* Reads the string member key of object argument i (borrowed from a): 0 and *out,
+ * SIO_ENOTFOUND when the object has no member key, SIO_EINVAL when i is out of range,
+ * not an object, or the member is not a string, SIO_ENOMEM. */
 SIO_EXTERN int sio_args_get_member_str(const sio_args_t *a, size_t i, const char *key, sio_str_t *out);
-/* 1 if object argument i has member key. */
+/* Predicate: 1 if object argument i has member key (borrowed), else 0 (also when i is
+ * out of range, not an object, or key is NULL). */
 SIO_EXTERN int sio_args_has_member(const sio_args_t *a, size_t i, const char *key);
 /* Serialises argument i as JSON (binary parts as {"_placeholder":true,"num":N}) into a
  * returned new NUL-terminated string (free with sio_free). SIO_EINVAL, SIO_ENOMEM. */
 SIO_EXTERN int sio_args_to_json(const sio_args_t *a, size_t i, char **out, size_t *len);
-/* Serialised size in bytes of argument i (JSON text, or binary length). */
+/* Serialised size in bytes of argument i (JSON text, or binary length); 0 when i is out
+ * of range or memory ran out. */
 SIO_EXTERN size_t sio_args_size(const sio_args_t *a, size_t i);
-/* Frees memory returned by the library (sio_args_to_json...). */
+/* Frees memory the library returned as "free with sio_free" (sio_args_to_json...);
+ * NULL allowed. Uses the sio_set_allocator allocator. */
 SIO_EXTERN void sio_free(void *p);
 
 /* ======================================================================== server */
@@ -137,7 +147,7 @@ typedef struct {
                                    default, as in Node): no limit */
 } sio_server_opts_t;
 
-/* Fills the JS server's defaults. */
+/* Fills *o (not NULL) with the JS server's defaults, listed with each field. */
 SIO_EXTERN void sio_server_opts_init(sio_server_opts_t *o);
 
 /* Creates a Socket.IO server attached to http at opts->path (opts copied; NULL for
@@ -147,7 +157,8 @@ SIO_EXTERN void sio_server_opts_init(sio_server_opts_t *o);
 SIO_EXTERN int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out);
 
 /* Disconnects every socket ("server shutting down"), finishes pending broadcast acks
- * (SIO_ECANCELED) and refuses new sessions. */
+ * (SIO_ECANCELED) and refuses new sessions. Idempotent; io stays valid until
+ * sio_http_close frees it. */
 SIO_EXTERN void sio_server_shutdown(sio_server_t *io);
 
 /* The HTTP server io is attached to (borrowed). */
@@ -156,20 +167,27 @@ SIO_EXTERN sio_http_t *sio_server_http(const sio_server_t *io);
 /* The main namespace "/" (borrowed, lives as long as the server). */
 SIO_EXTERN sio_ns_t *sio_server_main(sio_server_t *io);
 
-/* The namespace name (e.g. "/chat"), created if missing. Returns 0 and *out (borrowed). */
+/* The namespace name (e.g. "/chat"; copied), created if missing. Returns 0 and *out
+ * (borrowed: lives as long as the server), SIO_EINVAL (name NULL or not starting with
+ * '/'), SIO_ENOMEM. */
 SIO_EXTERN int sio_server_of(sio_server_t *io, const char *name, sio_ns_t **out);
 
 /* Dynamic namespaces: when a client connects to an unknown namespace, match(name) is
  * asked; if it returns non-zero the namespace is created as a child of *out_parent:
  * middlewares, connect/disconnect callbacks and event handlers registered on the parent
- * apply to every child (io.of(/regex/) in JS). Returns 0 and the parent (borrowed). */
+ * apply to every child (io.of(/regex/) in JS). match runs on the loop thread with name
+ * borrowed. Returns 0 and the parent (borrowed: lives as long as the server), or
+ * SIO_ENOMEM. */
 typedef int (*sio_ns_match_cb)(const char *name, void *user);
 SIO_EXTERN int sio_server_of_dynamic(sio_server_t *io, sio_ns_match_cb match, void *user, sio_ns_t **out_parent);
 
 /* ======================================================================== namespaces */
 
+/* The namespace's name, "/" or "/chat" (borrowed: lives as long as ns). */
 SIO_EXTERN const char *sio_ns_name(const sio_ns_t *ns);
-SIO_EXTERN size_t sio_ns_count(const sio_ns_t *ns); /* connected sockets (this process) */
+/* Connected sockets of ns on this process. */
+SIO_EXTERN size_t sio_ns_count(const sio_ns_t *ns);
+/* The server ns belongs to (borrowed). */
 SIO_EXTERN sio_server_t *sio_ns_server(const sio_ns_t *ns);
 
 /* Middleware: runs for every connecting socket, in registration order, before the
@@ -179,13 +197,16 @@ SIO_EXTERN sio_server_t *sio_ns_server(const sio_ns_t *ns);
  * It may answer later (async); if the client leaves meanwhile, sio_mw_next just frees mw.
  * The socket's handshake (auth, headers, query, address) is readable in the middleware. */
 typedef void (*sio_middleware_cb)(sio_socket_t *s, sio_mw_t *mw, void *user);
+/* Adds a middleware (user is passed through, never freed by the library). Returns 0 or
+ * SIO_ENOMEM. */
 SIO_EXTERN int sio_ns_use(sio_ns_t *ns, sio_middleware_cb cb, void *user);
 /* Consumes mw. message and data_json copied. Returns 0 or SIO_EJSON (bad data_json:
  * the socket is refused with message only). */
 SIO_EXTERN int sio_mw_next(sio_mw_t *mw, const char *message, const char *data_json);
 
 typedef void (*sio_connect_cb)(sio_socket_t *s, void *user);
-/* A socket connected (middlewares passed). Several callbacks run in order. */
+/* A socket connected (middlewares passed). Several callbacks run in order; s is
+ * borrowed (see sio_socket_ref). Returns 0 or SIO_ENOMEM. */
 SIO_EXTERN int sio_ns_on_connect(sio_ns_t *ns, sio_connect_cb cb, void *user);
 
 /* Event handler. args and ack are borrowed: ack is NULL when the client asked for no
@@ -193,18 +214,20 @@ SIO_EXTERN int sio_ns_on_connect(sio_ns_t *ns, sio_connect_cb cb, void *user);
  * with sio_ack_retain() and answer (or sio_ack_free) later. */
 typedef void (*sio_event_cb)(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user);
 /* Handler for event on every socket of ns (no per-socket cost). One handler per event
- * and namespace; a second call replaces it. event copied. */
+ * and namespace; a second call replaces it. event copied. Returns 0 or SIO_ENOMEM. */
 SIO_EXTERN int sio_ns_on(sio_ns_t *ns, const char *event, sio_event_cb cb, void *user);
 
 typedef void (*sio_disconnect_cb)(sio_socket_t *s, const char *reason, void *user);
 /* "disconnecting": the socket is leaving. It is still connected and in its rooms during
  * the callback: it can read them, emit, and broadcast to them (socket.to(room) reaches
- * the others); calling sio_socket_disconnect on it returns SIO_ECLOSED. */
+ * the others); calling sio_socket_disconnect on it returns SIO_ECLOSED. reason is
+ * static. Returns 0 or SIO_ENOMEM. */
 SIO_EXTERN int sio_ns_on_disconnecting(sio_ns_t *ns, sio_disconnect_cb cb, void *user);
 /* "disconnect": the socket left (rooms gone). Reasons are socket.io's strings:
  * "client namespace disconnect", "server namespace disconnect", "transport close",
  * "transport error", "ping timeout", "parse error", "forced close",
- * "forced server close", "server shutting down". */
+ * "forced server close", "server shutting down" (static strings). Returns 0 or
+ * SIO_ENOMEM. */
 SIO_EXTERN int sio_ns_on_disconnect(sio_ns_t *ns, sio_disconnect_cb cb, void *user);
 
 /* Calls cb for every room of ns that has members (on this process): its name, member
@@ -254,10 +277,12 @@ typedef struct {
 
 #define SIO_BROADCAST_ALL {NULL, 0, NULL, 0, 0}
 
-/* Emits event(args) to the selection; args copied (encoded once for all recipients).
- * Returns the number of local recipients (>= 0) or an error. SIO_ENOMEM while encoding
- * or selecting comes before any recipient got the packet; the adapter's fan-out (sent
- * after the local delivery) may fail on its own, with its error returned. The selection
+/* Emits event(args) to the selection (to borrowed for the call; NULL: every socket);
+ * event and args copied (encoded once for all recipients; args NULL: no arguments).
+ * Returns the number of local recipients (>= 0), SIO_EINVAL (event NULL or not UTF-8),
+ * SIO_ENOMEM, or the adapter's error for the remote part. SIO_ENOMEM while encoding or
+ * selecting comes before any recipient got the packet; the adapter's fan-out (sent after
+ * the local delivery) may fail on its own, with its error returned. The selection
  * operations and queries below fail the same way: SIO_ENOMEM means nothing was done. */
 SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
 
@@ -272,15 +297,19 @@ SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const c
  * carries only the client's first ack argument (what the wire format carries). The
  * return value counts this process's recipients only. */
 typedef void (*sio_bcast_ack_cb)(int status, const sio_args_t *const *responses, size_t n, void *user);
+/* Returns the number of local recipients (>= 0), or SIO_EINVAL, SIO_ENOMEM, SIO_ELIMIT
+ * (more than 64 binary attachments to send across nodes), or the adapter's error; on
+ * error cb does not run. */
 SIO_EXTERN int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
                                     const sio_args_t *args, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
 
-/* Every socket of the main namespace (io.emit). */
+/* Every socket of the main namespace (io.emit). Returns as sio_ns_emit. */
 SIO_EXTERN int sio_server_emit(sio_server_t *io, const char *event, const sio_args_t *args);
 
 /* Selection operations (socketsJoin / socketsLeave / disconnectSockets): applied to this
  * process's sockets, then, with an adapter (sio/redis.h) and without SIO_BCAST_LOCAL,
- * sent to every other node, which applies them to its own. Return 0 or an error. */
+ * sent to every other node, which applies them to its own. to borrowed, room copied.
+ * Return 0, SIO_ENOMEM, or the adapter's error (the local part is done anyway). */
 SIO_EXTERN int sio_ns_sockets_join(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room);
 SIO_EXTERN int sio_ns_sockets_leave(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *room);
 SIO_EXTERN int sio_ns_disconnect_sockets(sio_ns_t *ns, const sio_broadcast_opts_t *to, int close);
@@ -375,6 +404,7 @@ SIO_EXTERN int sio_ns_server_side_emit_with_ack(sio_ns_t *ns, const char *event,
 /* Answers (consumes ack; args copied; only the first argument travels, as in socket.io,
  * NULL or none: no value). SIO_EINVAL when already answered. */
 SIO_EXTERN int sio_server_ack_send(sio_server_ack_t *ack, const sio_args_t *args);
+/* Keeps ack past the handler (returns ack); it must then be sent or freed, once. */
 SIO_EXTERN sio_server_ack_t *sio_server_ack_retain(sio_server_ack_t *ack);
 /* Drops ack without answering (consumes it; NULL allowed). */
 SIO_EXTERN void sio_server_ack_free(sio_server_ack_t *ack);
@@ -383,12 +413,21 @@ SIO_EXTERN void sio_server_ack_free(sio_server_ack_t *ack);
 
 /* A socket handed to a callback is valid until its disconnect callbacks return. To keep
  * it longer take a reference; calls on a disconnected socket return SIO_ECLOSED. */
+/* Takes a reference (returns s). */
 SIO_EXTERN sio_socket_t *sio_socket_ref(sio_socket_t *s);
+/* Drops a reference; the memory goes on a later loop turn once the socket is
+ * disconnected and unreferenced. */
 SIO_EXTERN void sio_socket_unref(sio_socket_t *s);
 
-SIO_EXTERN const char *sio_socket_id(const sio_socket_t *s); /* 20 chars, borrowed */
+/* The socket id: 20 characters, NUL-terminated, borrowed (valid as long as s). */
+SIO_EXTERN const char *sio_socket_id(const sio_socket_t *s);
+/* The socket's namespace (borrowed). */
 SIO_EXTERN sio_ns_t *sio_socket_ns(const sio_socket_t *s);
+/* Predicate: 1 while connected (during "disconnecting" callbacks too), 0 once it left
+ * (during "disconnect" callbacks and after). */
 SIO_EXTERN int sio_socket_connected(const sio_socket_t *s);
+/* An application pointer kept with the socket (borrowed: the library never reads or
+ * frees it; free it in a disconnect callback). */
 SIO_EXTERN void sio_socket_set_data(sio_socket_t *s, void *data);
 SIO_EXTERN void *sio_socket_get_data(const sio_socket_t *s);
 /* A JSON value that travels with the socket (socket.data in JS, seen by fetchSockets on
@@ -416,8 +455,11 @@ SIO_EXTERN sio_str_t sio_socket_handshake_url(const sio_socket_t *s);
 /* When the socket's handshake happened (its CONNECT), in ms since the Unix epoch
  * (handshake.issued). */
 SIO_EXTERN uint64_t sio_socket_handshake_time(const sio_socket_t *s);
+/* The peer's IP address (borrowed; "" once disconnected). */
 SIO_EXTERN const char *sio_socket_address(const sio_socket_t *s);
-SIO_EXTERN const char *sio_socket_transport(const sio_socket_t *s); /* "polling" / "websocket" */
+/* "polling" or "websocket" (static). */
+SIO_EXTERN const char *sio_socket_transport(const sio_socket_t *s);
+/* The Engine.IO session id (borrowed), shared by the client's sockets of every namespace. */
 SIO_EXTERN const char *sio_socket_engine_id(const sio_socket_t *s);
 
 /* Emits event(args) to this socket; args copied (NULL: no arguments). SIO_ECLOSED, SIO_ENOMEM,
@@ -428,11 +470,15 @@ SIO_EXTERN int sio_socket_emit(sio_socket_t *s, const char *event, const sio_arg
  * SIO_ETIMEDOUT (args NULL) after the timeout, or SIO_ECANCELED when the socket
  * disconnects first. */
 typedef void (*sio_ack_cb)(sio_socket_t *s, int status, const sio_args_t *args, void *user);
-/* timeout_ms 0 waits until the answer or the disconnect. */
+/* timeout_ms 0 waits until the answer or the disconnect. event and args copied. Returns
+ * 0, SIO_ECLOSED, SIO_EINVAL, SIO_ENOMEM; on error cb does not run. */
 SIO_EXTERN int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_t *args,
                                         uint64_t timeout_ms, sio_ack_cb cb, void *user);
 
-/* Emits to the selection minus this socket (socket.broadcast / socket.to(room)). */
+/* Emits to the selection minus this socket (socket.broadcast / socket.to(room)); to
+ * borrowed for the call. Returns as sio_ns_emit, plus SIO_ECLOSED (s disconnected) and
+ * SIO_EINVAL (64 or more except rooms). sio_socket_to_emit (sio/easy.h) is the one-room
+ * form. */
 SIO_EXTERN int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t *to, const char *event,
                                     const sio_args_t *args);
 
@@ -442,29 +488,37 @@ SIO_EXTERN int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t 
  * before the event callback returns. A second answer during the event callback returns
  * SIO_EINVAL and sends nothing. */
 SIO_EXTERN int sio_ack_send(sio_ack_t *ack, const sio_args_t *args);
-/* Keeps ack past the callback; then it must be sent or freed (exactly once). */
+/* Keeps ack past the callback (returns ack); then it must be sent or freed (exactly
+ * once). */
 SIO_EXTERN sio_ack_t *sio_ack_retain(sio_ack_t *ack);
 /* Drops ack without answering (consumes it; NULL allowed). */
 SIO_EXTERN void sio_ack_free(sio_ack_t *ack);
 
-/* Per-socket event handler (socket.on), checked before the namespace's (sio_ns_on). */
+/* Per-socket event handler (socket.on), checked before the namespace's (sio_ns_on).
+ * event copied. Returns 0, SIO_ECLOSED, SIO_ENOMEM. */
 SIO_EXTERN int sio_socket_on(sio_socket_t *s, const char *event, sio_event_cb cb, void *user);
 /* Catch-all listeners (onAny / offAny / onAnyOutgoing): run for every incoming (or
- * outgoing) event before the event's own handler. off_any removes the one with cb and
- * user (cb NULL: all). */
+ * outgoing) event before the event's own handler; event and args borrowed for the
+ * call. on_any / on_any_outgoing return 0 or SIO_ENOMEM. off_any removes the one with cb
+ * and user (cb NULL: all) and returns how many it removed. */
 typedef void (*sio_any_cb)(sio_socket_t *s, const char *event, const sio_args_t *args, void *user);
 SIO_EXTERN int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* Per-socket disconnect / disconnecting callbacks (as the namespace's above). Return 0
+ * or SIO_ENOMEM. */
 SIO_EXTERN int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user);
 SIO_EXTERN int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *user);
 
 /* Rooms: room copied. A socket's own id room belongs to it alone: joining a room that
  * is another connected socket's id room answers SIO_EPERM (it would let one user read
  * another's private messages). Past opts.max_rooms_per_socket: SIO_ELIMIT. Either
- * refusal has no effect. */
+ * refusal has no effect. Join returns 0 (also when already in room), SIO_EPERM,
+ * SIO_ELIMIT, SIO_ECLOSED, SIO_ENOMEM; leave returns 0 (also when not in room) or
+ * SIO_ECLOSED. The _n forms (sio/easy.h) take (room, len). */
 SIO_EXTERN int sio_socket_join(sio_socket_t *s, const char *room);
 SIO_EXTERN int sio_socket_leave(sio_socket_t *s, const char *room);
+/* Predicate: 1 if s is in room, else 0. */
 SIO_EXTERN int sio_socket_in(const sio_socket_t *s, const char *room);
 /* Number of rooms (own id room included); cb (may be NULL) gets each, borrowed. */
 SIO_EXTERN size_t sio_socket_rooms(const sio_socket_t *s, void (*cb)(sio_str_t room, void *u), void *u);
@@ -481,5 +535,9 @@ SIO_EXTERN int sio_socket_disconnect(sio_socket_t *s, int close);
  * close"; the client sees "transport close" and reconnects if it is set to. Returns 0
  * or SIO_ECLOSED. */
 SIO_EXTERN int sio_socket_conn_close(sio_socket_t *s);
+
+/* Shortcuts: sio_args_pack and sio_socket_emitf, one-room broadcasts, _n variants,
+ * sio_server_post (the one thread-safe call). */
+#include "sio/easy.h"
 
 #endif /* SIO_H */

@@ -2,6 +2,8 @@
 # Installs what noom needs on a Debian bookworm machine, idempotently.
 #   scripts/deps.sh build   packages to build the library, app and examples
 #   scripts/deps.sh test    build + what the test suites need (Debian and local npm packages)
+#   scripts/deps.sh deb     build + what `make deb` needs (dpkg-shlibdeps)
+#   scripts/deps.sh docs    doxygen, for `make docs` only
 # Already-installed packages are skipped, so a second call is quick and needs no network.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,11 +11,17 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS=(pkg-config cmake ninja-build gcc make libuv1-dev node-llhttp
   libjansson-dev libssl-dev openssl zlib1g-dev libhiredis-dev libmsgpack-dev)
 TEST_PKGS=(libcmocka-dev python3-socketio python3-requests python3-websocket python3-aiohttp
-  clang libclang-rt-14-dev chromium stun-client iproute2 redis-server nginx)
+  clang libclang-rt-14-dev chromium stun-client iproute2 redis-server nginx dpkg-dev)
+DEB_PKGS=(dpkg-dev)
+DOCS_PKGS=(doxygen)
 
 want=("${BUILD_PKGS[@]}")
-if [ "${1:-build}" = test ]; then want+=("${TEST_PKGS[@]}"); fi
-command -v node >/dev/null 2>&1 || want+=(nodejs npm)
+case "${1:-build}" in
+  test) want+=("${TEST_PKGS[@]}") ;;
+  deb) want+=("${DEB_PKGS[@]}") ;;
+  docs) want=("${DOCS_PKGS[@]}") ;;
+esac
+[ "${1:-build}" = docs ] || command -v node >/dev/null 2>&1 || want+=(nodejs npm)
 
 missing=()
 for p in "${want[@]}"; do

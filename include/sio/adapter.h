@@ -110,7 +110,7 @@ SIO_EXTERN int sio_adapter_query_add_name(sio_adapter_query_t *q, const char *na
 /* Adds one node's serverSideEmit answer: argument i of args (copied, binary included);
  * args NULL adds null (the node answered with no value). */
 SIO_EXTERN int sio_adapter_query_add_value(sio_adapter_query_t *q, const sio_args_t *args, size_t i);
-/* Sets the node count of a server_count query. */
+/* Sets the node count of a server_count query (ignored for another kind). */
 SIO_EXTERN void sio_adapter_query_set_count(sio_adapter_query_t *q, size_t nodes);
 /* Finishes q: the user's callback runs now with the local part plus everything added, and
  * status (0, SIO_ETIMEDOUT when some nodes did not answer in time, SIO_ECLOSED when the

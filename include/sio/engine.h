@@ -37,6 +37,7 @@ typedef struct {
   size_t max_send_queue;
 } sio_engine_opts_t;
 
+/* Fills *opts (not NULL) with the defaults listed above. */
 SIO_EXTERN void sio_engine_opts_init(sio_engine_opts_t *opts);
 
 typedef struct {
@@ -61,7 +62,7 @@ SIO_EXTERN int sio_engine_attach(sio_http_t *http, const char *path, const sio_e
  * sessions (503). Call before sio_http_close. */
 SIO_EXTERN void sio_engine_shutdown(sio_engine_t *e);
 
-/* Number of open sessions. */
+/* Number of open sessions of e. */
 SIO_EXTERN size_t sio_engine_count(const sio_engine_t *e);
 
 /* Sends one message (copied). Returns 0, SIO_ECLOSED, SIO_ENOMEM, or SIO_ELIMIT: the
@@ -71,14 +72,22 @@ SIO_EXTERN size_t sio_engine_count(const sio_engine_t *e);
 SIO_EXTERN int sio_eio_send(sio_eio_t *s, int binary, const void *data, size_t len);
 /* Closes the session ("forced close"); on_close follows synchronously. */
 SIO_EXTERN void sio_eio_close(sio_eio_t *s);
+/* The session id (borrowed: valid as long as s). */
 SIO_EXTERN const char *sio_eio_id(const sio_eio_t *s);
-SIO_EXTERN const char *sio_eio_transport(const sio_eio_t *s); /* "polling" or "websocket" */
+/* "polling" or "websocket" (static). */
+SIO_EXTERN const char *sio_eio_transport(const sio_eio_t *s);
+/* An application pointer kept with the session (borrowed: never freed by the library). */
 SIO_EXTERN void sio_eio_set_data(sio_eio_t *s, void *data);
 SIO_EXTERN void *sio_eio_get_data(const sio_eio_t *s);
-/* The handshake request, kept for the session's life (slices borrowed from s). */
+/* The handshake request, kept for the session's life (slices borrowed from s): its raw
+ * query, */
 SIO_EXTERN sio_str_t sio_eio_query(const sio_eio_t *s);
+/* its first header named lname (lower-case): 1 and *out, or 0 (the older polarity,
+ * kept: sio_eio_get_header in sio/easy.h answers 0 / SIO_ENOTFOUND), */
 SIO_EXTERN int sio_eio_header(const sio_eio_t *s, const char *lname, sio_str_t *out);
+/* and every header in order, names lower-cased (slices borrowed for the call). */
 SIO_EXTERN void sio_eio_headers(const sio_eio_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
-SIO_EXTERN const char *sio_eio_address(const sio_eio_t *s); /* peer IP */
+/* The peer's IP address (borrowed: valid as long as s). */
+SIO_EXTERN const char *sio_eio_address(const sio_eio_t *s);
 
 #endif

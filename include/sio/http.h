@@ -58,7 +58,7 @@ typedef struct {
   size_t ws_max_queued;
 } sio_http_opts_t;
 
-/* Fills the defaults listed above. */
+/* Fills *opts (not NULL) with the defaults listed above. */
 SIO_EXTERN void sio_http_opts_init(sio_http_opts_t *opts);
 
 /* Creates a server on loop (borrowed; must outlive the server). opts copied (NULL: defaults).
@@ -109,15 +109,22 @@ SIO_EXTERN int sio_http_set_tls_self_signed(sio_http_t *h, char *fingerprint, si
 
 /* ---- requests (all returned slices are borrowed from req) ---- */
 
-SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req); /* "GET" */
-SIO_EXTERN sio_str_t sio_http_req_path(const sio_http_req_t *req);    /* raw path, no query */
-SIO_EXTERN sio_str_t sio_http_req_query(const sio_http_req_t *req);   /* raw query, no '?' */
-/* Raw (percent-encoded) query parameter; returns 1 and fills out, or 0. */
+/* The method, "GET" (static string). */
+SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req);
+/* The raw path, without the query (borrowed from req). */
+SIO_EXTERN sio_str_t sio_http_req_path(const sio_http_req_t *req);
+/* The raw query, without '?' (borrowed from req; empty when none). */
+SIO_EXTERN sio_str_t sio_http_req_query(const sio_http_req_t *req);
+/* Raw (percent-encoded) query parameter; returns 1 and fills out, or 0 (the older
+ * polarity, kept: sio_http_req_get_param in sio/easy.h answers 0 / SIO_ENOTFOUND). */
 SIO_EXTERN int sio_http_req_param(const sio_http_req_t *req, const char *name, sio_str_t *out);
-/* First header named name (case-insensitive); returns 1 and fills out, or 0. */
+/* First header named name (case-insensitive); returns 1 and fills out (borrowed from
+ * req), or 0 (the older polarity, kept: sio_http_req_get_header in sio/easy.h answers
+ * 0 / SIO_ENOTFOUND). */
 SIO_EXTERN int sio_http_req_header(const sio_http_req_t *req, const char *name, sio_str_t *out);
-/* Calls cb for each header in order (name lower-cased). */
+/* Calls cb for each header in order (name lower-cased; slices borrowed for the call). */
 SIO_EXTERN void sio_http_req_headers(const sio_http_req_t *req, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
+/* The request body (borrowed from req; empty when none). */
 SIO_EXTERN sio_str_t sio_http_req_body(const sio_http_req_t *req);
 /* The client's "ip:port" ("[ip]:port" for IPv6, "?" when unknown, e.g. after a reset).
  * Read from the socket on demand into one buffer per server (connections keep no copy):
@@ -125,7 +132,7 @@ SIO_EXTERN sio_str_t sio_http_req_body(const sio_http_req_t *req);
 SIO_EXTERN const char *sio_http_req_peer(const sio_http_req_t *req);
 
 /* Called if the connection goes away before a kept request is answered; req is then
- * invalid after cb returns. */
+ * invalid after cb returns. One callback per request (a second call replaces it). */
 SIO_EXTERN void sio_http_req_on_abort(sio_http_req_t *req, void (*cb)(sio_http_req_t *req, void *user), void *user);
 
 /* Answers req: status, Content-Type (NULL: none), extra header lines (each ending "\r\n";
@@ -167,6 +174,8 @@ SIO_EXTERN void sio_ws_close_reason(sio_ws_t *ws, int code, const char *reason);
 /* Turns the server's pings (ws_ping_interval_ms) on or off for ws; on by default. A
  * protocol with its own heartbeat (Engine.IO) turns them off. */
 SIO_EXTERN void sio_ws_set_keepalive(sio_ws_t *ws, int on);
+/* Replaces the user pointer passed to ws's callbacks (borrowed: never freed by the
+ * library). */
 SIO_EXTERN void sio_ws_set_user(sio_ws_t *ws, void *user);
 /* The client's "ip:port", as sio_http_req_peer (same buffer and lifetime). */
 SIO_EXTERN const char *sio_ws_peer(const sio_ws_t *ws);

@@ -54,7 +54,7 @@ typedef struct {
   uint64_t requests_timeout_ms;
 } sio_redis_opts_t;
 
-/* Fills the defaults above. */
+/* Fills *o (not NULL) with the defaults above. */
 SIO_EXTERN void sio_redis_opts_init(sio_redis_opts_t *o);
 
 /*
@@ -69,7 +69,8 @@ SIO_EXTERN void sio_redis_opts_init(sio_redis_opts_t *o);
  */
 SIO_EXTERN int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t **out);
 
-/* 1 when both connections (publisher and subscriber) are up and subscribed. */
+/* Predicate: 1 when both connections (publisher and subscriber) are up and subscribed,
+ * else 0. */
 SIO_EXTERN int sio_redis_connected(const sio_redis_t *r);
 
 /* Counters since sio_redis_attach. */
@@ -79,6 +80,7 @@ typedef struct {
   uint64_t dropped;       /* publishes dropped: Redis down or not keeping up */
   uint64_t reconnects;    /* times the connection came back after a loss */
 } sio_redis_stats_t;
+/* Copies the counters into *out (not NULL). */
 SIO_EXTERN void sio_redis_stats(const sio_redis_t *r, sio_redis_stats_t *out);
 
 #endif /* SIO_REDIS_H */

@@ -1,6 +1,11 @@
 /*
- * The allocator hook. libsio and jansson allocate through here, so a test can swap in
- * a failing allocator and check that every path returns SIO_ENOMEM or closes cleanly.
+ * The allocator hook. libsio's own allocations go through here, so a test can swap in a
+ * failing allocator and check that every path returns SIO_ENOMEM or closes cleanly.
+ *
+ * jansson's allocator is one setting for the whole process (json_set_alloc_funcs), which
+ * the application or another library may own: sio_set_allocator leaves it alone. Tests
+ * that want jansson's allocations counted too (the OOM tests) ask for it with
+ * sio__alloc_share_with_jansson().
  */
 #include "common/alloc.h"
 
@@ -34,8 +39,12 @@ int sio_set_allocator(const sio_allocator_t *alloc) {
   } else {
     allocator = *alloc;
   }
-  json_set_alloc_funcs(json_malloc, json_free);
   return 0;
+}
+
+void sio__alloc_share_with_jansson(int on) {
+  if (on) json_set_alloc_funcs(json_malloc, json_free);
+  else json_set_alloc_funcs(malloc, free);
 }
 
 void *sio__malloc(size_t size) {

@@ -11,6 +11,9 @@ void sio__free(void *ptr);
 /* Copies len bytes and adds a NUL; returns new (free with sio__free) or NULL. */
 char *sio__strndup(const char *s, size_t len);
 char *sio__strdup(const char *s);
+/* Tests only: routes jansson's process-wide allocator through sio__malloc/sio__free
+ * (on = 1) or back to libc (on = 0). The library itself never calls it. */
+void sio__alloc_share_with_jansson(int on);
 
 #define SIO_ASSERT(cond) assert(cond)
 

@@ -210,6 +210,13 @@ static int add_tree(sio_args_t *a, json_t *v) {
   return 0;
 }
 
+int sio__args_add_tree(sio_args_t *a, json_t *v) { return add_tree(a, v); }
+
+void sio__args_truncate(sio_args_t *a, size_t n) {
+  if (a->view || a->arr != NULL) return;
+  while (a->n > n) json_decref(a->items[--a->n].v);
+}
+
 static int push_att(sio_args_t *a, sio__refbuf_t *rb) {
   if (a->natt == a->att_cap) {
     uint32_t cap = a->att_cap ? a->att_cap * 2 : 4;
@@ -627,7 +634,8 @@ int sio_args_get_member_str(const sio_args_t *a, size_t i, const char *key, sio_
     if (t->text[0] != '{') return SIO_EINVAL;
     sio__jspan_t v;
     int found = text_member(t, key, &v);
-    if (found == 0 || (found > 0 && t->text[v.off] != '"')) return SIO_EINVAL;
+    if (found == 0) return SIO_ENOTFOUND;
+    if (found > 0 && t->text[v.off] != '"') return SIO_EINVAL;
     if (found > 0 && !(v.flags & SIO__JSPAN_ESC)) {
       *out = (sio_str_t){t->text + v.off + 1, v.len - 2};
       return 0;
@@ -636,7 +644,9 @@ int sio_args_get_member_str(const sio_args_t *a, size_t i, const char *key, sio_
   json_t *v;
   int r = arg_tree(a, i, &v);
   if (r) return r;
-  return tree_str(json_is_object(v) ? json_object_get(v, key) : NULL, out);
+  if (!json_is_object(v)) return SIO_EINVAL;
+  json_t *m = json_object_get(v, key);
+  return m == NULL ? SIO_ENOTFOUND : tree_str(m, out);
 }
 
 int sio_args_has_member(const sio_args_t *a, size_t i, const char *key) {

@@ -77,6 +77,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
   int r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
   if (r == 0) sio__http_add_closer(http, &io->shutdown_closer, server_shutdown_first, io);
+  if (r == 0) r = sio__post_init(io);
   if (r) {
     /* The closer stays registered and frees io when http closes. */
     return r;

@@ -60,6 +60,15 @@ json_t *sio__args_json(const sio_args_t *a, size_t i);
 /* Returns new JSON array of all the arguments (trees as sio__args_json), for code that
  * needs them as one tree (the Redis adapter). NULL when out of memory. */
 json_t *sio__args_tree(const sio_args_t *a);
+/* Appends tree v (owned: consumed in every case) as one argument. 0, SIO_ENOMEM, or
+ * SIO_EINVAL for a view. (sio_args_pack, easy.c) */
+int sio__args_add_tree(sio_args_t *a, json_t *v);
+/* sio_server_post's state: made in sio_server_new (loop thread), closed by an http
+ * closer that cancels what is still queued. 0 or SIO_ENOMEM / a libuv error. */
+int sio__post_init(sio_server_t *io);
+/* Drops the arguments from index n on (for appends that must be all or nothing;
+ * attachments are left alone: callers add none). */
+void sio__args_truncate(sio_args_t *a, size_t n);
 
 /* What a socket's listener is for (sio_socket_s.cbs holds them all in one list). */
 enum { SIO__CB_EVENT = 0, SIO__CB_ANY, SIO__CB_DISCONNECTING, SIO__CB_DISCONNECT, SIO__CB_REMOVED };
@@ -119,6 +128,7 @@ struct sio_server_s {
   sio__http_closer_t teardown_closer, shutdown_closer; /* server.c */
   sio_adapter_factory_cb adapter_factory; /* installs an adapter on each new namespace */
   void *adapter_factory_user;
+  struct sio__post_s *post; /* sio_server_post's queue and uv_async_t (post.c) */
 };
 
 struct sio_ns_s {

@@ -251,7 +251,9 @@ static inline sio_args_t *args_json(const char *arr) {
   for (size_t i = 0; i < json_array_size(v); i++) {
     char *s = json_dumps(json_array_get(v, i), JSON_ENCODE_ANY | JSON_COMPACT);
     assert_int_equal(sio_args_add_json(a, s, strlen(s)), 0);
-    sio_free(s); /* jansson allocates through the library's allocator once one is set */
+    json_free_t jfree; /* jansson's allocator, whichever it is (sio_set_allocator leaves it) */
+    json_get_alloc_funcs(NULL, &jfree);
+    jfree(s);
   }
   json_decref(v);
   return a;

@@ -29,6 +29,7 @@
 #define _GNU_SOURCE /* RTLD_NEXT */
 #include <dlfcn.h>
 
+#include "common/alloc.h"
 #include "helpers.h"
 
 /* ---- the failing allocator ---- */
@@ -548,8 +549,10 @@ static void allocation_failures_in_the_json_parser_close_the_connection(void **s
 
 int main(void) {
   static const sio_allocator_t alloc = {oom_malloc, oom_realloc, oom_free, NULL};
-  /* Before any other libsio call: jansson is pointed at it too. */
+  /* Before any other libsio call. sio_set_allocator leaves jansson's process-wide
+   * allocator alone; this test points jansson at it too, to fail its allocations. */
   sio_set_allocator(&alloc);
+  sio__alloc_share_with_jansson(1);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(every_single_allocation_failure_is_survived),
       cmocka_unit_test(running_out_of_memory_for_good_is_survived),
