@@ -130,8 +130,31 @@ void sio__eio_memory_close(sio_eio_t *s);
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason);
 
 /* ---- server.c ---- */
-/* CORS header lines for req ("" when none apply), into out (cap bytes). */
-void sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, char *out, size_t cap);
+/* Appends the CORS header lines for req (none when CORS does not apply) to out. Returns
+ * 0 or SIO_ENOMEM. */
+int sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, sio__buf_t *out);
+/* Opens a session for a handshake request that passed every check (allow_request
+ * included): answers it (polling) or upgrades it (WebSocket), then runs on_open. */
+void sio__eio_handshake(sio_engine_t *e, sio_http_req_t *req, int transport);
+
+/* ---- hooks.c ---- */
+/* Appends every extra header line of a polling response or WebSocket 101 to out, NUL-
+ * terminated (not counted): CORS, then on a handshake (initial) the Set-Cookie for
+ * cookie_sid (NULL: none) and on_initial_headers, then on_headers. 0 or SIO_ENOMEM. */
+int sio__eio_response_headers(sio_engine_t *e, sio_http_req_t *req, int initial, const char *cookie_sid,
+                              sio__buf_t *out);
+/* Refuses req with an engine.io error: on_connection_error, then engine.io's answer
+ * (JSON 400/403 with CORS headers, or for a WebSocket upgrade a text/html 400 and the
+ * connection closed). context: sio_engine_error_t.context (for FORBIDDEN, the message
+ * sent instead of "Forbidden"), may be NULL. */
+void sio__eio_fail(sio_engine_t *e, sio_http_req_t *req, int code, const char *context);
 void sio__eio_respond_error(sio_engine_t *e, sio_http_req_t *req, int code);
+/* Asks allow_request about a handshake; the verdict continues it (sio__eio_handshake). */
+void sio__eio_ask(sio_engine_t *e, sio_http_req_t *req, int transport);
+/* At teardown: verdicts still out no longer point at e. */
+void sio__eio_orphan_verdicts(sio_engine_t *e);
+/* Serializes opts.cookie once into e->cookie. 0, SIO_EINVAL (a bad name, path, domain or
+ * SameSite) or SIO_ENOMEM. */
+int sio__eio_cookie_compile(sio_engine_t *e);
 
 #endif

@@ -28,11 +28,12 @@ static void on_get_abort(sio_http_req_t *req, void *user) {
 
 static void respond_payload(sio_eio_t *s, const char *body, size_t len) {
   sio_http_req_t *req = s->poll_req;
-  char cors[700];
+  sio__buf_t hdrs = SIO__BUF_INIT;
   s->poll_req = NULL;
   sio_http_req_on_abort(req, NULL, NULL);
-  sio__eio_cors_headers(s->eng, req, cors, sizeof cors);
-  sio_http_respond(req, 200, "text/plain; charset=UTF-8", cors, body, len);
+  if (sio__eio_response_headers(s->eng, req, 0, NULL, &hdrs) != 0) sio_http_respond(req, 500, NULL, NULL, NULL, 0);
+  else sio_http_respond(req, 200, "text/plain; charset=UTF-8", hdrs.base, body, len);
+  sio__buf_free(&hdrs);
 }
 
 void sio__eio_polling_answer_control(sio_eio_t *s, int type) {
@@ -125,11 +126,17 @@ static int on_posted_packet(void *user, sio__eio_packet_t *p) {
 void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req) {
   sio_engine_t *e = s->eng;
   sio_str_t body = sio_http_req_body(req);
-  char cors[700];
-  sio__eio_cors_headers(e, req, cors, sizeof cors);
+  sio__buf_t hdrs = SIO__BUF_INIT;
+  if (sio__eio_response_headers(e, req, 0, NULL, &hdrs) != 0) {
+    sio__buf_free(&hdrs);
+    sio_http_respond(req, 500, NULL, NULL, NULL, 0);
+    return;
+  }
+  const char *cors = hdrs.base;
   if (body.len > e->opts.max_http_buffer_size) {
     SIO_LOGD("engine: session %s posted %zu bytes (max %zu), closing", s->id, body.len, e->opts.max_http_buffer_size);
     sio_http_respond(req, 413, "text/plain", cors, "Payload Too Large", 17);
+    sio__buf_free(&hdrs);
     sio__eio_close(s, "transport error");
     return;
   }
@@ -143,6 +150,7 @@ void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req) {
   } else {
     sio_http_respond(req, 200, "text/html", cors, "ok", 2);
   }
+  sio__buf_free(&hdrs);
   sio__eio_unref(s);
 }
 

@@ -273,6 +273,10 @@ static void request_done(sio__conn_t *c, sio__http_conn_t *hc, int keep_alive) {
   }
 }
 
+void sio__http_req_close_after(sio_http_req_t *req) {
+  if (req->r) req->r->keep_alive = 0;
+}
+
 int sio_http_respond(sio_http_req_t *req, int status, const char *content_type, const char *extra_headers,
                      const void *body, size_t len) {
   if (req->answered) return SIO_EINVAL;

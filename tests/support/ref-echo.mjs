@@ -4,6 +4,9 @@
 //
 // Usage: node tests/support/ref-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
 //          [--max-payload BYTES] [--connect-timeout MS] [--header-timeout MS] [--idle-timeout MS]
+//          [--allow-request deny-param] [--test-headers] [--log-connection-errors]
+//          [--cookie NAME] [--cookie-max-age S]
+// (the engine hook switches mean what they mean for build/examples/echo: see its --help)
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 //
 // /engine.io/ : raw Engine.IO v4 server echoing every message (text or binary) to its session.
@@ -39,7 +42,25 @@ function parseFlags(argv) {
     '--header-timeout': 'headerTimeout',
     '--idle-timeout': 'idleTimeout',
   };
+  // Engine hook switches (no value) and string-valued options.
+  const switches = {
+    '--test-headers': 'testHeaders',
+    '--log-connection-errors': 'logConnectionErrors',
+  };
+  const strings = {
+    '--allow-request': 'allowRequest',
+    '--cookie': 'cookie',
+    '--cookie-max-age': 'cookieMaxAge',
+  };
   for (let i = 0; i < argv.length; i++) {
+    if (switches[argv[i]]) {
+      flags[switches[argv[i]]] = true;
+      continue;
+    }
+    if (strings[argv[i]] && argv[i + 1] !== undefined) {
+      flags[strings[argv[i]]] = argv[++i];
+      continue;
+    }
     const key = names[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
@@ -96,7 +117,34 @@ server.on('request', (req, res) => {
   res.end('not found\n');
 });
 
+// Engine options and hooks shared by /engine.io/ and /socket.io/ (the C echo gives both
+// engines the same sio_engine_opts_t).
+const engineOpts = {};
+if (flags.allowRequest === 'deny-param') {
+  engineOpts.allowRequest = (req, fn) => setTimeout(() => {
+    const deny = new URL(req.url, 'http://x').searchParams.get('deny');
+    if (deny !== null) fn(deny, false); else fn(null, true);
+  }, 20);
+}
+if (flags.cookie) {
+  engineOpts.cookie = { name: flags.cookie };
+  if (flags.cookieMaxAge !== undefined) engineOpts.cookie.maxAge = Number(flags.cookieMaxAge);
+}
+function hookEngine(eng) {
+  if (flags.testHeaders) {
+    eng.on('initial_headers', (headers) => { headers['set-cookie'] = 'mycookie=1234'; });
+    eng.on('headers', (headers) => { headers['X-Noom'] = 'yes'; });
+  }
+  if (flags.logConnectionErrors) {
+    eng.on('connection_error', (err) => {
+      const c = err.context || {};
+      process.stderr.write(`connection_error code=${err.code} message="${err.message}" context="${c.name ?? c.message ?? ''}"\n`);
+    });
+  }
+}
+
 const engine = new EngineServer({
+  ...engineOpts,
   pingInterval: flags.pingInterval,
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
@@ -105,12 +153,14 @@ const engine = new EngineServer({
   cors: { origin: true, credentials: true },
 });
 engine.attach(server, { path: '/engine.io' });
+hookEngine(engine);
 
 engine.on('connection', (socket) => {
   socket.on('message', (data) => socket.send(data));
 });
 
 const io = new IoServer(server, {
+  ...engineOpts,
   path: '/socket.io',
   pingInterval: flags.pingInterval,
   pingTimeout: flags.pingTimeout,
@@ -118,7 +168,7 @@ const io = new IoServer(server, {
   connectTimeout: flags.connectTimeout,
   cors: { origin: true, credentials: true },
 });
-void io;
+hookEngine(io.engine);
 
 // Put the contract check in front of every request listener (engine.io and socket.io
 // each installed one that forwards unknown paths to the previous ones).
