@@ -14,6 +14,8 @@
  *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
  *             [--idle-timeout MS] [--log-level L] [--allow-request deny-param]
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
+ *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
+ *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -147,6 +149,31 @@ static void connection_error(const sio_http_req_t *req, const sio_engine_error_t
           err->context ? err->context : "");
 }
 
+/* --cors-origin suffix:S: an origin callback allowing origins that end with S. */
+static const char *cors_suffix;
+static int origin_has_suffix(const sio_http_req_t *req, sio_str_t origin, void *user) {
+  (void)req, (void)user;
+  size_t n = strlen(cors_suffix);
+  return origin.ptr && origin.len >= n && memcmp(origin.ptr + origin.len - n, cors_suffix, n) == 0;
+}
+
+/* --cors-origin: "*", "true" (reflect any), "suffix:S", or a comma-separated list. */
+static const char *cors_list[16];
+static void set_cors_origin(sio_engine_cors_t *c, char *v) {
+  c->enabled = 1;
+  if (strcmp(v, "true") == 0) c->origin_cb = sio_engine_cors_any;
+  else if (strncmp(v, "suffix:", 7) == 0) {
+    cors_suffix = v + 7;
+    c->origin_cb = origin_has_suffix;
+  } else if (strchr(v, ',') || strncmp(v, "list:", 5) == 0) {
+    if (strncmp(v, "list:", 5) == 0) v += 5;
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(v, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save)) cors_list[n++] = t;
+    c->origins = cors_list;
+    c->norigins = n;
+  } else c->origin = v;
+}
+
 static void on_closed(void *user) { (void)user; }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -173,7 +200,12 @@ static void usage(void) {
          "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
          "  --log-connection-errors  print engine.io's connection_error events on stderr\n"
          "  --cookie NAME         engine.io cookie option (the sid in a cookie NAME)\n"
-         "  --cookie-max-age S    the cookie's Max-Age\n");
+         "  --cookie-max-age S    the cookie's Max-Age\n"
+         "  --cors-origin O       CORS origin: *, true (reflect any), suffix:S (a callback), a,b or\n"
+         "                        list:a (a list), or one fixed origin (default: the short form *)\n"
+         "  --cors-credentials    Access-Control-Allow-Credentials: true\n"
+         "  --cors-methods M      --cors-allowed-headers H  --cors-exposed-headers H  --cors-max-age S\n"
+         "  --cors-off            no CORS at all\n");
 }
 
 int main(int argc, char **argv) {
@@ -200,6 +232,14 @@ int main(int argc, char **argv) {
       eopts.on_headers = every_headers;
       continue;
     }
+    if (strcmp(a, "--cors-credentials") == 0) {
+      eopts.cors.credentials = 1;
+      continue;
+    }
+    if (strcmp(a, "--cors-off") == 0) {
+      eopts.cors_origins = NULL;
+      continue;
+    }
     if (strcmp(a, "--log-connection-errors") == 0) {
       eopts.on_connection_error = connection_error;
       continue;
@@ -223,6 +263,11 @@ int main(int argc, char **argv) {
       eopts.cookie.enabled = 1;
       eopts.cookie.name = v;
     } else if (strcmp(a, "--cookie-max-age") == 0) eopts.cookie.max_age = strtoll(v, NULL, 10);
+    else if (strcmp(a, "--cors-origin") == 0) set_cors_origin(&eopts.cors, argv[i]);
+    else if (strcmp(a, "--cors-methods") == 0) eopts.cors.methods = v;
+    else if (strcmp(a, "--cors-allowed-headers") == 0) eopts.cors.allowed_headers = v;
+    else if (strcmp(a, "--cors-exposed-headers") == 0) eopts.cors.exposed_headers = v;
+    else if (strcmp(a, "--cors-max-age") == 0) eopts.cors.max_age = strtoll(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {

@@ -75,6 +75,37 @@ typedef struct {
   int64_t max_age;       /* seconds; default -1: none (a session cookie) */
 } sio_engine_cookie_t;
 
+/* engine.io's cors option, which it hands to the npm cors package: the same origin
+ * forms, the same headers on every Engine.IO response, and the same preflight answer
+ * (204, Content-Length: 0). Strings are copied at attach; header values may hold no CR
+ * or LF (SIO_EINVAL). */
+typedef struct {
+  int enabled; /* default 0 (engine.io: cors false); cors_origins below is the short form */
+  /* Which origins, checked in this order (as cors's origin option):
+   *  - origin_cb: called with the request's Origin (ptr NULL when absent); 1 allows it
+   *    (reflected, with Vary: Origin), 0 refuses: no CORS headers at all, and a preflight
+   *    goes on to the engine, which refuses the OPTIONS (cors calls next()). Pass
+   *    sio_engine_cors_any for cors's origin: true (reflect any origin).
+   *  - origins/norigins: a list; a listed Origin is reflected, any other gets no
+   *    Access-Control-Allow-Origin (and Vary: Origin).
+   *  - origin: NULL or "*" answers "Access-Control-Allow-Origin: *" to everyone (cors's
+   *    default); any other string is sent as is (a fixed origin, with Vary: Origin). */
+  int (*origin_cb)(const sio_http_req_t *req, sio_str_t origin, void *user);
+  void *origin_user;
+  const char *const *origins;
+  size_t norigins;
+  const char *origin;
+  const char *methods;         /* preflight; default "GET,HEAD,PUT,PATCH,POST,DELETE" */
+  const char *allowed_headers; /* preflight; NULL (default): the request's
+                                * Access-Control-Request-Headers, reflected */
+  const char *exposed_headers; /* Access-Control-Expose-Headers; default NULL: none */
+  int credentials;             /* Access-Control-Allow-Credentials: true; default 0 */
+  int64_t max_age;             /* preflight Access-Control-Max-Age; default -1: none */
+} sio_engine_cors_t;
+
+/* An origin_cb that allows every origin (cors's origin: true). */
+SIO_EXTERN int sio_engine_cors_any(const sio_http_req_t *req, sio_str_t origin, void *user);
+
 typedef struct {
   uint64_t ping_interval_ms;    /* default 25000 */
   uint64_t ping_timeout_ms;     /* default 20000 */
@@ -83,10 +114,14 @@ typedef struct {
   int allow_polling;            /* default 1 */
   int allow_websocket;          /* default 1 */
   int allow_upgrades;           /* offer the polling -> websocket upgrade; default 1 */
-  /* CORS: NULL or "" sends no CORS headers (same-origin only); "*" reflects any Origin;
-   * otherwise a comma-separated list of allowed origins ("http://a.com,https://b.org").
-   * Credentials are allowed only for listed (or reflected) origins. Default NULL. */
+  /* CORS, short form (used when cors.enabled is 0): NULL or "" sends no CORS headers
+   * (same-origin only); "*" reflects any Origin (cors {origin: true, credentials:
+   * true}); otherwise a comma-separated list of allowed origins ("http://a.com,
+   * https://b.org"), reflected with credentials (cors {origin: [...], credentials:
+   * true}). Default NULL. */
   const char *cors_origins;
+  /* CORS, every option (see sio_engine_cors_t); wins over cors_origins when enabled. */
+  sio_engine_cors_t cors;
   /* Bytes that may wait for a session (WebSocket output not yet written, or the polling
    * queue); default 8 MiB, 0 for no limit. Checked before queuing: a packet that would
    * pass it marks the session a slow consumer, refused from then on and closed hard

@@ -129,10 +129,31 @@ void sio__eio_memory_close(sio_eio_t *s);
 /* socket.c's hook: the close notification. */
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason);
 
-/* ---- server.c ---- */
-/* Appends the CORS header lines for req (none when CORS does not apply) to out. Returns
- * 0 or SIO_ENOMEM. */
+/* The CORS options as cors.c answers them (copied at attach). */
+typedef struct {
+  int mode;              /* cors.c's CORS_* */
+  int credentials;
+  int64_t max_age;       /* -1: none */
+  int (*cb)(const sio_http_req_t *req, sio_str_t origin, void *user);
+  void *cb_user;
+  char **list;           /* allowed origins (CORS_LIST) */
+  size_t nlist;
+  char *fixed, *methods, *allowed, *exposed; /* NULL: not set */
+} sio__eio_cors_t;
+
+/* ---- cors.c ---- */
+/* Compiles opts' CORS (cors, else the cors_origins short form) into c. 0, SIO_EINVAL (a
+ * value with a line break) or SIO_ENOMEM; c needs sio__eio_cors_free after success. */
+int sio__eio_cors_compile(sio__eio_cors_t *c, const sio_engine_opts_t *o);
+void sio__eio_cors_free(sio__eio_cors_t *c);
+/* Appends the CORS header lines of an actual response for req (none when CORS does not
+ * apply) to out. Returns 0 or SIO_ENOMEM. */
 int sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, sio__buf_t *out);
+/* Answers an OPTIONS preflight as cors does (204) and returns 1, or returns 0 without
+ * answering when CORS does not apply (the request goes on to the engine). */
+int sio__eio_cors_preflight(sio_engine_t *e, sio_http_req_t *req);
+
+/* ---- server.c ---- */
 /* Opens a session for a handshake request that passed every check (allow_request
  * included): answers it (polling) or upgrades it (WebSocket), then runs on_open. */
 void sio__eio_handshake(sio_engine_t *e, sio_http_req_t *req, int transport);

@@ -29,52 +29,7 @@ void sio_engine_opts_init(sio_engine_opts_t *o) {
   o->cookie.http_only = 1;
   o->cookie.same_site = "lax";
   o->cookie.max_age = -1;
-}
-
-static int origin_allowed(const sio_engine_t *e, sio_str_t origin) {
-  if (e->cors == NULL || e->cors[0] == '\0') return 0;
-  if (strcmp(e->cors, "*") == 0) return 1;
-  for (const char *p = e->cors; *p;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    while (n > 0 && p[0] == ' ') p++, n--;
-    while (n > 0 && p[n - 1] == ' ') n--;
-    if (n == origin.len && memcmp(p, origin.ptr, n) == 0) return 1;
-    if (end == NULL) break;
-    p = end + 1;
-  }
-  return 0;
-}
-
-int sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, sio__buf_t *out) {
-  sio_str_t origin;
-  if (!sio_http_req_header(req, "origin", &origin) || origin.len > 512 || !origin_allowed(e, origin)) return 0;
-  /* The Origin value is echoed, so it must not smuggle header lines. */
-  for (size_t i = 0; i < origin.len; i++) {
-    if (origin.ptr[i] == '\r' || origin.ptr[i] == '\n') return 0;
-  }
-  return sio__buf_appendf(out, "Access-Control-Allow-Origin: %.*s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
-                          (int)origin.len, origin.ptr);
-}
-
-static void preflight(sio_engine_t *e, sio_http_req_t *req) {
-  char extra[1400];
-  sio__buf_t cors = SIO__BUF_INIT;
-  if (sio__eio_cors_headers(e, req, &cors) != 0 || cors.len == 0 || cors.len > 700) {
-    sio__buf_free(&cors);
-    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
-    return;
-  }
-  sio_str_t want;
-  int have = sio_http_req_header(req, "access-control-request-headers", &want) && want.len < 512;
-  snprintf(extra, sizeof extra, "%.*sAccess-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n%s%.*s%s",
-           (int)cors.len, cors.base, have ? "Access-Control-Allow-Headers: " : "", have ? (int)want.len : 0,
-           have ? want.ptr : "", have ? "\r\n" : "");
-  sio__buf_free(&cors);
-  for (char *p = extra; *p; p++) {
-    if ((*p == '\r' && p[1] != '\n') || (*p == '\n' && (p == extra || p[-1] != '\r'))) *p = ' ';
-  }
-  sio_http_respond(req, 204, NULL, extra, NULL, 0);
+  o->cors.max_age = -1;
 }
 
 static int str_is(sio_str_t s, const char *lit) { return s.len == strlen(lit) && memcmp(s.ptr, lit, s.len) == 0; }
@@ -113,10 +68,8 @@ void sio__eio_handshake(sio_engine_t *e, sio_http_req_t *req, int t) {
 static void on_request(sio_http_req_t *req, void *user) {
   sio_engine_t *e = user;
   const char *method = sio_http_req_method(req);
-  if (strcmp(method, "OPTIONS") == 0) {
-    preflight(e, req);
-    return;
-  }
+  /* cors answers a preflight itself; one it does not apply to goes on (and fails). */
+  if (strcmp(method, "OPTIONS") == 0 && sio__eio_cors_preflight(e, req)) return;
   sio_str_t eio, transport, sid;
   if (!sio_http_req_param(req, "EIO", &eio) || !str_is(eio, "4")) {
     sio__eio_respond_error(e, req, SIO__EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION);
@@ -233,6 +186,7 @@ static void engine_handle_closed(uv_handle_t *h) {
   sio__free(e->path);
   sio__free(e->cors);
   sio__free(e->cookie);
+  sio__eio_cors_free(&e->corsc);
   sio__free(e);
 }
 
@@ -259,8 +213,14 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   e->opts.cors_origins = e->cors;
   sio__list_init(&e->verdicts);
   int cr = sio__eio_cookie_compile(e);
-  if (cr == SIO_EINVAL) {
+  if (cr == 0) {
+    cr = sio__eio_cors_compile(&e->corsc, &e->opts);
+    if (cr == SIO_EINVAL) SIO_LOGE("engine: a CORS option holds a line break");
+  } else if (cr == SIO_EINVAL) {
     SIO_LOGE("engine: bad cookie option (name, path, domain or SameSite)");
+  }
+  if (cr == SIO_EINVAL) {
+    sio__free(e->cookie);
     sio__refbuf_unref(e->ping_pkt);
     sio__free(e->path);
     sio__free(e->cors);
@@ -268,6 +228,9 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
     return SIO_EINVAL;
   }
   if (cr) goto nomem;
+  /* Both were copied: the caller's strings need not outlive this call. */
+  memset(&e->opts.cors, 0, sizeof e->opts.cors);
+  memset(&e->opts.cookie, 0, sizeof e->opts.cookie);
   e->http = http;
   e->cbs = *cbs;
   e->user = user;
@@ -283,6 +246,7 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
     sio__free(e->path);
     sio__free(e->cors);
     sio__free(e->cookie);
+    sio__eio_cors_free(&e->corsc);
     sio__free(e);
     return r;
   }
@@ -298,6 +262,7 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   *out = e;
   return 0;
 nomem:
+  sio__free(e->cookie);
   sio__refbuf_unref(e->ping_pkt);
   sio__free(e->path);
   sio__free(e->cors);

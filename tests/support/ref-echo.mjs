@@ -5,7 +5,9 @@
 // Usage: node tests/support/ref-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
 //          [--max-payload BYTES] [--connect-timeout MS] [--header-timeout MS] [--idle-timeout MS]
 //          [--allow-request deny-param] [--test-headers] [--log-connection-errors]
-//          [--cookie NAME] [--cookie-max-age S]
+//          [--cookie NAME] [--cookie-max-age S] [--cors-origin O] [--cors-credentials]
+//          [--cors-methods M] [--cors-allowed-headers H] [--cors-exposed-headers H]
+//          [--cors-max-age S] [--cors-off]
 // (the engine hook switches mean what they mean for build/examples/echo: see its --help)
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 //
@@ -46,11 +48,18 @@ function parseFlags(argv) {
   const switches = {
     '--test-headers': 'testHeaders',
     '--log-connection-errors': 'logConnectionErrors',
+    '--cors-credentials': 'corsCredentials',
+    '--cors-off': 'corsOff',
   };
   const strings = {
     '--allow-request': 'allowRequest',
     '--cookie': 'cookie',
     '--cookie-max-age': 'cookieMaxAge',
+    '--cors-origin': 'corsOrigin',
+    '--cors-methods': 'corsMethods',
+    '--cors-allowed-headers': 'corsAllowedHeaders',
+    '--cors-exposed-headers': 'corsExposedHeaders',
+    '--cors-max-age': 'corsMaxAge',
   };
   for (let i = 0; i < argv.length; i++) {
     if (switches[argv[i]]) {
@@ -130,6 +139,24 @@ if (flags.cookie) {
   engineOpts.cookie = { name: flags.cookie };
   if (flags.cookieMaxAge !== undefined) engineOpts.cookie.maxAge = Number(flags.cookieMaxAge);
 }
+// CORS: the default is what the C echo's short form "*" means; --cors-* build cors's
+// options the way echo --help describes them.
+engineOpts.cors = { origin: true, credentials: true };
+if (flags.corsOff) engineOpts.cors = false;
+if (flags.corsOrigin !== undefined) {
+  const o = flags.corsOrigin;
+  const cors = {};
+  if (o === 'true') cors.origin = true;
+  else if (o.startsWith('suffix:')) cors.origin = (origin, cb) => cb(null, !!origin && origin.endsWith(o.slice(7)));
+  else if (o.includes(',') || o.startsWith('list:')) cors.origin = o.replace(/^list:/, '').split(',');
+  else cors.origin = o;
+  if (flags.corsCredentials) cors.credentials = true;
+  if (flags.corsMethods) cors.methods = flags.corsMethods;
+  if (flags.corsAllowedHeaders) cors.allowedHeaders = flags.corsAllowedHeaders;
+  if (flags.corsExposedHeaders) cors.exposedHeaders = flags.corsExposedHeaders;
+  if (flags.corsMaxAge !== undefined) cors.maxAge = Number(flags.corsMaxAge);
+  engineOpts.cors = cors;
+}
 function hookEngine(eng) {
   if (flags.testHeaders) {
     eng.on('initial_headers', (headers) => { headers['set-cookie'] = 'mycookie=1234'; });
@@ -150,7 +177,6 @@ const engine = new EngineServer({
   maxHttpBufferSize: flags.maxPayload,
   upgradeTimeout: 10000,
   transports: ['polling', 'websocket'],
-  cors: { origin: true, credentials: true },
 });
 engine.attach(server, { path: '/engine.io' });
 hookEngine(engine);
@@ -166,7 +192,6 @@ const io = new IoServer(server, {
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
   connectTimeout: flags.connectTimeout,
-  cors: { origin: true, credentials: true },
 });
 hookEngine(io.engine);
 
