@@ -16,6 +16,7 @@
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
+ *             [--http-compression BYTES|off]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -205,7 +206,9 @@ static void usage(void) {
          "                        list:a (a list), or one fixed origin (default: the short form *)\n"
          "  --cors-credentials    Access-Control-Allow-Credentials: true\n"
          "  --cors-methods M      --cors-allowed-headers H  --cors-exposed-headers H  --cors-max-age S\n"
-         "  --cors-off            no CORS at all\n");
+         "  --cors-off            no CORS at all\n"
+         "  --http-compression B  compress long-poll answers of B bytes or more (default 1024,\n"
+         "                        engine.io's), or off\n");
 }
 
 int main(int argc, char **argv) {
@@ -264,7 +267,10 @@ int main(int argc, char **argv) {
       eopts.cookie.name = v;
     } else if (strcmp(a, "--cookie-max-age") == 0) eopts.cookie.max_age = strtoll(v, NULL, 10);
     else if (strcmp(a, "--cors-origin") == 0) set_cors_origin(&eopts.cors, argv[i]);
-    else if (strcmp(a, "--cors-methods") == 0) eopts.cors.methods = v;
+    else if (strcmp(a, "--http-compression") == 0) {
+      eopts.http_compression = strcmp(v, "off") != 0;
+      if (eopts.http_compression) eopts.http_compression_threshold = strtoull(v, NULL, 10);
+    } else if (strcmp(a, "--cors-methods") == 0) eopts.cors.methods = v;
     else if (strcmp(a, "--cors-allowed-headers") == 0) eopts.cors.allowed_headers = v;
     else if (strcmp(a, "--cors-exposed-headers") == 0) eopts.cors.exposed_headers = v;
     else if (strcmp(a, "--cors-max-age") == 0) eopts.cors.max_age = strtoll(v, NULL, 10);

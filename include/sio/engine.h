@@ -129,6 +129,13 @@ typedef struct {
    * inside the send; a single packet larger than the limit is refused (SIO_ELIMIT) and
    * the session stays. */
   size_t max_send_queue;
+  /* engine.io's httpCompression: a long-poll answer of at least
+   * http_compression_threshold bytes goes out gzip- or deflate-compressed (zlib level 6)
+   * when the request's Accept-Encoding allows it, chosen as engine.io does (npm accepts);
+   * smaller ones, POST answers and WebSocket frames as they are. Defaults 1 and 1024
+   * (engine.io's); 0 turns it off. */
+  int http_compression;
+  size_t http_compression_threshold;
 
   /* ---- hooks: engine.io's allowRequest option and its events. All run on the loop
    * thread with hooks_user; req is borrowed for the call. NULL: not used. ---- */

@@ -23,6 +23,8 @@ void sio_engine_opts_init(sio_engine_opts_t *o) {
   o->allow_upgrades = 1;
   o->cors_origins = NULL;
   o->max_send_queue = 8u << 20;
+  o->http_compression = 1;
+  o->http_compression_threshold = 1024;
   /* engine.io's cookie defaults, used once cookie.enabled is set. */
   o->cookie.name = "io";
   o->cookie.path = "/";

@@ -7,7 +7,7 @@
 //          [--allow-request deny-param] [--test-headers] [--log-connection-errors]
 //          [--cookie NAME] [--cookie-max-age S] [--cors-origin O] [--cors-credentials]
 //          [--cors-methods M] [--cors-allowed-headers H] [--cors-exposed-headers H]
-//          [--cors-max-age S] [--cors-off]
+//          [--cors-max-age S] [--cors-off] [--http-compression BYTES|off]
 // (the engine hook switches mean what they mean for build/examples/echo: see its --help)
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 //
@@ -60,6 +60,7 @@ function parseFlags(argv) {
     '--cors-allowed-headers': 'corsAllowedHeaders',
     '--cors-exposed-headers': 'corsExposedHeaders',
     '--cors-max-age': 'corsMaxAge',
+    '--http-compression': 'httpCompression',
   };
   for (let i = 0; i < argv.length; i++) {
     if (switches[argv[i]]) {
@@ -156,6 +157,10 @@ if (flags.corsOrigin !== undefined) {
   if (flags.corsExposedHeaders) cors.exposedHeaders = flags.corsExposedHeaders;
   if (flags.corsMaxAge !== undefined) cors.maxAge = Number(flags.corsMaxAge);
   engineOpts.cors = cors;
+}
+if (flags.httpCompression !== undefined) {
+  engineOpts.httpCompression = flags.httpCompression === 'off' ? false
+    : { threshold: Number(flags.httpCompression) };
 }
 function hookEngine(eng) {
   if (flags.testHeaders) {
