@@ -24,12 +24,13 @@ pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 pkg_check_modules(SSL REQUIRED IMPORTED_TARGET libssl)
+pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib) # HTTP compression (src/http/compress.c)
 # What a static link of the library needs besides libuv, as plain -l names: the .pc
 # files and the CMake package list them without their pkg-config Cflags (hiredis's would
 # put -I/usr/include/hiredis, with its alloc.h and sds.h, on every consumer's path).
-set(SIO_STATIC_LIBS jansson ssl crypto)
+set(SIO_STATIC_LIBS jansson ssl crypto z)
 set(SIO_CONFIG_REDIS_NOTE "")
-set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO)
+set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB)
 if(SIO_REDIS)
   # The Redis adapter (src/adapter/): hiredis for RESP on the loop, msgpack-c's packer.
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

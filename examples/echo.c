@@ -12,7 +12,11 @@
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
  *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
- *             [--idle-timeout MS] [--log-level L]
+ *             [--idle-timeout MS] [--log-level L] [--allow-request deny-param]
+ *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
+ *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
+ *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
+ *             [--http-compression BYTES|off]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -88,6 +92,89 @@ static void on_bcast(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, vo
   sio_args_free(a);
 }
 
+/* ---- engine hooks (the integration suites' switches) ---- */
+
+/* --allow-request deny-param: a handshake whose query has deny=MSG is refused with MSG,
+ * 20 ms later (allow_request answers asynchronously); any other is accepted then. */
+typedef struct {
+  uv_timer_t timer;
+  sio_engine_verdict_t *v;
+} verdict_wait_t;
+
+static void verdict_closed(uv_handle_t *h) { free(h->data); }
+
+static void verdict_due(uv_timer_t *t) {
+  verdict_wait_t *w = t->data;
+  sio_http_req_t *req = sio_engine_verdict_req(w->v);
+  char msg[128] = "";
+  sio_str_t deny;
+  int refuse = req && sio_http_req_param(req, "deny", &deny);
+  if (refuse) {
+    /* Plain letters and '+' for spaces are enough for the tests. */
+    size_t n = deny.len < sizeof msg - 1 ? deny.len : sizeof msg - 1;
+    for (size_t i = 0; i < n; i++) msg[i] = deny.ptr[i] == '+' ? ' ' : deny.ptr[i];
+    msg[n] = '\0';
+  }
+  sio_engine_allow(w->v, !refuse, refuse ? msg : NULL);
+  uv_close((uv_handle_t *)t, verdict_closed);
+}
+
+static void allow_request(sio_http_req_t *req, sio_engine_verdict_t *v, void *user) {
+  (void)req, (void)user;
+  verdict_wait_t *w = malloc(sizeof *w);
+  if (w == NULL) {
+    sio_engine_allow(v, 0, "out of memory");
+    return;
+  }
+  w->v = v;
+  uv_timer_init(uv_default_loop(), &w->timer);
+  w->timer.data = w;
+  uv_timer_start(&w->timer, verdict_due, 20, 0);
+}
+
+/* --test-headers: a cookie on the handshake response, a marker on every response. */
+static void initial_headers(sio_eio_headers_t *h, const sio_http_req_t *req, void *user) {
+  (void)req, (void)user;
+  sio_eio_headers_add(h, "Set-Cookie", "mycookie=1234");
+}
+
+static void every_headers(sio_eio_headers_t *h, const sio_http_req_t *req, void *user) {
+  (void)req, (void)user;
+  sio_eio_headers_add(h, "X-Noom", "yes");
+}
+
+/* --log-connection-errors: one stderr line per refused request. */
+static void connection_error(const sio_http_req_t *req, const sio_engine_error_t *err, void *user) {
+  (void)req, (void)user;
+  fprintf(stderr, "connection_error code=%d message=\"%s\" context=\"%s\"\n", err->code, err->message,
+          err->context ? err->context : "");
+}
+
+/* --cors-origin suffix:S: an origin callback allowing origins that end with S. */
+static const char *cors_suffix;
+static int origin_has_suffix(const sio_http_req_t *req, sio_str_t origin, void *user) {
+  (void)req, (void)user;
+  size_t n = strlen(cors_suffix);
+  return origin.ptr && origin.len >= n && memcmp(origin.ptr + origin.len - n, cors_suffix, n) == 0;
+}
+
+/* --cors-origin: "*", "true" (reflect any), "suffix:S", or a comma-separated list. */
+static const char *cors_list[16];
+static void set_cors_origin(sio_engine_cors_t *c, char *v) {
+  c->enabled = 1;
+  if (strcmp(v, "true") == 0) c->origin_cb = sio_engine_cors_any;
+  else if (strncmp(v, "suffix:", 7) == 0) {
+    cors_suffix = v + 7;
+    c->origin_cb = origin_has_suffix;
+  } else if (strchr(v, ',') || strncmp(v, "list:", 5) == 0) {
+    if (strncmp(v, "list:", 5) == 0) v += 5;
+    size_t n = 0;
+    for (char *save = NULL, *t = strtok_r(v, ",", &save); t && n < 16; t = strtok_r(NULL, ",", &save)) cors_list[n++] = t;
+    c->origins = cors_list;
+    c->norigins = n;
+  } else c->origin = v;
+}
+
 static void on_closed(void *user) { (void)user; }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -109,7 +196,19 @@ static void usage(void) {
          "  --connect-timeout MS  Socket.IO connectTimeout (default 45000)\n"
          "  --header-timeout MS   HTTP request timeout (default 10000)\n"
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
-         "  --log-level L         none|error|warn|info|debug (default warn)\n");
+         "  --log-level L         none|error|warn|info|debug (default warn)\n"
+         "  --allow-request deny-param  refuse handshakes with ?deny=MSG (MSG), 20 ms later\n"
+         "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
+         "  --log-connection-errors  print engine.io's connection_error events on stderr\n"
+         "  --cookie NAME         engine.io cookie option (the sid in a cookie NAME)\n"
+         "  --cookie-max-age S    the cookie's Max-Age\n"
+         "  --cors-origin O       CORS origin: *, true (reflect any), suffix:S (a callback), a,b or\n"
+         "                        list:a (a list), or one fixed origin (default: the short form *)\n"
+         "  --cors-credentials    Access-Control-Allow-Credentials: true\n"
+         "  --cors-methods M      --cors-allowed-headers H  --cors-exposed-headers H  --cors-max-age S\n"
+         "  --cors-off            no CORS at all\n"
+         "  --http-compression B  compress long-poll answers of B bytes or more (default 1024,\n"
+         "                        engine.io's), or off\n");
 }
 
 int main(int argc, char **argv) {
@@ -130,6 +229,24 @@ int main(int argc, char **argv) {
       usage();
       return 0;
     }
+    /* Switches without a value. */
+    if (strcmp(a, "--test-headers") == 0) {
+      eopts.on_initial_headers = initial_headers;
+      eopts.on_headers = every_headers;
+      continue;
+    }
+    if (strcmp(a, "--cors-credentials") == 0) {
+      eopts.cors.credentials = 1;
+      continue;
+    }
+    if (strcmp(a, "--cors-off") == 0) {
+      eopts.cors_origins = NULL;
+      continue;
+    }
+    if (strcmp(a, "--log-connection-errors") == 0) {
+      eopts.on_connection_error = connection_error;
+      continue;
+    }
     if (v == NULL) {
       fprintf(stderr, "echo: %s needs a value (see --help)\n", a);
       return 2;
@@ -144,6 +261,19 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--connect-timeout") == 0) sopts.connect_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--header-timeout") == 0) hopts.request_timeout_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--idle-timeout") == 0) hopts.idle_timeout_ms = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--allow-request") == 0 && strcmp(v, "deny-param") == 0) eopts.allow_request = allow_request;
+    else if (strcmp(a, "--cookie") == 0) {
+      eopts.cookie.enabled = 1;
+      eopts.cookie.name = v;
+    } else if (strcmp(a, "--cookie-max-age") == 0) eopts.cookie.max_age = strtoll(v, NULL, 10);
+    else if (strcmp(a, "--cors-origin") == 0) set_cors_origin(&eopts.cors, argv[i]);
+    else if (strcmp(a, "--http-compression") == 0) {
+      eopts.http_compression = strcmp(v, "off") != 0;
+      if (eopts.http_compression) eopts.http_compression_threshold = strtoull(v, NULL, 10);
+    } else if (strcmp(a, "--cors-methods") == 0) eopts.cors.methods = v;
+    else if (strcmp(a, "--cors-allowed-headers") == 0) eopts.cors.allowed_headers = v;
+    else if (strcmp(a, "--cors-exposed-headers") == 0) eopts.cors.exposed_headers = v;
+    else if (strcmp(a, "--cors-max-age") == 0) eopts.cors.max_age = strtoll(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {

@@ -6,6 +6,11 @@
  * URL path ("/index.html"), MIME type, bytes and a strong ETag (FNV-1a 64 of the bytes),
  * so the server answers If-None-Match without hashing at run time. Files starting with
  * '.' are skipped. Entries are sorted by path so the output is reproducible.
+ *
+ * Next to a browser client at ".../socket.io.js" it adds the other paths Node's
+ * socket.io serveClient answers for it: ".../socket.io.min.js" (the same bytes: our
+ * client is small and needs no build step) and the two source maps ".js.map" and
+ * ".min.js.map" (a valid, empty map: there is nothing to map back to).
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -53,6 +58,44 @@ static void walk(const char *root, const char *rel) {
   closedir(d);
 }
 
+/* FNV-1a 64, the ETag hash. */
+static uint64_t fnv(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* The serveClient paths beside entry i (a ".../socket.io.js"): rows of the table. */
+static void client_aliases(FILE *out, size_t i, const char *url, const char *len) {
+  size_t base = strlen(url) - strlen("socket.io.js");
+  fprintf(out, "  {\"%.*ssocket.io.min.js\", \"%s\", asset_%zu, %s, etag_%zu},\n", (int)base, url,
+          sio__mime_for(url), i, len, i);
+  static const char *const files[] = {"socket.io.js", "socket.io.min.js"};
+  for (int k = 0; k < 2; k++) {
+    fprintf(out, "  {\"%.*s%s.map\", \"application/json; charset=utf-8\", (const unsigned char *)map_%zu_%d, "
+                 "sizeof map_%zu_%d - 1, mapetag_%zu_%d},\n", (int)base, url, files[k], i, k, i, k, i, k);
+  }
+}
+
+/* The maps' bytes, emitted before the table. */
+static void client_maps(FILE *out, size_t i) {
+  static const char *const files[] = {"socket.io.js", "socket.io.min.js"};
+  for (int k = 0; k < 2; k++) {
+    char map[256];
+    int n = snprintf(map, sizeof map, "{\"version\":3,\"file\":\"%s\",\"sources\":[],\"names\":[],\"mappings\":\"\"}",
+                     files[k]);
+    fprintf(out, "static const char map_%zu_%d[] = \"", i, k);
+    for (int c = 0; c < n; c++) fprintf(out, map[c] == '"' ? "\\\"" : "%c", map[c]);
+    fprintf(out, "\";\nstatic const char mapetag_%zu_%d[] = \"\\\"%016llx-%x\\\"\";\n", i, k,
+            (unsigned long long)fnv(map, (size_t)n), n);
+  }
+}
+
+static int is_client(const char *url) {
+  size_t n = strlen(url), k = strlen("/socket.io.js");
+  return n >= k && strcmp(url + n - k, "/socket.io.js") == 0;
+}
+
 static int by_url(const void *a, const void *b) {
   return strcmp(((const entry_t *)a)->url, ((const entry_t *)b)->url);
 }
@@ -93,13 +136,23 @@ int main(int argc, char **argv) {
     entries[i].fs = malloc(32);
     snprintf(entries[i].fs, 32, "%zu", n);
   }
+  size_t rows = count;
+  for (size_t i = 0; i < count; i++) {
+    if (is_client(entries[i].url)) {
+      client_maps(out, i);
+      rows += 3;
+    }
+  }
   fprintf(out, "\nconst sio_asset_t noom_assets[] = {\n");
   for (size_t i = 0; i < count; i++) {
     fprintf(out, "  {\"%s\", \"%s\", asset_%zu, %s, etag_%zu},\n", entries[i].url,
             sio__mime_for(entries[i].url), i, entries[i].fs, i);
   }
+  for (size_t i = 0; i < count; i++) {
+    if (is_client(entries[i].url)) client_aliases(out, i, entries[i].url, entries[i].fs);
+  }
   if (count == 0) fprintf(out, "  {0, 0, 0, 0, 0},\n");
-  fprintf(out, "};\nconst size_t noom_assets_count = %zu;\n", count);
+  fprintf(out, "};\nconst size_t noom_assets_count = %zu;\n", rows);
   fclose(out);
   return 0;
 }

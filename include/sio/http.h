@@ -56,6 +56,11 @@ typedef struct {
    * queued on a WebSocket and closes the socket hard (a peer that does not read: the queue
    * is dropped and its memory returned). 0 = no limit. Default 8 MiB */
   size_t ws_max_queued;
+  /* Text assets (HTML, CSS, JavaScript, JSON, SVG) of 1024 bytes or more are gzipped
+   * once, when sio_http_set_assets is called (files under a web root: per request), and
+   * sent gzipped to clients whose Accept-Encoding allows it, with "Vary: Accept-Encoding"
+   * and their own ETag (the identity ETag with "-gz" before the closing quote). Default 1 */
+  int static_compression;
 } sio_http_opts_t;
 
 /* Fills *opts (not NULL) with the defaults listed above. */
@@ -89,7 +94,8 @@ typedef void (*sio_http_handler_cb)(sio_http_req_t *req, void *user);
 SIO_EXTERN int sio_http_handle(sio_http_t *h, const char *path, int exact, sio_http_handler_cb cb, void *user);
 
 /* Serves these assets (borrowed: static storage) for GET/HEAD, with "/" mapped to
- * "/index.html" and If-None-Match answered 304. Returns 0 or SIO_ENOMEM. */
+ * "/index.html" and If-None-Match answered 304; with static_compression, text assets
+ * are gzipped now (once) and served gzipped where accepted. Returns 0 or SIO_ENOMEM. */
 SIO_EXTERN int sio_http_set_assets(sio_http_t *h, const sio_asset_t *assets, size_t n);
 
 /* Serves files from dir (copied) instead of the assets, for development. Paths are

@@ -129,9 +129,53 @@ void sio__eio_memory_close(sio_eio_t *s);
 /* socket.c's hook: the close notification. */
 void sio__eio_memory_closed(sio_eio_t *s, const char *reason);
 
+/* The CORS options as cors.c answers them (copied at attach). */
+typedef struct {
+  int mode;              /* cors.c's CORS_* */
+  int credentials;
+  int64_t max_age;       /* -1: none */
+  int (*cb)(const sio_http_req_t *req, sio_str_t origin, void *user);
+  void *cb_user;
+  char **list;           /* allowed origins (CORS_LIST) */
+  size_t nlist;
+  char *fixed, *methods, *allowed, *exposed; /* NULL: not set */
+} sio__eio_cors_t;
+
+/* ---- cors.c ---- */
+/* Compiles opts' CORS (cors, else the cors_origins short form) into c. 0, SIO_EINVAL (a
+ * value with a line break) or SIO_ENOMEM; c needs sio__eio_cors_free after success. */
+int sio__eio_cors_compile(sio__eio_cors_t *c, const sio_engine_opts_t *o);
+void sio__eio_cors_free(sio__eio_cors_t *c);
+/* Appends the CORS header lines of an actual response for req (none when CORS does not
+ * apply) to out. Returns 0 or SIO_ENOMEM. */
+int sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, sio__buf_t *out);
+/* Answers an OPTIONS preflight as cors does (204) and returns 1, or returns 0 without
+ * answering when CORS does not apply (the request goes on to the engine). */
+int sio__eio_cors_preflight(sio_engine_t *e, sio_http_req_t *req);
+
 /* ---- server.c ---- */
-/* CORS header lines for req ("" when none apply), into out (cap bytes). */
-void sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, char *out, size_t cap);
+/* Opens a session for a handshake request that passed every check (allow_request
+ * included): answers it (polling) or upgrades it (WebSocket), then runs on_open. */
+void sio__eio_handshake(sio_engine_t *e, sio_http_req_t *req, int transport);
+
+/* ---- hooks.c ---- */
+/* Appends every extra header line of a polling response or WebSocket 101 to out, NUL-
+ * terminated (not counted): CORS, then on a handshake (initial) the Set-Cookie for
+ * cookie_sid (NULL: none) and on_initial_headers, then on_headers. 0 or SIO_ENOMEM. */
+int sio__eio_response_headers(sio_engine_t *e, sio_http_req_t *req, int initial, const char *cookie_sid,
+                              sio__buf_t *out);
+/* Refuses req with an engine.io error: on_connection_error, then engine.io's answer
+ * (JSON 400/403 with CORS headers, or for a WebSocket upgrade a text/html 400 and the
+ * connection closed). context: sio_engine_error_t.context (for FORBIDDEN, the message
+ * sent instead of "Forbidden"), may be NULL. */
+void sio__eio_fail(sio_engine_t *e, sio_http_req_t *req, int code, const char *context);
 void sio__eio_respond_error(sio_engine_t *e, sio_http_req_t *req, int code);
+/* Asks allow_request about a handshake; the verdict continues it (sio__eio_handshake). */
+void sio__eio_ask(sio_engine_t *e, sio_http_req_t *req, int transport);
+/* At teardown: verdicts still out no longer point at e. */
+void sio__eio_orphan_verdicts(sio_engine_t *e);
+/* Serializes opts.cookie once into e->cookie. 0, SIO_EINVAL (a bad name, path, domain or
+ * SameSite) or SIO_ENOMEM. */
+int sio__eio_cookie_compile(sio_engine_t *e);
 
 #endif

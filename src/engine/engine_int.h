@@ -48,7 +48,11 @@ struct sio_engine_s {
   char *path;
   sio_engine_opts_t opts;
   char *cors;               /* owned copy of opts.cors_origins */
+  sio__eio_cors_t corsc;    /* what CORS answers (cors.c) */
   sio_engine_cbs_t cbs;
+  sio__list_t verdicts;     /* allow_request verdicts not given yet (hooks.c) */
+  char *cookie;             /* "io=" + "; Path=/; HttpOnly; SameSite=Lax", or NULL */
+  uint32_t cookie_attrs_at; /* where the attributes start in cookie */
   void *user;
   sio__map_t sessions;      /* id -> sio_eio_t* */
   sio__tlist_t ping_wait;   /* pingInterval */

@@ -260,6 +260,11 @@ int sio__eio_error_json_msg(sio__buf_t *out, int code, const char *msg, size_t l
   return r;
 }
 
+const char *sio__eio_error_message(int code) {
+  if (code < 0 || code >= (int)(sizeof error_messages / sizeof error_messages[0])) return "Bad request";
+  return error_messages[code];
+}
+
 int sio__eio_error_json(sio__buf_t *out, int code) {
   if (code < 0 || code >= (int)(sizeof error_messages / sizeof error_messages[0])) return SIO_EINVAL;
   return sio__eio_error_json_msg(out, code, error_messages[code], strlen(error_messages[code]));

@@ -123,6 +123,9 @@ enum {
  */
 int sio__eio_error_json(sio__buf_t *out, int code);
 
+/* engine.io's Server.errorMessages[code] (static); "Bad request" for an unknown code. */
+const char *sio__eio_error_message(int code);
+
 /*
  * Same with a custom message, as engine.io sends when allowRequest rejects with
  * {message}. msg (len bytes, borrowed) is JSON-escaped the way JSON.stringify does.

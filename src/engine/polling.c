@@ -12,6 +12,7 @@
 #include "common/b64.h"
 #include "common/log.h"
 #include "engine/engine_int.h"
+#include "http/compress.h"
 #include "http/server.h"
 
 static void on_get_abort(sio_http_req_t *req, void *user) {
@@ -26,13 +27,30 @@ static void on_get_abort(sio_http_req_t *req, void *user) {
   sio__eio_close(s, "transport error");
 }
 
+/* engine.io's polling doWrite: a payload over the threshold is compressed when the
+ * client accepts gzip or deflate. Returns the encoding used (zbody filled) or identity. */
+static int maybe_compress(sio_engine_t *e, sio_http_req_t *req, const char *body, size_t len, sio__buf_t *zbody) {
+  sio_str_t ae = {NULL, 0};
+  if (!e->opts.http_compression || len < e->opts.http_compression_threshold) return SIO__ENC_IDENTITY;
+  if (!sio_http_req_header(req, "accept-encoding", &ae)) return SIO__ENC_IDENTITY;
+  int enc = sio__http_pick_encoding(ae, 1);
+  if (enc == SIO__ENC_IDENTITY || sio__http_compress(enc, body, len, -1, zbody) != 0) return SIO__ENC_IDENTITY;
+  return enc;
+}
+
 static void respond_payload(sio_eio_t *s, const char *body, size_t len) {
   sio_http_req_t *req = s->poll_req;
-  char cors[700];
+  sio__buf_t hdrs = SIO__BUF_INIT, z = SIO__BUF_INIT;
   s->poll_req = NULL;
   sio_http_req_on_abort(req, NULL, NULL);
-  sio__eio_cors_headers(s->eng, req, cors, sizeof cors);
-  sio_http_respond(req, 200, "text/plain; charset=UTF-8", cors, body, len);
+  int enc = maybe_compress(s->eng, req, body, len, &z);
+  int r = enc == SIO__ENC_IDENTITY ? 0 : sio__buf_appendf(&hdrs, "Content-Encoding: %s\r\n", sio__http_encoding_name(enc));
+  if (!r) r = sio__eio_response_headers(s->eng, req, 0, NULL, &hdrs);
+  if (r) sio_http_respond(req, 500, NULL, NULL, NULL, 0);
+  else if (enc != SIO__ENC_IDENTITY) sio_http_respond(req, 200, "text/plain; charset=UTF-8", hdrs.base, z.base, z.len);
+  else sio_http_respond(req, 200, "text/plain; charset=UTF-8", hdrs.base, body, len);
+  sio__buf_free(&z);
+  sio__buf_free(&hdrs);
 }
 
 void sio__eio_polling_answer_control(sio_eio_t *s, int type) {
@@ -125,11 +143,17 @@ static int on_posted_packet(void *user, sio__eio_packet_t *p) {
 void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req) {
   sio_engine_t *e = s->eng;
   sio_str_t body = sio_http_req_body(req);
-  char cors[700];
-  sio__eio_cors_headers(e, req, cors, sizeof cors);
+  sio__buf_t hdrs = SIO__BUF_INIT;
+  if (sio__eio_response_headers(e, req, 0, NULL, &hdrs) != 0) {
+    sio__buf_free(&hdrs);
+    sio_http_respond(req, 500, NULL, NULL, NULL, 0);
+    return;
+  }
+  const char *cors = hdrs.base;
   if (body.len > e->opts.max_http_buffer_size) {
     SIO_LOGD("engine: session %s posted %zu bytes (max %zu), closing", s->id, body.len, e->opts.max_http_buffer_size);
     sio_http_respond(req, 413, "text/plain", cors, "Payload Too Large", 17);
+    sio__buf_free(&hdrs);
     sio__eio_close(s, "transport error");
     return;
   }
@@ -143,6 +167,7 @@ void sio__eio_polling_post(sio_eio_t *s, sio_http_req_t *req) {
   } else {
     sio_http_respond(req, 200, "text/html", cors, "ok", 2);
   }
+  sio__buf_free(&hdrs);
   sio__eio_unref(s);
 }
 

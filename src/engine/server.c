@@ -23,74 +23,55 @@ void sio_engine_opts_init(sio_engine_opts_t *o) {
   o->allow_upgrades = 1;
   o->cors_origins = NULL;
   o->max_send_queue = 8u << 20;
-}
-
-static int origin_allowed(const sio_engine_t *e, sio_str_t origin) {
-  if (e->cors == NULL || e->cors[0] == '\0') return 0;
-  if (strcmp(e->cors, "*") == 0) return 1;
-  for (const char *p = e->cors; *p;) {
-    const char *end = strchr(p, ',');
-    size_t n = end ? (size_t)(end - p) : strlen(p);
-    while (n > 0 && p[0] == ' ') p++, n--;
-    while (n > 0 && p[n - 1] == ' ') n--;
-    if (n == origin.len && memcmp(p, origin.ptr, n) == 0) return 1;
-    if (end == NULL) break;
-    p = end + 1;
-  }
-  return 0;
-}
-
-void sio__eio_cors_headers(sio_engine_t *e, sio_http_req_t *req, char *out, size_t cap) {
-  sio_str_t origin;
-  out[0] = '\0';
-  if (!sio_http_req_header(req, "origin", &origin) || origin.len > 512 || !origin_allowed(e, origin)) return;
-  /* The Origin value is echoed, so it must not smuggle header lines. */
-  for (size_t i = 0; i < origin.len; i++) {
-    if (origin.ptr[i] == '\r' || origin.ptr[i] == '\n') return;
-  }
-  snprintf(out, cap, "Access-Control-Allow-Origin: %.*s\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
-           (int)origin.len, origin.ptr);
-}
-
-void sio__eio_respond_error(sio_engine_t *e, sio_http_req_t *req, int code) {
-  sio__buf_t b = SIO__BUF_INIT;
-  char cors[700];
-  sio__eio_cors_headers(e, req, cors, sizeof cors);
-  if (sio__eio_error_json(&b, code) == 0) {
-    sio_http_respond(req, code == SIO__EIO_ERR_FORBIDDEN ? 403 : 400, "application/json", cors, b.base, b.len);
-  } else {
-    sio_http_respond(req, 500, NULL, NULL, NULL, 0);
-  }
-  sio__buf_free(&b);
-}
-
-static void preflight(sio_engine_t *e, sio_http_req_t *req) {
-  char cors[700], extra[1400];
-  sio__eio_cors_headers(e, req, cors, sizeof cors);
-  if (cors[0] == '\0') {
-    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
-    return;
-  }
-  sio_str_t want;
-  int have = sio_http_req_header(req, "access-control-request-headers", &want) && want.len < 512;
-  snprintf(extra, sizeof extra, "%sAccess-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n%s%.*s%s", cors,
-           have ? "Access-Control-Allow-Headers: " : "", have ? (int)want.len : 0, have ? want.ptr : "",
-           have ? "\r\n" : "");
-  for (char *p = extra; *p; p++) {
-    if ((*p == '\r' && p[1] != '\n') || (*p == '\n' && (p == extra || p[-1] != '\r'))) *p = ' ';
-  }
-  sio_http_respond(req, 204, NULL, extra, NULL, 0);
+  o->http_compression = 1;
+  o->http_compression_threshold = 1024;
+  /* engine.io's cookie defaults, used once cookie.enabled is set. */
+  o->cookie.name = "io";
+  o->cookie.path = "/";
+  o->cookie.http_only = 1;
+  o->cookie.same_site = "lax";
+  o->cookie.max_age = -1;
+  o->cors.max_age = -1;
 }
 
 static int str_is(sio_str_t s, const char *lit) { return s.len == strlen(lit) && memcmp(s.ptr, lit, s.len) == 0; }
 
+void sio__eio_handshake(sio_engine_t *e, sio_http_req_t *req, int t) {
+  if (e->shutting_down) {
+    sio_http_respond(req, 503, "text/plain", NULL, "Server shutting down", 20);
+    return;
+  }
+  if (t == SIO__EIO_WEBSOCKET) {
+    sio__eio_ws_handshake(e, req);
+    return;
+  }
+  sio_eio_t *s = sio__eio_new(e, req, SIO__EIO_POLLING);
+  if (s == NULL) {
+    sio_http_respond(req, 500, "text/plain", NULL, "Internal Server Error", 21);
+    return;
+  }
+  sio__buf_t b = SIO__BUF_INIT, hdrs = SIO__BUF_INIT;
+  int r = sio__eio_response_headers(e, req, 1, s->id, &hdrs);
+  if (!r) r = sio__eio_encode_open(&b, s->id, e->opts.allow_websocket && e->opts.allow_upgrades, e->opts.ping_interval_ms,
+                                   e->opts.ping_timeout_ms, e->opts.max_http_buffer_size);
+  if (r) sio_http_respond(req, 500, "text/plain", NULL, "Internal Server Error", 21);
+  else sio_http_respond(req, 200, "text/plain; charset=UTF-8", hdrs.base, b.base, b.len);
+  sio__buf_free(&b);
+  sio__buf_free(&hdrs);
+  if (r) {
+    sio__eio_close(s, "transport error");
+    return;
+  }
+  sio__eio_ref(s);
+  if (e->cbs.on_open) e->cbs.on_open(s, e->user);
+  sio__eio_unref(s);
+}
+
 static void on_request(sio_http_req_t *req, void *user) {
   sio_engine_t *e = user;
   const char *method = sio_http_req_method(req);
-  if (strcmp(method, "OPTIONS") == 0) {
-    preflight(e, req);
-    return;
-  }
+  /* cors answers a preflight itself; one it does not apply to goes on (and fails). */
+  if (strcmp(method, "OPTIONS") == 0 && sio__eio_cors_preflight(e, req)) return;
   sio_str_t eio, transport, sid;
   if (!sio_http_req_param(req, "EIO", &eio) || !str_is(eio, "4")) {
     sio__eio_respond_error(e, req, SIO__EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION);
@@ -110,7 +91,7 @@ static void on_request(sio_http_req_t *req, void *user) {
   int is_get = strcmp(method, "GET") == 0, is_post = strcmp(method, "POST") == 0;
   if (t == SIO__EIO_WEBSOCKET && !sio__ws_is_upgrade(req)) {
     /* transport=websocket over plain HTTP (engine.io: "invalid transport upgrade"). */
-    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+    sio__eio_fail(e, req, SIO__EIO_ERR_BAD_REQUEST, "TRANSPORT_HANDSHAKE_ERROR");
     return;
   }
   if (!sio_http_req_param(req, "sid", &sid)) {
@@ -119,29 +100,11 @@ static void on_request(sio_http_req_t *req, void *user) {
       sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_HANDSHAKE_METHOD);
       return;
     }
-    if (e->shutting_down) {
-      sio_http_respond(req, 503, "text/plain", NULL, "Server shutting down", 20);
+    if (e->opts.allow_request && !e->shutting_down) {
+      sio__eio_ask(e, req, t);
       return;
     }
-    if (t == SIO__EIO_WEBSOCKET) {
-      sio__eio_ws_handshake(e, req);
-      return;
-    }
-    sio_eio_t *s = sio__eio_new(e, req, SIO__EIO_POLLING);
-    if (s == NULL) {
-      sio_http_respond(req, 500, "text/plain", NULL, "Internal Server Error", 21);
-      return;
-    }
-    sio__buf_t b = SIO__BUF_INIT;
-    char cors[700];
-    sio__eio_cors_headers(e, req, cors, sizeof cors);
-    sio__eio_encode_open(&b, s->id, e->opts.allow_websocket && e->opts.allow_upgrades, e->opts.ping_interval_ms,
-                         e->opts.ping_timeout_ms, e->opts.max_http_buffer_size);
-    sio_http_respond(req, 200, "text/plain; charset=UTF-8", cors, b.base, b.len);
-    sio__buf_free(&b);
-    sio__eio_ref(s);
-    if (e->cbs.on_open) e->cbs.on_open(s, e->user);
-    sio__eio_unref(s);
+    sio__eio_handshake(e, req, t);
     return;
   }
   sio_eio_t *s = sid.len == SIO__SID_LEN ? sio__map_get(&e->sessions, sid.ptr, sid.len) : NULL;
@@ -163,7 +126,7 @@ static void on_request(sio_http_req_t *req, void *user) {
   }
   /* Polling on a session that moved to WebSocket is refused (engine.io: BAD_REQUEST). */
   if (!sio__eio_tp(s)->takes_requests) {
-    sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_REQUEST);
+    sio__eio_fail(e, req, SIO__EIO_ERR_BAD_REQUEST, "TRANSPORT_MISMATCH");
     return;
   }
   if (is_get) sio__eio_polling_get(s, req);
@@ -224,6 +187,8 @@ static void engine_handle_closed(uv_handle_t *h) {
   sio__map_free(&e->sessions);
   sio__free(e->path);
   sio__free(e->cors);
+  sio__free(e->cookie);
+  sio__eio_cors_free(&e->corsc);
   sio__free(e);
 }
 
@@ -231,6 +196,7 @@ static void engine_handle_closed(uv_handle_t *h) {
 static void engine_teardown(void *arg) {
   sio_engine_t *e = arg;
   sio_engine_shutdown(e);
+  sio__eio_orphan_verdicts(e);
   e->shutting_down = 1;
   uv_close((uv_handle_t *)&e->flusher, engine_handle_closed);
   uv_close((uv_handle_t *)&e->kicker, engine_handle_closed);
@@ -247,6 +213,26 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   e->ping_pkt = sio__eio_packet_new(SIO__EIO_PING, NULL, 0);
   if (e->path == NULL || (e->opts.cors_origins && e->cors == NULL) || e->ping_pkt == NULL) goto nomem;
   e->opts.cors_origins = e->cors;
+  sio__list_init(&e->verdicts);
+  int cr = sio__eio_cookie_compile(e);
+  if (cr == 0) {
+    cr = sio__eio_cors_compile(&e->corsc, &e->opts);
+    if (cr == SIO_EINVAL) SIO_LOGE("engine: a CORS option holds a line break");
+  } else if (cr == SIO_EINVAL) {
+    SIO_LOGE("engine: bad cookie option (name, path, domain or SameSite)");
+  }
+  if (cr == SIO_EINVAL) {
+    sio__free(e->cookie);
+    sio__refbuf_unref(e->ping_pkt);
+    sio__free(e->path);
+    sio__free(e->cors);
+    sio__free(e);
+    return SIO_EINVAL;
+  }
+  if (cr) goto nomem;
+  /* Both were copied: the caller's strings need not outlive this call. */
+  memset(&e->opts.cors, 0, sizeof e->opts.cors);
+  memset(&e->opts.cookie, 0, sizeof e->opts.cookie);
   e->http = http;
   e->cbs = *cbs;
   e->user = user;
@@ -261,6 +247,8 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
     sio__refbuf_unref(e->ping_pkt);
     sio__free(e->path);
     sio__free(e->cors);
+    sio__free(e->cookie);
+    sio__eio_cors_free(&e->corsc);
     sio__free(e);
     return r;
   }
@@ -276,6 +264,7 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   *out = e;
   return 0;
 nomem:
+  sio__free(e->cookie);
   sio__refbuf_unref(e->ping_pkt);
   sio__free(e->path);
   sio__free(e->cors);

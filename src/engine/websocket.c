@@ -56,8 +56,13 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req) {
     return;
   }
   sio_ws_t *ws;
+  /* engine.io's ws "headers" event: initial_headers, then headers (no cookie here). */
+  sio__buf_t hdrs = SIO__BUF_INIT;
+  int r = sio__eio_response_headers(e, req, 1, NULL, &hdrs);
   /* A message may carry maxHttpBufferSize bytes plus its type digit. */
-  if (sio_http_upgrade(req, &transport_cbs, s, e->opts.max_http_buffer_size + 1, &ws) != 0) {
+  if (r == 0) r = sio__ws_upgrade(req, &transport_cbs, s, e->opts.max_http_buffer_size + 1, hdrs.base, &ws);
+  sio__buf_free(&hdrs);
+  if (r != 0) {
     sio__eio_close(s, "transport error");
     return;
   }
@@ -155,7 +160,11 @@ static const sio_ws_cbs_t probe_cbs = {probe_on_message, probe_on_close};
 
 void sio__eio_ws_probe(sio_eio_t *s, sio_http_req_t *req) {
   sio_ws_t *ws;
-  if (sio_http_upgrade(req, &probe_cbs, s, s->eng->opts.max_http_buffer_size + 1, &ws) != 0) return;
+  sio__buf_t hdrs = SIO__BUF_INIT;
+  int r = sio__eio_response_headers(s->eng, req, 0, NULL, &hdrs);
+  if (r == 0) r = sio__ws_upgrade(req, &probe_cbs, s, s->eng->opts.max_http_buffer_size + 1, hdrs.base, &ws);
+  sio__buf_free(&hdrs);
+  if (r != 0) return;
   sio_ws_set_keepalive(ws, 0); /* the session's heartbeat and the upgrade timeout cover it */
   sio__eio_ref(s);
   s->probing = 1;

@@ -39,6 +39,7 @@ void sio_http_opts_init(sio_http_opts_t *o) {
   o->ws_ping_timeout_ms = 20000;
   o->ws_close_timeout_ms = 5000;
   o->ws_max_queued = 8u << 20;
+  o->static_compression = 1;
 }
 
 const char *sio__http_reason(int status) {
@@ -180,6 +181,7 @@ static void free_server(sio_http_t *h) {
   void *user = h->close_user;
   for (size_t i = 0; i < h->nroutes; i++) sio__free(h->routes[i].path);
   sio__free(h->routes);
+  sio__http_static_free(h);
   sio__map_free(&h->assets);
   sio__free(h->web_root);
   if (h->tls_ctx) SSL_CTX_free(h->tls_ctx);
@@ -271,6 +273,10 @@ static void request_done(sio__conn_t *c, sio__http_conn_t *hc, int keep_alive) {
     sio__conn_resume(c);
     sio__conn_replay(c);
   }
+}
+
+void sio__http_req_close_after(sio_http_req_t *req) {
+  if (req->r) req->r->keep_alive = 0;
 }
 
 int sio_http_respond(sio_http_req_t *req, int status, const char *content_type, const char *extra_headers,

@@ -44,6 +44,8 @@ sio__conn_t *sio__http_req_conn(const sio_http_req_t *req);
 const sio__http_request_t *sio__http_req_parsed(const sio_http_req_t *req);
 /* The server req arrived on. */
 sio_http_t *sio__http_req_server(const sio_http_req_t *req);
+/* The connection closes once req is answered ("Connection: close"), keep-alive or not. */
+void sio__http_req_close_after(sio_http_req_t *req);
 /* Number of header lines of req. */
 size_t sio__http_req_nheaders(const sio_http_req_t *req);
 

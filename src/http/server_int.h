@@ -24,6 +24,7 @@ struct sio_http_s {
   sio__route_t *routes;
   size_t nroutes;
   sio__map_t assets; /* path -> const sio_asset_t* */
+  sio__map_t assets_gz; /* path -> sio__http_gz_t* (static.c): gzip copies, made once */
   char *web_root;    /* realpath of the development root, or NULL */
   SSL_CTX *tls_ctx;  /* HTTPS/WSS when set */
   sio__tlist_t req_timeouts;

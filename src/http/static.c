@@ -1,6 +1,8 @@
 /*
  * Static file serving. Embedded assets are looked up by exact path in a hash map; their
- * ETags were computed at build time. In web-root mode files are read from disk per
+ * ETags were computed at build time. Text assets are gzipped once when the table is set
+ * (level 9: it is paid once) and served gzipped where Accept-Encoding allows, each
+ * representation with its own ETag and "Vary: Accept-Encoding" on both. In web-root mode files are read from disk per
  * request (development only), after normalisation and a realpath() check that keeps
  * every file inside the root, symlinks included.
  */
@@ -16,17 +18,67 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "http/compress.h"
 #include "http/mime.h"
 #include "http/server_int.h"
 #include "http/url.h"
 
-int sio_http_set_assets(sio_http_t *h, const sio_asset_t *assets, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (assets[i].path == NULL) continue;
-    int r = sio__map_put(&h->assets, assets[i].path, strlen(assets[i].path), (void *)&assets[i]);
-    if (r) return r;
+/* One asset's gzip copy. */
+typedef struct {
+  char etag[96];
+  size_t len;
+  unsigned char data[];
+} sio__http_gz_t;
+
+/* The identity ETag with "-gz" before its closing quote: a cache must not answer a
+ * gzip request with the plain bytes' 304, nor the other way round. */
+static void gz_etag(const char *etag, char *out, size_t cap) {
+  size_t n = strlen(etag);
+  if (n >= 2 && etag[n - 1] == '"') snprintf(out, cap, "%.*s-gz\"", (int)(n - 1), etag);
+  else snprintf(out, cap, "%s-gz", etag);
+}
+
+/* Gzips a text asset worth it; NULL when not (or out of memory: then served plain). */
+static sio__http_gz_t *gzip_asset(const char *mime, const char *etag, const void *data, size_t len) {
+  if (!sio__http_compressible(mime) || len < SIO__COMPRESS_THRESHOLD || strlen(etag) > 80) return NULL;
+  sio__buf_t b = SIO__BUF_INIT;
+  sio__http_gz_t *gz = NULL;
+  if (sio__http_compress(SIO__ENC_GZIP, data, len, 9, &b) == 0 && b.len < len - len / 20 &&
+      (gz = sio__malloc(sizeof *gz + b.len)) != NULL) {
+    gz_etag(etag, gz->etag, sizeof gz->etag);
+    gz->len = b.len;
+    memcpy(gz->data, b.base, b.len);
   }
+  sio__buf_free(&b);
+  return gz;
+}
+
+int sio_http_set_assets(sio_http_t *h, const sio_asset_t *assets, size_t n) {
+  size_t plain = 0, sent = 0;
+  for (size_t i = 0; i < n; i++) {
+    const sio_asset_t *a = &assets[i];
+    if (a->path == NULL) continue;
+    int r = sio__map_put(&h->assets, a->path, strlen(a->path), (void *)a);
+    if (r) return r;
+    sio__http_gz_t *old = sio__map_del(&h->assets_gz, a->path, strlen(a->path));
+    sio__free(old);
+    sio__http_gz_t *gz = h->opts.static_compression ? gzip_asset(a->mime, a->etag, a->data, a->len) : NULL;
+    if (gz && sio__map_put(&h->assets_gz, a->path, strlen(a->path), gz) != 0) {
+      sio__free(gz);
+      gz = NULL;
+    }
+    plain += a->len;
+    sent += gz ? gz->len : a->len;
+  }
+  SIO_LOGD("http: %zu assets, %zu bytes, %zu as served to gzip clients", n, plain, sent);
   return 0;
+}
+
+void sio__http_static_free(sio_http_t *h) {
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&h->assets_gz, &it, NULL, NULL, &v)) sio__free(v);
+  sio__map_free(&h->assets_gz);
 }
 
 int sio_http_set_web_root(sio_http_t *h, const char *dir) {
@@ -64,14 +116,21 @@ static int etag_matches(sio_http_req_t *req, const char *etag) {
   return 0;
 }
 
-static void serve_bytes(sio_http_req_t *req, const char *mime, const char *etag, const void *data, size_t len) {
-  char extra[160];
-  snprintf(extra, sizeof extra, "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
-  if (etag_matches(req, etag)) {
+/* Answers with data, or with its gzip copy gz (NULL: none) when the client takes gzip. */
+static void serve_bytes(sio_http_req_t *req, const char *mime, const char *etag, const void *data, size_t len,
+                        const sio__http_gz_t *gz) {
+  char extra[300];
+  sio_str_t ae = {NULL, 0};
+  int use_gz = gz && sio_http_req_header(req, "accept-encoding", &ae) && sio__http_pick_encoding(ae, 0) == SIO__ENC_GZIP;
+  const char *tag = use_gz ? gz->etag : etag;
+  snprintf(extra, sizeof extra, "ETag: %s\r\nCache-Control: no-cache\r\n%s%s", tag,
+           gz ? "Vary: Accept-Encoding\r\n" : "", use_gz ? "Content-Encoding: gzip\r\n" : "");
+  if (etag_matches(req, tag)) {
     sio_http_respond(req, 304, NULL, extra, NULL, 0);
     return;
   }
-  sio_http_respond(req, 200, mime, extra, data, len);
+  if (use_gz) sio_http_respond(req, 200, mime, extra, gz->data, gz->len);
+  else sio_http_respond(req, 200, mime, extra, data, len);
 }
 
 /* Reads a file under the web root; returns 1 when answered, 0 when not found. */
@@ -101,7 +160,11 @@ static int serve_disk(sio_http_t *h, sio_http_req_t *req, const char *path) {
   }
   char etag[64];
   snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_mtime, (unsigned long long)st.st_size);
-  serve_bytes(req, sio__mime_for(real), etag, data, (size_t)got);
+  /* Development files change: gzipped per request, not cached. */
+  const char *mime = sio__mime_for(real);
+  sio__http_gz_t *gz = h->opts.static_compression ? gzip_asset(mime, etag, data, (size_t)got) : NULL;
+  serve_bytes(req, mime, etag, data, (size_t)got, gz);
+  sio__free(gz);
   sio__free(data);
   return 1;
 }
@@ -150,7 +213,7 @@ void sio__http_static_serve(sio_http_t *h, sio_http_req_t *req) {
       a = sio__map_get(&h->assets, path, (size_t)n + 5);
     }
     if (a != NULL) {
-      serve_bytes(req, a->mime, a->etag, a->data, a->len);
+      serve_bytes(req, a->mime, a->etag, a->data, a->len, sio__map_get(&h->assets_gz, a->path, strlen(a->path)));
       return;
     }
   }

@@ -12,4 +12,7 @@ void sio__http_static_serve(sio_http_t *h, sio_http_req_t *req);
  * client at /socket.io/socket.io.js is served although /socket.io/ is the engine's). */
 int sio__http_static_has(sio_http_t *h, sio_str_t path);
 
+/* Frees the compressed copies of the assets (at server teardown). */
+void sio__http_static_free(sio_http_t *h);
+
 #endif

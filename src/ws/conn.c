@@ -145,6 +145,11 @@ int sio__ws_is_upgrade(const sio_http_req_t *req) {
 }
 
 int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out) {
+  return sio__ws_upgrade(req, cbs, user, max_message, NULL, out);
+}
+
+int sio__ws_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, const char *extra,
+                    sio_ws_t **out) {
   sio_str_t key, version;
   const sio__http_request_t *r = sio__http_req_parsed(req);
   if (sio__http_req_conn(req) == NULL) return SIO_ECLOSED;
@@ -161,16 +166,20 @@ int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, s
   static const char head[] =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: ";
-  char resp[sizeof head - 1 + SIO__WS_ACCEPT_LEN + 4];
-  memcpy(resp, head, sizeof head - 1);
-  memcpy(resp + sizeof head - 1, accept, SIO__WS_ACCEPT_LEN);
-  memcpy(resp + sizeof head - 1 + SIO__WS_ACCEPT_LEN, "\r\n\r\n", 4);
-  size_t n = sizeof resp;
+  /* The extra lines (an engine's headers hook, CORS, cookies) go after the accept. */
+  sio__buf_t resp = SIO__BUF_INIT;
+  int err = sio__buf_append(&resp, head, sizeof head - 1);
+  if (!err) err = sio__buf_append(&resp, accept, SIO__WS_ACCEPT_LEN);
+  if (!err) err = sio__buf_append(&resp, "\r\n", 2);
+  if (!err && extra) err = sio__buf_append_str(&resp, extra);
+  if (!err) err = sio__buf_append(&resp, "\r\n", 2);
   sio__conn_t *c = sio__http_req_conn(req);
-  if (sio__conn_write(c, resp, n) != 0) {
+  if (err || sio__conn_write(c, resp.base, resp.len) != 0) {
+    sio__buf_free(&resp);
     sio__free(ws);
     return SIO_ENOMEM;
   }
+  sio__buf_free(&resp);
   sio__ws_decoder_init(&ws->dec, max_message);
   ws->cbs = cbs;
   ws->user = user;

@@ -29,6 +29,10 @@ void sio__ws_abort(sio_ws_t *ws);
 
 /* 1 if req asks for a WebSocket upgrade (GET with Upgrade: websocket). */
 int sio__ws_is_upgrade(const sio_http_req_t *req);
+/* sio_http_upgrade with extra header lines for the 101 (each ending "\r\n"; NULL: none;
+ * borrowed for the call). */
+int sio__ws_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, const char *extra,
+                    sio_ws_t **out);
 
 /* Bytes queued on the connection and not yet written (for slow-consumer limits). */
 size_t sio__ws_queued(const sio_ws_t *ws);

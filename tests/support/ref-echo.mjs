@@ -4,6 +4,11 @@
 //
 // Usage: node tests/support/ref-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
 //          [--max-payload BYTES] [--connect-timeout MS] [--header-timeout MS] [--idle-timeout MS]
+//          [--allow-request deny-param] [--test-headers] [--log-connection-errors]
+//          [--cookie NAME] [--cookie-max-age S] [--cors-origin O] [--cors-credentials]
+//          [--cors-methods M] [--cors-allowed-headers H] [--cors-exposed-headers H]
+//          [--cors-max-age S] [--cors-off] [--http-compression BYTES|off]
+// (the engine hook switches mean what they mean for build/examples/echo: see its --help)
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 //
 // /engine.io/ : raw Engine.IO v4 server echoing every message (text or binary) to its session.
@@ -39,7 +44,33 @@ function parseFlags(argv) {
     '--header-timeout': 'headerTimeout',
     '--idle-timeout': 'idleTimeout',
   };
+  // Engine hook switches (no value) and string-valued options.
+  const switches = {
+    '--test-headers': 'testHeaders',
+    '--log-connection-errors': 'logConnectionErrors',
+    '--cors-credentials': 'corsCredentials',
+    '--cors-off': 'corsOff',
+  };
+  const strings = {
+    '--allow-request': 'allowRequest',
+    '--cookie': 'cookie',
+    '--cookie-max-age': 'cookieMaxAge',
+    '--cors-origin': 'corsOrigin',
+    '--cors-methods': 'corsMethods',
+    '--cors-allowed-headers': 'corsAllowedHeaders',
+    '--cors-exposed-headers': 'corsExposedHeaders',
+    '--cors-max-age': 'corsMaxAge',
+    '--http-compression': 'httpCompression',
+  };
   for (let i = 0; i < argv.length; i++) {
+    if (switches[argv[i]]) {
+      flags[switches[argv[i]]] = true;
+      continue;
+    }
+    if (strings[argv[i]] && argv[i + 1] !== undefined) {
+      flags[strings[argv[i]]] = argv[++i];
+      continue;
+    }
     const key = names[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
@@ -96,29 +127,78 @@ server.on('request', (req, res) => {
   res.end('not found\n');
 });
 
+// Engine options and hooks shared by /engine.io/ and /socket.io/ (the C echo gives both
+// engines the same sio_engine_opts_t).
+const engineOpts = {};
+if (flags.allowRequest === 'deny-param') {
+  engineOpts.allowRequest = (req, fn) => setTimeout(() => {
+    const deny = new URL(req.url, 'http://x').searchParams.get('deny');
+    if (deny !== null) fn(deny, false); else fn(null, true);
+  }, 20);
+}
+if (flags.cookie) {
+  engineOpts.cookie = { name: flags.cookie };
+  if (flags.cookieMaxAge !== undefined) engineOpts.cookie.maxAge = Number(flags.cookieMaxAge);
+}
+// CORS: the default is what the C echo's short form "*" means; --cors-* build cors's
+// options the way echo --help describes them.
+engineOpts.cors = { origin: true, credentials: true };
+if (flags.corsOff) engineOpts.cors = false;
+if (flags.corsOrigin !== undefined) {
+  const o = flags.corsOrigin;
+  const cors = {};
+  if (o === 'true') cors.origin = true;
+  else if (o.startsWith('suffix:')) cors.origin = (origin, cb) => cb(null, !!origin && origin.endsWith(o.slice(7)));
+  else if (o.includes(',') || o.startsWith('list:')) cors.origin = o.replace(/^list:/, '').split(',');
+  else cors.origin = o;
+  if (flags.corsCredentials) cors.credentials = true;
+  if (flags.corsMethods) cors.methods = flags.corsMethods;
+  if (flags.corsAllowedHeaders) cors.allowedHeaders = flags.corsAllowedHeaders;
+  if (flags.corsExposedHeaders) cors.exposedHeaders = flags.corsExposedHeaders;
+  if (flags.corsMaxAge !== undefined) cors.maxAge = Number(flags.corsMaxAge);
+  engineOpts.cors = cors;
+}
+if (flags.httpCompression !== undefined) {
+  engineOpts.httpCompression = flags.httpCompression === 'off' ? false
+    : { threshold: Number(flags.httpCompression) };
+}
+function hookEngine(eng) {
+  if (flags.testHeaders) {
+    eng.on('initial_headers', (headers) => { headers['set-cookie'] = 'mycookie=1234'; });
+    eng.on('headers', (headers) => { headers['X-Noom'] = 'yes'; });
+  }
+  if (flags.logConnectionErrors) {
+    eng.on('connection_error', (err) => {
+      const c = err.context || {};
+      process.stderr.write(`connection_error code=${err.code} message="${err.message}" context="${c.name ?? c.message ?? ''}"\n`);
+    });
+  }
+}
+
 const engine = new EngineServer({
+  ...engineOpts,
   pingInterval: flags.pingInterval,
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
   upgradeTimeout: 10000,
   transports: ['polling', 'websocket'],
-  cors: { origin: true, credentials: true },
 });
 engine.attach(server, { path: '/engine.io' });
+hookEngine(engine);
 
 engine.on('connection', (socket) => {
   socket.on('message', (data) => socket.send(data));
 });
 
 const io = new IoServer(server, {
+  ...engineOpts,
   path: '/socket.io',
   pingInterval: flags.pingInterval,
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
   connectTimeout: flags.connectTimeout,
-  cors: { origin: true, credentials: true },
 });
-void io;
+hookEngine(io.engine);
 
 // Put the contract check in front of every request listener (engine.io and socket.io
 // each installed one that forwards unknown paths to the previous ones).
