@@ -57,6 +57,15 @@ void sio__tlist_init(sio__tlist_t *l, sio__thub_t *hub, uint64_t timeout, sio__t
   if (hub->nlists < SIO__THUB_MAX_LISTS) hub->lists[hub->nlists++] = l;
 }
 
+void sio__tlist_remove(sio__tlist_t *l) {
+  sio__thub_t *hub = l->hub;
+  for (int i = 0; i < hub->nlists; i++) {
+    if (hub->lists[i] != l) continue;
+    hub->lists[i] = hub->lists[--hub->nlists];
+    return;
+  }
+}
+
 void sio__tlist_arm(sio__tlist_t *l, sio__tnode_t *n) {
   sio__list_remove(&n->link);
   n->deadline = uv_now(l->hub->timer.loop) + l->timeout;

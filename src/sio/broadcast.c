@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "http/server.h"
 #include "sio/json.h"
+#include "sio/recovery.h"
 #include "sio/sio.h"
 #include "ws/utf8.h"
 
@@ -121,7 +122,9 @@ static int adapter_fanout(sio_ns_t *ns, const sio_broadcast_opts_t *to, const ch
 
 int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
   emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & SIO_BCAST_VOLATILE) : 0, 0, NULL, -1};
-  int r = sio__encode_event(ns->name, event, args, -1, &e.text);
+  /* Connection-state recovery stores the packet with its offset (not volatile ones). */
+  int r = ns->io->rec && !e.volatile_ ? sio__recovery_encode(ns, to, event, args, &e.text)
+                                      : sio__encode_event(ns->name, event, args, -1, &e.text);
   if (r) return r;
   sio__select(ns, to, NULL, deliver, &e);
   r = adapter_fanout(ns, to, event, args, e.text);

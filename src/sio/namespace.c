@@ -13,6 +13,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "sio/recovery.h"
 #include "sio/sio.h"
 
 sio_ns_t *sio__ns_new(sio_server_t *io, const char *name, sio_ns_t *parent) {
@@ -158,7 +159,8 @@ static void accept_socket(sio_socket_t *s) {
   memcpy(sid + 8, s->id, SIO__SID_LEN);
   memcpy(sid + 8 + SIO__SID_LEN, "\"}", 2);
   sio__raw_t raw = {sid, 8 + SIO__SID_LEN + 2, NULL, 0, NULL};
-  send_packet(s, SIO__PKT_CONNECT, NULL, &raw);
+  if (s->rec) sio__recovery_accept(s); /* missed packets, then {"sid","pid"} */
+  else send_packet(s, SIO__PKT_CONNECT, NULL, &raw);
   SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
   sio_socket_ref(s);
   if (ns->parent) run_connect_cbs(ns->parent, s);
@@ -218,7 +220,9 @@ void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
     sio__client_close(c, "transport error");
     return;
   }
-  run_middlewares(s, 0);
+  /* namespace.ts _add: a recovered socket skips the middlewares (by default). */
+  if (ns->io->rec && sio__recovery_restore(s, auth) && ns->io->opts.recovery.skip_middlewares) accept_socket(s);
+  else run_middlewares(s, 0);
 }
 
 /* ---- rooms, for the lobby ---- */
