@@ -152,8 +152,8 @@ typedef struct {
     int enabled;                   /* default 0 */
     uint64_t max_disconnection_ms; /* maxDisconnectionDuration; default 120000 */
     int skip_middlewares;          /* a recovered socket skips the middlewares; default 1 */
-    size_t max_bytes;              /* stored packets, all namespaces; default 16 MiB */
-    uint32_t max_sessions;         /* kept sessions, all namespaces; default 100000 */
+    size_t max_bytes;              /* stored packets, all namespaces; default (and 0) 16 MiB */
+    uint32_t max_sessions;         /* kept sessions, all namespaces; default (and 0) 100000 */
   } recovery;
 } sio_server_opts_t;
 

@@ -306,9 +306,12 @@ int sio__recovery_restore(sio_socket_t *s, json_t *auth) {
   if (!json_is_string(pid) || !json_is_string(off)) return 0;
   rsess_t *ss = sio__map_get(&rec->sessions, json_string_value(pid), json_string_length(pid));
   if (ss == NULL || ss->ns != s->ns) return 0;
+  uint64_t deadline = ss->expire.deadline;
   sess_take(rec, ss);
   uint64_t seq;
-  int ok = offset_parse(rec, json_string_value(off), json_string_length(off), &seq) && seq < rec->next_seq &&
+  /* The deadline too: the hub's timer may not have run yet in a busy loop turn. */
+  int ok = deadline > uv_now(rec->loop) &&
+           offset_parse(rec, json_string_value(off), json_string_length(off), &seq) && seq < rec->next_seq &&
            seq + 1 >= rec->low && sio__map_get(&s->ns->sockets, ss->sid, SIO__SID_LEN) == NULL;
   if (ok) {
     memcpy(s->id, ss->sid, sizeof s->id);

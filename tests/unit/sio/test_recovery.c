@@ -296,10 +296,11 @@ static void eviction_by_the_byte_cap_means_not_recovered(void **state) {
   char sid1[SIO__SID_LEN + 1], pid1[SIO__SID_LEN + 1], off1[64], o[64];
   drop_one(&r, &c0, sid0, pid0, off0);
   rc_connect(&r, &c1, NULL, sid1, pid1);
-  sio_args_t *a = args_json("[\"0123456789012345678901234567890123456789012345678901234567890123456789\"]");
+#define FILL "0123456789012345678901234567890123456789012345678901234567890123456789"
+  sio_args_t *a = args_json("[\"" FILL "\"]");
   for (int i = 0; i < 100; i++) assert_int_equal(sio_ns_emit(r.ns, NULL, "fill", a), 1);
   sio_args_free(a);
-  for (int i = 0; i < 100; i++) expect_with_offset(&c1, "42[\"fill\",\"0123456789012345678901234567890123456789012345678901234567890123456789\",", off1);
+  for (int i = 0; i < 100; i++) expect_with_offset(&c1, "42[\"fill\",\"" FILL "\",", off1);
   mc_close(&c1);
   emit_to(r.ns, NULL, NULL, 0, "after");
   auth_of(auth, pid0, off0);

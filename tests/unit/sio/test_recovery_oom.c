@@ -111,7 +111,8 @@ static void connect_ids(const mc_t *c, char sid[SIO__SID_LEN + 1], char pid[SIO_
   sid[0] = pid[0] = '\0';
   for (size_t i = 0; i < c->n; i++) {
     const pkt_t *p = &c->pkts[i];
-    if (p->binary || strncmp(p->data, "40{\"sid\":\"", 10) != 0 || p->len < 10 + SIO__SID_LEN + 9 + SIO__SID_LEN + 2) continue;
+    if (p->binary || strncmp(p->data, "40{\"sid\":\"", 10) != 0) continue;
+    if (p->len < 10 + SIO__SID_LEN + 9 + SIO__SID_LEN + 2) continue;
     memcpy(sid, p->data + 10, SIO__SID_LEN);
     sid[SIO__SID_LEN] = '\0';
     memcpy(pid, p->data + 10 + SIO__SID_LEN + 9, SIO__SID_LEN);
