@@ -8,11 +8,14 @@
  *                `message-back(...)`, `message-with-ack(...)` is acked with the same
  *                arguments, and the bench contract: `join(room)` acks true,
  *                `bcast({room, ...})` re-emits `bcast` to the room but the sender,
- *                `echo(x)` acks x. Other namespaces are refused ("Invalid namespace").
+ *                `echo(x)` acks x, `dm({to, ...})` emits `dm` with that object to the
+ *                socket whose id is `to` (a plain socket emit); `recovered()` acks
+ *                whether the socket was recovered. Other namespaces are refused
+ *                ("Invalid namespace").
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
  *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
- *             [--idle-timeout MS] [--log-level L] [--allow-request deny-param]
+ *             [--idle-timeout MS] [--recovery-ms MS] [--log-level L] [--allow-request deny-param]
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
@@ -175,6 +178,36 @@ static void set_cors_origin(sio_engine_cors_t *c, char *v) {
   } else c->origin = v;
 }
 
+/* dm({to, ...}): socket.emit on the addressee, the path connection-state recovery stores
+ * through the socket's own room. */
+static void emit_dm(int status, sio_socket_t *const *sockets, size_t n, void *user) {
+  for (size_t i = 0; status == 0 && i < n; i++) sio_socket_emit(sockets[i], "dm", user);
+}
+
+static void on_dm(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)ack, (void)user;
+  sio_str_t to;
+  char id[64];
+  if (sio_args_get_member_str(args, 0, "to", &to) != 0 || to.len >= sizeof id) return;
+  memcpy(id, to.ptr, to.len);
+  id[to.len] = '\0';
+  const char *rooms[] = {id};
+  sio_broadcast_opts_t sel = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL};
+  sio_args_t *a;
+  if (sio_args_copy(args, 0, 1, &a) != 0) return;
+  sio_ns_fetch_sockets(sio_socket_ns(s), &sel, emit_dm, a);
+  sio_args_free(a);
+}
+
+static void on_recovered(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)args, (void)user;
+  sio_args_t *a;
+  if (ack == NULL || sio_args_new(&a) != 0) return;
+  sio_args_add_bool(a, sio_socket_recovered(s));
+  sio_ack_send(ack, a);
+  sio_args_free(a);
+}
+
 static void on_closed(void *user) { (void)user; }
 
 static void on_signal(uv_signal_t *h, int sig) {
@@ -196,6 +229,7 @@ static void usage(void) {
          "  --connect-timeout MS  Socket.IO connectTimeout (default 45000)\n"
          "  --header-timeout MS   HTTP request timeout (default 10000)\n"
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
+         "  --recovery-ms MS      connection-state recovery window, 0 = off (default 0)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
          "  --allow-request deny-param  refuse handshakes with ?deny=MSG (MSG), 20 ms later\n"
          "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
@@ -274,6 +308,10 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--cors-allowed-headers") == 0) eopts.cors.allowed_headers = v;
     else if (strcmp(a, "--cors-exposed-headers") == 0) eopts.cors.exposed_headers = v;
     else if (strcmp(a, "--cors-max-age") == 0) eopts.cors.max_age = strtoll(v, NULL, 10);
+    else if (strcmp(a, "--recovery-ms") == 0) {
+      sopts.recovery.max_disconnection_ms = strtoull(v, NULL, 10);
+      sopts.recovery.enabled = sopts.recovery.max_disconnection_ms > 0;
+    }
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -304,6 +342,8 @@ int main(int argc, char **argv) {
   sio_ns_on(main_ns, "echo", on_ack_back, NULL);
   sio_ns_on(main_ns, "join", on_join, NULL);
   sio_ns_on(main_ns, "bcast", on_bcast, NULL);
+  sio_ns_on(main_ns, "dm", on_dm, NULL);
+  sio_ns_on(main_ns, "recovered", on_recovered, NULL);
   int r = sio_http_listen(http, host, port);
   if (r != 0) {
     fprintf(stderr, "echo: cannot listen on %s:%d: %s\n", host, port, sio_strerror(r));

@@ -145,6 +145,26 @@ typedef struct {
   uint32_t max_rooms_per_socket;/* rooms a socket may be in besides its own id room;
                                    sio_socket_join answers SIO_ELIMIT past it. 0 (the
                                    default, as in Node): no limit */
+  /* Connection-state recovery (socket.io 4.6+ `connectionStateRecovery`, docs/design.md
+   * "Connection-state recovery"). Off by default, as in Node. When on, the CONNECT
+   * answer carries a private session id ("pid"), every stored packet carries its offset
+   * as an extra last string argument, and a socket that leaves for a recoverable reason
+   * ("transport close", "transport error", "ping timeout", "forced close", "server
+   * shutting down", "forced server close"; never a namespace disconnect) is kept for
+   * max_disconnection_ms with its id, rooms and data JSON. A client that reconnects in
+   * that window with {pid, offset} gets them back and every packet it missed, in order;
+   * sio_socket_recovered() then answers 1. Stored: every broadcast and socket emit that
+   * is neither volatile nor waiting for an ack. Memory is bounded: stored packets share
+   * the broadcast's encoded bytes, and are dropped past the window or, oldest first, past
+   * max_bytes; a session that would miss a dropped packet is not recovered (recovered 0,
+   * fresh id) rather than recovered with a gap. Sessions past max_sessions drop the oldest. */
+  struct {
+    int enabled;                   /* default 0 */
+    uint64_t max_disconnection_ms; /* maxDisconnectionDuration; default 120000 */
+    int skip_middlewares;          /* a recovered socket skips the middlewares; default 1 */
+    size_t max_bytes;              /* stored packets, all namespaces; default (and 0) 16 MiB */
+    uint32_t max_sessions;         /* kept sessions, all namespaces; default (and 0) 100000 */
+  } recovery;
 } sio_server_opts_t;
 
 /* Fills *o (not NULL) with the JS server's defaults, listed with each field. */
@@ -426,6 +446,12 @@ SIO_EXTERN sio_ns_t *sio_socket_ns(const sio_socket_t *s);
 /* Predicate: 1 while connected (during "disconnecting" callbacks too), 0 once it left
  * (during "disconnect" callbacks and after). */
 SIO_EXTERN int sio_socket_connected(const sio_socket_t *s);
+/* 1 when s took over a session kept by connection-state recovery (socket.recovered in
+ * JS): same id, rooms and data JSON as before, and the packets it missed were replayed
+ * before its CONNECT answer. The connect callbacks run for it too, so an app can rebuild
+ * its per-socket state (sio_socket_set_data) from sio_socket_get_data_json. 0 otherwise,
+ * and always when recovery is off. Readable from the middlewares on. */
+SIO_EXTERN int sio_socket_recovered(const sio_socket_t *s);
 /* An application pointer kept with the socket (borrowed: the library never reads or
  * frees it; free it in a disconnect callback). */
 SIO_EXTERN void sio_socket_set_data(sio_socket_t *s, void *data);

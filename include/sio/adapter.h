@@ -36,7 +36,9 @@
 
 /* An encoded packet as it goes on the wire: the Socket.IO text part (without the
  * Engine.IO "4" prefix) and its binary attachments, plus the event and arguments. All
- * borrowed for the call. */
+ * borrowed for the call. Under connection-state recovery the text ends with this node's
+ * offset as one more argument; args do not include it (another node that stores the
+ * packet appends its own). */
 typedef struct {
   sio_str_t text;
   const sio_str_t *attachments;

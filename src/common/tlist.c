@@ -58,6 +58,16 @@ void sio__tlist_init(sio__tlist_t *l, sio__thub_t *hub, uint64_t timeout, sio__t
   hub->tail = &l->next;
 }
 
+void sio__tlist_remove(sio__tlist_t *l) {
+  sio__thub_t *hub = l->hub;
+  for (sio__tlist_t **p = &hub->lists; *p; p = &(*p)->next) {
+    if (*p != l) continue;
+    *p = l->next;
+    if (hub->tail == &l->next) hub->tail = p;
+    return;
+  }
+}
+
 void sio__tlist_arm(sio__tlist_t *l, sio__tnode_t *n) {
   sio__list_remove(&n->link);
   n->deadline = uv_now(l->hub->timer.loop) + l->timeout;

@@ -52,6 +52,9 @@ void sio__tlist_init(sio__tlist_t *l, sio__thub_t *hub, uint64_t timeout, sio__t
 static inline void sio__tnode_init(sio__tnode_t *n) { sio__list_init(&n->link); }
 static inline int sio__tnode_armed(const sio__tnode_t *n) { return n->link.next != &n->link; }
 
+/* Unregisters l from its hub (its nodes must be disarmed): for a list that goes away
+ * before the hub does. */
+void sio__tlist_remove(sio__tlist_t *l);
 /* (Re)arms node on list l for l->timeout from now; moves it from any list it was on. */
 void sio__tlist_arm(sio__tlist_t *l, sio__tnode_t *n);
 static inline void sio__tnode_disarm(sio__tnode_t *n) { sio__list_remove(&n->link); }

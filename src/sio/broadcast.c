@@ -13,6 +13,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "sio/recovery.h"
 #include "sio/sio.h"
 
 /* Appends s (referenced) to the selection list, growing it; SIO_ENOMEM leaves it as it was. */
@@ -129,7 +130,9 @@ int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
   emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & SIO_BCAST_VOLATILE) : 0, 0, NULL, -1};
   int fanout = ns->adapter != NULL && ns->adapter->broadcast != NULL && !(to && (to->flags & SIO_BCAST_LOCAL));
   atts_t atts;
-  int r = sio__encode_event(ns->name, event, args, -1, &e.text);
+  /* Connection-state recovery stores the packet with its offset (not volatile ones). */
+  int r = ns->io->rec && !e.volatile_ ? sio__recovery_encode(ns, to, event, args, &e.text)
+                                      : sio__encode_event(ns->name, event, args, -1, &e.text);
   if (r) return r;
   if (fanout && (r = atts_init(&atts, args)) != 0) {
     sio__refbuf_unref(e.text);

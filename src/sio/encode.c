@@ -42,13 +42,15 @@ static int all_text(const sio_args_t *a) {
 }
 
 /* The packet in one allocation: every argument is text. hl bounds the header (its
- * digits are not counted first), so the refbuf may have a few bytes to spare. */
+ * digits are not counted first), so the refbuf may have a few bytes to spare. tail
+ * (JSON text, may be NULL) is one more last element: a recovery offset. */
 static int encode_text(const sio__packet_t *p, size_t hl, const char *event, const sio_args_t *args,
-                       sio__refbuf_t **text) {
+                       const sio_str_t *tail, sio__refbuf_t **text) {
   size_t n = sio_args_count(args), elen = event ? strlen(event) : 0;
-  size_t m = n + (event != NULL); /* array elements */
+  size_t m = n + (event != NULL) + (tail != NULL); /* array elements */
   size_t size = 1 + hl + 2 + (m > 0 ? m - 1 : 0) + (event ? sio__json_str_size(event, elen) : 0);
   for (size_t i = 0; i < n; i++) size += args->items[i].len;
+  if (tail) size += tail->len;
   sio__refbuf_t *rb = sio__refbuf_new(SIO__EIO_HEADROOM, size);
   if (rb == NULL) return SIO_ENOMEM;
   char *w = sio__refbuf_ptr(rb);
@@ -61,6 +63,11 @@ static int encode_text(const sio__packet_t *p, size_t hl, const char *event, con
     if (i > 0 || event) *w++ = ',';
     memcpy(w, args->items[i].text, args->items[i].len);
     w += args->items[i].len;
+  }
+  if (tail) {
+    if (n > 0 || event) *w++ = ',';
+    memcpy(w, tail->ptr, tail->len);
+    w += tail->len;
   }
   *w++ = ']';
   SIO_ASSERT((size_t)(w - sio__refbuf_ptr(rb)) <= size);
@@ -79,7 +86,7 @@ static int write_arg(sio__buf_t *b, const sio_args_t *a, size_t i) {
 
 /* The general case: built in a buffer, then copied behind the headroom. */
 static int encode_any(const sio__packet_t *p, size_t hl, const char *event, const sio_args_t *args,
-                      sio__refbuf_t **text) {
+                      const sio_str_t *tail, sio__refbuf_t **text) {
   sio__buf_t b = SIO__BUF_INIT;
   size_t n = sio_args_count(args), elen = event ? strlen(event) : 0;
   size_t esize = event ? sio__json_str_size(event, elen) : 0;
@@ -95,6 +102,8 @@ static int encode_any(const sio__packet_t *p, size_t hl, const char *event, cons
     if (i > 0 || event) r = sio__buf_append_byte(&b, ',');
     if (r == 0) r = write_arg(&b, args, i);
   }
+  if (r == 0 && tail && (n > 0 || event)) r = sio__buf_append_byte(&b, ',');
+  if (r == 0 && tail) r = sio__buf_append(&b, tail->ptr, tail->len);
   if (r == 0) r = sio__buf_append_byte(&b, ']');
   if (r == 0 && (*text = sio__refbuf_from(SIO__EIO_HEADROOM, b.base, b.len)) == NULL) r = SIO_ENOMEM;
   sio__buf_free(&b);
@@ -103,20 +112,25 @@ static int encode_any(const sio__packet_t *p, size_t hl, const char *event, cons
 
 /* [event?, ...args] as a packet of type for nsp with ack id (-1: none). */
 static int encode_args(uint8_t type, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
-                       sio__refbuf_t **text) {
+                       const sio_str_t *tail, sio__refbuf_t **text) {
   sio__packet_t p = {type, (char *)nsp, id, NULL, NULL, args ? args->natt : 0, 0, NULL};
   size_t hl;
   int r = sio__encode_head(&p, NULL, &hl);
   if (r != 0) return r;
   /* The name goes out in a WebSocket text frame: it must be UTF-8 like every string. */
   if (type == SIO__PKT_EVENT && (event == NULL || !sio__utf8_valid(event, strlen(event)))) return SIO_EINVAL;
-  return all_text(args) ? encode_text(&p, hl, event, args, text) : encode_any(&p, hl, event, args, text);
+  return all_text(args) ? encode_text(&p, hl, event, args, tail, text) : encode_any(&p, hl, event, args, tail, text);
 }
 
 int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
-  return encode_args(SIO__PKT_EVENT, nsp, event, args, id, text);
+  return encode_args(SIO__PKT_EVENT, nsp, event, args, id, NULL, text);
+}
+
+int sio__encode_event_tail(const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
+                           sio__refbuf_t **text) {
+  return encode_args(SIO__PKT_EVENT, nsp, event, args, -1, &tail, text);
 }
 
 int sio__encode_ack(const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
-  return encode_args(SIO__PKT_ACK, nsp, NULL, args, id, text);
+  return encode_args(SIO__PKT_ACK, nsp, NULL, args, id, NULL, text);
 }

@@ -13,6 +13,7 @@
 
 #include "common/alloc.h"
 #include "common/log.h"
+#include "sio/recovery.h"
 #include "sio/sio.h"
 
 sio_ns_t *sio__ns_new(sio_server_t *io, const char *name, sio_ns_t *parent) {
@@ -164,9 +165,10 @@ static void accept_socket(sio_socket_t *s) {
   memcpy(sid + 8 + SIO__SID_LEN, "\"}", 2);
   sio__raw_t raw = {sid, 8 + SIO__SID_LEN + 2, NULL, 0, NULL};
   sio__refbuf_t *text = NULL;
-  if (s->client == NULL || encode_packet(s, SIO__PKT_CONNECT, NULL, &raw, &text) != 0 ||
+  /* With recovery on, the answer is {"sid","pid"}, after any missed packets (recovery.c). */
+  if (s->client == NULL || (s->rec == NULL && encode_packet(s, SIO__PKT_CONNECT, NULL, &raw, &text) != 0) ||
       sio__map_put(&ns->sockets, s->id, SIO__SID_LEN, s) != 0 || sio__adapter_join(s, s->id, SIO__SID_LEN) != 0 ||
-      sio__client_send(s->client, text, NULL, 0, 0) != 0) {
+      (s->rec ? sio__recovery_accept(s) : sio__client_send(s->client, text, NULL, 0, 0)) != 0) {
     sio__refbuf_unref(text);
     connect_failed(s); /* sio__socket_onclose undoes the map entry and the room */
     return;
@@ -240,7 +242,9 @@ void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
     sio__client_close(c, "transport error");
     return;
   }
-  run_middlewares(s, 0);
+  /* namespace.ts _add: a recovered socket skips the middlewares (by default). */
+  if (ns->io->rec && sio__recovery_restore(s, auth) && ns->io->opts.recovery.skip_middlewares) accept_socket(s);
+  else run_middlewares(s, 0);
 }
 
 /* ---- rooms, for the lobby ---- */

@@ -8,6 +8,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "http/server.h"
+#include "sio/recovery.h"
 #include "sio/sio.h"
 
 void sio_server_opts_init(sio_server_opts_t *o) {
@@ -15,6 +16,11 @@ void sio_server_opts_init(sio_server_opts_t *o) {
   o->path = "/socket.io/";
   sio_engine_opts_init(&o->engine);
   o->connect_timeout_ms = 45000;
+  /* socket.io index.ts: maxDisconnectionDuration 2 min, skipMiddlewares true. */
+  o->recovery.max_disconnection_ms = 120000;
+  o->recovery.skip_middlewares = 1;
+  o->recovery.max_bytes = (size_t)16 << 20;
+  o->recovery.max_sessions = 100000;
 }
 
 sio_http_t *sio_server_http(const sio_server_t *io) { return io->http; }
@@ -45,6 +51,7 @@ static void server_teardown(void *arg) {
   while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) sio__ns_free(v);
   sio__map_free(&io->nsps);
   for (size_t i = 0; i < io->ndyn; i++) sio__ns_free(io->dyn[i].parent);
+  sio__recovery_free(io);
   sio__free(io->dyn);
   sio__free(io->path);
   sio__free(io);
@@ -75,7 +82,8 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
   /* Registered before the engine so that it runs after it: newest closer first. */
   sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
-  int r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
+  int r = io->opts.recovery.enabled ? sio__recovery_new(io) : 0;
+  if (r == 0) r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
   if (r == 0) sio__http_add_closer(http, &io->shutdown_closer, server_shutdown_first, io);
   if (r == 0) r = sio__post_init(io);
   if (r) {

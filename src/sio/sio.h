@@ -129,6 +129,7 @@ struct sio_server_s {
   sio_adapter_factory_cb adapter_factory; /* installs an adapter on each new namespace */
   void *adapter_factory_user;
   struct sio__post_s *post; /* sio_server_post's queue and uv_async_t (post.c) */
+  struct sio__recovery_s *rec; /* connection-state recovery (recovery.c), NULL when off */
 };
 
 struct sio_ns_s {
@@ -181,6 +182,7 @@ struct sio_socket_s {
   sio__pending_t *acks;    /* emit-with-ack callbacks waiting for the client */
   sio__sroom_t room1;
   sio__room_t own;         /* storage for the room named after id, in use when own.name */
+  struct sio__rsock_s *rec; /* connection-state recovery: pid, recovered (recovery.c) */
 };
 
 /* Kept at 88 bytes (a 96-byte malloc chunk): one more field costs 16 bytes per
@@ -252,6 +254,10 @@ void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args
  * headroom; the attachments are the args' own (args->att). */
 /* [event, ...args] as an EVENT for namespace nsp (args NULL: none). */
 int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+/* [event, ...args, tail] with no ack id: tail is the JSON text of one more last element
+ * (connection-state recovery's offset, recovery.c). */
+int sio__encode_event_tail(const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
+                           sio__refbuf_t **text);
 /* [...args] as the ACK of id. */
 int sio__encode_ack(const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
 /* A packet whose data/attachments are given. */

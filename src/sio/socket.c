@@ -10,6 +10,7 @@
 #include "common/alloc.h"
 #include "common/log.h"
 #include "sio/json.h"
+#include "sio/recovery.h"
 #include "sio/sio.h"
 
 /* Most clients send no CONNECT payload (or "{}"): such sockets share this text and keep
@@ -78,6 +79,7 @@ void sio_socket_unref(sio_socket_t *s) {
   if (--s->refs > 0) return;
   sio__cbs_free(s->cbs);
   sio__cbs_free(s->any_out);
+  sio__recovery_socket_free(s);
   if (s->rooms != &s->room1) sio__free(s->rooms);
   sio__free(s->data_json);
   free_auth(s);
@@ -129,6 +131,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
     run_socket_cbs(s, SIO__CB_DISCONNECTING, reason);
     if (ns->parent) run_disconnect_cbs(s, ns->parent->on_disconnecting, ns->parent->non_disconnecting, reason);
     run_disconnect_cbs(s, ns->on_disconnecting, ns->non_disconnecting, reason);
+    if (s->rec) sio__recovery_persist(s, reason); /* after "disconnecting", as socket.ts */
   }
   s->state = SIO__SOCK_DISCONNECTED;
   sio__ack_cancel_all(s);
@@ -184,7 +187,11 @@ void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args
 static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id) {
   if (s->state != SIO__SOCK_CONNECTED || s->client == NULL) return SIO_ECLOSED;
   sio__refbuf_t *text;
-  int r = sio__encode_event(s->ns->name, event, args, id, &text);
+  /* Under connection-state recovery socket.ts emits through the socket's own room so
+   * that the packet is stored (with acks it is not: a callback cannot be replayed). */
+  sio_broadcast_opts_t own = {(const char *const[]){s->id}, 1, NULL, 0, 0};
+  int r = s->rec && id < 0 ? sio__recovery_encode(s->ns, &own, event, args, &text)
+                           : sio__encode_event(s->ns->name, event, args, id, &text);
   if (r) return r;
   if (s->any_out) sio__socket_fire_any_out(s, event, args);
   r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);

@@ -5,7 +5,8 @@
 // lives in ref-echo.mjs (another suite's reference); this file only serves /socket.io/.
 //
 // Usage: node tests/support/ref-sio-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
-//          [--max-payload BYTES] [--connect-timeout MS]
+//          [--max-payload BYTES] [--connect-timeout MS] [--recovery-ms MS]
+// --recovery-ms MS > 0 turns on connectionStateRecovery with that maxDisconnectionDuration.
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 import http from 'node:http';
 import { Server } from 'socket.io';
@@ -16,10 +17,11 @@ const FLAGS = {
   '--ping-timeout': 'pingTimeout',
   '--max-payload': 'maxPayload',
   '--connect-timeout': 'connectTimeout',
+  '--recovery-ms': 'recoveryMs',
 };
 
 function parseFlags(argv) {
-  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000 };
+  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, recoveryMs: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = FLAGS[argv[i]];
     const value = Number(argv[i + 1]);
@@ -39,6 +41,7 @@ const io = new Server(server, {
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
   connectTimeout: flags.connectTimeout,
+  ...(flags.recoveryMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: flags.recoveryMs } } : {}),
 });
 
 // The ack callback, when the client asked for one, is the last argument: split it off.
@@ -68,6 +71,13 @@ io.of('/').on('connection', (socket) => {
   });
   socket.on('echo', (x, ack) => {
     if (typeof ack === 'function') ack(x);
+  });
+  // Connection-state recovery: a plain socket.emit to the addressee, and socket.recovered.
+  socket.on('dm', (msg) => {
+    if (msg && typeof msg === 'object' && typeof msg.to === 'string') io.of('/').sockets.get(msg.to)?.emit('dm', msg);
+  });
+  socket.on('recovered', (ack) => {
+    if (typeof ack === 'function') ack(socket.recovered);
   });
 });
 

@@ -58,6 +58,7 @@ const FLAG_NAMES = {
   pingTimeout: '--ping-timeout',
   maxPayload: '--max-payload',
   connectTimeout: '--connect-timeout',
+  recoveryMs: '--recovery-ms',
 };
 
 /**

@@ -1,0 +1,177 @@
+// Connection-state recovery (socket.io 4.6+ connectionStateRecovery) through the official
+// socket.io-client 4.8, on build/examples/echo --recovery-ms MS (NOOM_REF=1: Node's
+// socket.io 4.8 with connectionStateRecovery, tests/support/ref-sio-echo.mjs).
+//
+// The receiver reaches the server through a TCP proxy in this file that the test cuts:
+// every proxied connection is destroyed on both sides and new ones are refused until the
+// proxy opens again. While it is cut, a sender on a direct connection broadcasts
+// numbered messages to the receiver's room (some with a binary attachment) and sends it
+// direct messages (socket.to(id) on the server: the receiver's own room; a plain
+// socket.emit is checked once it is back, and through the "auth" greeting whose offset
+// the client keeps). Inside the window the receiver
+// must come back with socket.recovered, its id, its room, and every message exactly once
+// and in order; past the window it must come back as a new socket.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import {
+  Clients, ask, connected, room, skipUnlessBuilt, startServer, waitEvent, within,
+} from './lib/sio.mjs';
+
+const BCASTS = 300;
+const DMS = 50;
+const CUT_MS = 1500;
+
+// A TCP proxy to port that the test can cut (destroy both sides of every connection and
+// refuse new ones) and open again.
+function cuttableProxy(port) {
+  const pairs = new Set();
+  let open = true;
+  const server = net.createServer((down) => {
+    if (!open) {
+      down.destroy();
+      return;
+    }
+    const up = net.connect(port, '127.0.0.1');
+    const pair = [down, up];
+    pairs.add(pair);
+    const kill = () => {
+      pairs.delete(pair);
+      down.destroy();
+      up.destroy();
+    };
+    down.on('error', kill).on('close', kill);
+    up.on('error', kill).on('close', kill);
+    down.pipe(up);
+    up.pipe(down);
+  });
+  return {
+    listen: () => new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port))),
+    cut() {
+      open = false;
+      for (const [down, up] of [...pairs]) {
+        down.destroy();
+        up.destroy();
+      }
+      pairs.clear();
+    },
+    open() { open = true; },
+    close() {
+      this.cut();
+      return new Promise((res) => server.close(res));
+    },
+  };
+}
+
+const delay = (ms) => new Promise((res) => { setTimeout(res, ms); });
+
+// Fast, steady reconnection (the default backoff would add seconds at random).
+const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 };
+
+for (const transport of ['websocket', 'polling']) {
+  describe(`connection-state recovery over ${transport}`, { skip: skipUnlessBuilt('echo') }, () => {
+    let srv, short, proxy, shortProxy, direct, viaProxy, viaShort;
+    before(async () => {
+      [srv, short] = await Promise.all([
+        startServer('echo', { recoveryMs: 10000, pingInterval: 300, pingTimeout: 300 }),
+        startServer('echo', { recoveryMs: 300, pingInterval: 300, pingTimeout: 300 }),
+      ]);
+      proxy = cuttableProxy(srv.port);
+      shortProxy = cuttableProxy(short.port);
+      const [p, q] = await Promise.all([proxy.listen(), shortProxy.listen()]);
+      direct = new Clients(srv.url, { transports: [transport] });
+      viaProxy = new Clients(`http://127.0.0.1:${p}`, { transports: [transport] });
+      viaShort = new Clients(`http://127.0.0.1:${q}`, { transports: [transport] });
+    });
+    after(async () => {
+      for (const c of [direct, viaProxy, viaShort]) c?.close();
+      await Promise.all([proxy?.close(), shortProxy?.close()]);
+      await Promise.all([srv?.close(), short?.close()]);
+    });
+
+    test('a receiver cut for 1.5 s comes back recovered: same id, room kept, every message once and in order', async () => {
+      const r = room('rec');
+      const receiver = await connected(viaProxy.socket('/', RECONNECT));
+      assert.equal(receiver.recovered, false);
+      assert.equal(await ask(receiver, 'join', r), true);
+      const id = receiver.id;
+      const bcasts = [];
+      const dms = [];
+      const offsets = [];
+      receiver.on('bcast', (msg, offset) => {
+        if (msg.dm) dms.push(msg.n);
+        else bcasts.push(msg);
+        offsets.push(offset);
+      });
+      receiver.on('dm', (msg, offset) => {
+        dms.push(msg.n);
+        offsets.push(offset);
+      });
+      const sender = await direct.connect('/');
+      // One message while connected: the receiver holds an offset of the room's stream.
+      sender.emit('bcast', { room: r, n: -1 });
+      await within(new Promise((res) => { const t = setInterval(() => { if (bcasts.length) { clearInterval(t); res(); } }, 10); }));
+      assert.equal(typeof offsets[0], 'string', 'a stored packet carries its offset as a last string argument');
+
+      const reconnected = waitEvent(receiver, 'connect', { timeout: CUT_MS + 8000 });
+      proxy.cut();
+      let d = 0;
+      for (let n = 0; n < BCASTS; n++) {
+        const msg = { room: r, n };
+        if (n % 50 === 0) msg.bin = Buffer.from([n & 255, 1, 2, 3]);
+        sender.emit('bcast', msg);
+        if (n % 6 === 0 && d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
+      }
+      while (d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
+      assert.equal(await ask(sender, 'echo', 'done'), 'done'); // the server has handled them all
+      await delay(CUT_MS);
+      proxy.open();
+      await reconnected;
+      assert.equal(receiver.recovered, true, 'socket.recovered');
+      assert.equal(receiver.id, id, 'the same id');
+      assert.equal(await ask(receiver, 'recovered'), true, 'the server side reads recovered too');
+
+      // Still in the room: one more broadcast reaches it after the replay.
+      sender.emit('bcast', { room: r, n: BCASTS });
+      sender.emit('dm', { to: id, n: DMS }); // a plain socket.emit, stored as well
+      await within(new Promise((res) => {
+        const t = setInterval(() => {
+          if (bcasts.length >= BCASTS + 2 && dms.length >= DMS + 1) { clearInterval(t); res(); }
+        }, 10);
+      }), 8000, 'every broadcast and direct message');
+      await ask(sender, 'echo', 'flush');
+      assert.deepEqual(bcasts.map((m) => m.n), Array.from({ length: BCASTS + 2 }, (_, i) => i - 1), 'bcast once, in order');
+      assert.deepEqual(dms, Array.from({ length: DMS + 1 }, (_, i) => i), 'dm once, in order');
+      for (const m of bcasts) {
+        if (m.n >= 0 && m.n < BCASTS && m.n % 50 === 0) assert.deepEqual([...m.bin], [m.n & 255, 1, 2, 3], 'binary attachment');
+      }
+      assert.equal(new Set(offsets).size, offsets.length, 'offsets are unique');
+    });
+
+    test('a receiver cut past the window comes back as a new socket (recovered false, new id)', async () => {
+      const r = room('late');
+      const receiver = await connected(viaShort.socket('/', RECONNECT));
+      assert.equal(await ask(receiver, 'join', r), true);
+      const id = receiver.id;
+      assert.equal(typeof receiver._lastOffset, 'string', 'the auth greeting gave it an offset');
+      const reconnected = waitEvent(receiver, 'connect', { timeout: CUT_MS + 8000 });
+      shortProxy.cut();
+      await delay(CUT_MS);
+      shortProxy.open();
+      await reconnected;
+      assert.equal(receiver.recovered, false);
+      assert.notEqual(receiver.id, id);
+      assert.equal(await ask(receiver, 'recovered'), false);
+    });
+
+    test('a namespace disconnect is not recoverable: reconnecting by hand gives a new socket', async () => {
+      const receiver = await connected(direct.socket('/', RECONNECT));
+      const id = receiver.id;
+      receiver.disconnect();
+      receiver.connect();
+      await connected(receiver);
+      assert.equal(receiver.recovered, false);
+      assert.notEqual(receiver.id, id);
+    });
+  });
+}
