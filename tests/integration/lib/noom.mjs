@@ -13,7 +13,7 @@ const live = new Set();
 process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
 
 export function startNoom(flags = [], { timeout = 10000 } = {}) {
-  const child = spawn(join(BUILD, 'noom'), ['--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(join(BUILD, 'noom'), ['--port', '0', '--db', ':memory:', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
