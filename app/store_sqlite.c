@@ -64,9 +64,12 @@ static int foreign(sqlite3 *db) {
   return n;
 }
 
-static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
+/* Refuses a file noom must not touch, before anything is written to it (even switching
+ * to WAL changes the header). *version gets the schema version found. */
+static int check(sqlite3 *db, const char *path, int *version, char *err, size_t errlen) {
   int v;
   if (user_version(db, &v) != 0) return fail(db, "cannot read the schema version", path, err, errlen);
+  *version = v;
   if (v > SCHEMA_VERSION) {
     snprintf(err, errlen, "%s: history schema version %d was written by a newer noom (this one knows %d): run the "
                           "newer noom, or pass another --db", path, v, SCHEMA_VERSION);
@@ -80,6 +83,10 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
       return NOOM_STORE_FATAL;
     }
   }
+  return NOOM_STORE_OK;
+}
+
+static int migrate(sqlite3 *db, const char *path, int v, char *err, size_t errlen) {
   for (; v < SCHEMA_VERSION; v++) {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
@@ -107,15 +114,17 @@ static void st_close(noom_store_t *st) {
 static int st_open(const char *path, noom_store_t **out, char *err, size_t errlen) {
   noom_store_t *st = calloc(1, sizeof *st);
   if (st == NULL) return fail(NULL, "open", path, err, errlen);
-  int r = NOOM_STORE_OK;
+  int r = NOOM_STORE_OK, v = 0;
   if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK) {
     r = fail(st->db, "cannot open", path, err, errlen);
-  } else if (sqlite3_exec(st->db, "PRAGMA busy_timeout=2000", NULL, NULL, NULL) != SQLITE_OK ||
-             sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK ||
+  } else if (sqlite3_exec(st->db, "PRAGMA busy_timeout=2000", NULL, NULL, NULL) != SQLITE_OK) {
+    r = fail(st->db, "cannot open", path, err, errlen);
+  } else if ((r = check(st->db, path, &v, err, errlen)) != NOOM_STORE_OK) {
+  } else if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK ||
              sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
     r = fail(st->db, "cannot set WAL mode", path, err, errlen);
-  } else if ((r = migrate(st->db, path, err, errlen)) != NOOM_STORE_OK) {
+  } else if ((r = migrate(st->db, path, v, err, errlen)) != NOOM_STORE_OK) {
   } else if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO messages(id, room, nickname, text, ts) VALUES(?,?,?,?,?)",
                                 -1, &st->ins, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(st->db, "SELECT id, nickname, text, ts FROM messages WHERE room=? ORDER BY id DESC LIMIT ?",
