@@ -43,6 +43,9 @@ export function startNoom(flags = [], { timeout = 10000 } = {}) {
           });
         },
         exited,
+        pid: child.pid,
+        // Sends signal (e.g. 'SIGKILL') and resolves once the process is gone.
+        kill(signal) { child.kill(signal); return exited; },
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           return exited;
