@@ -47,6 +47,7 @@ static struct {
   uint32_t seq;
   int64_t last_ts;
   noom_msg_t *last; /* what noom_history_add returned last */
+  sio_ns_t *ns;     /* the fleet's namespace when storage is shared */
 } G;
 
 /* ---- windows ---- */
@@ -130,6 +131,53 @@ static void win_put(win_t *w, noom_msg_t *m) {
   w->n++;
 }
 
+/* ---- the fleet ---- */
+
+#define SHARE_EVENT "noom:history"
+
+/* Sent before the room's broadcast, on the same Redis connection: a node that delivers
+ * the message to its members already has it in its window. */
+static void share(const noom_msg_t *m) {
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  if (sio_args_add_cstr(a, m->room) == 0 && noom_history_add_msg(a, m) == 0) sio_ns_server_side_emit(G.ns, SHARE_EVENT, a);
+  sio_args_free(a);
+}
+
+/* Another node's accepted message: into this node's window (never stored here: the node
+ * that accepted it stores it). Anything malformed is ignored. */
+static void on_shared(sio_ns_t *ns, const sio_args_t *args, sio_server_ack_t *ack, void *u) {
+  (void)ns, (void)u, (void)ack; /* sent without an ack; the library drops any */
+  sio_str_t room, id, nick, text;
+  sio_args_t *tsv = NULL;
+  int64_t ts;
+  if (!G.on || sio_args_get_str(args, 0, &room) != 0 || room.len == 0 || room.len > NOOM_MAX_ROOM ||
+      sio_args_get_member_str(args, 1, "id", &id) != 0 || id.len == 0 || id.len >= NOOM_MSG_ID ||
+      sio_args_get_member_str(args, 1, "nickname", &nick) != 0 || nick.len > NOOM_MAX_NICK ||
+      sio_args_get_member_str(args, 1, "text", &text) != 0 || text.len > NOOM_MAX_MESSAGE ||
+      sio_args_member(args, 1, "ts", &tsv) != 0 || sio_args_get_int(tsv, 0, &ts) != 0) {
+    sio_args_free(tsv);
+    return;
+  }
+  sio_args_free(tsv);
+  char r[NOOM_MAX_ROOM + 1], i[NOOM_MSG_ID], n[NOOM_MAX_NICK + 1];
+  memcpy(r, room.ptr, room.len);
+  r[room.len] = '\0';
+  memcpy(i, id.ptr, id.len);
+  i[id.len] = '\0';
+  memcpy(n, nick.ptr, nick.len);
+  n[nick.len] = '\0';
+  win_t *w = get(r);
+  noom_msg_t *m = w ? noom_msg_new(i, r, n, text.ptr, text.len, ts) : NULL;
+  if (m) win_put(w, m);
+}
+
+int noom_history_attach(sio_ns_t *ns) {
+  if (!G.on || !G.o.shared) return 0;
+  G.ns = ns;
+  return sio_ns_on_server_side(ns, SHARE_EVENT, on_shared, NULL);
+}
+
 /* ---- ids ---- */
 
 const noom_msg_t *noom_history_add(const char *room, const char *nick, const char *text, size_t len) {
@@ -148,6 +196,7 @@ const noom_msg_t *noom_history_add(const char *room, const char *nick, const cha
   if (copy) noom_histdb_write(copy);
   win_t *w = get(room);
   if (w && (copy = noom_msg_dup(G.last)) != NULL) win_put(w, copy);
+  if (G.ns) share(G.last);
   return G.last;
 }
 

@@ -26,10 +26,16 @@ typedef struct {
  * borrowed for the process. */
 int noom_history_init(uv_loop_t *loop, const noom_history_opts_t *opts);
 
+/* Shares accepted messages with the other nodes of a fleet through ns (serverSideEmit
+ * "noom:history"), so each node's windows hold the whole fleet's latest messages even
+ * before the sender's batch is committed. Only when opts.shared. Returns 0 or an error. */
+int noom_history_attach(sio_ns_t *ns);
+
 /* 1 when history is on. */
 int noom_history_on(void);
 
-/* Records an accepted message of nick in room and queues it for the store. Returns its
+/* Records an accepted message of nick in room, queues it for the store and tells the
+ * other nodes (noom_history_attach). Returns its
  * stored form (borrowed: valid until control returns to the loop), or NULL when history
  * is off or memory ran out. */
 const noom_msg_t *noom_history_add(const char *room, const char *nick, const char *text, size_t len);

@@ -310,6 +310,7 @@ int noom_lobby_init(uv_loop_t *loop, sio_server_t *io, const noom_lobby_opts_t *
   r |= sio_ns_on(lobby, "new_message", on_new_message, NULL);
   r |= sio_ns_on(lobby, "nickname", on_nickname, NULL);
   r |= sio_ns_on(lobby, "history", on_history, NULL);
+  r |= noom_history_attach(lobby);
   return r ? SIO_ENOMEM : 0;
 }
 
