@@ -29,7 +29,7 @@ static const char *const migrations[SCHEMA_VERSION] = {
 
 /* Describes the failure of r (may be NULL) for the operator. Always RETRY: a server that
  * is down or restarting comes back. */
-static int fail(noom_store_t *st, PGresult *r, const char *what, char *err, size_t errlen) {
+static int report(noom_store_t *st, PGresult *r, const char *what, char *err, size_t errlen) {
   const char *msg = r ? PQresultErrorMessage(r) : "";
   if (msg[0] == '\0') msg = PQerrorMessage(st->pg);
   char clean[400];
@@ -49,7 +49,7 @@ static int exec_ok(PGresult *r) {
 
 static int run(noom_store_t *st, const char *sql, const char *what, char *err, size_t errlen) {
   PGresult *r = PQexec(st->pg, sql);
-  if (!exec_ok(r)) return fail(st, r, what, err, errlen);
+  if (!exec_ok(r)) return report(st, r, what, err, errlen);
   PQclear(r);
   return NOOM_STORE_OK;
 }
@@ -61,7 +61,7 @@ static int migrate(noom_store_t *st, char *err, size_t errlen) {
   if (r != NOOM_STORE_OK) return r;
   PGresult *q = PQexec(st->pg, "SELECT value FROM noom_meta WHERE key='schema_version'");
   if (!exec_ok(q)) {
-    r = fail(st, q, "cannot read the schema version", err, errlen);
+    r = report(st, q, "cannot read the schema version", err, errlen);
     PQclear(PQexec(st->pg, "ROLLBACK"));
     return r;
   }
@@ -83,7 +83,7 @@ static int migrate(noom_store_t *st, char *err, size_t errlen) {
                      "ON CONFLICT (key) DO UPDATE SET value=EXCLUDED.value",
                      1, NULL, p, NULL, NULL, 0);
     if (!exec_ok(q)) {
-      r = fail(st, q, "cannot record the schema version", err, errlen);
+      r = report(st, q, "cannot record the schema version", err, errlen);
       break;
     }
     PQclear(q);
@@ -140,7 +140,7 @@ static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *
                                "INSERT INTO noom_messages(id, room, nickname, text, ts) VALUES($1,$2,$3,$4,$5) "
                                "ON CONFLICT (id) DO NOTHING",
                                5, NULL, p, NULL, NULL, 0);
-    if (!exec_ok(q)) r = fail(st, q, "cannot write", err, errlen);
+    if (!exec_ok(q)) r = report(st, q, "cannot write", err, errlen);
     else PQclear(q);
   }
   if (r == NOOM_STORE_OK) return run(st, "COMMIT", "cannot commit", err, errlen);
@@ -162,7 +162,7 @@ static int st_read(noom_store_t *st, const char *room, const char *before, size_
     q = PQexecParams(st->pg, "SELECT id, nickname, text, ts FROM noom_messages WHERE room=$1 ORDER BY id DESC LIMIT $2",
                      2, NULL, p, NULL, NULL, 0);
   }
-  if (PQresultStatus(q) != PGRES_TUPLES_OK) return fail(st, q, "cannot read", err, errlen);
+  if (PQresultStatus(q) != PGRES_TUPLES_OK) return report(st, q, "cannot read", err, errlen);
   size_t rows = (size_t)PQntuples(q);
   noom_msg_t **v = calloc(rows ? rows : 1, sizeof *v);
   for (size_t i = 0; v && i < rows; i++) {
@@ -193,7 +193,7 @@ static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uin
   const char *p1[] = {a}, *p2[] = {b};
   *deleted = 0;
   PGresult *q = PQexecParams(st->pg, "DELETE FROM noom_messages WHERE ts<$1", 1, NULL, p1, NULL, NULL, 0);
-  if (!exec_ok(q)) return fail(st, q, "cannot prune", err, errlen);
+  if (!exec_ok(q)) return report(st, q, "cannot prune", err, errlen);
   *deleted += strtoull(PQcmdTuples(q), NULL, 10);
   PQclear(q);
   if (max_per_room == 0) return NOOM_STORE_OK;
@@ -201,7 +201,7 @@ static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uin
                    "DELETE FROM noom_messages WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
                    "(PARTITION BY room ORDER BY id DESC) AS n FROM noom_messages) t WHERE n>$1)",
                    1, NULL, p2, NULL, NULL, 0);
-  if (!exec_ok(q)) return fail(st, q, "cannot prune", err, errlen);
+  if (!exec_ok(q)) return report(st, q, "cannot prune", err, errlen);
   *deleted += strtoull(PQcmdTuples(q), NULL, 10);
   PQclear(q);
   return NOOM_STORE_OK;

@@ -28,7 +28,7 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE INDEX messages_ts ON messages(ts);",
 };
 
-static int fail(sqlite3 *db, const char *what, const char *path, char *err, size_t errlen) {
+static int report(sqlite3 *db, const char *what, const char *path, char *err, size_t errlen) {
   int code = db ? sqlite3_errcode(db) : SQLITE_NOMEM;
   const char *msg = db ? sqlite3_errmsg(db) : "out of memory";
   int fatal = code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
@@ -68,7 +68,7 @@ static int foreign(sqlite3 *db) {
  * to WAL changes the header). *version gets the schema version found. */
 static int check(sqlite3 *db, const char *path, int *version, char *err, size_t errlen) {
   int v;
-  if (user_version(db, &v) != 0) return fail(db, "cannot read the schema version", path, err, errlen);
+  if (user_version(db, &v) != 0) return report(db, "cannot read the schema version", path, err, errlen);
   *version = v;
   if (v > SCHEMA_VERSION) {
     snprintf(err, errlen, "%s: history schema version %d was written by a newer noom (this one knows %d): run the "
@@ -77,7 +77,7 @@ static int check(sqlite3 *db, const char *path, int *version, char *err, size_t 
   }
   if (v == 0) {
     int n = foreign(db);
-    if (n < 0) return fail(db, "cannot read the schema", path, err, errlen);
+    if (n < 0) return report(db, "cannot read the schema", path, err, errlen);
     if (n > 0) {
       snprintf(err, errlen, "%s: holds tables that are not noom's history: pass another --db", path);
       return NOOM_STORE_FATAL;
@@ -94,7 +94,7 @@ static int migrate(sqlite3 *db, const char *path, int v, char *err, size_t errle
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-      int r = fail(db, "cannot migrate the schema", path, err, errlen);
+      int r = report(db, "cannot migrate the schema", path, err, errlen);
       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
       return r;
     }
@@ -113,17 +113,17 @@ static void st_close(noom_store_t *st) {
 
 static int st_open(const char *path, noom_store_t **out, char *err, size_t errlen) {
   noom_store_t *st = calloc(1, sizeof *st);
-  if (st == NULL) return fail(NULL, "open", path, err, errlen);
+  if (st == NULL) return report(NULL, "open", path, err, errlen);
   int r = NOOM_STORE_OK, v = 0;
   if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK) {
-    r = fail(st->db, "cannot open", path, err, errlen);
+    r = report(st->db, "cannot open", path, err, errlen);
   } else if (sqlite3_exec(st->db, "PRAGMA busy_timeout=2000", NULL, NULL, NULL) != SQLITE_OK) {
-    r = fail(st->db, "cannot open", path, err, errlen);
+    r = report(st->db, "cannot open", path, err, errlen);
   } else if ((r = check(st->db, path, &v, err, errlen)) != NOOM_STORE_OK) {
   } else if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK ||
              sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
-    r = fail(st->db, "cannot set WAL mode", path, err, errlen);
+    r = report(st->db, "cannot set WAL mode", path, err, errlen);
   } else if ((r = migrate(st->db, path, v, err, errlen)) != NOOM_STORE_OK) {
   } else if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO messages(id, room, nickname, text, ts) VALUES(?,?,?,?,?)",
                                 -1, &st->ins, NULL) != SQLITE_OK ||
@@ -132,7 +132,7 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
              sqlite3_prepare_v2(st->db,
                                 "SELECT id, nickname, text, ts FROM messages WHERE room=? AND id<? ORDER BY id DESC LIMIT ?",
                                 -1, &st->before, NULL) != SQLITE_OK) {
-    r = fail(st->db, "cannot prepare statements", path, err, errlen);
+    r = report(st->db, "cannot prepare statements", path, err, errlen);
   } else if (sqlite3_db_readonly(st->db, "main") == 1) {
     snprintf(err, errlen, "%s is read-only: make it writable by noom, or pass another --db", path);
     r = NOOM_STORE_RETRY;
@@ -147,7 +147,7 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
 
 static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *err, size_t errlen) {
   const char *path = sqlite3_db_filename(st->db, "main");
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return fail(st->db, "cannot write", path, err, errlen);
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return report(st->db, "cannot write", path, err, errlen);
   for (size_t i = 0; i < n; i++) {
     const noom_msg_t *m = msgs[i];
     sqlite3_bind_text(st->ins, 1, m->id, -1, SQLITE_STATIC);
@@ -158,13 +158,13 @@ static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *
     int rc = sqlite3_step(st->ins);
     sqlite3_reset(st->ins);
     if (rc != SQLITE_DONE) {
-      int r = fail(st->db, "cannot write", path, err, errlen);
+      int r = report(st->db, "cannot write", path, err, errlen);
       sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
       return r;
     }
   }
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-    int r = fail(st->db, "cannot commit", path, err, errlen);
+    int r = report(st->db, "cannot commit", path, err, errlen);
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return r;
   }
@@ -190,7 +190,7 @@ static int st_read(noom_store_t *st, const char *room, const char *before, size_
     got++;
   }
   int ok = v && (got == limit || rc == SQLITE_DONE);
-  int r = ok ? NOOM_STORE_OK : fail(v ? st->db : NULL, "cannot read", sqlite3_db_filename(st->db, "main"), err, errlen);
+  int r = ok ? NOOM_STORE_OK : report(v ? st->db : NULL, "cannot read", sqlite3_db_filename(st->db, "main"), err, errlen);
   sqlite3_reset(q);
   if (!ok) {
     noom_msgs_free(v, got);
@@ -213,22 +213,22 @@ static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uin
   sqlite3_stmt *q;
   *deleted = 0;
   if (sqlite3_prepare_v2(st->db, "DELETE FROM messages WHERE ts<?", -1, &q, NULL) != SQLITE_OK)
-    return fail(st->db, "cannot prune", path, err, errlen);
+    return report(st->db, "cannot prune", path, err, errlen);
   sqlite3_bind_int64(q, 1, min_ts);
   int rc = sqlite3_step(q);
   sqlite3_finalize(q);
-  if (rc != SQLITE_DONE) return fail(st->db, "cannot prune", path, err, errlen);
+  if (rc != SQLITE_DONE) return report(st->db, "cannot prune", path, err, errlen);
   *deleted += (uint64_t)sqlite3_changes(st->db);
   if (max_per_room == 0) return NOOM_STORE_OK;
   if (sqlite3_prepare_v2(st->db,
                          "DELETE FROM messages WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER "
                          "(PARTITION BY room ORDER BY id DESC) AS n FROM messages) WHERE n>?)",
                          -1, &q, NULL) != SQLITE_OK)
-    return fail(st->db, "cannot prune", path, err, errlen);
+    return report(st->db, "cannot prune", path, err, errlen);
   sqlite3_bind_int64(q, 1, (sqlite3_int64)max_per_room);
   rc = sqlite3_step(q);
   sqlite3_finalize(q);
-  if (rc != SQLITE_DONE) return fail(st->db, "cannot prune", path, err, errlen);
+  if (rc != SQLITE_DONE) return report(st->db, "cannot prune", path, err, errlen);
   *deleted += (uint64_t)sqlite3_changes(st->db);
   return NOOM_STORE_OK;
 }
