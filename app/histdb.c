@@ -12,7 +12,7 @@
 #include "sio.h"
 
 #define BATCH_MS 20          /* a queued message is committed within about this long */
-#define BATCH_MAX 4096       /* messages per transaction */
+#define BATCH_MAX 16384      /* messages per transaction */
 #define RETRY_MS 1000        /* reopen an unavailable store this often */
 #define PRUNE_MS (60 * 1000) /* retention runs this often */
 #define MS 1000000ull        /* uv_hrtime units per millisecond */
@@ -106,8 +106,20 @@ static void write_batch(worker_t *w) {
   for (size_t i = 0; i < w->bn; i++) free(w->batch[i]);
   lock();
   H.held -= w->bn;
+  /* Drops while the store works mean messages came faster than it writes: say how many
+   * once the queue has room again (drops while it is down are told on recovery). */
+  uint64_t dropped = 0;
+  if (H.dropped && H.qlen < H.o.max_queue / 2) {
+    dropped = H.dropped;
+    H.dropped = 0;
+    H.drop_logged = 0;
+  }
   unlock();
   w->bn = 0;
+  if (dropped) {
+    sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored: they came faster than the %s store "
+                   "writes them (%zu may wait)", (unsigned long long)dropped, H.ops->name, H.o.max_queue);
+  }
 }
 
 static void prune(worker_t *w) {
@@ -215,7 +227,9 @@ static void worker(void *arg) {
     if (stopping && (w.down || (!more && H.qlen == 0 && w.bn == 0))) break;
   }
   size_t lost = H.qlen + w.bn;
+  uint64_t dropped = H.dropped;
   unlock();
+  if (dropped) sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored (the queue was full)", (unsigned long long)dropped);
   if (lost) sio_log_printf(SIO_LOG_WARN, "history: %zu messages were not stored (the store was unavailable at shutdown)", lost);
   if (w.st) H.ops->close(w.st);
   for (size_t i = 0; i < w.bn; i++) free(w.batch[i]);
@@ -275,8 +289,8 @@ int noom_histdb_write(noom_msg_t *m) {
     unlock();
     free(m);
     if (first) {
-      sio_log_printf(SIO_LOG_WARN, "history: %zu messages wait for the store; new messages are not stored until it "
-                     "is available again (dropped so far: %llu)",
+      sio_log_printf(SIO_LOG_WARN, "history: %zu messages wait for the store; new messages are not stored until "
+                     "the queue has room again (dropped so far: %llu)",
                      H.o.max_queue, (unsigned long long)n);
     }
     return -1;
