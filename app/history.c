@@ -17,7 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_WINDOWS 4096 /* rooms whose window is kept; the least recently used goes */
+#define MAX_WINDOWS 4096          /* rooms whose window is kept; the least recently used goes */
+#define MAX_BYTES (64u << 20)     /* and all windows together hold at most this much */
 #define BUCKETS 1024
 
 typedef struct waiter_s {
@@ -46,6 +47,7 @@ static struct {
   uint32_t node;
   uint32_t seq;
   int64_t last_ts;
+  size_t bytes;     /* held by every window's messages */
   noom_msg_t *last; /* what noom_history_add returned last */
   sio_ns_t *ns;     /* the fleet's namespace when storage is shared */
 } G;
@@ -68,32 +70,40 @@ static win_t *find(const char *room) {
   return NULL;
 }
 
+static size_t msg_bytes(const noom_msg_t *m) { return sizeof *m + m->len + 1; }
+
+static void drop_msg(noom_msg_t *m) {
+  G.bytes -= msg_bytes(m);
+  free(m);
+}
+
 static void win_free(win_t *w) {
-  for (size_t i = 0; i < w->n; i++) free(w->m[i]);
+  for (size_t i = 0; i < w->n; i++) drop_msg(w->m[i]);
   free(w->m);
   free(w);
 }
 
 /* Drops the least recently used idle window: it is re-read from the store when needed
  * (reads come after every queued write, so nothing is missed). */
-static void evict_one(void) {
+static int evict_one(const win_t *keep) {
   win_t **best = NULL;
   for (size_t b = 0; b < BUCKETS; b++) {
     for (win_t **p = &G.bucket[b]; *p; p = &(*p)->next) {
-      if (!(*p)->loading && (best == NULL || (*p)->used < (*best)->used)) best = p;
+      if (*p != keep && !(*p)->loading && (best == NULL || (*p)->used < (*best)->used)) best = p;
     }
   }
-  if (best == NULL) return;
+  if (best == NULL) return 0;
   win_t *w = *best;
   *best = w->next;
   win_free(w);
   G.windows--;
+  return 1;
 }
 
 static win_t *get(const char *room) {
   win_t *w = find(room);
   if (w) return w;
-  if (G.windows >= MAX_WINDOWS) evict_one();
+  if (G.windows >= MAX_WINDOWS) evict_one(NULL);
   w = calloc(1, sizeof *w);
   if (w == NULL || (w->m = calloc(G.o.keep, sizeof *w->m)) == NULL) {
     free(w);
@@ -121,7 +131,7 @@ static void win_put(win_t *w, noom_msg_t *m) {
       free(m);
       return;
     }
-    free(w->m[0]);
+    drop_msg(w->m[0]);
     memmove(w->m, w->m + 1, (w->n - 1) * sizeof *w->m);
     w->n--;
     i--;
@@ -129,6 +139,10 @@ static void win_put(win_t *w, noom_msg_t *m) {
   memmove(w->m + i + 1, w->m + i, (w->n - i) * sizeof *w->m);
   w->m[i] = m;
   w->n++;
+  G.bytes += msg_bytes(m);
+  /* Bounded memory: other rooms' windows go first (they are re-read when needed). */
+  while (G.bytes > MAX_BYTES && evict_one(w)) {
+  }
 }
 
 /* ---- the fleet ---- */
