@@ -56,9 +56,15 @@ static void unlock(void) { uv_mutex_unlock(&H.mu); }
 
 /* ---- worker thread ---- */
 
+#define TOUCHED_MAX 512 /* rooms remembered for the next prune; beyond: one pass over all */
+
 typedef struct {
   noom_store_t *st;
   int down;
+  char (*touched)[NOOM_MAX_ROOM + 1]; /* rooms written since the last prune */
+  size_t ntouched;
+  int touched_all;                    /* too many to list: prune every room */
+  int pruned_once;
   uint64_t retry_at, prune_at;
   noom_msg_t **batch;
   size_t bn;
@@ -96,6 +102,23 @@ static void try_reopen(worker_t *w) {
                  "it was unavailable)", H.ops->name, waiting, (unsigned long long)dropped);
 }
 
+/* Remembers the batch's rooms for the count limit (consecutive repeats are the common
+ * case; a repeat further back only costs a second prune of that room). */
+static void touch(worker_t *w) {
+  if (w->touched == NULL && (w->touched = malloc(TOUCHED_MAX * sizeof *w->touched)) == NULL) w->touched_all = 1;
+  for (size_t i = 0; i < w->bn && !w->touched_all; i++) {
+    const char *room = w->batch[i]->room;
+    size_t k = w->ntouched;
+    while (k > 0 && strcmp(w->touched[k - 1], room) != 0 && w->ntouched - k < 8) k--;
+    if (k > 0 && strcmp(w->touched[k - 1], room) == 0) continue;
+    if (w->ntouched == TOUCHED_MAX) {
+      w->touched_all = 1;
+      break;
+    }
+    snprintf(w->touched[w->ntouched++], sizeof w->touched[0], "%s", room);
+  }
+}
+
 static void write_batch(worker_t *w) {
   char err[512];
   int r = H.ops->insert(w->st, w->batch, w->bn, err, sizeof err);
@@ -103,6 +126,7 @@ static void write_batch(worker_t *w) {
     go_down(w, err); /* the batch stays; it is retried first, stored once (ids are unique) */
     return;
   }
+  touch(w);
   for (size_t i = 0; i < w->bn; i++) free(w->batch[i]);
   lock();
   H.held -= w->bn;
@@ -130,7 +154,19 @@ static void prune(worker_t *w) {
     min_ts = noom_msg_now_ms() - (int64_t)H.o.max_age_ms;
   }
   w->prune_at = uv_hrtime() + PRUNE_MS * MS;
-  if (H.ops->prune(w->st, min_ts, H.o.max_per_room, &deleted, err, sizeof err) != NOOM_STORE_OK) {
+  /* The first pass covers every room (rooms written before a restart); later ones only
+   * the rooms written since. */
+  const char **rooms = NULL;
+  if (!w->touched_all && w->pruned_once) {
+    rooms = malloc((w->ntouched ? w->ntouched : 1) * sizeof *rooms);
+    for (size_t i = 0; rooms && i < w->ntouched; i++) rooms[i] = w->touched[i];
+  }
+  int r = H.ops->prune(w->st, min_ts, H.o.max_per_room, rooms, w->ntouched, &deleted, err, sizeof err);
+  free(rooms);
+  w->pruned_once = 1;
+  w->ntouched = 0;
+  w->touched_all = 0;
+  if (r != NOOM_STORE_OK) {
     go_down(w, err);
   } else if (deleted) {
     sio_log_printf(SIO_LOG_INFO, "history: pruned %llu old messages", (unsigned long long)deleted);
@@ -190,7 +226,7 @@ static void worker(void *arg) {
     w.down = 1;
     w.retry_at = uv_hrtime() + RETRY_MS * MS;
   }
-  w.prune_at = uv_hrtime() + 2000 * MS; /* the first retention pass, soon after start */
+  w.prune_at = uv_hrtime(); /* the first retention pass (every room) right away, before traffic builds */
   for (;;) {
     uint64_t wait = 0;
     while (!ready(&w, uv_hrtime(), &wait)) {
@@ -234,6 +270,7 @@ static void worker(void *arg) {
   if (w.st) H.ops->close(w.st);
   for (size_t i = 0; i < w.bn; i++) free(w.batch[i]);
   free(w.batch);
+  free(w.touched);
 }
 
 /* ---- loop thread ---- */

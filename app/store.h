@@ -57,9 +57,11 @@ typedef struct {
    * first, into a new array *out of *n new messages (free with noom_msgs_free). */
   int (*read)(noom_store_t *st, const char *room, const char *before, size_t limit, noom_msg_t ***out, size_t *n,
               char *err, size_t errlen);
-  /* Deletes messages older than min_ts and all but the latest max_per_room of each room
-   * (0: no limit). *deleted gets how many went. */
-  int (*prune)(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uint64_t *deleted, char *err, size_t errlen);
+  /* Deletes messages older than min_ts, and all but the latest max_per_room (0: no
+   * limit) of each of the n rooms (rooms NULL: of every room, one pass over the table).
+   * *deleted gets how many went. rooms borrowed. */
+  int (*prune)(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, const char *const *rooms, size_t n,
+               uint64_t *deleted, char *err, size_t errlen);
   void (*close)(noom_store_t *st);
 } noom_store_ops_t;
 

@@ -185,8 +185,8 @@ static int st_read(noom_store_t *st, const char *room, const char *before, size_
   return NOOM_STORE_OK;
 }
 
-static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uint64_t *deleted, char *err,
-                    size_t errlen) {
+static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, const char *const *rooms, size_t n,
+                    uint64_t *deleted, char *err, size_t errlen) {
   char a[24], b[24];
   snprintf(a, sizeof a, "%lld", (long long)min_ts);
   snprintf(b, sizeof b, "%llu", (unsigned long long)max_per_room);
@@ -197,6 +197,16 @@ static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uin
   *deleted += strtoull(PQcmdTuples(q), NULL, 10);
   PQclear(q);
   if (max_per_room == 0) return NOOM_STORE_OK;
+  for (size_t i = 0; rooms && i < n; i++) {
+    const char *p3[] = {rooms[i], b};
+    q = PQexecParams(st->pg,
+                     "DELETE FROM noom_messages WHERE room=$1 AND id<=(SELECT id FROM noom_messages WHERE room=$1 "
+                     "ORDER BY id DESC LIMIT 1 OFFSET $2)", 2, NULL, p3, NULL, NULL, 0);
+    if (!exec_ok(q)) return report(st, q, "cannot prune", err, errlen);
+    *deleted += strtoull(PQcmdTuples(q), NULL, 10);
+    PQclear(q);
+  }
+  if (rooms) return NOOM_STORE_OK;
   q = PQexecParams(st->pg,
                    "DELETE FROM noom_messages WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
                    "(PARTITION BY room ORDER BY id DESC) AS n FROM noom_messages) t WHERE n>$1)",

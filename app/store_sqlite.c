@@ -207,8 +207,8 @@ static int st_read(noom_store_t *st, const char *room, const char *before, size_
   return NOOM_STORE_OK;
 }
 
-static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uint64_t *deleted, char *err,
-                    size_t errlen) {
+static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, const char *const *rooms, size_t n,
+                    uint64_t *deleted, char *err, size_t errlen) {
   const char *path = sqlite3_db_filename(st->db, "main");
   sqlite3_stmt *q;
   *deleted = 0;
@@ -220,6 +220,23 @@ static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, uin
   if (rc != SQLITE_DONE) return report(st->db, "cannot prune", path, err, errlen);
   *deleted += (uint64_t)sqlite3_changes(st->db);
   if (max_per_room == 0) return NOOM_STORE_OK;
+  if (rooms) {
+    /* Per room through the (room, id) index: cost follows what is deleted, not the table. */
+    if (sqlite3_prepare_v2(st->db,
+                           "DELETE FROM messages WHERE room=?1 AND id<=(SELECT id FROM messages WHERE room=?1 "
+                           "ORDER BY id DESC LIMIT 1 OFFSET ?2)", -1, &q, NULL) != SQLITE_OK)
+      return report(st->db, "cannot prune", path, err, errlen);
+    for (size_t i = 0; i < n; i++) {
+      sqlite3_bind_text(q, 1, rooms[i], -1, SQLITE_STATIC);
+      sqlite3_bind_int64(q, 2, (sqlite3_int64)max_per_room);
+      rc = sqlite3_step(q);
+      sqlite3_reset(q);
+      if (rc != SQLITE_DONE) break;
+      *deleted += (uint64_t)sqlite3_changes(st->db);
+    }
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE || n == 0 ? NOOM_STORE_OK : report(st->db, "cannot prune", path, err, errlen);
+  }
   if (sqlite3_prepare_v2(st->db,
                          "DELETE FROM messages WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER "
                          "(PARTITION BY room ORDER BY id DESC) AS n FROM messages) WHERE n>?)",

@@ -75,10 +75,17 @@ static void store_prunes_by_age_and_count(void **state) {
   insert(st, "c3", "r", "b", 101);
   insert(st, "c4", "r", "c", 102);
   insert(st, "c5", "s", "only", 103);
-  assert_int_equal(noom_store_sqlite.prune(st, 50, 2, &deleted, err, sizeof err), NOOM_STORE_OK);
+  assert_int_equal(noom_store_sqlite.prune(st, 50, 2, NULL, 0, &deleted, err, sizeof err), NOOM_STORE_OK);
   assert_int_equal(deleted, 2); /* "old" by age, then "a" by count */
   read_texts(st, "r", NULL, 10, "b,c");
   read_texts(st, "s", NULL, 10, "only");
+  /* Only the rooms named: s keeps its two, r goes down to one. */
+  insert(st, "c6", "s", "two", 104);
+  const char *rooms[] = {"r"};
+  assert_int_equal(noom_store_sqlite.prune(st, 0, 1, rooms, 1, &deleted, err, sizeof err), NOOM_STORE_OK);
+  assert_int_equal(deleted, 1);
+  read_texts(st, "r", NULL, 10, "c");
+  read_texts(st, "s", NULL, 10, "only,two");
   noom_store_sqlite.close(st);
 }
 
