@@ -77,17 +77,21 @@ static void go_down(worker_t *w, const char *err) {
                    "written when it works again (retried every %d s)",
                    H.ops->name, err, H.o.max_queue, RETRY_MS / 1000);
   }
-  if (w->st) H.ops->close(w->st);
-  w->st = NULL;
+  /* The handle stays for reads while it still answers (a full disk, a read-only file):
+   * history keeps serving what is stored. A read that fails closes it. */
   w->down = 1;
   w->retry_at = uv_hrtime() + RETRY_MS * MS;
 }
 
 static void try_reopen(worker_t *w) {
   char err[512];
-  int r = H.ops->open(H.o.url, &w->st, err, sizeof err);
+  noom_store_t *fresh = NULL;
+  int r = H.ops->open(H.o.url, &fresh, err, sizeof err);
+  if (fresh) { /* writable, or at least readable: the newer handle replaces the old */
+    if (w->st) H.ops->close(w->st);
+    w->st = fresh;
+  }
   if (r != NOOM_STORE_OK) {
-    w->st = NULL;
     w->retry_at = uv_hrtime() + RETRY_MS * MS;
     return;
   }
@@ -179,10 +183,14 @@ static void run_reads(worker_t *w, job_t *jobs) {
     jobs = j->next;
     j->next = NULL;
     j->status = NOOM_STORE_RETRY;
-    if (!w->down && w->st) {
+    if (w->st) {
       char err[512];
       j->status = H.ops->read(w->st, j->room, j->has_before ? j->before : NULL, j->limit, &j->msgs, &j->n, err, sizeof err);
-      if (j->status != NOOM_STORE_OK) go_down(w, err);
+      if (j->status != NOOM_STORE_OK) {
+        go_down(w, err);
+        H.ops->close(w->st);
+        w->st = NULL;
+      }
     }
     lock();
     *H.done_tail = j;
@@ -221,8 +229,7 @@ static void worker(void *arg) {
     unlock();
     return;
   }
-  if (r != NOOM_STORE_OK) {
-    w.st = NULL;
+  if (r != NOOM_STORE_OK) { /* w.st may still be a read-only handle */
     w.down = 1;
     w.retry_at = uv_hrtime() + RETRY_MS * MS;
   }

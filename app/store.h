@@ -48,7 +48,8 @@ typedef struct noom_store_s noom_store_t;
 typedef struct {
   const char *name; /* "SQLite", "PostgreSQL" */
   /* Opens the store at url and migrates its schema to the current version. On failure
-   * err gets a sentence for the operator that says what to do. */
+   * err gets a sentence for the operator that says what to do; with NOOM_STORE_RETRY,
+   * *out may still get a handle that only reads (a read-only file), else NULL. */
   int (*open)(const char *url, noom_store_t **out, char *err, size_t errlen);
   /* Stores the n messages in ONE transaction (all or none); an id already stored is
    * skipped, so a retried batch is stored exactly once. msgs borrowed. */

@@ -134,8 +134,10 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
                                 -1, &st->before, NULL) != SQLITE_OK) {
     r = report(st->db, "cannot prepare statements", path, err, errlen);
   } else if (sqlite3_db_readonly(st->db, "main") == 1) {
-    snprintf(err, errlen, "%s is read-only: make it writable by noom, or pass another --db", path);
-    r = NOOM_STORE_RETRY;
+    /* Readable still: history is served, new messages wait for the file to be writable. */
+    snprintf(err, errlen, "%s is read-only: make it and its directory writable by noom, or pass another --db", path);
+    *out = st;
+    return NOOM_STORE_RETRY;
   }
   if (r != NOOM_STORE_OK) {
     st_close(st);

@@ -5,7 +5,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, chmodSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -246,6 +246,45 @@ describe('durability and faults', () => {
     const res = await ack(b, 'enter_room', 'after', 'burst');
     assert.deepEqual(res.history.map((m) => m.text), rows.slice(-50));
     await srv.stop();
+  });
+
+  test('a read-only file: history is served, chat goes on, new messages wait and are written once it is writable', async () => {
+    const dir = join(DIR, 'readonly');
+    const file = join(dir, 'chat.db');
+    mkdirSync(dir);
+    let srv = await startNoom(['--db', file, ...FAST]);
+    const a0 = await client(srv.url);
+    await ack(a0, 'enter_room', 'al', 'ro');
+    await ack(a0, 'new_message', 'stored before', 'ro');
+    assert.deepEqual(await srv.stop(), { code: 0, signal: null });
+    // Root writes anything: then noom runs as nobody, with a file root owns (its directory
+    // open to all, as SQLite needs for its -shm file).
+    const root = process.getuid() === 0;
+    chmodSync(DIR, 0o755);
+    chmodSync(dir, 0o777);
+    if (!root) chmodSync(file, 0o444);
+    srv = await startNoom(['--db', file, ...FAST], { prefix: root ? ['runuser', '-u', 'nobody', '--'] : [] });
+    await srv.waitLog(/history: SQLite store unavailable: .*chat\.db is read-only: make it/);
+    const [a, b] = await Promise.all([client(srv.url), client(srv.url)]);
+    assert.deepEqual((await ack(a, 'enter_room', 'al', 'ro')).history.map((m) => m.text), ['stored before']);
+    await ack(b, 'enter_room', 'bo', 'ro');
+    const got = next(b, 'new_message');
+    assert.equal(await ack(a, 'new_message', 'while read-only', 'ro'), undefined);
+    assert.equal((await got)[0], 'al: while read-only');
+    const c = await client(srv.url);
+    assert.deepEqual((await ack(c, 'enter_room', 'cy', 'ro')).history.map((m) => m.text), ['stored before', 'while read-only']);
+    // The operator makes it writable: the waiting message is written.
+    if (root) {
+      const nobody = Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }));
+      chownSync(file, nobody, -1);
+    } else {
+      chmodSync(file, 0o644);
+    }
+    await srv.waitLog(/history: SQLite store available again; writing 1 waiting messages/, 5000);
+    assert.equal(srv.stderr().match(/store unavailable/g).length, 1, 'logged once');
+    await srv.stop(); // (runuser, not noom, reports how it ended: no exit status to check)
+    assert.match(srv.stderr(), /INFO {2}stopped/);
+    assert.deepEqual(sqlite(file, 'SELECT text FROM messages ORDER BY id'), [['stored before'], ['while read-only']]);
   });
 
   test('a store that cannot be opened: chat goes on, logged once, history answers what it has, writes resume', async () => {

@@ -12,8 +12,10 @@ const LISTEN_RE = /noom listening on http:\/\/127\.0\.0\.1:(\d+)/;
 const live = new Set();
 process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
 
-export function startNoom(flags = [], { timeout = 10000 } = {}) {
-  const child = spawn(join(BUILD, 'noom'), ['--port', '0', '--db', ':memory:', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+// prefix: a command to run noom under (e.g. ['runuser', '-u', 'nobody', '--']).
+export function startNoom(flags = [], { timeout = 10000, prefix = [] } = {}) {
+  const argv = [...prefix.slice(1), join(BUILD, 'noom'), '--port', '0', '--db', ':memory:', ...flags];
+  const child = spawn(prefix[0] || argv.shift(), argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
