@@ -59,7 +59,7 @@ static const opt_t table[] = {
     {"redis", "URL", OPT_STR, OFF(redis), "run as one of several nodes sharing rooms through Redis (redis://host:port[/db])"},
     {"redis-prefix", "PREFIX", OPT_STR, OFF(redis_prefix), "Redis channel prefix, the same on every node"},
     {"db", "PATH|URL", OPT_STR, OFF(db), "chat history: SQLite file, :memory: (lost on exit) or postgres://... (shared by nodes)"},
-    {"history", "N", OPT_U64, OFF(history), "messages a newcomer gets on entering a room (0: history off)"},
+    {"history", "N", OPT_U64, OFF(history), "messages a newcomer gets on entering a room, at most 200 (0: history off)"},
     {"history-max-age", "DAYS", OPT_U64, OFF(history_max_age_days), "delete history older than DAYS (0: keep)"},
     {"history-max-per-room", "N", OPT_U64, OFF(history_max_per_room), "keep at most N messages per room (0: no limit)"},
 };

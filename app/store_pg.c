@@ -107,9 +107,11 @@ static int st_open(const char *url, noom_store_t **out, char *err, size_t errlen
     snprintf(err, errlen, "out of memory");
     return NOOM_STORE_RETRY;
   }
-  /* connect_timeout bounds how long the worker waits for a dead server. */
-  const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-  const char *vals[] = {url, "3", "noom", NULL};
+  /* Bounds on how long the worker (and an enter_room waiting for a read) can hang on a
+   * server that is dead or stuck: connecting, each statement, a silent connection. */
+  const char *keys[] = {"dbname", "connect_timeout", "options", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "application_name", NULL};
+  const char *vals[] = {url, "3", "-c statement_timeout=5000", "10", "5", "3", "noom", NULL};
   st->pg = PQconnectdbParams(keys, vals, 1);
   int r;
   if (st->pg == NULL || PQstatus(st->pg) != CONNECTION_OK) {
