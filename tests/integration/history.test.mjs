@@ -4,12 +4,12 @@
 // chat going on while the store is unavailable.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, existsSync, chmodSync, chownSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
-import { startNoom, next } from './lib/noom.mjs';
+import { startNoom, next, until } from './lib/noom.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
@@ -285,6 +285,42 @@ describe('durability and faults', () => {
     await srv.stop(); // (runuser, not noom, reports how it ended: no exit status to check)
     assert.match(srv.stderr(), /INFO {2}stopped/);
     assert.deepEqual(sqlite(file, 'SELECT text FROM messages ORDER BY id'), [['stored before'], ['while read-only']]);
+  });
+
+  test('a full disk: chat goes on, logged once, history served, every waiting message written once there is room', async (t) => {
+    // A 256 KiB tmpfs fills after about a hundred 1,900-byte messages (root only).
+    const mnt = join(DIR, 'full');
+    mkdirSync(mnt);
+    if (process.getuid() !== 0 || spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status !== 0) {
+      t.skip('needs root to mount a small tmpfs');
+      return;
+    }
+    after(() => spawnSync('umount', ['-l', mnt]));
+    const file = join(mnt, 'chat.db');
+    const srv = await startNoom(['--db', file, ...FAST]);
+    const [a, b] = await Promise.all([client(srv.url), client(srv.url)]);
+    await ack(a, 'enter_room', 'al', 'full');
+    await ack(b, 'enter_room', 'bo', 'full');
+    const texts = [];
+    for (let i = 0; i < 300; i++) {
+      texts.push(`${String(i).padStart(4, '0')} ${'x'.repeat(1900)}`);
+      assert.equal(await ack(a, 'new_message', texts[i], 'full'), undefined);
+    }
+    await srv.waitLog(/history: SQLite store unavailable: .*disk full: free some space/);
+    // Live chat is unaffected; a newcomer gets the latest 50 from the node's window.
+    const got = until(b, 'new_message', (line) => line === 'al: still talking');
+    texts.push('still talking');
+    assert.equal(await ack(a, 'new_message', 'still talking', 'full'), undefined);
+    await got;
+    const c = await client(srv.url);
+    assert.deepEqual((await ack(c, 'enter_room', 'cy', 'full')).history.map((m) => m.text), texts.slice(-50));
+    // Room again: what waited is written, nothing dropped.
+    assert.equal(spawnSync('mount', ['-o', 'remount,size=16m', mnt]).status, 0);
+    await srv.waitLog(/history: SQLite store available again; writing \d+ waiting messages \(0 dropped/, 5000);
+    assert.equal(srv.stderr().match(/store unavailable/g).length, 1, 'logged once');
+    assert.deepEqual(await srv.stop(), { code: 0, signal: null });
+    assert.deepEqual(sqlite(file, 'PRAGMA integrity_check'), [['ok']]);
+    assert.deepEqual(sqlite(file, 'SELECT text FROM messages ORDER BY id').map((r) => r[0]), texts);
   });
 
   test('a store that cannot be opened: chat goes on, logged once, history answers what it has, writes resume', async () => {
