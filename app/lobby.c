@@ -12,8 +12,10 @@
 #include "lobby.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
 #include "roomlist.h"
 #include "user.h"
 
@@ -45,26 +47,50 @@ typedef struct {
   char nick[NOOM_MAX_NICK + 1];
 } enter_t;
 
-/* The room is joined: only now does the nickname change (a refused call changes
- * nothing). */
-static void entered(sio_socket_t *s, sio_ack_t *ack, const char *room, size_t count, void *u) {
-  const enter_t *e = u;
-  if (e->rename) noom_user_set_nick(s, e->nick);
+/* The answer waits for the room's history (a store read at most, never blocking). */
+typedef struct {
+  sio_ack_t *ack;
+  size_t count;
+  char room[NOOM_MAX_ROOM + 1];
+  char nick[NOOM_MAX_NICK + 1];
+} entry_t;
+
+static void send_entered(noom_msg_t *const *msgs, size_t n, void *u) {
+  entry_t *e = u;
   sio_args_t *a, *v;
-  if (ack && sio_args_new(&a) == 0) {
-    static const char *const keys[] = {"room", "count", "nickname"};
+  if (sio_args_new(&a) == 0) {
+    static const char *const keys[] = {"room", "count", "nickname", "history"};
     if (sio_args_new(&v) == 0) {
-      sio_args_add_cstr(v, room);
-      sio_args_add_int(v, (int64_t)count);
-      sio_args_add_cstr(v, noom_user_nick(s));
+      sio_args_add_cstr(v, e->room);
+      sio_args_add_int(v, (int64_t)e->count);
+      sio_args_add_cstr(v, e->nick);
+      noom_history_add_list(v, msgs, n);
       sio_args_add_object(a, keys, v);
       sio_args_free(v);
     }
-    ack_ok(ack, a);
-    ack = NULL;
+    ack_ok(e->ack, a);
+    e->ack = NULL;
     sio_args_free(a);
   }
-  sio_ack_free(ack);
+  sio_ack_free(e->ack);
+  free(e);
+}
+
+/* The room is joined: only now does the nickname change (a refused call changes
+ * nothing). */
+static void entered(sio_socket_t *s, sio_ack_t *ack, const char *room, size_t count, void *u) {
+  const enter_t *en = u;
+  if (en->rename) noom_user_set_nick(s, en->nick);
+  entry_t *e = ack ? calloc(1, sizeof *e) : NULL;
+  if (e) {
+    e->ack = ack;
+    e->count = count;
+    snprintf(e->room, sizeof e->room, "%s", room);
+    snprintf(e->nick, sizeof e->nick, "%s", noom_user_nick(s));
+    if (noom_history_latest(room, send_entered, e) != 0) send_entered(NULL, 0, e);
+  } else {
+    noom_ack_error(ack, "server busy, try again");
+  }
   announce(sio_socket_id(s), noom_user_nick(s), room, "welcome", count);
 }
 
@@ -168,11 +194,68 @@ static void on_new_message(sio_socket_t *s, const sio_args_t *args, sio_ack_t *a
   if (sio_args_new(&a) != 0) return;
   sio_args_add_str(a, line, nl + 2 + msg.len);
   sio_args_add_cstr(a, room);
+  /* Stored only now that it is accepted; the third argument is the stored form. */
+  const noom_msg_t *stored = noom_history_add(room, nick, msg.ptr, msg.len);
+  if (stored) noom_history_add_msg(a, stored);
   const char *rooms[] = {room};
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   sio_socket_broadcast(s, &to, "new_message", a);
   sio_args_free(a);
   ack_ok(ack, NULL);
+}
+
+/* ---- history(roomName, {before, limit}, done) ---- */
+
+static void send_page(noom_msg_t *const *msgs, size_t n, void *u) {
+  sio_ack_t *ack = u;
+  sio_args_t *a, *v;
+  if (sio_args_new(&a) == 0) {
+    static const char *const keys[] = {"messages"};
+    if (sio_args_new(&v) == 0) {
+      noom_history_add_list(v, msgs, n);
+      sio_args_add_object(a, keys, v);
+      sio_args_free(v);
+    }
+    sio_ack_send(ack, a);
+    sio_args_free(a);
+  } else {
+    sio_ack_free(ack);
+  }
+}
+
+static void on_history(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)u;
+  char room[NOOM_MAX_ROOM + 1], before[NOOM_MSG_ID];
+  int64_t limit = 50;
+  sio_str_t b = {0};
+  const char *err = noom_room_arg(args, 0, room);
+  if (err == NULL && (!sio_socket_in(s, room) || strcmp(room, sio_socket_id(s)) == 0)) err = "not in that room";
+  if (err == NULL && sio_args_count(args) >= 2 && sio_args_type(args, 1) != SIO_ARG_OBJECT) err = "options must be {before, limit}";
+  if (err == NULL && sio_args_count(args) >= 2) {
+    sio_args_t *m;
+    if (sio_args_has_member(args, 1, "before") &&
+        (sio_args_get_member_str(args, 1, "before", &b) != 0 || b.len == 0 || b.len >= sizeof before))
+      err = "before must be a message id";
+    if (err == NULL && sio_args_member(args, 1, "limit", &m) == 0) {
+      if (sio_args_get_int(m, 0, &limit) != 0 || limit < 1 || limit > NOOM_HISTORY_PAGE_MAX)
+        err = "limit must be 1-200";
+      sio_args_free(m);
+    }
+  }
+  if (err == NULL && !noom_user_allow(s, NOOM_BUDGET_EVENT, 1)) err = NOOM_SLOW_DOWN;
+  if (err == NULL && ack == NULL) return;
+  if (err) {
+    noom_ack_error(ack, err);
+    return;
+  }
+  if (b.len) {
+    memcpy(before, b.ptr, b.len);
+    before[b.len] = '\0';
+  }
+  ack = sio_ack_retain(ack);
+  if (noom_history_before(room, b.len ? before : NULL, (size_t)limit, send_page, ack) != 0) {
+    noom_ack_error(ack, "server busy, try again");
+  }
 }
 
 static void on_nickname(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
@@ -225,6 +308,8 @@ int noom_lobby_init(uv_loop_t *loop, sio_server_t *io, const noom_lobby_opts_t *
   r |= sio_ns_on(lobby, "leave_room", on_leave_room, NULL);
   r |= sio_ns_on(lobby, "new_message", on_new_message, NULL);
   r |= sio_ns_on(lobby, "nickname", on_nickname, NULL);
+  r |= sio_ns_on(lobby, "history", on_history, NULL);
+  r |= noom_history_attach(lobby);
   return r ? SIO_ENOMEM : 0;
 }
 

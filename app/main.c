@@ -12,6 +12,7 @@
 #include "assets.h"
 #include "call.h"
 #include "ice.h"
+#include "history.h"
 #include "lobby.h"
 #include "options.h"
 #include "stunsrv.h"
@@ -51,6 +52,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   noom_wschat_close();
   noom_stunsrv_stop();
   noom_lobby_close();
+  noom_history_close(); /* writes what is queued */
   sio_http_close(http, on_stopped, NULL);
 }
 
@@ -125,6 +127,12 @@ int main(int argc, char **argv) {
     fprintf(stderr, "noom: --turn-urls needs --turn-secret (the secret your TURN server checks)\n");
     return 2;
   }
+  noom_history_opts_t hist = {
+      .keep = o.history > NOOM_HISTORY_PAGE_MAX ? NOOM_HISTORY_PAGE_MAX : (size_t)o.history,
+      .shared = o.redis != NULL,
+      .db = {o.db, o.history_max_age_days * 86400000ull, o.history_max_per_room, 10000},
+  };
+  if (noom_history_init(loop, &hist) != 0) return 1;
   if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
       (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||

@@ -63,6 +63,10 @@ static const opt_t table[] = {
     {"tls-self-signed", "", OPT_FLAG, OFF(tls_self_signed), "serve HTTPS with a throwaway self-signed certificate"},
     {"redis", "URL", OPT_STR, OFF(redis), "run as one of several nodes sharing rooms through Redis (redis://host:port[/db])"},
     {"redis-prefix", "PREFIX", OPT_STR, OFF(redis_prefix), "Redis channel prefix, the same on every node"},
+    {"db", "PATH|URL", OPT_STR, OFF(db), "chat history: SQLite file, :memory: (lost on exit) or postgres://... (shared by nodes)"},
+    {"history", "N", OPT_U64, OFF(history), "messages a newcomer gets on entering a room, at most 200 (0: history off)"},
+    {"history-max-age", "DAYS", OPT_U64, OFF(history_max_age_days), "delete history older than DAYS (0: keep)"},
+    {"history-max-per-room", "N", OPT_U64, OFF(history_max_per_room), "keep at most N messages per room (0: no limit)"},
 };
 
 /* Every connection holds a descriptor: stay below the open-file limit, keeping a reserve
@@ -107,6 +111,10 @@ static void defaults(noom_options_t *o) {
   o->stun_port = 3478;
   o->turn_ttl = 86400;
   o->redis_prefix = "socket.io";
+  o->db = "noom.db";
+  o->history = 50;
+  o->history_max_age_days = 30;
+  o->history_max_per_room = 10000;
 }
 
 static void print_default(const noom_options_t *d, const opt_t *t) {

@@ -43,6 +43,10 @@ typedef struct {
   int tls_self_signed;         /* make a throwaway certificate (LAN testing) */
   const char *redis;           /* redis:// URL: share rooms with other nodes; NULL = off */
   const char *redis_prefix;    /* Redis channel prefix (the JS adapter's `key`) */
+  const char *db;              /* history store: SQLite path, ":memory:" or postgres:// URL */
+  uint64_t history;            /* messages given on enter_room (0: history off) */
+  uint64_t history_max_age_days; /* retention by age (0: keep) */
+  uint64_t history_max_per_room; /* retention by count (0: keep) */
 } noom_options_t;
 
 /* Fills defaults, then parses argv. Returns 0 to run, 1 when --help/--version printed

@@ -92,7 +92,7 @@ start_server() {
   local log=$OUT/server-$1.log
   case $1 in
     noom|lib) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
-    app) "$APP_BIN" --host 127.0.0.1 --port 0 --stun-port 0 --log-level error >"$log" 2>&1 & ;;
+    app) "$APP_BIN" --host 127.0.0.1 --port 0 --stun-port 0 --log-level error --history 0 >"$log" 2>&1 & ;;
     node) node bench/node-server.mjs --port 0 >"$log" 2>&1 & ;;
     floor) "$FLOOR_BIN" --port 0 >"$log" 2>&1 & ;;
   esac

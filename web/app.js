@@ -14,6 +14,8 @@
 
   // How long an ack may take before the UI says the server did not answer.
   const ACK_MS = 8000;
+  // Older messages asked for per scroll to the top (the server allows up to 200).
+  const PAGE = 50;
   const NICK_KEY = 'noom.nickname';
 
   const $ = (id) => document.getElementById(id);
@@ -41,6 +43,9 @@
   // room is the room we are in (null in the lobby); it survives a disconnection so that
   // the reconnect handler can enter it again.
   const state = { nickname: '', room: null, count: 0, entering: false };
+  // The room's history: the oldest message shown (paging goes before it), whether older
+  // ones may exist, and whether a page is being fetched.
+  const hist = { oldest: null, more: false, loading: false };
 
   /* ---- small helpers ---- */
 
@@ -158,7 +163,9 @@
   // kind: "own" (You: ...), "in" (nick: ...) or "system" (arrivals, departures, notices).
   // Chat lines are "who: text"; the who part gets its own span for styling, while the
   // line's textContent stays exactly the string the server or the course produces.
-  function addLine(kind, text) {
+  // ts (optional, ms since the epoch) shows as a short local time beside the name, through
+  // CSS generated content (data-time), so the line's textContent stays "who: text".
+  function lineItem(kind, text, ts) {
     const li = document.createElement('li');
     li.className = `msg msg-${kind}`;
     li.dataset.kind = kind;
@@ -167,6 +174,10 @@
       const who = document.createElement('span');
       who.className = 'who';
       who.textContent = text.slice(0, cut);
+      if (Number.isFinite(ts)) {
+        who.dataset.time = shortTime(ts);
+        li.title = new Date(ts).toLocaleString();
+      }
       const sep = document.createElement('span');
       sep.className = 'sep';
       sep.textContent = ': ';
@@ -177,10 +188,95 @@
     } else {
       li.textContent = text;
     }
+    return li;
+  }
+
+  function addLine(kind, text, ts) {
     const list = ui.messages;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-    list.append(li);
+    list.append(lineItem(kind, text, ts));
     if (atBottom || kind === 'own') list.scrollTop = list.scrollHeight;
+  }
+
+  // "14:05" today, "3 Jan 14:05" on another day: the reader's locale and time zone.
+  function shortTime(ts) {
+    const d = new Date(ts);
+    const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    if (d.toDateString() === new Date().toDateString()) return time;
+    return `${d.toLocaleDateString([], { day: 'numeric', month: 'short' })} ${time}`;
+  }
+
+  /* ---- history ---- */
+
+  // A stored message as the server sends it: {id, nickname, text, ts}; anything else is
+  // skipped rather than trusted.
+  const isStored = (m) => m && typeof m.id === 'string' && typeof m.nickname === 'string' &&
+    typeof m.text === 'string' && Number.isFinite(m.ts);
+
+  function historyItems(msgs) {
+    const frag = document.createDocumentFragment();
+    for (const m of msgs) {
+      const li = lineItem('in', `${m.nickname}: ${m.text}`, m.ts);
+      li.classList.add('msg-history');
+      li.dataset.kind = 'history';
+      li.dataset.id = m.id;
+      frag.append(li);
+    }
+    return frag;
+  }
+
+  function setHistoryState() {
+    ui.messages.dataset.history = hist.loading ? 'loading' : hist.more ? 'more' : 'done';
+  }
+
+  // The latest messages from enter_room's ack, above a divider.
+  function showHistory(msgs) {
+    msgs = Array.isArray(msgs) ? msgs.filter(isStored) : [];
+    hist.oldest = msgs.length ? msgs[0].id : null;
+    hist.more = msgs.length > 0;
+    hist.loading = false;
+    setHistoryState();
+    if (!msgs.length) return;
+    ui.messages.append(historyItems(msgs));
+    const divider = document.createElement('li');
+    divider.className = 'history-divider';
+    divider.dataset.kind = 'divider';
+    divider.setAttribute('role', 'separator');
+    divider.textContent = 'Earlier messages';
+    ui.messages.append(divider);
+  }
+
+  // Scrolled to the top: the page before the oldest message shown, kept in place (the
+  // reader's view does not jump).
+  function loadOlder() {
+    if (!hist.more || hist.loading || state.room === null || !socket.connected) return;
+    hist.loading = true;
+    setHistoryState();
+    const room = state.room;
+    socket.timeout(ACK_MS).emit('history', room, { before: hist.oldest, limit: PAGE }, (err, res) => {
+      if (state.room !== room) return;
+      hist.loading = false;
+      const msgs = !err && res && Array.isArray(res.messages) ? res.messages.filter(isStored) : null;
+      if (msgs === null) { // refused or no answer: try again on the next scroll
+        setHistoryState();
+        return;
+      }
+      hist.more = msgs.length === PAGE;
+      if (msgs.length) {
+        hist.oldest = msgs[0].id;
+        const list = ui.messages;
+        const fromBottom = list.scrollHeight - list.scrollTop;
+        list.prepend(historyItems(msgs));
+        list.scrollTop = list.scrollHeight - fromBottom;
+      }
+      setHistoryState();
+      fillView();
+    });
+  }
+
+  // Near the top (or a list too short to scroll): fetch older messages.
+  function fillView() {
+    if (ui.messages.scrollTop < 40) loadOlder();
   }
 
   /* ---- views ---- */
@@ -193,6 +289,7 @@
     ui.messages.replaceChildren();
     clearError(ui.roomError);
     renderTitle();
+    showHistory(ack.history);
     addLine('system', `You entered as ${state.nickname}`);
     ui.nickInput.value = '';
     ui.nickInput.placeholder = state.nickname;
@@ -200,6 +297,8 @@
     ui.room.hidden = false;
     if (call) call.enterRoom(state.room);
     ui.messageInput.focus();
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+    fillView();
   }
 
   function showLobby() {
@@ -296,9 +395,10 @@
     if (call) call.bye(nickname);
   });
 
-  socket.on('new_message', (line) => {
+  // (line, room, stored): the course's line; stored {id, nickname, text, ts} adds the time.
+  socket.on('new_message', (line, room, stored) => {
     if (state.room === null) return;
-    addLine('in', String(line));
+    addLine('in', String(line), isStored(stored) ? stored.ts : undefined);
   });
 
   /* ---- forms and buttons ---- */
@@ -349,11 +449,13 @@
         if (!ui.messageInput.value) ui.messageInput.value = text;
         return;
       }
-      addLine('own', `You: ${text}`);
+      addLine('own', `You: ${text}`, Date.now());
     });
   });
 
   ui.messageInput.addEventListener('input', () => clearError(ui.roomError));
+
+  ui.messages.addEventListener('scroll', fillView, { passive: true });
 
   ui.nickForm.addEventListener('submit', (e) => {
     e.preventDefault();

@@ -26,10 +26,10 @@ describe('the app on two nodes', { skip }, () => {
     const [alice, bob, watcher] = await Promise.all([connect(N1.url), connect(N2.url), connect(N2.url)]);
 
     // Entering: the count spans both nodes, and the first user hears the second.
-    assert.deepEqual(await ack(alice, 'enter_room', 'alice', room), { room, count: 1, nickname: 'alice' });
+    assert.deepEqual(await ack(alice, 'enter_room', 'alice', room), { room, count: 1, nickname: 'alice', history: [] });
     const welcomed = once(alice, 'welcome');
     const lobby2 = until(watcher, 'room_change', (names, rooms) => roomOf(rooms, room)?.count === 2);
-    assert.deepEqual(await ack(bob, 'enter_room', 'bob', room), { room, count: 2, nickname: 'bob' });
+    assert.deepEqual(await ack(bob, 'enter_room', 'bob', room), { room, count: 2, nickname: 'bob', history: [] });
     assert.deepEqual(await welcomed, ['bob', 2, room]);
     // A lobby on the other node lists the room with both users.
     const [names] = await lobby2;
@@ -38,10 +38,10 @@ describe('the app on two nodes', { skip }, () => {
     // Chat both ways.
     let got = once(alice, 'new_message');
     assert.equal(await ack(bob, 'new_message', 'hello from n2', room), undefined);
-    assert.deepEqual(await got, ['bob: hello from n2', room]);
+    assert.deepEqual((await got).slice(0, 2), ['bob: hello from n2', room]);
     got = once(bob, 'new_message');
     await ack(alice, 'new_message', 'hi from n1', room);
-    assert.deepEqual(await got, ['alice: hi from n1', room]);
+    assert.deepEqual((await got).slice(0, 2), ['alice: hi from n1', room]);
 
     // A room name that is a socket id on the other node is refused, by every event that
     // joins a room (the course's join_room too): its signaling stays private.

@@ -1,7 +1,7 @@
 // Helpers of the browser end-to-end suites (tests/e2e/*.e2e.test.mjs): start the noom
 // server, launch headless Chromium through playwright-core, and wait for DOM conditions.
 //
-// Server: `${NOOM_BUILD:-<repo>/build}/noom --port 0 --log-level warn`, ready once it prints
+// Server: `${NOOM_BUILD:-<repo>/build}/noom --port 0 --log-level warn --db :memory:`, ready once it prints
 //   noom listening on http://127.0.0.1:PORT (...)
 // on stdout (https:// with --tls-self-signed, after a line giving the certificate's
 // fingerprint). With NOOM_REF=1 an in-process reference instead: the official npm socket.io
@@ -69,7 +69,7 @@ export async function startServer({ port = 0, extra = [], netns = null } = {}) {
     throw new Error(`${bin} does not exist: build it (cmake --build <dir> --target noom) and set NOOM_BUILD, ` +
       'or run against the reference with NOOM_REF=1');
   }
-  const args = ['--port', String(port), '--log-level', 'warn', ...extra];
+  const args = ['--port', String(port), '--log-level', 'warn', '--db', ':memory:', ...extra];
   const [cmd, argv] = netns ? netns.wrap(bin, args) : [bin, args];
   const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);

@@ -30,12 +30,12 @@ let seq = 0;
 const roomName = () => `room-${process.pid}-${++seq}`;
 
 describe('lobby and chat over socket.io-client', () => {
-  test('enter_room(nickname, room) acks {room, count, nickname} and the room sees welcome', async () => {
+  test('enter_room(nickname, room) acks {room, count, nickname, history} and the room sees welcome', async () => {
     const a = await client(), b = await client();
     const r = roomName();
-    assert.deepEqual(await ack(a, 'enter_room', 'alice', r), { room: r, count: 1, nickname: 'alice' });
+    assert.deepEqual(await ack(a, 'enter_room', 'alice', r), { room: r, count: 1, nickname: 'alice', history: [] });
     const welcomed = next(a, 'welcome');
-    assert.deepEqual(await ack(b, 'enter_room', 'bob', r), { room: r, count: 2, nickname: 'bob' });
+    assert.deepEqual(await ack(b, 'enter_room', 'bob', r), { room: r, count: 2, nickname: 'bob', history: [] });
     assert.deepEqual(await welcomed, ['bob', 2, r]);
   });
 
@@ -58,7 +58,7 @@ describe('lobby and chat over socket.io-client', () => {
     }
     // A 64-byte room and a 32-byte nickname are fine; names are trimmed.
     const res = await ack(a, 'enter_room', ' ' + 'n'.repeat(32) + ' ', 'r'.repeat(64));
-    assert.deepEqual(res, { room: 'r'.repeat(64), count: 1, nickname: 'n'.repeat(32) });
+    assert.deepEqual(res, { room: 'r'.repeat(64), count: 1, nickname: 'n'.repeat(32), history: [] });
   });
 
   test('new_message reaches the rest of the room as "nick: msg", acked to the sender', async () => {
@@ -71,7 +71,11 @@ describe('lobby and chat over socket.io-client', () => {
     outsider.on('new_message', () => { leaked = true; });
     a.on('new_message', () => { leaked = true; });
     assert.equal(await ack(a, 'new_message', 'hello <b>there</b>', r), undefined);
-    assert.deepEqual(await got, ['ann: hello <b>there</b>', r]);
+    // The course's two arguments, then the stored form (docs/app-events.md).
+    const [line, room, msg] = await got;
+    assert.deepEqual([line, room], ['ann: hello <b>there</b>', r]);
+    assert.deepEqual(msg, { id: msg.id, nickname: 'ann', text: 'hello <b>there</b>', ts: msg.ts });
+    assert.ok(typeof msg.id === 'string' && msg.id.length > 0 && Math.abs(msg.ts - Date.now()) < 60000);
     // Ordering per connection: a later marker on each socket proves nothing else arrived.
     await ack(outsider, 'nickname', 'x');
     await ack(a, 'nickname', 'ann');
@@ -86,7 +90,7 @@ describe('lobby and chat over socket.io-client', () => {
     assert.equal(await ack(a, 'nickname', 'new'), 'new');
     const got = next(b, 'new_message');
     await ack(a, 'new_message', 'hi', r);
-    assert.deepEqual(await got, ['new: hi', r]);
+    assert.deepEqual((await got).slice(0, 2), ['new: hi', r]);
   });
 
   test('the rate limit answers with an error once the burst is spent', async () => {

@@ -113,7 +113,7 @@ const LISTEN_RE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true } = {}) {
   let h;
   if (kind === 'app') {
-    const args = ['--port', '0', '--redis', redisUrl, '--stun-port', '0', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
+    const args = ['--port', '0', '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
     h = child(join(BUILD, 'noom'), args, name);
   } else {
     const args = ['--port', '0', '--redis', redisUrl, '--name', name];

@@ -13,11 +13,13 @@ const live = new Set();
 process.on('exit', () => { for (const c of live) c.kill('SIGKILL'); });
 
 // nofile: run under `ulimit -n nofile` (through sh), for the open-file limit's defaults.
-export function startNoom(flags = [], { timeout = 10000, nofile } = {}) {
-  const bin = join(BUILD, 'noom'), args = ['--port', '0', ...flags];
-  const child = nofile
-    ? spawn('/bin/sh', ['-c', `ulimit -n ${nofile} && exec "$0" "$@"`, bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+// prefix: a command to run noom under (e.g. ['runuser', '-u', 'nobody', '--']).
+// History goes to an in-memory database unless flags name another --db (the last wins).
+export function startNoom(flags = [], { timeout = 10000, nofile, prefix = [] } = {}) {
+  let argv = [join(BUILD, 'noom'), '--port', '0', '--db', ':memory:', ...flags];
+  if (nofile) argv = ['/bin/sh', '-c', `ulimit -n ${nofile} && exec "$0" "$@"`, ...argv];
+  argv = [...prefix, ...argv];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -48,6 +50,9 @@ export function startNoom(flags = [], { timeout = 10000, nofile } = {}) {
           });
         },
         exited,
+        pid: child.pid,
+        // Sends signal (e.g. 'SIGKILL') and resolves once the process is gone.
+        kill(signal) { child.kill(signal); return exited; },
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           return exited;

@@ -1,0 +1,110 @@
+// bench/history.mjs: what room history costs build/noom, on loopback.
+//   1. server CPU per accepted message with history off (--history 0), in memory
+//      (--db :memory:) and in an SQLite file (WAL): user+system time of the noom process
+//      (/proc/PID/stat) over M messages, divided by M;
+//   2. sustained persisted messages per second with SQLite: C senders as fast as the
+//      server acks for D seconds, then SIGTERM (the final batch is committed) and the rows
+//      in the file counted; drops, if any, come from the server's log.
+// The senders are socket.io-client 4.8 in this one Node process (a window of W unacked
+// messages each), so on 2 shared cores the client's CPU competes with the server's; the
+// figures are per message and relative, not a throughput ceiling.
+//   node bench/history.mjs            (env: BENCH_HIST_M=20000 BENCH_HIST_D=10 BENCH_HIST_C=4)
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(join(REPO, 'tests/package.json'));
+const { io } = require('socket.io-client');
+const BIN = process.env.APP_BIN || join(REPO, 'build/noom');
+const M = Number(process.env.BENCH_HIST_M || 20000);
+const D = Number(process.env.BENCH_HIST_D || 10);
+const C = Number(process.env.BENCH_HIST_C || 4);
+const W = 64;
+const TICK = 100; // clock ticks per second (getconf CLK_TCK)
+
+function start(flags) {
+  const child = spawn(BIN, ['--port', '0', '--stun-port', '0', '--log-level', 'warn', '--msg-burst', '1000000000',
+    '--msg-rate', '1000000000', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  return new Promise((res, rej) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) res({ child, url: `http://127.0.0.1:${m[1]}`, log: () => log });
+    });
+    child.once('exit', (c) => rej(new Error(`noom exited ${c}: ${log}`)));
+  });
+}
+const cpu = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICK; // utime + stime, seconds
+};
+async function senders(url, n) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const s = io(url, { forceNew: true, transports: ['websocket'], reconnection: false });
+    await new Promise((r) => s.once('connect', r));
+    await s.emitWithAck('enter_room', `s${i}`, `bench-${i % 2}`);
+    out.push(s);
+  }
+  return out;
+}
+// Sends until count messages are acked or deadline passes; every sender keeps W in flight.
+function pump(socks, { count = Infinity, until = Infinity }) {
+  let sent = 0, acked = 0;
+  return new Promise((done) => {
+    const one = (s) => {
+      if (sent >= count || Date.now() >= until) { if (acked === sent) done(acked); return; }
+      sent++;
+      s.emit('new_message', `message ${sent} with some ordinary chat text in it`, s.room, () => { acked++; one(s); });
+    };
+    socks.forEach((s, i) => { s.room = `bench-${i % 2}`; for (let k = 0; k < W; k++) one(s); });
+  });
+}
+async function stop(srv) {
+  srv.child.kill('SIGTERM');
+  await new Promise((r) => srv.child.once('close', r)); // 'close': its log is read to the end
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'noom-bench-hist-'));
+const rows = [];
+for (const [label, flags] of [['history off', ['--history', '0']], ['history :memory:', ['--db', ':memory:']],
+  ['history SQLite file', ['--db', join(dir, 'cpu.db'), '--history-max-per-room', '0']]]) {
+  const srv = await start(flags);
+  const socks = await senders(srv.url, C);
+  await pump(socks, { count: 2000 }); // warm-up
+  const c0 = cpu(srv.child.pid), t0 = Date.now();
+  const n = await pump(socks, { count: M });
+  const c1 = cpu(srv.child.pid), secs = (Date.now() - t0) / 1000;
+  socks.forEach((s) => s.close());
+  await stop(srv);
+  rows.push({ label, us_per_msg: ((c1 - c0) / n) * 1e6, msgs_per_s: n / secs });
+}
+const file = join(dir, 'rate.db');
+const srv = await start(['--db', file, '--history-max-per-room', '0']); // no pruning mid-run
+const socks = await senders(srv.url, C);
+const t0 = Date.now();
+const acked = await pump(socks, { until: Date.now() + D * 1000 });
+const secs = (Date.now() - t0) / 1000;
+socks.forEach((s) => s.close());
+await stop(srv);
+const stored = Number(execFileSync('/usr/bin/python3', ['-c',
+  'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from messages").fetchone()[0])', file],
+{ encoding: 'utf8' }));
+// Every drop is logged: "N messages were not stored" lines add up to the total.
+const dropped = [...srv.log().matchAll(/(\d+) messages were not stored/g)].reduce((a, m) => a + Number(m[1]), 0);
+rmSync(dir, { recursive: true, force: true });
+
+console.log('| server | CPU per accepted message | accepted messages/s (client-bound) |');
+console.log('| --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.label} | ${r.us_per_msg.toFixed(1)} µs | ${Math.round(r.msgs_per_s)} |`);
+const base = rows[0].us_per_msg;
+console.log(`\nhistory cost per message: :memory: +${(rows[1].us_per_msg - base).toFixed(1)} µs, SQLite file +${(rows[2].us_per_msg - base).toFixed(1)} µs`);
+console.log(`SQLite sustained: ${acked} acked and ${stored} persisted in ${secs.toFixed(1)} s = ${Math.round(stored / secs)} persisted messages/s` +
+  `, ${dropped} not stored (queue full)`);
