@@ -9,66 +9,7 @@
  * the missed packets in order or connects fresh (never a recovered socket with a gap).
  * jansson's parser is kept out, for the reason test_oom.c gives.
  */
-#define _GNU_SOURCE /* RTLD_NEXT */
-#include <dlfcn.h>
-
-#include "helpers.h"
-
-typedef struct {
-  long long n, fail_at, live, refused;
-  int fail_rest;
-} oom_t;
-
-static oom_t oom;
-static int parsing;
-
-static int refuse(void) {
-  if (parsing > 0) return 0;
-  oom.n++;
-  int no = oom.fail_at > 0 && (oom.n == oom.fail_at || (oom.fail_rest && oom.n > oom.fail_at));
-  oom.refused += no;
-  return no;
-}
-
-static void *oom_malloc(void *ctx, size_t size) {
-  (void)ctx;
-  if (refuse()) return NULL;
-  void *p = malloc(size);
-  if (p) oom.live++;
-  return p;
-}
-
-static void *oom_realloc(void *ctx, void *ptr, size_t size) {
-  (void)ctx;
-  if (refuse()) return NULL;
-  void *p = realloc(ptr, size);
-  if (p && ptr == NULL) oom.live++;
-  return p;
-}
-
-static void oom_free(void *ctx, void *ptr) {
-  (void)ctx;
-  if (ptr) oom.live--;
-  free(ptr);
-}
-
-json_t *json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error) {
-  static json_t *(*real)(const char *, size_t, size_t, json_error_t *);
-  if (real == NULL) *(void **)&real = dlsym(RTLD_NEXT, "json_loadb");
-  parsing++;
-  json_t *v = real(buffer, buflen, flags, error);
-  parsing--;
-  return v;
-}
-
-json_t *json_loads(const char *input, size_t flags, json_error_t *error) {
-  static json_t *(*real)(const char *, size_t, json_error_t *);
-  if (real == NULL) *(void **)&real = dlsym(RTLD_NEXT, "json_loads");
-  parsing++;
-  json_t *v = real(input, flags, error);
-  parsing--;
-  return v;
-}
+#include "oom_hooks.h"
 
 /* ---- the scenario ---- */
 
@@ -228,7 +169,7 @@ static void run_scenario(void) {
 static long long step_through(int fail_rest) {
   long long n;
   for (n = 1;; n++) {
-    oom = (oom_t){0, n, 0, 0, fail_rest};
+    oom = (oom_t){.scope = OUTSIDE_PARSER, .fail_at = n, .fail_rest = fail_rest};
     if (getenv("OOM_VERBOSE")) fprintf(stderr, "# fail_at %lld fail_rest %d\n", n, fail_rest);
     run_scenario();
     if (oom.live != 0) fail_msg("fail_at %lld (fail_rest %d): %lld blocks not freed", n, fail_rest, oom.live);
@@ -252,7 +193,7 @@ static void running_out_of_memory_for_good_in_recovery_is_survived(void **state)
 /* The undisturbed run recovers twice (the checks above would pass with no recovery). */
 static void the_undisturbed_scenario_recovers(void **state) {
   (void)state;
-  oom = (oom_t){0, 0, 0, 0, 0};
+  oom = (oom_t){.scope = OUTSIDE_PARSER};
   run_scenario();
   assert_int_equal(oom.live, 0);
   assert_int_equal(x.connects, 4);
