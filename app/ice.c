@@ -38,7 +38,7 @@ static void add_urls(sio_args_t *urls, const char *list) {
 /* The host part of the Host header ("[::1]:3000" -> "[::1]", "a.lan:3000" -> "a.lan"). */
 static int host_of(sio_http_req_t *req, char *out, size_t cap) {
   sio_str_t h;
-  if (!sio_http_req_header(req, "host", &h) || h.len == 0 || h.len >= cap) return 0;
+  if (sio_http_req_get_header(req, "host", &h) != 0 || h.len == 0 || h.len >= cap) return 0;
   size_t n = h.len;
   if (h.ptr[0] == '[') {
     const char *close = memchr(h.ptr, ']', h.len);

@@ -111,7 +111,7 @@ static void verdict_due(uv_timer_t *t) {
   sio_http_req_t *req = sio_engine_verdict_req(w->v);
   char msg[128] = "";
   sio_str_t deny;
-  int refuse = req && sio_http_req_param(req, "deny", &deny);
+  int refuse = req && sio_http_req_get_param(req, "deny", &deny) == 0;
   if (refuse) {
     /* Plain letters and '+' for spaces are enough for the tests. */
     size_t n = deny.len < sizeof msg - 1 ? deny.len : sizeof msg - 1;

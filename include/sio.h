@@ -465,10 +465,8 @@ SIO_EXTERN const char *sio_socket_get_data_json(const sio_socket_t *s);
  * headers and query of the engine's first request, the peer address. The engine parts
  * (headers, query, url, address) read as empty once the socket is disconnected. */
 SIO_EXTERN const char *sio_socket_auth(const sio_socket_t *s);
-/* 1 and *out (borrowed) if the auth payload has a string member key, else 0. */
-SIO_EXTERN int sio_socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out);
-/* 1 and *out (borrowed) for the first header named lname (lower-case), else 0. */
-SIO_EXTERN int sio_socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out);
+/* One auth member or handshake header: sio_socket_get_auth_str and sio_socket_get_header
+ * (sio/easy.h: 0 and *out, or SIO_ENOTFOUND). */
 /* Calls cb for every header of the engine's first request, in order, names lower-cased
  * (slices borrowed for the call). */
 SIO_EXTERN void sio_socket_headers(const sio_socket_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u),

@@ -13,10 +13,10 @@
  * The "found" polarity. Every call that fills an out-parameter returns 0 when it did and
  * a negative code when it did not: SIO_ENOTFOUND when the thing asked for is absent, and
  * SIO_EINVAL (or another code) for a bad call. Only predicates, whose names say so
- * (sio_socket_in, sio_socket_connected, sio_args_has_member), answer 1 or 0. Five older
- * getters answer 1 (found) or 0 instead and are kept, unchanged, for existing callers:
- * sio_socket_auth_str, sio_socket_header, sio_http_req_header, sio_http_req_param and
- * sio_eio_header; new code should call the sio_*_get_* forms declared here.
+ * (sio_socket_in, sio_socket_connected, sio_args_has_member), answer 1 or 0. (The five
+ * getters that answered 1 / 0, sio_socket_auth_str, sio_socket_header,
+ * sio_http_req_header, sio_http_req_param and sio_eio_header, are gone: their
+ * sio_*_get_* forms below replace them.)
  *
  * Threading: loop thread only, except sio_server_post.
  */
@@ -109,6 +109,14 @@ SIO_EXTERN int sio_ns_emit_n(sio_ns_t *ns, const sio_broadcast_opts_t *to, const
 SIO_EXTERN int sio_server_of_n(sio_server_t *io, const char *name, size_t len, sio_ns_t **out);
 SIO_EXTERN int sio_args_get_member_str_n(const sio_args_t *a, size_t i, const char *key, size_t len, sio_str_t *out);
 SIO_EXTERN int sio_args_has_member_n(const sio_args_t *a, size_t i, const char *key, size_t len);
+SIO_EXTERN int sio_ns_on_n(sio_ns_t *ns, const char *event, size_t len, sio_event_cb cb, void *user);
+SIO_EXTERN int sio_socket_on_n(sio_socket_t *s, const char *event, size_t len, sio_event_cb cb, void *user);
+SIO_EXTERN int sio_ns_emit_with_ack_n(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, size_t len,
+                                      const sio_args_t *args, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
+SIO_EXTERN int sio_socket_emit_with_ack_n(sio_socket_t *s, const char *event, size_t len, const sio_args_t *args,
+                                          uint64_t timeout_ms, sio_ack_cb cb, void *user);
+SIO_EXTERN int sio_socket_get_auth_str_n(const sio_socket_t *s, const char *key, size_t len, sio_str_t *out);
+SIO_EXTERN int sio_socket_get_header_n(const sio_socket_t *s, const char *lname, size_t len, sio_str_t *out);
 
 /* ======================================================================== getters */
 

@@ -202,9 +202,7 @@ SIO_EXTERN void *sio_eio_get_data(const sio_eio_t *s);
 /* The handshake request, kept for the session's life (slices borrowed from s): its raw
  * query, */
 SIO_EXTERN sio_str_t sio_eio_query(const sio_eio_t *s);
-/* its first header named lname (lower-case): 1 and *out, or 0 (the older polarity,
- * kept: sio_eio_get_header in sio/easy.h answers 0 / SIO_ENOTFOUND), */
-SIO_EXTERN int sio_eio_header(const sio_eio_t *s, const char *lname, sio_str_t *out);
+/* (one header: sio_eio_get_header in sio/easy.h, 0 and *out or SIO_ENOTFOUND), */
 /* and every header in order, names lower-cased (slices borrowed for the call). */
 SIO_EXTERN void sio_eio_headers(const sio_eio_t *s, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
 /* The peer's IP address (borrowed: valid as long as s). */

@@ -121,13 +121,8 @@ SIO_EXTERN const char *sio_http_req_method(const sio_http_req_t *req);
 SIO_EXTERN sio_str_t sio_http_req_path(const sio_http_req_t *req);
 /* The raw query, without '?' (borrowed from req; empty when none). */
 SIO_EXTERN sio_str_t sio_http_req_query(const sio_http_req_t *req);
-/* Raw (percent-encoded) query parameter; returns 1 and fills out, or 0 (the older
- * polarity, kept: sio_http_req_get_param in sio/easy.h answers 0 / SIO_ENOTFOUND). */
-SIO_EXTERN int sio_http_req_param(const sio_http_req_t *req, const char *name, sio_str_t *out);
-/* First header named name (case-insensitive); returns 1 and fills out (borrowed from
- * req), or 0 (the older polarity, kept: sio_http_req_get_header in sio/easy.h answers
- * 0 / SIO_ENOTFOUND). */
-SIO_EXTERN int sio_http_req_header(const sio_http_req_t *req, const char *name, sio_str_t *out);
+/* One query parameter or header: sio_http_req_get_param and sio_http_req_get_header
+ * (sio/easy.h: 0 and *out, or SIO_ENOTFOUND). */
 /* Calls cb for each header in order (name lower-cased; slices borrowed for the call). */
 SIO_EXTERN void sio_http_req_headers(const sio_http_req_t *req, void (*cb)(sio_str_t name, sio_str_t value, void *u), void *u);
 /* The request body (borrowed from req; empty when none). */

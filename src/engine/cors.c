@@ -114,7 +114,7 @@ int sio__eio_cors_compile(sio__eio_cors_t *c, const sio_engine_opts_t *o) {
 static int origin_for(sio_engine_t *e, sio_http_req_t *req, sio_str_t *acao, int *vary) {
   const sio__eio_cors_t *c = &e->corsc;
   sio_str_t origin = {NULL, 0};
-  int have = sio_http_req_header(req, "origin", &origin);
+  int have = sio__req_header(req, "origin", &origin);
   /* A reflected Origin must not smuggle header lines (engine.io refuses such a request
    * as INVALID_ORIGIN; the HTTP parser already does not let them through). */
   if (have && (origin.len > 4096 || memchr(origin.ptr, '\r', origin.len) || memchr(origin.ptr, '\n', origin.len)))
@@ -170,7 +170,7 @@ int sio__eio_cors_preflight(sio_engine_t *e, sio_http_req_t *req) {
   if (!r) r = sio__buf_appendf(&b, "Access-Control-Allow-Methods: %s\r\n", c->methods ? c->methods : "GET,HEAD,PUT,PATCH,POST,DELETE");
   const char *allowed = c->allowed;
   int reflect = allowed == NULL;
-  if (reflect && sio_http_req_header(req, "access-control-request-headers", &want) &&
+  if (reflect && sio__req_header(req, "access-control-request-headers", &want) &&
       (want.len > 4096 || memchr(want.ptr, '\r', want.len) || memchr(want.ptr, '\n', want.len)))
     want.len = 0;
   if (!r && reflect && want.len) r = sio__buf_appendf(&b, "Access-Control-Allow-Headers: %.*s\r\n", (int)want.len, want.ptr);

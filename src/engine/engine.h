@@ -26,6 +26,9 @@ enum { SIO__EIO_S_OPEN = 0, SIO__EIO_S_CLOSED = 1 };
 #define SIO__EIO_HEADROOM 10
 
 /* ---- socket.c ---- */
+/* 1 and *out for the handshake's first header named lname, else 0 (sio_eio_get_header is
+ * the public form). */
+int sio__eio_header(const sio_eio_t *s, const char *lname, sio_str_t *out);
 sio_eio_t *sio__eio_new(sio_engine_t *e, sio_http_req_t *req, int transport);
 /* A session without a handshake request (empty url, query and address, no headers),
  * registered and with its heartbeat running; on_open is the caller's to run. Returns

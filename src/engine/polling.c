@@ -32,7 +32,7 @@ static void on_get_abort(sio_http_req_t *req, void *user) {
 static int maybe_compress(sio_engine_t *e, sio_http_req_t *req, const char *body, size_t len, sio__buf_t *zbody) {
   sio_str_t ae = {NULL, 0};
   if (!e->opts.http_compression || len < e->opts.http_compression_threshold) return SIO__ENC_IDENTITY;
-  if (!sio_http_req_header(req, "accept-encoding", &ae)) return SIO__ENC_IDENTITY;
+  if (!sio__req_header(req, "accept-encoding", &ae)) return SIO__ENC_IDENTITY;
   int enc = sio__http_pick_encoding(ae, 1);
   if (enc == SIO__ENC_IDENTITY || sio__http_compress(enc, body, len, -1, zbody) != 0) return SIO__ENC_IDENTITY;
   return enc;

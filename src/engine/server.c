@@ -73,12 +73,12 @@ static void on_request(sio_http_req_t *req, void *user) {
   /* cors answers a preflight itself; one it does not apply to goes on (and fails). */
   if (strcmp(method, "OPTIONS") == 0 && sio__eio_cors_preflight(e, req)) return;
   sio_str_t eio, transport, sid;
-  if (!sio_http_req_param(req, "EIO", &eio) || !str_is(eio, "4")) {
+  if (!sio__req_param(req, "EIO", &eio) || !str_is(eio, "4")) {
     sio__eio_respond_error(e, req, SIO__EIO_ERR_UNSUPPORTED_PROTOCOL_VERSION);
     return;
   }
   int t;
-  if (!sio_http_req_param(req, "transport", &transport)) {
+  if (!sio__req_param(req, "transport", &transport)) {
     sio__eio_respond_error(e, req, SIO__EIO_ERR_UNKNOWN_TRANSPORT);
     return;
   }
@@ -94,7 +94,7 @@ static void on_request(sio_http_req_t *req, void *user) {
     sio__eio_fail(e, req, SIO__EIO_ERR_BAD_REQUEST, "TRANSPORT_HANDSHAKE_ERROR");
     return;
   }
-  if (!sio_http_req_param(req, "sid", &sid)) {
+  if (!sio__req_param(req, "sid", &sid)) {
     /* A new session: only GET may open one. */
     if (!is_get) {
       sio__eio_respond_error(e, req, SIO__EIO_ERR_BAD_HANDSHAKE_METHOD);

@@ -394,7 +394,7 @@ static void find_header(sio_str_t name, sio_str_t value, void *u) {
   }
 }
 
-int sio_eio_header(const sio_eio_t *s, const char *lname, sio_str_t *out) {
+int sio__eio_header(const sio_eio_t *s, const char *lname, sio_str_t *out) {
   find_t f = {lname, out, 0};
   sio_eio_headers(s, find_header, &f);
   return f.found;

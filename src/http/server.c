@@ -416,11 +416,11 @@ const char *sio_http_req_method(const sio_http_req_t *req) { return sio__http_me
 sio_str_t sio_http_req_path(const sio_http_req_t *req) { return req->path; }
 sio_str_t sio_http_req_query(const sio_http_req_t *req) { return req->query; }
 
-int sio_http_req_param(const sio_http_req_t *req, const char *name, sio_str_t *out) {
+int sio__req_param(const sio_http_req_t *req, const char *name, sio_str_t *out) {
   return sio__http_query_get(req->query, name, out);
 }
 
-int sio_http_req_header(const sio_http_req_t *req, const char *name, sio_str_t *out) {
+int sio__req_header(const sio_http_req_t *req, const char *name, sio_str_t *out) {
   char lname[64];
   size_t n = strlen(name);
   if (n >= sizeof lname) return 0;

@@ -42,6 +42,10 @@ int sio__http_secure(const sio_http_t *h);
 sio__conn_t *sio__http_req_conn(const sio_http_req_t *req);
 /* The parsed request of req (borrowed while req is). */
 const sio__http_request_t *sio__http_req_parsed(const sio_http_req_t *req);
+/* 1 and *out (borrowed from req) for a raw query parameter / the first header named
+ * name (case-insensitive), else 0 (sio_http_req_get_param/_header are the public forms). */
+int sio__req_param(const sio_http_req_t *req, const char *name, sio_str_t *out);
+int sio__req_header(const sio_http_req_t *req, const char *name, sio_str_t *out);
 /* The server req arrived on. */
 sio_http_t *sio__http_req_server(const sio_http_req_t *req);
 /* The connection closes once req is answered ("Connection: close"), keep-alive or not. */

@@ -95,7 +95,7 @@ int sio_http_set_web_root(sio_http_t *h, const char *dir) {
 
 static int etag_matches(sio_http_req_t *req, const char *etag) {
   sio_str_t inm;
-  if (!sio_http_req_header(req, "if-none-match", &inm)) return 0;
+  if (!sio__req_header(req, "if-none-match", &inm)) return 0;
   size_t el = strlen(etag);
   /* If-None-Match is a list of ETags (or "*"); a weak match is enough for GET (RFC 9110 §13.1.2). */
   for (size_t i = 0; i < inm.len;) {
@@ -121,7 +121,7 @@ static void serve_bytes(sio_http_req_t *req, const char *mime, const char *etag,
                         const sio__http_gz_t *gz) {
   char extra[300];
   sio_str_t ae = {NULL, 0};
-  int use_gz = gz && sio_http_req_header(req, "accept-encoding", &ae) && sio__http_pick_encoding(ae, 0) == SIO__ENC_GZIP;
+  int use_gz = gz && sio__req_header(req, "accept-encoding", &ae) && sio__http_pick_encoding(ae, 0) == SIO__ENC_GZIP;
   const char *tag = use_gz ? gz->etag : etag;
   snprintf(extra, sizeof extra, "ETag: %s\r\nCache-Control: no-cache\r\n%s%s", tag,
            gz ? "Vary: Accept-Encoding\r\n" : "", use_gz ? "Content-Encoding: gzip\r\n" : "");

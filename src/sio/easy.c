@@ -218,6 +218,26 @@ int sio_server_of_n(sio_server_t *io, const char *nsp, size_t len, sio_ns_t **ou
 int sio_args_get_member_str_n(const sio_args_t *a, size_t i, const char *key, size_t len, sio_str_t *out) {
   WITH_CSTR(key, len, 1, sio_args_get_member_str(a, i, name, out));
 }
+int sio_ns_on_n(sio_ns_t *ns, const char *event, size_t len, sio_event_cb cb, void *user) {
+  WITH_CSTR(event, len, 1, sio_ns_on(ns, name, cb, user));
+}
+int sio_socket_on_n(sio_socket_t *s, const char *event, size_t len, sio_event_cb cb, void *user) {
+  WITH_CSTR(event, len, 1, sio_socket_on(s, name, cb, user));
+}
+int sio_ns_emit_with_ack_n(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, size_t len,
+                           const sio_args_t *args, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user) {
+  WITH_CSTR(event, len, 1, sio_ns_emit_with_ack(ns, to, name, args, timeout_ms, cb, user));
+}
+int sio_socket_emit_with_ack_n(sio_socket_t *s, const char *event, size_t len, const sio_args_t *args,
+                               uint64_t timeout_ms, sio_ack_cb cb, void *user) {
+  WITH_CSTR(event, len, 1, sio_socket_emit_with_ack(s, name, args, timeout_ms, cb, user));
+}
+int sio_socket_get_auth_str_n(const sio_socket_t *s, const char *key, size_t len, sio_str_t *out) {
+  WITH_CSTR(key, len, 1, sio_socket_get_auth_str(s, name, out));
+}
+int sio_socket_get_header_n(const sio_socket_t *s, const char *lname, size_t len, sio_str_t *out) {
+  WITH_CSTR(lname, len, 1, sio_socket_get_header(s, name, out));
+}
 int sio_args_has_member_n(const sio_args_t *a, size_t i, const char *key, size_t len) {
   WITH_CSTR(key, len, 0, sio_args_has_member(a, i, name));
 }
@@ -228,10 +248,10 @@ int sio_args_has_member_n(const sio_args_t *a, size_t i, const char *key, size_t
 
 int sio_socket_get_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out) {
   if (s == NULL || key == NULL || out == NULL) return SIO_EINVAL;
-  return sio_socket_auth_str(s, key, out) ? 0 : SIO_ENOTFOUND;
+  return sio__socket_auth_str(s, key, out) ? 0 : SIO_ENOTFOUND;
 }
 
 int sio_socket_get_header(const sio_socket_t *s, const char *lname, sio_str_t *out) {
   if (s == NULL || lname == NULL || out == NULL) return SIO_EINVAL;
-  return sio_socket_header(s, lname, out) ? 0 : SIO_ENOTFOUND;
+  return sio__socket_header(s, lname, out) ? 0 : SIO_ENOTFOUND;
 }

@@ -115,7 +115,7 @@ char *sio__handshake_json(sio_socket_t *s) {
   json_object_set_new(hs, "headers", headers);
   if (date_string(s->issued_ms, date, sizeof date) == 0) json_object_set_new(hs, "time", json_string(date));
   put_str(hs, "address", addr, strlen(addr));
-  json_object_set_new(hs, "xdomain", json_boolean(sio_socket_header(s, "origin", &origin)));
+  json_object_set_new(hs, "xdomain", json_boolean(sio__socket_header(s, "origin", &origin)));
   json_object_set_new(hs, "secure", json_boolean(sio__http_secure(s->ns->io->http)));
   json_object_set_new(hs, "issued", json_integer((json_int_t)s->issued_ms));
   put_str(hs, "url", url.ptr, url.len);

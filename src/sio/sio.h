@@ -277,6 +277,11 @@ void sio__ack_after_callback(sio_ack_t *ack);
  * every pending one with SIO_ECANCELED (server shutdown). */
 void *sio__bcast_ack_new(sio_server_t *io, uint64_t timeout_ms, sio_bcast_ack_cb cb, void *user);
 void sio__bcast_ack_start(void *bcast, uint32_t recipients);
+/* 1 and *out (borrowed) if the auth payload has a string member key, else 0
+ * (sio_socket_get_auth_str is the public form). */
+int sio__socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out);
+/* 1 and *out (borrowed) for the first handshake header named lname, else 0. */
+int sio__socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out);
 /* A selection collected into a list (broadcast.c: sio__collect references each socket;
  * err is SIO_ENOMEM when the list could not grow). */
 typedef struct {

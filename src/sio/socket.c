@@ -390,7 +390,7 @@ int sio_socket_set_data_json(sio_socket_t *s, const char *json) {
 const char *sio_socket_get_data_json(const sio_socket_t *s) { return s->data_json ? s->data_json : "null"; }
 const char *sio_socket_auth(const sio_socket_t *s) { return s->auth; }
 
-int sio_socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out) {
+int sio__socket_auth_str(const sio_socket_t *s, const char *key, sio_str_t *out) {
   json_t *v = json_is_object(s->auth_obj) ? json_object_get(s->auth_obj, key) : NULL;
   if (!json_is_string(v)) return 0;
   *out = (sio_str_t){json_string_value(v), json_string_length(v)};
@@ -407,8 +407,8 @@ sio_str_t sio_socket_handshake_url(const sio_socket_t *s) {
 
 uint64_t sio_socket_handshake_time(const sio_socket_t *s) { return s->issued_ms; }
 
-int sio_socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out) {
-  return s->client && s->client->eio ? sio_eio_header(s->client->eio, lname, out) : 0;
+int sio__socket_header(const sio_socket_t *s, const char *lname, sio_str_t *out) {
+  return s->client && s->client->eio ? sio__eio_header(s->client->eio, lname, out) : 0;
 }
 
 sio_str_t sio_socket_query(const sio_socket_t *s) {

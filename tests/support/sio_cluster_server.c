@@ -306,7 +306,7 @@ static void on_connection(sio_socket_t *s, void *u) {
   sio_args_t *v = args_new(), *data = args_new();
   sio_str_t user;
   sio_args_add_cstr(v, node_name);
-  if (!sio_socket_auth_str(s, "user", &user) || sio_args_add_str(v, user.ptr, user.len) != 0) sio_args_add_null(v);
+  if (sio_socket_get_auth_str(s, "user", &user) != 0 || sio_args_add_str(v, user.ptr, user.len) != 0) sio_args_add_null(v);
   add_object(data, keys, v);
   char *json;
   if (sio_args_to_json(data, 0, &json, NULL) == 0) {

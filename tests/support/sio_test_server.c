@@ -448,12 +448,12 @@ static void middleware(sio_socket_t *s, sio_mw_t *mw, void *u) {
   (void)u;
   static const char *const keys[] = {"user", "nsp"};
   sio_str_t token, user;
-  if (sio_socket_auth_str(s, "token", &token) && token.len == 3 && memcmp(token.ptr, "bad", 3) == 0) {
+  if (sio_socket_get_auth_str(s, "token", &token) == 0 && token.len == 3 && memcmp(token.ptr, "bad", 3) == 0) {
     sio_mw_next(mw, "unauthorized", "{\"code\":42}");
     return;
   }
   sio_args_t *v = args_new(), *data = args_new();
-  if (!sio_socket_auth_str(s, "user", &user) || sio_args_add_str(v, user.ptr, user.len) != 0) sio_args_add_null(v);
+  if (sio_socket_get_auth_str(s, "user", &user) != 0 || sio_args_add_str(v, user.ptr, user.len) != 0) sio_args_add_null(v);
   sio_args_add_cstr(v, sio_ns_name(sio_socket_ns(s)));
   add_object(data, keys, v);
   char *json;

@@ -179,12 +179,49 @@ static void ack_sendf_answers_with_packed_values(void **state) {
   teardown3(&e);
 }
 
+/* Handlers registered and acked emits sent with event names as slices. */
+static void on_hi(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)s, (void)args, (void)ack;
+  (*(int *)user)++;
+}
+
+static void on_sock_ack(sio_socket_t *s, int status, const sio_args_t *args, void *user) {
+  (void)s, (void)status, (void)args, (void)user;
+}
+static void on_bcast_ack(int status, const sio_args_t *const *responses, size_t n, void *user) {
+  (void)status, (void)responses, (void)n, (void)user;
+}
+
+static void handlers_and_acked_emits_take_slices(void **state) {
+  (void)state;
+  easy_env_t e;
+  setup3(&e);
+  int ns_calls = 0, sock_calls = 0;
+  assert_int_equal(sio_ns_on_n(e.ns, "hi-there", 2, on_hi, &ns_calls), 0);
+  assert_int_equal(sio_socket_on_n(e.s[1], "yo-yo", 2, on_hi, &sock_calls), 0);
+  assert_int_equal(sio_ns_on_n(e.ns, "h\0i", 3, on_hi, &ns_calls), SIO_EINVAL);
+  assert_int_equal(mc_feed(&e.c[0], "42[\"hi\"]"), 0);
+  assert_int_equal(mc_feed(&e.c[1], "42[\"yo\"]"), 0);
+  assert_int_equal(mc_feed(&e.c[0], "42[\"hi-there\"]"), 0); /* only "hi" was registered */
+  assert_int_equal(ns_calls, 1);
+  assert_int_equal(sock_calls, 1);
+  assert_int_equal(sio_socket_emit_with_ack_n(e.s[2], "ping-pong", 4, NULL, 1000, on_sock_ack, NULL), 0);
+  mc_expect(&e.c[2], "420[\"ping\"]");
+  assert_int_equal(sio_ns_emit_with_ack_n(e.ns, SIO_TO_ROOM(e.sid[0]), "askXX", 3, NULL, 1000, on_bcast_ack, NULL), 1);
+  mc_expect(&e.c[0], "421[\"ask\"]");
+  sio_str_t v;
+  assert_int_equal(sio_socket_get_auth_str_n(e.s[0], "user!", 4, &v), SIO_ENOTFOUND);
+  assert_int_equal(sio_socket_get_header_n(e.s[0], "host\0", 5, &v), SIO_EINVAL);
+  teardown3(&e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(pack_makes_one_argument_per_value),
       cmocka_unit_test(pack_refuses_bad_input_and_leaves_args_unchanged),
       cmocka_unit_test(emitf_and_one_room_broadcasts_reach_the_right_sockets),
       cmocka_unit_test(ack_sendf_answers_with_packed_values),
+      cmocka_unit_test(handlers_and_acked_emits_take_slices),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,10 +100,10 @@ static void connect_payload_is_the_socket_auth(void **state) {
   mc_expect_connect(&c, "/", sid);
   assert_string_equal(cl.auth, "{\"token\":\"abc\",\"n\":1}");
   sio_str_t tok;
-  assert_int_equal(sio_socket_auth_str(cl.last, "token", &tok), 1);
+  assert_int_equal(sio_socket_get_auth_str(cl.last, "token", &tok), 0);
   assert_int_equal(tok.len, 3);
   assert_memory_equal(tok.ptr, "abc", 3);
-  assert_int_equal(sio_socket_auth_str(cl.last, "n", &tok), 0);
+  assert_int_equal(sio_socket_get_auth_str(cl.last, "n", &tok), SIO_ENOTFOUND);
   conn_log_free(&cl);
   env_close(&t);
   mc_free(&c);
