@@ -351,9 +351,13 @@ int noom_histdb_write(noom_msg_t *m) {
     H.q = q;
     H.qcap = cap;
   }
-  if (H.qlen == 0) H.first_at = uv_hrtime();
+  /* Only the first message of a batch wakes the worker: it then sleeps until the batch
+   * is due (first_at + BATCH_MS), so the others need no signal. A wake-up per message
+   * (a futex call and a context switch, on the chat path) cost more than the write. */
+  int first = H.qlen == 0;
+  if (first) H.first_at = uv_hrtime();
   H.q[H.qlen++] = m;
-  uv_cond_signal(&H.cv);
+  if (first) uv_cond_signal(&H.cv);
   unlock();
   return 0;
 }

@@ -5,6 +5,8 @@
 //   2. sustained persisted messages per second with SQLite: C senders as fast as the
 //      server acks for D seconds, then SIGTERM (the final batch is committed) and the rows
 //      in the file counted; drops, if any, come from the server's log.
+//   3. the same in a room of R people (default 100; the issue's target case): server CPU
+//      per accepted message and per delivery, history off against an SQLite file.
 // The senders are socket.io-client 4.8 in this one Node process (a window of W unacked
 // messages each), so on 2 shared cores the client's CPU competes with the server's; the
 // figures are per message and relative, not a throughput ceiling.
@@ -23,6 +25,8 @@ const BIN = process.env.APP_BIN || join(REPO, 'build/noom');
 const M = Number(process.env.BENCH_HIST_M || 20000);
 const D = Number(process.env.BENCH_HIST_D || 10);
 const C = Number(process.env.BENCH_HIST_C || 4);
+const R = Number(process.env.BENCH_HIST_R || 100);
+const MR = Number(process.env.BENCH_HIST_MR || 3000);
 const W = 64;
 const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 
@@ -45,12 +49,13 @@ const cpu = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(f[11]) + Number(f[12])) / TICK; // utime + stime, seconds
 };
-async function senders(url, n) {
+async function senders(url, n, room = (i) => `bench-${i % 2}`) {
   const out = [];
   for (let i = 0; i < n; i++) {
     const s = io(url, { forceNew: true, transports: ['websocket'], reconnection: false });
     await new Promise((r) => s.once('connect', r));
-    await s.emitWithAck('enter_room', `s${i}`, `bench-${i % 2}`);
+    await s.emitWithAck('enter_room', `s${i}`, room(i));
+    s.room = room(i);
     out.push(s);
   }
   return out;
@@ -64,7 +69,7 @@ function pump(socks, { count = Infinity, until = Infinity }) {
       sent++;
       s.emit('new_message', `message ${sent} with some ordinary chat text in it`, s.room, () => { acked++; one(s); });
     };
-    socks.forEach((s, i) => { s.room = `bench-${i % 2}`; for (let k = 0; k < W; k++) one(s); });
+    socks.forEach((s) => { for (let k = 0; k < W; k++) one(s); });
   });
 }
 async function stop(srv) {
@@ -86,6 +91,21 @@ for (const [label, flags] of [['history off', ['--history', '0']], ['history :me
   await stop(srv);
   rows.push({ label, us_per_msg: ((c1 - c0) / n) * 1e6, msgs_per_s: n / secs });
 }
+// A room of R: C of them send, everyone receives (R - 1 deliveries per message).
+const big = [];
+for (const [label, flags] of [['history off', ['--history', '0']],
+  ['history SQLite file', ['--db', join(dir, 'big.db'), '--history-max-per-room', '0']]]) {
+  const srv = await start(flags);
+  const socks = await senders(srv.url, R, () => 'big');
+  const talkers = socks.slice(0, C);
+  await pump(talkers, { count: 500 }); // warm-up
+  const c0 = cpu(srv.child.pid);
+  const n = await pump(talkers, { count: MR });
+  const c1 = cpu(srv.child.pid);
+  socks.forEach((s) => s.close());
+  await stop(srv);
+  big.push({ label, us_per_msg: ((c1 - c0) / n) * 1e6, us_per_delivery: ((c1 - c0) / (n * (R - 1))) * 1e6 });
+}
 const file = join(dir, 'rate.db');
 const srv = await start(['--db', file, '--history-max-per-room', '0']); // no pruning mid-run
 const socks = await senders(srv.url, C);
@@ -106,5 +126,10 @@ console.log('| --- | --- | --- |');
 for (const r of rows) console.log(`| ${r.label} | ${r.us_per_msg.toFixed(1)} µs | ${Math.round(r.msgs_per_s)} |`);
 const base = rows[0].us_per_msg;
 console.log(`\nhistory cost per message: :memory: +${(rows[1].us_per_msg - base).toFixed(1)} µs, SQLite file +${(rows[2].us_per_msg - base).toFixed(1)} µs`);
+console.log(`\nroom of ${R} (${C} senders, ${R - 1} deliveries per message):`);
+console.log('| server | CPU per accepted message | CPU per delivery |');
+console.log('| --- | --- | --- |');
+for (const r of big) console.log(`| ${r.label} | ${r.us_per_msg.toFixed(1)} µs | ${r.us_per_delivery.toFixed(3)} µs |`);
+console.log(`history on/off in a room of ${R}: ${(big[1].us_per_msg / big[0].us_per_msg).toFixed(2)}x`);
 console.log(`SQLite sustained: ${acked} acked and ${stored} persisted in ${secs.toFixed(1)} s = ${Math.round(stored / secs)} persisted messages/s` +
   `, ${dropped} not stored (queue full)`);
