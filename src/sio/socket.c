@@ -1,10 +1,10 @@
 /*
  * Sockets (socket.io lib/socket.ts): one client in one namespace. Event dispatch
- * (onAny listeners, the per-packet middlewares of socket.use, the socket's handler, then
- * the namespace's), emits (encoded into one refcounted Engine.IO packet plus
- * attachments), rooms, and the disconnect sequence:
- * "disconnecting" with rooms still present, pending acks cancelled, rooms left, then
- * "disconnect". Memory goes when the last reference drops (sio_socket_unref).
+ * (onAny listeners, the per-packet middlewares of socket.use, the socket's handler,
+ * then the namespace's), emits (encoded into one refcounted Engine.IO packet plus
+ * attachments), rooms, and the disconnect sequence: "disconnecting" with rooms still
+ * present, pending acks cancelled, rooms left, then "disconnect". Memory goes when the
+ * last reference drops (sio_socket_unref).
  */
 #include <string.h>
 
