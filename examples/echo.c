@@ -11,11 +11,16 @@
  *                `echo(x)` acks x, `dm({to, ...})` emits `dm` with that object to the
  *                socket whose id is `to` (a plain socket emit); `recovered()` acks
  *                whether the socket was recovered. Other namespaces are refused
- *                ("Invalid namespace").
+ *                ("Invalid namespace"). With --socket-use MS every "/" socket gets a
+ *                per-packet middleware (socket.use): `forbidden` is refused with
+ *                "forbidden event", `rewrite-me(...)` becomes
+ *                `message-with-ack("rewritten", ...)`, `slow(...)` waits MS ms and then
+ *                becomes `message-with-ack(...)`; its error listener emits
+ *                `server-error(message)` back to the client.
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
  *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
- *             [--idle-timeout MS] [--recovery-ms MS] [--log-level L] [--allow-request deny-param]
+ *             [--idle-timeout MS] [--recovery-ms MS] [--socket-use MS] [--log-level L] [--allow-request deny-param]
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
@@ -93,6 +98,68 @@ static void on_bcast(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, vo
   if (sio_args_copy(args, 0, 1, &a) != 0) return;
   sio_socket_broadcast(s, &to, "bcast", a);
   sio_args_free(a);
+}
+
+/* ---- --socket-use MS: a per-packet middleware on every "/" socket ---- */
+
+static uint64_t socket_use_ms;
+
+typedef struct {
+  uv_timer_t timer;
+  sio_event_mw_t *mw;
+} slow_wait_t;
+
+static void slow_closed(uv_handle_t *h) { free(h->data); }
+
+/* The client may have left meanwhile: then sio_event_mw_next only frees the event. */
+static void slow_due(uv_timer_t *t) {
+  slow_wait_t *w = t->data;
+  sio_event_mw_rewrite(w->mw, "message-with-ack", NULL);
+  sio_event_mw_next(w->mw, NULL);
+  uv_close((uv_handle_t *)t, slow_closed);
+}
+
+static void packet_policy(sio_socket_t *s, const char *event, const sio_args_t *args, sio_event_mw_t *mw,
+                          void *user) {
+  (void)s, (void)user;
+  if (strcmp(event, "forbidden") == 0) {
+    sio_event_mw_next(mw, "forbidden event");
+    return;
+  }
+  if (strcmp(event, "rewrite-me") == 0) {
+    /* ["rewritten", ...args]: the JS middleware's packet.splice(1, 0, "rewritten"). */
+    sio_args_t *a;
+    if (sio_args_new(&a) == 0) {
+      int r = sio_args_add_cstr(a, "rewritten");
+      for (size_t i = 0; r == 0 && i < sio_args_count(args); i++) r = sio_args_add_arg(a, args, i);
+      if (r == 0) sio_event_mw_rewrite(mw, "message-with-ack", a);
+      sio_args_free(a);
+    }
+  } else if (strcmp(event, "slow") == 0) {
+    slow_wait_t *w = malloc(sizeof *w);
+    if (w != NULL) {
+      w->mw = mw;
+      uv_timer_init(uv_default_loop(), &w->timer);
+      w->timer.data = w;
+      uv_timer_start(&w->timer, slow_due, socket_use_ms, 0);
+      return;
+    }
+  }
+  sio_event_mw_next(mw, NULL);
+}
+
+static void report_error(sio_socket_t *s, const char *message, void *user) {
+  (void)user;
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  if (sio_args_add_cstr(a, message) == 0) sio_socket_emit(s, "server-error", a);
+  sio_args_free(a);
+}
+
+static void install_socket_use(sio_socket_t *s, void *user) {
+  (void)user;
+  sio_socket_use(s, packet_policy, NULL);
+  sio_socket_on_error(s, report_error, NULL);
 }
 
 /* ---- engine hooks (the integration suites' switches) ---- */
@@ -230,6 +297,8 @@ static void usage(void) {
          "  --header-timeout MS   HTTP request timeout (default 10000)\n"
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
          "  --recovery-ms MS      connection-state recovery window, 0 = off (default 0)\n"
+         "  --socket-use MS       a socket.use middleware on \"/\": refuses forbidden, rewrites\n"
+         "                        rewrite-me, delays slow by MS ms (0 = off, the default)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
          "  --allow-request deny-param  refuse handshakes with ?deny=MSG (MSG), 20 ms later\n"
          "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
@@ -312,6 +381,7 @@ int main(int argc, char **argv) {
       sopts.recovery.max_disconnection_ms = strtoull(v, NULL, 10);
       sopts.recovery.enabled = sopts.recovery.max_disconnection_ms > 0;
     }
+    else if (strcmp(a, "--socket-use") == 0) socket_use_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -336,6 +406,7 @@ int main(int argc, char **argv) {
   if (sio_server_new(http, &sopts, &io) != 0 || sio_server_of(io, "/custom", &custom) != 0) return 1;
   sio_ns_t *main_ns = sio_server_main(io);
   sio_ns_on_connect(main_ns, send_auth, NULL);
+  if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);
   sio_ns_on_connect(custom, send_auth, NULL);
   sio_ns_on(main_ns, "message", on_message, NULL);
   sio_ns_on(main_ns, "message-with-ack", on_ack_back, NULL);

@@ -41,6 +41,7 @@ typedef struct sio_socket_s sio_socket_t; /* opaque, refcounted: one client in o
 typedef struct sio_args_s sio_args_t;     /* opaque: event arguments (JSON values and binary) */
 typedef struct sio_ack_s sio_ack_t;       /* opaque, one-shot: the client's ack callback */
 typedef struct sio_mw_s sio_mw_t;         /* opaque, one-shot: a middleware's verdict */
+typedef struct sio_event_mw_s sio_event_mw_t; /* opaque, one-shot: an event held by socket.use middlewares */
 
 /* ======================================================================== arguments */
 
@@ -529,6 +530,47 @@ typedef void (*sio_any_cb)(sio_socket_t *s, const char *event, const sio_args_t 
 SIO_EXTERN int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* Per-packet middlewares (socket.use in socket.io 4.8): cb runs before each incoming
+ * event of s is dispatched to its handler, middlewares in registration order. onAny
+ * listeners are not behind them: as in socket.ts (onevent), they run first, when the
+ * event arrives, and see it as the client sent it. A middleware gets the event's name
+ * and arguments (both borrowed until it consumes mw) and must eventually answer with
+ * sio_event_mw_next(mw, NULL) to pass it on, or sio_event_mw_next(mw, message) to refuse
+ * it: the event is then not dispatched (its ack, if the client asked for one, is never
+ * answered), nothing is sent to the client, and the socket's error listeners
+ * (sio_socket_on_error) run with message. Before passing it may rewrite the event with
+ * sio_event_mw_rewrite: the later middlewares and the handler see the new one.
+ *
+ * A middleware may answer later (asynchronously, from another callback, on the loop
+ * thread). Meanwhile the socket's next events wait behind the held one, so that
+ * handlers see events in the order the client sent them (socket.io does not promise
+ * that). If the socket disconnects meanwhile, the waiting events are dropped and
+ * sio_event_mw_next only frees mw. mw holds a reference on s until it is consumed.
+ *
+ * The library copies each event of a socket that has middlewares (its name and
+ * arguments): when that copy runs out of memory the event is dropped (and logged).
+ * user is passed through, never freed. Returns 0, SIO_ECLOSED (s disconnected),
+ * SIO_ENOMEM. */
+typedef void (*sio_event_mw_cb)(sio_socket_t *s, const char *event, const sio_args_t *args, sio_event_mw_t *mw,
+                                void *user);
+SIO_EXTERN int sio_socket_use(sio_socket_t *s, sio_event_mw_cb cb, void *user);
+/* Replaces the held event's name (event, UTF-8, copied; NULL keeps it) and arguments
+ * (args copied; NULL keeps them, empty args give none), as a JS middleware that
+ * assigns to its packet array. Takes effect when mw is passed on (the arguments the
+ * running middleware got stay valid until then); a second rewrite replaces the first.
+ * Does not consume mw. Returns 0, SIO_EINVAL (event not UTF-8), SIO_ECLOSED
+ * (the socket left; mw must still be consumed), SIO_ENOMEM (nothing changed). */
+SIO_EXTERN int sio_event_mw_rewrite(sio_event_mw_t *mw, const char *event, const sio_args_t *args);
+/* Consumes mw: message NULL passes the event to the next middleware (or its handler),
+ * else refuses it with message (borrowed for the call: the error listeners run before
+ * this returns). Returns 0, or SIO_ECLOSED when the socket left meanwhile (mw freed,
+ * nothing runs). */
+SIO_EXTERN int sio_event_mw_next(sio_event_mw_t *mw, const char *message);
+/* The socket's reserved "error" event (socket.on("error") in JS): runs, in registration
+ * order, when a per-packet middleware refuses an event, with its message (borrowed for
+ * the call). Returns 0, SIO_ECLOSED, SIO_ENOMEM. */
+typedef void (*sio_socket_error_cb)(sio_socket_t *s, const char *message, void *user);
+SIO_EXTERN int sio_socket_on_error(sio_socket_t *s, sio_socket_error_cb cb, void *user);
 /* Per-socket disconnect / disconnecting callbacks (as the namespace's above). Return 0
  * or SIO_ENOMEM. */
 SIO_EXTERN int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user);

@@ -71,7 +71,15 @@ int sio__post_init(sio_server_t *io);
 void sio__args_truncate(sio_args_t *a, size_t n);
 
 /* What a socket's listener is for (sio_socket_s.cbs holds them all in one list). */
-enum { SIO__CB_EVENT = 0, SIO__CB_ANY, SIO__CB_DISCONNECTING, SIO__CB_DISCONNECT, SIO__CB_REMOVED };
+enum {
+  SIO__CB_EVENT = 0,
+  SIO__CB_ANY,
+  SIO__CB_DISCONNECTING,
+  SIO__CB_DISCONNECT,
+  SIO__CB_REMOVED,
+  SIO__CB_USE,   /* per-packet middlewares (sio_socket_use), never removed */
+  SIO__CB_ERROR  /* the reserved "error" event (sio_socket_on_error) */
+};
 
 typedef struct sio__cb_s {
   struct sio__cb_s *next;
@@ -183,6 +191,7 @@ struct sio_socket_s {
   sio__sroom_t room1;
   sio__room_t own;         /* storage for the room named after id, in use when own.name */
   struct sio__rsock_s *rec; /* connection-state recovery: pid, recovered (recovery.c) */
+  struct sio__useq_s *use; /* events held by per-packet middlewares; NULL until sio_socket_use */
 };
 
 /* Kept at 88 bytes (a 96-byte malloc chunk): one more field costs 16 bytes per

@@ -1,9 +1,10 @@
 /*
  * Sockets (socket.io lib/socket.ts): one client in one namespace. Event dispatch
- * (onAny listeners, the socket's handler, then the namespace's), emits (encoded into one
- * refcounted Engine.IO packet plus attachments), rooms, and the disconnect sequence:
- * "disconnecting" with rooms still present, pending acks cancelled, rooms left, then
- * "disconnect". Memory goes when the last reference drops (sio_socket_unref).
+ * (onAny listeners, the per-packet middlewares of socket.use, the socket's handler,
+ * then the namespace's), emits (encoded into one refcounted Engine.IO packet plus
+ * attachments), rooms, and the disconnect sequence: "disconnecting" with rooms still
+ * present, pending acks cancelled, rooms left, then "disconnect". Memory goes when the
+ * last reference drops (sio_socket_unref).
  */
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "sio/json.h"
 #include "sio/recovery.h"
 #include "sio/sio.h"
+#include "ws/utf8.h"
 
 /* Most clients send no CONNECT payload (or "{}"): such sockets share this text and keep
  * no JSON object, which saves four allocations (~260 bytes) per idle connection. */
@@ -80,6 +82,7 @@ void sio_socket_unref(sio_socket_t *s) {
   sio__cbs_free(s->cbs);
   sio__cbs_free(s->any_out);
   sio__recovery_socket_free(s);
+  sio__free(s->use); /* emptied by the disconnect sequence: each held event holds a reference */
   if (s->rooms != &s->room1) sio__free(s->rooms);
   sio__free(s->data_json);
   free_auth(s);
@@ -87,6 +90,8 @@ void sio_socket_unref(sio_socket_t *s) {
 }
 
 /* ---- the disconnect sequence ---- */
+
+static void drop_held(sio_socket_t *s); /* per-packet middlewares, below */
 
 static void run_disconnect_cbs(sio_socket_t *s, const sio__fn_t *arr, size_t n, const char *reason) {
   for (size_t i = 0; i < n; i++) ((sio_disconnect_cb)arr[i].fn)(s, reason, arr[i].user);
@@ -134,6 +139,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
     if (s->rec) sio__recovery_persist(s, reason); /* after "disconnecting", as socket.ts */
   }
   s->state = SIO__SOCK_DISCONNECTED;
+  drop_held(s);
   sio__ack_cancel_all(s);
   sio__adapter_leave_all(s);
   /* Not only when connected: accept_socket registers the socket before joining its own
@@ -233,18 +239,9 @@ int sio_socket_broadcast(sio_socket_t *s, const sio_broadcast_opts_t *to, const 
 
 /* ---- receiving ---- */
 
-static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
-  const char *event = sio__event_name(p);
-  if (event == NULL) return;
-  sio_args_t args;
-  sio__args_of_packet(&args, p, 1);
-  walk_begin(s);
-  for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
-    if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
-  }
-  walk_end(s);
-  if (s->state != SIO__SOCK_CONNECTED) return;
-  size_t elen = strlen(event);
+/* Runs the event's own handler: the socket's, else the namespace's. The ack handle is
+ * made only when there is a handler to answer it (id < 0: the client asked for none). */
+static void deliver(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id) {
   const sio__cb_t *h = NULL;
   for (sio__cb_t *cb = s->cbs; cb; cb = cb->next) {
     if (cb->kind == SIO__CB_EVENT && strcmp(cb->event, event) == 0) {
@@ -252,12 +249,198 @@ static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
       break;
     }
   }
-  if (h == NULL) h = sio__ns_handler(s->ns, event, elen);
+  if (h == NULL) h = sio__ns_handler(s->ns, event, strlen(event));
   if (h == NULL) return;
-  sio_ack_t *ack = p->id >= 0 ? sio__ack_new(s, p->id) : NULL;
-  if (p->id >= 0 && ack == NULL) return;
-  ((sio_event_cb)h->fn)(s, &args, ack, h->user);
+  sio_ack_t *ack = id >= 0 ? sio__ack_new(s, id) : NULL;
+  if (id >= 0 && ack == NULL) return;
+  ((sio_event_cb)h->fn)(s, args, ack, h->user);
   if (ack) sio__ack_after_callback(ack);
+}
+
+static int hold_event(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id);
+
+static void dispatch_event(sio_socket_t *s, sio__packet_t *p) {
+  const char *event = sio__event_name(p);
+  if (event == NULL) return;
+  sio_args_t args;
+  sio__args_of_packet(&args, p, 1);
+  /* onAny first, as socket.ts onevent does: before the per-packet middlewares. */
+  walk_begin(s);
+  for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
+    if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, &args, cb->user);
+  }
+  walk_end(s);
+  if (s->state != SIO__SOCK_CONNECTED) return;
+  if (s->use) {
+    if (hold_event(s, event, &args, p->id) != 0)
+      SIO_LOGW("socket.io: %s: event \"%s\" dropped: out of memory for its middlewares", s->id, event);
+    return;
+  }
+  deliver(s, event, &args, p->id);
+}
+
+/* ---- per-packet middlewares (socket.ts use / run / dispatch) ----
+ *
+ * A socket with middlewares copies each incoming event into a sio_event_mw_t and
+ * queues it on s->use. Only the head of the queue is ever in a middleware ("held"):
+ * the events behind it wait, so that a middleware that answers later does not let a
+ * later event overtake it. pump() walks the head through the middlewares and on to
+ * its handler, then the next one; it is a loop rather than recursion, so that a long
+ * chain of synchronous middlewares and queued events does not grow the stack. A
+ * middleware that answers at once (sio_event_mw_next inside the callback) only marks
+ * the event ready, and the loop that called it carries on. */
+
+typedef struct sio__useq_s {
+  sio_event_mw_t *head, *tail; /* events in arrival order; the head may be held */
+  uint8_t pumping;             /* pump() is running (further calls return at once) */
+} sio__useq_t;
+
+enum { MW_READY = 0, MW_HELD, MW_ORPHAN };
+
+struct sio_event_mw_s {
+  sio_event_mw_t *next; /* in s->use */
+  sio_socket_t *s;      /* referenced until freed */
+  sio__cb_t *at;        /* the middleware it was last given to (NULL: none yet) */
+  char *event;          /* name and arguments, owned */
+  sio_args_t *args;
+  char *new_event;      /* a rewrite not yet applied (sio_event_mw_rewrite) */
+  sio_args_t *new_args;
+  int64_t id;           /* the client's ack id, -1 for none */
+  uint8_t state;        /* MW_*: ready for its next step, in a middleware, or its socket left */
+};
+
+static void mw_free(sio_event_mw_t *m) {
+  sio__free(m->event);
+  sio_args_free(m->args);
+  sio__free(m->new_event);
+  sio_args_free(m->new_args);
+  sio_socket_unref(m->s);
+  sio__free(m);
+}
+
+static sio__cb_t *next_use(sio__cb_t *cb) {
+  while (cb && cb->kind != SIO__CB_USE) cb = cb->next;
+  return cb;
+}
+
+static sio_event_mw_t *pop_head(sio__useq_t *q) {
+  sio_event_mw_t *m = q->head;
+  q->head = m->next;
+  if (q->head == NULL) q->tail = NULL;
+  m->next = NULL;
+  return m;
+}
+
+static void pump(sio_socket_t *s) {
+  sio__useq_t *q = s->use;
+  if (q->pumping) return;
+  q->pumping = 1;
+  sio_socket_ref(s);
+  sio_event_mw_t *m;
+  while (s->state == SIO__SOCK_CONNECTED && (m = q->head) != NULL && m->state == MW_READY) {
+    sio__cb_t *cb = next_use(m->at ? m->at->next : s->cbs);
+    if (cb == NULL) { /* through every middleware: to the handler */
+      pop_head(q);
+      deliver(s, m->event, m->args, m->id);
+      mw_free(m);
+      continue;
+    }
+    m->at = cb;
+    m->state = MW_HELD;
+    ((sio_event_mw_cb)cb->fn)(s, m->event, m->args, m, cb->user);
+  }
+  q->pumping = 0;
+  sio_socket_unref(s);
+}
+
+/* Queues a copy of the event and lets pump() take it. 0 or SIO_ENOMEM (nothing held). */
+static int hold_event(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id) {
+  sio_event_mw_t *m = sio__calloc(1, sizeof *m);
+  if (m == NULL) return SIO_ENOMEM;
+  if ((m->event = sio__strdup(event)) == NULL || sio_args_copy(args, 0, (size_t)-1, &m->args) != 0) {
+    sio__free(m->event);
+    sio__free(m);
+    return SIO_ENOMEM;
+  }
+  m->s = sio_socket_ref(s);
+  m->id = id;
+  sio__useq_t *q = s->use;
+  if (q->tail) q->tail->next = m;
+  else q->head = m;
+  q->tail = m;
+  pump(s);
+  return 0;
+}
+
+/* The socket left: events waiting in the queue go; the one a middleware holds is only
+ * marked, since the middleware still has its handle and will consume it. */
+static void drop_held(sio_socket_t *s) {
+  sio__useq_t *q = s->use;
+  while (q && q->head) {
+    sio_event_mw_t *m = pop_head(q);
+    if (m->state == MW_HELD) m->state = MW_ORPHAN;
+    else mw_free(m);
+  }
+}
+
+static void run_error_cbs(sio_socket_t *s, const char *message) {
+  walk_begin(s);
+  for (sio__cb_t *cb = s->cbs; cb && s->state == SIO__SOCK_CONNECTED; cb = cb->next) {
+    if (cb->kind == SIO__CB_ERROR) ((sio_socket_error_cb)cb->fn)(s, message, cb->user);
+  }
+  walk_end(s);
+}
+
+int sio_event_mw_rewrite(sio_event_mw_t *m, const char *event, const sio_args_t *args) {
+  if (m->state == MW_ORPHAN) return SIO_ECLOSED;
+  if (event && !sio__utf8_valid(event, strlen(event))) return SIO_EINVAL;
+  char *e = NULL;
+  sio_args_t *a = NULL;
+  if ((event && (e = sio__strdup(event)) == NULL) || (args && sio_args_copy(args, 0, (size_t)-1, &a) != 0)) {
+    sio__free(e);
+    return SIO_ENOMEM;
+  }
+  if (e) {
+    sio__free(m->new_event);
+    m->new_event = e;
+  }
+  if (a) {
+    sio_args_free(m->new_args);
+    m->new_args = a;
+  }
+  return 0;
+}
+
+int sio_event_mw_next(sio_event_mw_t *m, const char *message) {
+  sio_socket_t *s = m->s;
+  if (m->state == MW_ORPHAN) {
+    mw_free(m);
+    return SIO_ECLOSED;
+  }
+  sio_socket_ref(s);
+  if (message) {
+    /* Refused: the held event is the queue's head. It goes before the error listeners
+     * run, so that one of them may disconnect the socket (the usual answer). */
+    pop_head(s->use);
+    mw_free(m);
+    SIO_LOGD("socket.io: %s: event refused by a middleware: %s", s->id, message);
+    run_error_cbs(s, message);
+  } else {
+    if (m->new_event) {
+      sio__free(m->event);
+      m->event = m->new_event;
+      m->new_event = NULL;
+    }
+    if (m->new_args) {
+      sio_args_free(m->args);
+      m->args = m->new_args;
+      m->new_args = NULL;
+    }
+    m->state = MW_READY;
+  }
+  pump(s);
+  sio_socket_unref(s);
+  return 0;
 }
 
 void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p) {
@@ -315,6 +498,21 @@ int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) {
 }
 int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
   return push_cb(&s->any_out, SIO__CB_ANY, (void *)cb, user, NULL);
+}
+int sio_socket_use(sio_socket_t *s, sio_event_mw_cb cb, void *user) {
+  if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
+  if (s->use == NULL && (s->use = sio__calloc(1, sizeof *s->use)) == NULL) return SIO_ENOMEM;
+  int r = push_cb(&s->cbs, SIO__CB_USE, (void *)cb, user, NULL);
+  /* No middleware after all: without the queue, events are not copied for nothing. */
+  if (r && next_use(s->cbs) == NULL) {
+    sio__free(s->use);
+    s->use = NULL;
+  }
+  return r;
+}
+int sio_socket_on_error(sio_socket_t *s, sio_socket_error_cb cb, void *user) {
+  if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
+  return push_cb(&s->cbs, SIO__CB_ERROR, (void *)cb, user, NULL);
 }
 int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
   return push_cb(&s->cbs, SIO__CB_DISCONNECT, (void *)cb, user, NULL);

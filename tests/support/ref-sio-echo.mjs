@@ -5,8 +5,11 @@
 // lives in ref-echo.mjs (another suite's reference); this file only serves /socket.io/.
 //
 // Usage: node tests/support/ref-sio-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
-//          [--max-payload BYTES] [--connect-timeout MS] [--recovery-ms MS]
+//          [--max-payload BYTES] [--connect-timeout MS] [--recovery-ms MS] [--socket-use MS]
 // --recovery-ms MS > 0 turns on connectionStateRecovery with that maxDisconnectionDuration.
+// --socket-use MS > 0 gives each "/" socket the per-packet middleware of echo.c's switch:
+// "forbidden" refused, "rewrite-me" rewritten, "slow" passed MS ms later; its error
+// listener emits "server-error" with the message.
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 import http from 'node:http';
 import { Server } from 'socket.io';
@@ -18,10 +21,11 @@ const FLAGS = {
   '--max-payload': 'maxPayload',
   '--connect-timeout': 'connectTimeout',
   '--recovery-ms': 'recoveryMs',
+  '--socket-use': 'socketUseMs',
 };
 
 function parseFlags(argv) {
-  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, recoveryMs: 0 };
+  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, recoveryMs: 0, socketUseMs: 0 };
   for (let i = 0; i < argv.length; i += 2) {
     const key = FLAGS[argv[i]];
     const value = Number(argv[i + 1]);
@@ -54,8 +58,30 @@ function greet(socket) {
   socket.emit('auth', socket.handshake.auth);
 }
 
+// socket.use, as echo.c --socket-use. The packet is [event, ...args, ack?]: rewriting
+// in place keeps the ack callback last, where dispatch expects it.
+function useMiddleware(socket) {
+  socket.use((packet, next) => {
+    const [event] = packet;
+    if (event === 'forbidden') return next(new Error('forbidden event'));
+    if (event === 'rewrite-me') {
+      packet[0] = 'message-with-ack';
+      packet.splice(1, 0, 'rewritten');
+    } else if (event === 'slow') {
+      setTimeout(() => {
+        packet[0] = 'message-with-ack';
+        next();
+      }, flags.socketUseMs);
+      return undefined;
+    }
+    return next();
+  });
+  socket.on('error', (err) => socket.emit('server-error', err.message));
+}
+
 io.of('/').on('connection', (socket) => {
   greet(socket);
+  if (flags.socketUseMs > 0) useMiddleware(socket);
   socket.on('message', (...raw) => socket.emit('message-back', ...splitAck(raw)[0]));
   socket.on('message-with-ack', (...raw) => {
     const [args, ack] = splitAck(raw);

@@ -10,8 +10,10 @@
  * with each ack callback run exactly once for every emit that returned 0, and with the
  * loop closing clean. A second pass refuses every allocation from the Nth on. The
  * scenario also runs a middleware, a CONNECT to an unknown namespace, a broadcast with
- * acks, fetchSockets, socketsJoin, a broadcast to two rooms and a server-side
- * disconnect(true).
+ * acks, fetchSockets, socketsJoin, a broadcast to two rooms, a server-side
+ * disconnect(true), and a per-packet middleware (socket.use) on every socket that
+ * rewrites the event with a copy of its arguments, and holds one event until after its
+ * socket left.
  *
  * jansson's parser is kept out of those two passes. jansson 2.14 (Debian bookworm)
  * asserts instead of failing when an allocation fails in its lexer: lex_save() ignores
@@ -45,6 +47,8 @@ typedef struct {
   size_t n_fetch;
   int e_timeout, e_bcast;    /* results of the emits whose timers the loop runs into */
   int e_multi;               /* the broadcast to two rooms */
+  int pmws;                  /* events through the per-packet middleware */
+  sio_event_mw_t *held;      /* the "held" event, kept by the middleware */
 } ctx_t;
 
 /* The short timers ran out (or their emits failed, or an OOM canceled them first). */
@@ -60,9 +64,28 @@ static void middleware(sio_socket_t *s, sio_mw_t *mw, void *user) {
   assert_int_equal(sio_mw_next(mw, NULL, NULL), 0);
 }
 
+static void ok_or_nomem(int r) {
+  if (r != 0 && r != SIO_ENOMEM) fail_msg("got %d (%s), want 0 or SIO_ENOMEM", r, sio_err_name(r));
+}
+
+/* socket.use: rewrites each event with a copy of its own arguments (the copy allocates,
+ * the handler sees the same), keeps "held" for later, passes the rest. */
+static void packet_mw(sio_socket_t *s, const char *event, const sio_args_t *args, sio_event_mw_t *mw, void *user) {
+  ctx_t *x = user;
+  (void)s;
+  x->pmws++;
+  if (strcmp(event, "held") == 0 && x->held == NULL) {
+    x->held = mw;
+    return;
+  }
+  ok_or_nomem(sio_event_mw_rewrite(mw, NULL, args));
+  assert_int_equal(sio_event_mw_next(mw, NULL), 0);
+}
+
 static void on_connect(sio_socket_t *s, void *user) {
   ctx_t *x = user;
   x->connects++;
+  ok_or_nomem(sio_socket_use(s, packet_mw, x));
   /* Either works or fails cleanly; the rest of the scenario copes with both. */
   int r = sio_socket_join(s, "room");
   assert_true(r == 0 || r == SIO_ENOMEM);
@@ -137,9 +160,6 @@ static void cb_fetch(int status, sio_socket_t *const *sockets, size_t n, void *u
 }
 
 /* A call made under OOM: success or a clean SIO_ENOMEM, nothing else. */
-static void ok_or_nomem(int r) {
-  if (r != 0 && r != SIO_ENOMEM) fail_msg("got %d (%s), want 0 or SIO_ENOMEM", r, sio_err_name(r));
-}
 
 /* An emit with ack: 0, SIO_ENOMEM, or SIO_ECLOSED (the socket was lost to an OOM). */
 static void emitted(int r) {
@@ -285,7 +305,13 @@ static void run_scenario(void) {
 
   /* Disconnects: a leaves its namespace, c is disconnected by the server (connection
    * closed too), and the 1 and 2 ms timers run out (the 60 s one went with a). */
+  fed(mc_feed(&a, "42[\"held\"]"));
   fed(mc_feed(&a, "41"));
+  /* Passed after a left (or, when an OOM lost the "41", while it is still there). */
+  if (x.held) {
+    r = sio_event_mw_next(x.held, NULL);
+    assert_true(r == 0 || r == SIO_ECLOSED);
+  }
   if (x.sc && sio_socket_connected(x.sc)) assert_int_equal(sio_socket_disconnect(x.sc, 1), 0);
   /* Not uv_run(UV_RUN_DEFAULT): when an OOM kept "41" from arriving, a's 60 s timer is
    * still armed (the shutdown below cancels it). */
@@ -299,6 +325,7 @@ static void run_scenario(void) {
     assert_int_equal(x.mws, 3);
     assert_int_equal(x.connects, 3);
     assert_int_equal(x.events, 1);
+    assert_int_equal(x.pmws, 2);
     assert_int_equal(x.acked, 1);
     assert_int_equal(x.st_answer, 0);
     assert_int_equal(x.st_timeout, SIO_ETIMEDOUT);
