@@ -27,7 +27,7 @@
 #   BENCH_FLOOR=0      skip the floor server (default 1: run it where it applies:
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
-#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep app);
+#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep app history);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
@@ -47,7 +47,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep app}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep app history}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -170,10 +170,16 @@ want churn && run_case churn --scenario churn --conns 100 --msgs 3 --duration "$
 want slow && run_case slow --scenario slow --conns 20 --slow 5 --rate 1000 --size 4000 --duration "$D"
 # app: the noom app (lobby on) against the library: 15,000 idle connections at 1,500/s
 # while 4 chat clients talk in one room, held 3 s, then 10,000 of them leave at 1,500/s;
-# CPU per connect and per disconnect, RSS, the chat's latency. Today the app's lobby
-# makes this case long (minutes): each phase is bounded by BENCH_APP_TIMEOUT.
+# CPU per connect and per disconnect, RSS, the chat's latency; each phase is bounded by
+# BENCH_APP_TIMEOUT.
 want app && run_app_case --conns "$APP_N" --close "$APP_CLOSE" --rate 1500 --duration 3 \
   --chat 4 --chat-rate 4 --phase-timeout "$APP_TIMEOUT"
+# history: the chat path with room history off, in memory and in SQLite (CPU per accepted
+# message, in a room of 2 and of 100), and sustained persisted messages per second
+# (bench/history.mjs; its own table, next to the report).
+if want history; then
+  APP_BIN="$APP_BIN" node bench/history.mjs | tee "$OUT/history-$STAMP.md"
+fi
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then
   for r in 5000 10000 20000 40000 80000; do
