@@ -137,7 +137,9 @@ static void relay_event(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack,
   }
   /* A count and a byte budget: a tight loop of 60 KB offers stops here, not at the
    * receivers' send queues. */
-  if (!noom_user_allow(s, NOOM_BUDGET_RELAY, 1) || !noom_user_allow(s, NOOM_BUDGET_BYTES, sio_args_size(args, 0))) {
+  static const noom_budget_t relay[] = {NOOM_BUDGET_RELAY, NOOM_BUDGET_BYTES};
+  const uint64_t cost[] = {1, sio_args_size(args, 0)};
+  if (!noom_user_allow_all(s, relay, cost, 2)) {
     noom_ack_error(ack, NOOM_SLOW_DOWN);
     return;
   }

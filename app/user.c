@@ -66,7 +66,7 @@ void noom_user_set_nick(sio_socket_t *s, const char *nick) {
   sio_args_free(v);
 }
 
-int noom_user_allow(sio_socket_t *s, noom_budget_t b, uint64_t cost) {
+int noom_user_allow_all(sio_socket_t *s, const noom_budget_t *b, const uint64_t *cost, size_t n) {
   user_t *u = user_of(s);
   if (u == NULL) return 0;
   uint64_t now = uv_now(loop), dt = now - u->refill_at;
@@ -77,10 +77,13 @@ int noom_user_allow(sio_socket_t *s, noom_budget_t b, uint64_t cost) {
     uint64_t add = (dt > 86400000 ? 86400000 : dt) * opts.rate[k];
     u->milli[k] = cap - u->milli[k] <= add ? cap : u->milli[k] + add;
   }
-  if (cost > UINT64_MAX / 1000 || u->milli[b] < cost * 1000) return 0;
-  u->milli[b] -= cost * 1000;
+  for (size_t i = 0; i < n; i++)
+    if (cost[i] > UINT64_MAX / 1000 || u->milli[b[i]] < cost[i] * 1000) return 0;
+  for (size_t i = 0; i < n; i++) u->milli[b[i]] -= cost[i] * 1000;
   return 1;
 }
+
+int noom_user_allow(sio_socket_t *s, noom_budget_t b, uint64_t cost) { return noom_user_allow_all(s, &b, &cost, 1); }
 
 int noom_user_view_nick(const sio_remote_socket_t *v, char out[NOOM_MAX_NICK + 1]) {
   sio_args_t *a;

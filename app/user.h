@@ -48,6 +48,8 @@ void noom_user_set_nick(sio_socket_t *s, const char *nick);
 /* Takes cost tokens of budget b from s's bucket: 1 if allowed, 0 if over the limit (or
  * s has no user). Nothing is taken on refusal. */
 int noom_user_allow(sio_socket_t *s, noom_budget_t b, uint64_t cost);
+/* The same for n budgets at once: all are taken, or none (b[i] distinct). */
+int noom_user_allow_all(sio_socket_t *s, const noom_budget_t *b, const uint64_t *cost, size_t n);
 
 /* The nickname of a socket seen by a cluster-wide fetch, on any node (its socket.data
  * carries it), into out; "Anon" and 0 when it has none. */
