@@ -16,7 +16,10 @@
  *                "forbidden event", `rewrite-me(...)` becomes
  *                `message-with-ack("rewritten", ...)`, `slow(...)` waits MS ms and then
  *                becomes `message-with-ack(...)`; its error listener emits
- *                `server-error(message)` back to the client.
+ *                `server-error(message)` back to the client. `message-nocompress(...)`
+ *                answers `message-back(...)` with compress(false) (SIO_BCAST_NO_COMPRESS).
+ *   /ws          a plain WebSocket (sio_http_upgrade) echoing every message, with the
+ *                same size limit (--max-payload) and permessage-deflate settings.
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
  *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
@@ -24,7 +27,9 @@
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
- *             [--http-compression BYTES|off]
+ *             [--http-compression BYTES|off] [--per-message-deflate] [--deflate-threshold BYTES]
+ *             [--deflate-server-no-takeover] [--deflate-client-no-takeover]
+ *             [--deflate-server-window-bits N] [--deflate-client-window-bits N]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -98,6 +103,30 @@ static void on_bcast(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, vo
   if (sio_args_copy(args, 0, 1, &a) != 0) return;
   sio_socket_broadcast(s, &to, "bcast", a);
   sio_args_free(a);
+}
+
+/* message-nocompress(...): message-back(...) to this socket alone, compress(false). */
+static void on_nocompress(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *user) {
+  (void)ack, (void)user;
+  const char *rooms[] = {sio_socket_id(s)};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL | SIO_BCAST_NO_COMPRESS};
+  sio_ns_emit(sio_socket_ns(s), &to, "message-back", args);
+}
+
+/* ---- /ws: a plain WebSocket echo ---- */
+
+static size_t ws_max_message = 1000000;
+
+static void ws_echo(sio_ws_t *ws, int binary, const char *data, size_t len, void *user) {
+  (void)user;
+  sio_ws_send(ws, binary, data, len);
+}
+
+static void ws_upgrade(sio_http_req_t *req, void *user) {
+  static const sio_ws_cbs_t cbs = {ws_echo, NULL};
+  sio_ws_t *ws;
+  (void)user;
+  sio_http_upgrade(req, &cbs, NULL, ws_max_message, &ws);
 }
 
 /* ---- --socket-use MS: a per-packet middleware on every "/" socket ---- */
@@ -311,7 +340,12 @@ static void usage(void) {
          "  --cors-methods M      --cors-allowed-headers H  --cors-exposed-headers H  --cors-max-age S\n"
          "  --cors-off            no CORS at all\n"
          "  --http-compression B  compress long-poll answers of B bytes or more (default 1024,\n"
-         "                        engine.io's), or off\n");
+         "                        engine.io's), or off\n"
+         "  --per-message-deflate WebSocket permessage-deflate (RFC 7692) on /engine.io/,\n"
+         "                        /socket.io/ and /ws (default off, as in Node)\n"
+         "  --deflate-threshold B messages under B bytes go uncompressed (default 1024)\n"
+         "  --deflate-server-no-takeover / --deflate-client-no-takeover  no context takeover\n"
+         "  --deflate-server-window-bits N / --deflate-client-window-bits N  window limits\n");
 }
 
 int main(int argc, char **argv) {
@@ -344,6 +378,18 @@ int main(int argc, char **argv) {
     }
     if (strcmp(a, "--cors-off") == 0) {
       eopts.cors_origins = NULL;
+      continue;
+    }
+    if (strcmp(a, "--per-message-deflate") == 0) {
+      eopts.per_message_deflate.enabled = 1;
+      continue;
+    }
+    if (strcmp(a, "--deflate-server-no-takeover") == 0) {
+      eopts.per_message_deflate.server_no_context_takeover = 1;
+      continue;
+    }
+    if (strcmp(a, "--deflate-client-no-takeover") == 0) {
+      eopts.per_message_deflate.client_no_context_takeover = 1;
       continue;
     }
     if (strcmp(a, "--log-connection-errors") == 0) {
@@ -382,6 +428,9 @@ int main(int argc, char **argv) {
       sopts.recovery.enabled = sopts.recovery.max_disconnection_ms > 0;
     }
     else if (strcmp(a, "--socket-use") == 0) socket_use_ms = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--deflate-threshold") == 0) eopts.per_message_deflate.threshold = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--deflate-server-window-bits") == 0) eopts.per_message_deflate.server_max_window_bits = atoi(v);
+    else if (strcmp(a, "--deflate-client-window-bits") == 0) eopts.per_message_deflate.client_max_window_bits = atoi(v);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -395,6 +444,8 @@ int main(int argc, char **argv) {
     }
   }
   signal(SIGPIPE, SIG_IGN);
+  hopts.ws_deflate = eopts.per_message_deflate; /* /ws gets the same settings */
+  ws_max_message = eopts.max_http_buffer_size;
   uv_loop_t *loop = uv_default_loop();
   if (sio_http_new(loop, &hopts, &http) != 0) return 1;
   sio_engine_t *eng;
@@ -414,6 +465,8 @@ int main(int argc, char **argv) {
   sio_ns_on(main_ns, "join", on_join, NULL);
   sio_ns_on(main_ns, "bcast", on_bcast, NULL);
   sio_ns_on(main_ns, "dm", on_dm, NULL);
+  sio_ns_on(main_ns, "message-nocompress", on_nocompress, NULL);
+  sio_http_handle(http, "/ws", 1, ws_upgrade, NULL);
   sio_ns_on(main_ns, "recovered", on_recovered, NULL);
   int r = sio_http_listen(http, host, port);
   if (r != 0) {

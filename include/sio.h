@@ -281,7 +281,9 @@ SIO_EXTERN int sio_ns_on_room(sio_ns_t *ns, sio_room_cb cb, void *user);
 enum {
   SIO_BCAST_VOLATILE = 1 << 0, /* dropped for a socket whose transport cannot write right
                                   now (no pending long-poll GET, WebSocket busy) */
-  SIO_BCAST_LOCAL = 1 << 1     /* this process only (no adapter fan-out to other nodes) */
+  SIO_BCAST_LOCAL = 1 << 1,    /* this process only (no adapter fan-out to other nodes) */
+  SIO_BCAST_NO_COMPRESS = 1 << 2 /* compress(false): sent without permessage-deflate
+                                    whatever its size (engine per_message_deflate) */
 };
 
 /* A selection of sockets, filled by value (the JS operators to/in/except/volatile/local):

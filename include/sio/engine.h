@@ -136,6 +136,10 @@ typedef struct {
    * (engine.io's); 0 turns it off. */
   int http_compression;
   size_t http_compression_threshold;
+  /* engine.io's perMessageDeflate (ws's options, see sio_ws_deflate_opts_t): off by
+   * default; the threshold applies per Engine.IO packet. Socket.IO's compress flag
+   * (SIO_BCAST_NO_COMPRESS) sends a packet uncompressed whatever its size. */
+  sio_ws_deflate_opts_t per_message_deflate;
 
   /* ---- hooks: engine.io's allowRequest option and its events. All run on the loop
    * thread with hooks_user; req is borrowed for the call. NULL: not used. ---- */

@@ -33,6 +33,36 @@ typedef struct {
   const char *etag;          /* strong ETag including quotes */
 } sio_asset_t;
 
+/* permessage-deflate (RFC 7692), the options of Node ws's perMessageDeflate (which
+ * engine.io and socket.io pass through). Off by default, as in Node. When a client
+ * offers the extension, its first offer that these settings can honour is accepted;
+ * offers that are malformed or ask for what the server cannot do are declined (the
+ * connection goes on uncompressed). Memory: zlib's streams exist only after the first
+ * message above threshold in that direction (deflate ~ 2^(window+2) + 2^(mem_level+9)
+ * bytes, inflate ~ 2^window + 7 KiB) and are freed with the connection, or after each
+ * message in a direction without context takeover. The max message size applies to the
+ * INFLATED size: a message that inflates past it closes the socket with 1009. */
+typedef struct {
+  int enabled;                    /* default 0 (Node: perMessageDeflate false) */
+  size_t threshold;               /* messages shorter than this go uncompressed; default 1024 */
+  int server_no_context_takeover; /* 1: we reset our compressor after each message
+                                   * (ask it of ourselves); 0 (default): only if the
+                                   * client asks for it */
+  int client_no_context_takeover; /* 1: ask the client to reset after each message; 0
+                                   * (default): only if the client offers it */
+  int server_max_window_bits;     /* 9..15 to limit our window (offers needing a
+                                   * smaller one are declined); 0 (default): 15, or the
+                                   * client's server_max_window_bits if it sends one */
+  int client_max_window_bits;     /* 8..15 to limit the client's window (offers without
+                                   * client_max_window_bits are then declined); 0
+                                   * (default): the client's choice */
+  int level;                      /* zlib level 0..9, -1 (default): zlib's default (6) */
+  int mem_level;                  /* zlib memLevel 1..9; default 8 */
+} sio_ws_deflate_opts_t;
+
+/* Fills *opts (not NULL) with the defaults listed above (enabled 0). */
+SIO_EXTERN void sio_ws_deflate_opts_init(sio_ws_deflate_opts_t *opts);
+
 typedef struct {
   size_t max_header_bytes;    /* request line + headers; 431 past it. Default 16384 */
   unsigned max_headers;       /* 431 past it. Default 100 */
@@ -61,6 +91,9 @@ typedef struct {
    * sent gzipped to clients whose Accept-Encoding allows it, with "Vary: Accept-Encoding"
    * and their own ETag (the identity ETag with "-gz" before the closing quote). Default 1 */
   int static_compression;
+  /* permessage-deflate for sio_http_upgrade's WebSockets (an Engine.IO server has its
+   * own, sio_engine_opts_t.per_message_deflate). Default off. */
+  sio_ws_deflate_opts_t ws_deflate;
 } sio_http_opts_t;
 
 /* Fills *opts (not NULL) with the defaults listed above. */
@@ -158,11 +191,17 @@ typedef struct {
  * SIO_EINVAL (not a WebSocket handshake: req was answered 400), SIO_ENOMEM. */
 SIO_EXTERN int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out);
 
-/* Sends one message (copied). Returns 0, SIO_ECLOSED, SIO_ENOMEM, or SIO_ELIMIT: the
+/* Sends one message (copied), compressed when permessage-deflate was negotiated and len
+ * is at least its threshold. Returns 0, SIO_ECLOSED, SIO_ENOMEM, or SIO_ELIMIT: the
  * message would take the queue past ws_max_queued (sio_http_opts_t); the socket is then
  * being closed hard, and on_close (code 1008) runs later from the loop, never inside this
  * call, so a caller may send while walking a list of sockets. */
 SIO_EXTERN int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len);
+/* sio_ws_send with compress 0: this message goes uncompressed whatever its size (ws's
+ * send(data, {compress: false})). compress 1 is sio_ws_send. */
+SIO_EXTERN int sio_ws_send_opts(sio_ws_t *ws, int binary, const void *data, size_t len, int compress);
+/* 1 when permessage-deflate was negotiated on ws (its response header was sent). */
+SIO_EXTERN int sio_ws_deflate_active(const sio_ws_t *ws);
 /* Bytes queued on ws and not yet handed to the kernel (a close frame included): for
  * backpressure, to send less or close when the peer does not keep up. */
 SIO_EXTERN size_t sio_ws_queued(const sio_ws_t *ws);

@@ -45,6 +45,11 @@ void sio__eio_close(sio_eio_t *s, const char *reason);
  * is delivered and a GET can carry the close packet, an upgrade completes (the WebSocket
  * then delivers and closes) or fails, or the next ping is due. Otherwise at once. */
 void sio__eio_close_graceful(sio_eio_t *s);
+/* sio__eio_send_ref's flags (binary is 0 or SIO__EIO_SEND_BINARY): SIO__EIO_SEND_NO_COMPRESS
+ * sends the packet uncompressed over a permessage-deflate WebSocket (socket.io's
+ * compress(false)); polling queues keep the flag for the upgrade. */
+enum { SIO__EIO_SEND_BINARY = 1, SIO__EIO_SEND_NO_COMPRESS = 2 };
+
 /* Queues a shared encoded packet (takes a new reference). Returns 0, SIO_ECLOSED,
  * SIO_ENOMEM or SIO_ELIMIT: the packet alone is over max_send_queue (refused, the session
  * stays), or it would push the session's backlog over it (a slow consumer: refused, and

@@ -47,7 +47,7 @@ static int memory_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   int r = sio__eio_fits(s, rb->len, s->qbytes);
   if (r) return r;
   const sio__eio_memory_peer_t *p = &s->mem->peer;
-  if (p->on_packet) p->on_packet(p->user, binary, sio__refbuf_ptr(rb), rb->len);
+  if (p->on_packet) p->on_packet(p->user, binary & SIO__EIO_SEND_BINARY, sio__refbuf_ptr(rb), rb->len);
   return 0;
 }
 

@@ -67,7 +67,7 @@ static int take_queue(sio_eio_t *s, sio__buf_t *b) {
     sio__refbuf_t *rb = s->q[i].rb;
     if (i > 0) r = sio__buf_append_byte(b, SIO__EIO_SEPARATOR);
     if (r) break;
-    if (!s->q[i].binary) {
+    if (!(s->q[i].binary & SIO__EIO_SEND_BINARY)) {
       r = sio__buf_append(b, sio__refbuf_ptr(rb), rb->len);
     } else if ((r = sio__buf_reserve(b, 1 + sio__b64_encoded_len(rb->len))) == 0) {
       b->base[b->len++] = 'b';

@@ -25,6 +25,7 @@ void sio_engine_opts_init(sio_engine_opts_t *o) {
   o->max_send_queue = 8u << 20;
   o->http_compression = 1;
   o->http_compression_threshold = 1024;
+  sio_ws_deflate_opts_init(&o->per_message_deflate);
   /* engine.io's cookie defaults, used once cookie.enabled is set. */
   o->cookie.name = "io";
   o->cookie.path = "/";

@@ -60,7 +60,8 @@ void sio__eio_ws_handshake(sio_engine_t *e, sio_http_req_t *req) {
   sio__buf_t hdrs = SIO__BUF_INIT;
   int r = sio__eio_response_headers(e, req, 1, NULL, &hdrs);
   /* A message may carry maxHttpBufferSize bytes plus its type digit. */
-  if (r == 0) r = sio__ws_upgrade(req, &transport_cbs, s, e->opts.max_http_buffer_size + 1, hdrs.base, &ws);
+  if (r == 0) r = sio__ws_upgrade(req, &transport_cbs, s, e->opts.max_http_buffer_size + 1, hdrs.base,
+                                &e->opts.per_message_deflate, &ws);
   sio__buf_free(&hdrs);
   if (r != 0) {
     sio__eio_close(s, "transport error");
@@ -162,7 +163,8 @@ void sio__eio_ws_probe(sio_eio_t *s, sio_http_req_t *req) {
   sio_ws_t *ws;
   sio__buf_t hdrs = SIO__BUF_INIT;
   int r = sio__eio_response_headers(s->eng, req, 0, NULL, &hdrs);
-  if (r == 0) r = sio__ws_upgrade(req, &probe_cbs, s, s->eng->opts.max_http_buffer_size + 1, hdrs.base, &ws);
+  if (r == 0) r = sio__ws_upgrade(req, &probe_cbs, s, s->eng->opts.max_http_buffer_size + 1, hdrs.base,
+                                &s->eng->opts.per_message_deflate, &ws);
   sio__buf_free(&hdrs);
   if (r != 0) return;
   sio_ws_set_keepalive(ws, 0); /* the session's heartbeat and the upgrade timeout cover it */
@@ -183,11 +185,11 @@ void sio__eio_upgrade_overdue(sio__tnode_t *n) {
 /* ---- the transport table ---- */
 
 /* Framed in the packet's headroom and queued by reference on the connection. */
-static int ws_send(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
-  size_t off = sio__ws_frame_in_headroom(rb, binary);
+static int ws_send(sio_eio_t *s, sio__refbuf_t *rb, int flags) {
+  size_t off = sio__ws_frame_in_headroom(rb, flags & SIO__EIO_SEND_BINARY);
   size_t len = rb->head + rb->len - off;
   int r = sio__eio_fits(s, len, sio__ws_queued(s->ws));
-  return r ? r : sio__ws_send_ref(s->ws, rb, off, len);
+  return r ? r : sio__ws_send_ref(s->ws, rb, off, len, !(flags & SIO__EIO_SEND_NO_COMPRESS));
 }
 
 static size_t ws_queued(const sio_eio_t *s) { return s->ws ? sio__ws_queued(s->ws) : 0; }

@@ -40,6 +40,7 @@ void sio_http_opts_init(sio_http_opts_t *o) {
   o->ws_close_timeout_ms = 5000;
   o->ws_max_queued = 8u << 20;
   o->static_compression = 1;
+  sio_ws_deflate_opts_init(&o->ws_deflate);
 }
 
 const char *sio__http_reason(int status) {

@@ -86,7 +86,7 @@ typedef struct {
   sio__refbuf_t *text;
   const sio_args_t *args;
   const char *event;
-  int volatile_;
+  int flags; /* SIO_BCAST_VOLATILE and SIO_BCAST_NO_COMPRESS, for sio__client_send */
   int count;
   void *bcast;
   int64_t id;
@@ -96,7 +96,7 @@ static void deliver(sio_socket_t *s, void *u) {
   emit_ctx_t *e = u;
   if (e->bcast && sio__ack_register(s, e->id, 0, NULL, NULL, e->bcast) != 0) return;
   if (s->any_out) sio__socket_fire_any_out(s, e->event, e->args);
-  if (sio__client_send(s->client, e->text, e->args ? e->args->att : NULL, e->args ? e->args->natt : 0, e->volatile_) == 0) {
+  if (sio__client_send(s->client, e->text, e->args ? e->args->att : NULL, e->args ? e->args->natt : 0, e->flags) == 0) {
     e->count++;
   }
 }
@@ -127,12 +127,12 @@ static void atts_free(atts_t *a) {
 }
 
 int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
-  emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & SIO_BCAST_VOLATILE) : 0, 0, NULL, -1};
+  emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & (SIO_BCAST_VOLATILE | SIO_BCAST_NO_COMPRESS)) : 0, 0, NULL, -1};
   int fanout = ns->adapter != NULL && ns->adapter->broadcast != NULL && !(to && (to->flags & SIO_BCAST_LOCAL));
   atts_t atts;
   /* Connection-state recovery stores the packet with its offset (not volatile ones). */
-  int r = ns->io->rec && !e.volatile_ ? sio__recovery_encode(ns, to, event, args, &e.text)
-                                      : sio__encode_event(ns->name, event, args, -1, &e.text);
+  int r = ns->io->rec && !(e.flags & SIO_BCAST_VOLATILE) ? sio__recovery_encode(ns, to, event, args, &e.text)
+                                                          : sio__encode_event(ns->name, event, args, -1, &e.text);
   if (r) return r;
   if (fanout && (r = atts_init(&atts, args)) != 0) {
     sio__refbuf_unref(e.text);
@@ -173,6 +173,7 @@ int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const cha
   if (remote && atts_init(&atts, args) != 0) return SIO_ENOMEM;
   emit_ctx_t e;
   int r = prepare_acked(ns, event, args, timeout_ms, cb, user, &e);
+  e.flags = to ? (int)(to->flags & SIO_BCAST_NO_COMPRESS) : 0;
   if (r == 0 && (r = sio__select(ns, to, NULL, deliver, &e)) != 0) {
     /* Nothing was sent: the aggregate goes without its callback. */
     sio__bcast_ack_discard(e.bcast);

@@ -39,10 +39,12 @@ void sio__client_connect_overdue(sio__tnode_t *n) {
   }
 }
 
-int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_) {
+int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int flags) {
   if (c->eio == NULL) return SIO_ECLOSED;
   /* socket.io's volatile flag: dropped (not queued) when the transport cannot write now. */
-  if (volatile_ && !sio__eio_writable(c->eio)) return 0;
+  if ((flags & SIO_BCAST_VOLATILE) && !sio__eio_writable(c->eio)) return 0;
+  /* socket.io's compress(false): no permessage-deflate for these packets. */
+  int nc = flags & SIO_BCAST_NO_COMPRESS ? SIO__EIO_SEND_NO_COMPRESS : 0;
   if (natt > 0) {
     /* All parts or none: a header whose attachments were refused would leave the
      * client waiting for them. (WebSocket frame headers: 14 bytes at most each.) */
@@ -51,8 +53,8 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
     int r = sio__eio_check_room(c->eio, len);
     if (r) return r;
   }
-  int r = sio__eio_send_ref(c->eio, text, 0);
-  for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], 1);
+  int r = sio__eio_send_ref(c->eio, text, nc);
+  for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], SIO__EIO_SEND_BINARY | nc);
   return r;
 }
 

@@ -231,7 +231,8 @@ void sio__client_on_close(sio__client_t *c, const char *reason);
 int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
 /* Sends an encoded packet (text + attachments) to the client. */
-int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_);
+/* flags: SIO_BCAST_VOLATILE (dropped unless writable now), SIO_BCAST_NO_COMPRESS. */
+int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int flags);
 /* Runs every socket's disconnect sequence with reason, then closes the session. */
 void sio__client_close(sio__client_t *c, const char *reason);
 /* socket.disconnect(true): DISCONNECT to every connected socket of c, then the close. */

@@ -5,6 +5,7 @@
  */
 #include "ws/conn_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -12,6 +13,7 @@
 #include "http/parser.h"
 #include "http/server.h"
 #include "ws/handshake.h"
+#include "ws/utf8.h"
 
 void sio__ws_set_cbs(sio_ws_t *ws, const sio_ws_cbs_t *cbs) { ws->cbs = cbs; }
 
@@ -26,16 +28,39 @@ size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary) {
   return rb->head - hl;
 }
 
-int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len) {
+/* Compresses data into a frame of its own with RSV1 set (RFC 7692 §6) and queues it. */
+static int send_compressed(sio_ws_t *ws, int opcode, const void *data, size_t len) {
+  sio__refbuf_t *rb;
+  if (sio__ws_pmd_compress(ws->pmd, data, len, SIO__WS_SERVER_HEADER_MAX, &rb) != 0) {
+    /* The compressor may hold part of this message: the peer's inflater would be out of
+     * step from here on. */
+    SIO_LOGW("%s: out of memory compressing a websocket message, closing it", sio__conn_peer(ws->conn));
+    sio__ws_abort_later(ws, SIO__WS_CLOSE_INTERNAL);
+    return SIO_ENOMEM;
+  }
+  size_t off = sio__ws_frame_in_headroom(rb, opcode == SIO__WS_OP_BINARY);
+  rb->data[off] |= 0x40;
+  int r = sio__conn_write_ref(ws->conn, rb, off, rb->head + rb->len - off);
+  sio__refbuf_unref(rb);
+  return r;
+}
+
+int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len, int compress) {
   if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
+  if (compress && sio__ws_pmd_wants(ws->pmd, rb->len))
+    return send_compressed(ws, rb->data[off] & 0x0F, rb->data + rb->head, rb->len);
   return sio__conn_write_ref(ws->conn, rb, off, len);
 }
+
+int sio_ws_deflate_active(const sio_ws_t *ws) { return ws->pmd != NULL; }
 
 size_t sio__ws_queued(const sio_ws_t *ws) { return ws->conn ? sio__conn_queued(ws->conn) : 0; }
 
 size_t sio_ws_queued(const sio_ws_t *ws) { return sio__ws_queued(ws); }
 
-int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) {
+int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) { return sio_ws_send_opts(ws, binary, data, len, 1); }
+
+int sio_ws_send_opts(sio_ws_t *ws, int binary, const void *data, size_t len, int compress) {
   if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
   const sio_http_t *h = ws->conn->io->data;
   size_t limit = sio__http_opts(h)->ws_max_queued, queued = sio__conn_queued(ws->conn);
@@ -46,6 +71,8 @@ int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) {
     sio__ws_abort_later(ws, SIO__WS_CLOSE_POLICY);
     return SIO_ELIMIT;
   }
+  if (compress && sio__ws_pmd_wants(ws->pmd, len))
+    return send_compressed(ws, binary ? SIO__WS_OP_BINARY : SIO__WS_OP_TEXT, data, len);
   sio__refbuf_t *rb = sio__refbuf_from(SIO__WS_SERVER_HEADER_MAX, data, len);
   if (rb == NULL) return SIO_ENOMEM;
   size_t off = sio__ws_frame_in_headroom(rb, binary);
@@ -75,9 +102,38 @@ void sio__ws_abort(sio_ws_t *ws) {
 void sio_ws_set_user(sio_ws_t *ws, void *user) { ws->user = user; }
 const char *sio_ws_peer(const sio_ws_t *ws) { return ws->conn ? sio__conn_peer(ws->conn) : "?"; }
 
+/* A message that cannot be delivered: stop decoding (the frames after it are dropped)
+ * and let ws_on_data close with code once the decoder has returned. */
+static void fail(sio_ws_t *ws, int code) {
+  ws->failed = 1;
+  ws->close_code = (uint16_t)code;
+  ws->dec.closed = 1;
+}
+
+/* A compressed message (RFC 7692 §7.2.2): inflated into a buffer of its own, at most
+ * the max message size (the bound is on the inflated size: 1009 past it). */
+static void on_compressed(sio_ws_t *ws, int opcode, const char *data, size_t len) {
+  sio__buf_t out = SIO__BUF_INIT;
+  int r = sio__ws_pmd_inflate(ws->pmd, data, len, ws->dec.max_message, &out);
+  int code = r == 0 ? 0 : r == SIO_ETOOBIG ? SIO__WS_CLOSE_TOO_BIG : r == SIO_EPROTO ? SIO__WS_CLOSE_INVALID_DATA : SIO__WS_CLOSE_INTERNAL;
+  if (code == 0 && opcode == SIO__WS_OP_TEXT && !sio__utf8_valid(out.base, out.len)) code = SIO__WS_CLOSE_INVALID_DATA;
+  if (code) {
+    SIO_LOGD("%s: websocket compressed message refused (%s), closing with %d", sio__conn_peer(ws->conn),
+             r == SIO_ETOOBIG ? "inflates past the message limit" : r ? "bad deflate data" : "not UTF-8", code);
+    fail(ws, code);
+  } else {
+    ws->cbs->on_message(ws, opcode == SIO__WS_OP_BINARY, out.base ? out.base : "", out.len, ws->user);
+  }
+  sio__buf_free(&out);
+}
+
 static void on_message(void *user, int opcode, char *data, size_t len) {
   sio_ws_t *ws = user;
-  if (ws->close_sent || ws->cbs->on_message == NULL) return;
+  if (ws->close_sent || ws->failed || ws->cbs->on_message == NULL) return;
+  if (opcode & SIO__WS_MSG_COMPRESSED) {
+    on_compressed(ws, opcode & 0x0F, data, len);
+    return;
+  }
   ws->cbs->on_message(ws, opcode == SIO__WS_OP_BINARY, data, len, ws->user);
 }
 
@@ -110,6 +166,7 @@ static long ws_on_data(sio__conn_t *c, char *data, size_t len) {
   sio_ws_t *ws = c->proto_data;
   ws->heard = 1;
   long n = sio__ws_decode(&ws->dec, data, len, &decode_cbs, ws, NULL);
+  if (n >= 0 && ws->failed && !c->closing) n = -(long)ws->close_code;
   if (n < 0) {
     int code = (int)-n;
     SIO_LOGD("%s: websocket protocol error, closing with %d", sio__conn_peer(c), code);
@@ -136,6 +193,7 @@ static void ws_on_close(sio__conn_t *c) {
   ws->conn = NULL;
   sio__ws_decoder_free(&ws->dec);
   notify_close(ws, ws->close_code ? ws->close_code : 1006);
+  sio__ws_pmd_free(ws->pmd);
   sio__free(ws);
 }
 
@@ -145,11 +203,35 @@ int sio__ws_is_upgrade(const sio_http_req_t *req) {
 }
 
 int sio_http_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, sio_ws_t **out) {
-  return sio__ws_upgrade(req, cbs, user, max_message, NULL, out);
+  const sio_http_opts_t *o = sio__http_opts(sio__http_req_server(req));
+  return sio__ws_upgrade(req, cbs, user, max_message, NULL, &o->ws_deflate, out);
+}
+
+static void join_extensions(sio_str_t name, sio_str_t value, void *u) {
+  sio__buf_t *b = u;
+  if (name.len != 24 || memcmp(name.ptr, "sec-websocket-extensions", 24) != 0) return;
+  /* Several headers are one comma-separated list (RFC 7230 §3.2.2). OOM: fewer offers. */
+  if (b->len) sio__buf_append(b, ", ", 2);
+  sio__buf_append(b, value.ptr, value.len);
+}
+
+/* permessage-deflate: the accepted offer's state and the 101's header line, or nothing. */
+static sio__ws_pmd_t *negotiate(sio_http_req_t *req, const sio_ws_deflate_opts_t *o, char *line, size_t cap) {
+  line[0] = '\0';
+  if (o == NULL || !o->enabled) return NULL;
+  sio__buf_t v = SIO__BUF_INIT;
+  sio_http_req_headers(req, join_extensions, &v);
+  sio__ws_pmd_params_t p;
+  char answer[SIO__WS_PMD_ANSWER_MAX];
+  sio__ws_pmd_t *pmd = NULL;
+  if (v.len && sio__ws_pmd_negotiate(o, v.base, v.len, &p, answer) && (pmd = sio__ws_pmd_new(o, &p)) != NULL)
+    snprintf(line, cap, "Sec-WebSocket-Extensions: %s\r\n", answer);
+  sio__buf_free(&v);
+  return pmd;
 }
 
 int sio__ws_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, const char *extra,
-                    sio_ws_t **out) {
+                    const sio_ws_deflate_opts_t *pmd_opts, sio_ws_t **out) {
   sio_str_t key, version;
   const sio__http_request_t *r = sio__http_req_parsed(req);
   if (sio__http_req_conn(req) == NULL) return SIO_ECLOSED;
@@ -163,6 +245,8 @@ int sio__ws_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, si
   }
   sio_ws_t *ws = sio__calloc(1, sizeof *ws);
   if (ws == NULL) return SIO_ENOMEM;
+  char ext[SIO__WS_PMD_ANSWER_MAX + 32];
+  ws->pmd = negotiate(req, pmd_opts, ext, sizeof ext);
   static const char head[] =
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
       "Sec-WebSocket-Accept: ";
@@ -171,16 +255,19 @@ int sio__ws_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, si
   int err = sio__buf_append(&resp, head, sizeof head - 1);
   if (!err) err = sio__buf_append(&resp, accept, SIO__WS_ACCEPT_LEN);
   if (!err) err = sio__buf_append(&resp, "\r\n", 2);
+  if (!err) err = sio__buf_append_str(&resp, ext);
   if (!err && extra) err = sio__buf_append_str(&resp, extra);
   if (!err) err = sio__buf_append(&resp, "\r\n", 2);
   sio__conn_t *c = sio__http_req_conn(req);
   if (err || sio__conn_write(c, resp.base, resp.len) != 0) {
     sio__buf_free(&resp);
+    sio__ws_pmd_free(ws->pmd);
     sio__free(ws);
     return SIO_ENOMEM;
   }
   sio__buf_free(&resp);
   sio__ws_decoder_init(&ws->dec, max_message);
+  ws->dec.rsv1_ok = ws->pmd != NULL;
   ws->cbs = cbs;
   ws->user = user;
   ws->conn = sio__http_detach(req, &ws_proto, ws);

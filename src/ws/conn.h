@@ -19,8 +19,12 @@ void sio__ws_set_cbs(sio_ws_t *ws, const sio_ws_cbs_t *cbs);
  * returns the offset of the frame in rb->data; the frame is rb->data[off .. head+len). */
 size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary);
 
-/* Queues a pre-framed range of rb (takes a reference). Returns 0, SIO_ECLOSED, SIO_ENOMEM. */
-int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len);
+/* Queues a pre-framed range of rb (takes a reference): rb->data[off .. off+len) must be
+ * the frame sio__ws_frame_in_headroom built around rb's payload. With permessage-deflate
+ * negotiated, compress set and the payload at or above the threshold, the payload is
+ * compressed into a frame of ws's own instead (rb untouched). Returns 0, SIO_ECLOSED,
+ * SIO_ENOMEM (compression failed: ws is then being closed with 1011). */
+int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len, int compress);
 
 /* Closes at once without a close frame, dropping queued output and resetting the TCP
  * connection (a peer that stopped reading). on_close runs (code 1006) unless the user
@@ -30,9 +34,10 @@ void sio__ws_abort(sio_ws_t *ws);
 /* 1 if req asks for a WebSocket upgrade (GET with Upgrade: websocket). */
 int sio__ws_is_upgrade(const sio_http_req_t *req);
 /* sio_http_upgrade with extra header lines for the 101 (each ending "\r\n"; NULL: none;
- * borrowed for the call). */
+ * borrowed for the call) and permessage-deflate settings (NULL or not enabled: the
+ * extension is never accepted; borrowed for the call). */
 int sio__ws_upgrade(sio_http_req_t *req, const sio_ws_cbs_t *cbs, void *user, size_t max_message, const char *extra,
-                    sio_ws_t **out);
+                    const sio_ws_deflate_opts_t *pmd, sio_ws_t **out);
 
 /* Bytes queued on the connection and not yet written (for slow-consumer limits). */
 size_t sio__ws_queued(const sio_ws_t *ws);

@@ -6,6 +6,7 @@
 #define SIO_WS_CONN_INT_H
 
 #include "ws/conn.h"
+#include "ws/deflate.h"
 
 /* Where the connection's timeout node (conn->timeout, free once HTTP has handed the
  * connection over) is: the WebSocket's timers share it, one at a time (ws/limits.c). */
@@ -17,11 +18,12 @@ enum {
   SIO__WS_T_ABORT  /* hard close queued for the next loop turn */
 };
 
-/* One per WebSocket, idle ones included: kept to 56 bytes (a 64-byte malloc chunk). */
+/* One per WebSocket, idle ones included: kept to 64 bytes (an 80-byte malloc chunk). */
 struct sio_ws_s {
   sio__conn_t *conn;         /* NULL after close */
   const sio_ws_cbs_t *cbs;   /* the caller's table (borrowed: static in practice) */
   void *user;
+  sio__ws_pmd_t *pmd;        /* permessage-deflate state; NULL when not negotiated */
   sio__ws_decoder_t dec;
   uint8_t close_sent;
   uint8_t close_notified;
@@ -29,6 +31,7 @@ struct sio_ws_s {
   uint8_t timer;          /* SIO__WS_T_*: what conn->timeout is armed for */
   uint8_t heard;          /* bytes arrived since the last ping */
   uint8_t no_keepalive;   /* sio_ws_set_keepalive(ws, 0) */
+  uint8_t failed;         /* a message could not be inflated: close with close_code */
 };
 
 #endif

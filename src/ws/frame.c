@@ -9,7 +9,8 @@
  * a header (§5.2 bits, §5.4 fragmentation order, §5.5 control rules, the size limit) is
  * judged as soon as the header bytes are there, before any payload is waited for.
  *
- * Limits: no extensions are negotiated (so RSV1-3 must be 0); lengths need not use the
+ * Extensions: only permessage-deflate's RSV1 (RFC 7692 §6), when the caller sets rsv1_ok;
+ * a compressed message is handed up compressed and flagged. Lengths need not use the
  * shortest form (§5.2 makes that a sender rule; browsers and ws all comply anyway).
  */
 #include "ws/frame.h"
@@ -23,6 +24,7 @@
 typedef struct {
   uint8_t fin;          /* FIN bit */
   uint8_t opcode;       /* 4-bit opcode, already checked */
+  uint8_t rsv1;         /* RSV1 set (a compressed message's first frame) */
   size_t hdr_len;       /* header bytes including the 4-byte masking key */
   uint64_t payload_len; /* declared payload length */
   size_t total;         /* hdr_len + payload_len */
@@ -45,6 +47,7 @@ void sio__ws_decoder_free(sio__ws_decoder_t *d) {
     d->frag = NULL;
   }
   d->frag_opcode = 0;
+  d->frag_rsv1 = 0;
   d->utf8_state = SIO__UTF8_ACCEPT;
 }
 
@@ -66,8 +69,12 @@ static int parse_header(const sio__ws_decoder_t *d, const uint8_t *p, size_t ava
   if (avail < 2) return HEADER_MORE;
   h->fin = p[0] >> 7;
   h->opcode = p[0] & 0x0F;
-  /* §5.2: "MUST be 0 unless an extension is negotiated that defines meanings". */
-  if (p[0] & 0x70) return -SIO__WS_CLOSE_PROTOCOL;
+  /* §5.2: "MUST be 0 unless an extension is negotiated that defines meanings". RFC 7692
+   * §6: RSV1 marks a compressed message on its first frame only, never on control
+   * frames or continuations. */
+  if (p[0] & 0x30) return -SIO__WS_CLOSE_PROTOCOL;
+  h->rsv1 = (p[0] & 0x40) != 0;
+  if (h->rsv1 && (!d->rsv1_ok || (p[0] & 0x0F) == SIO__WS_OP_CONT || (p[0] & 0x08))) return -SIO__WS_CLOSE_PROTOCOL;
   switch (h->opcode) {
     case SIO__WS_OP_CONT:
     case SIO__WS_OP_TEXT:
@@ -161,16 +168,18 @@ static long handle_close(sio__ws_decoder_t *d, const char *p, size_t n, const si
 static long handle_data(sio__ws_decoder_t *d, const header_t *h, char *p, size_t n,
                         const sio__ws_decode_cb_t *cb, void *user) {
   if (h->opcode != SIO__WS_OP_CONT && h->fin) {
-    /* The common case: a whole message in one frame, delivered from the caller's buffer. */
-    if (h->opcode == SIO__WS_OP_TEXT && !sio__utf8_valid(p, n)) return -SIO__WS_CLOSE_INVALID_DATA;
-    if (cb->on_message) cb->on_message(user, h->opcode, p, n);
+    /* The common case: a whole message in one frame, delivered from the caller's buffer.
+     * Compressed text is validated by the caller once inflated. */
+    if (h->opcode == SIO__WS_OP_TEXT && !h->rsv1 && !sio__utf8_valid(p, n)) return -SIO__WS_CLOSE_INVALID_DATA;
+    if (cb->on_message) cb->on_message(user, h->opcode | (h->rsv1 ? SIO__WS_MSG_COMPRESSED : 0), p, n);
     return 0;
   }
   if (h->opcode != SIO__WS_OP_CONT) {
     d->frag_opcode = h->opcode;
+    d->frag_rsv1 = h->rsv1;
     d->utf8_state = SIO__UTF8_ACCEPT;
   }
-  if (d->frag_opcode == SIO__WS_OP_TEXT) {
+  if (d->frag_opcode == SIO__WS_OP_TEXT && !d->frag_rsv1) {
     /* Validate each fragment as it comes so garbage fails without waiting for FIN; a
      * character may straddle fragments, which is why the state carries over. */
     d->utf8_state = sio__utf8_step(d->utf8_state, p, n);
@@ -183,7 +192,7 @@ static long handle_data(sio__ws_decoder_t *d, const header_t *h, char *p, size_t
   if (!h->fin) return 0;
   /* A message of empty fragments never allocated its bytes: hand up a valid empty pointer. */
   char *msg = d->frag->base != NULL ? d->frag->base : p;
-  if (cb->on_message) cb->on_message(user, d->frag_opcode, msg, d->frag->len);
+  if (cb->on_message) cb->on_message(user, d->frag_opcode | (d->frag_rsv1 ? SIO__WS_MSG_COMPRESSED : 0), msg, d->frag->len);
   sio__ws_decoder_free(d); /* an idle decoder holds no heap memory */
   return 0;
 }

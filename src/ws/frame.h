@@ -59,10 +59,13 @@ enum {
  * decoder; to drop the connection, flag it and act after sio__ws_decode returns.
  */
 typedef struct {
-  /* A complete message (fragments assembled). opcode is SIO__WS_OP_TEXT or _BINARY.
-   * data is writable (the caller may parse it in place); it may point into the buffer
-   * passed to sio__ws_decode. Text is already UTF-8 validated. len may be 0, data is
-   * then still a valid non-NULL pointer. */
+  /* A complete message (fragments assembled). opcode is SIO__WS_OP_TEXT or _BINARY,
+   * OR'ed with SIO__WS_MSG_COMPRESSED when its first frame had RSV1 set (only with
+   * rsv1_ok: permessage-deflate); data is then the compressed payload and its text is
+   * NOT validated (the caller inflates and validates). data is writable (the caller may
+   * parse it in place); it may point into the buffer passed to sio__ws_decode. Text is
+   * otherwise already UTF-8 validated. len may be 0, data is then still a valid non-NULL
+   * pointer. */
   void (*on_message)(void *user, int opcode, char *data, size_t len);
   /* A ping or pong, payload 0..125 bytes. Answering pings is the caller's job (§5.5.2). */
   void (*on_ping)(void *user, const char *data, size_t len);
@@ -72,6 +75,9 @@ typedef struct {
   void (*on_close)(void *user, int code, const char *reason, size_t len);
 } sio__ws_decode_cb_t;
 
+/* The flag on on_message's opcode for a message sent with RSV1 (RFC 7692 §6). */
+#define SIO__WS_MSG_COMPRESSED 0x40
+
 /* Kept small: one lives in every WebSocket connection, idle ones included. */
 typedef struct {
   sio__buf_t *frag;     /* payload of the fragmented message in progress (allocated only then) */
@@ -79,6 +85,9 @@ typedef struct {
   uint32_t utf8_state;  /* validation state across text fragments (ws/utf8.h) */
   uint8_t frag_opcode;  /* opcode of the message in progress, 0 = none */
   uint8_t closed;       /* a close frame was decoded; further input is ignored */
+  uint8_t rsv1_ok;      /* permessage-deflate negotiated: RSV1 allowed on a message's
+                         * first frame (set by the caller after init) */
+  uint8_t frag_rsv1;    /* the message in progress is compressed */
 } sio__ws_decoder_t;
 
 /* Initialises d (no allocation). max_message bounds one message's payload in bytes,
@@ -106,7 +115,8 @@ void sio__ws_decoder_free(sio__ws_decoder_t *d);
  * Returns a negative close code when the peer broke the protocol; the caller should send
  * a close frame with that code (negated) and close. Callbacks may already have fired for
  * earlier frames in data. Codes:
- *   -1002 (protocol error): unmasked frame, RSV bits set, reserved opcode, fragmented or
+ *   -1002 (protocol error): unmasked frame, RSV bits set (RSV1 is allowed on the first
+ *         frame of a data message when rsv1_ok), reserved opcode, fragmented or
  *         >125-byte control frame, continuation with no message in progress, new data
  *         frame while a fragmented one is in progress, 64-bit length with the top bit
  *         set, 1-byte close payload, close code a peer may not send;
