@@ -8,13 +8,18 @@
 // Server: examples/echo --per-message-deflate (its /ws is a plain WebSocket echo, its
 // /engine.io/ an Engine.IO echo), or with NOOM_REF=1 tests/support/ref-echo.mjs (ws's
 // WebSocketServer and engine.io with the same perMessageDeflate options).
+// Where Node differs (refDiffers): ws 8 applies the threshold only to a side without
+// context takeover (sender.js), and engine.io 6.6's WebSocket transport calls
+// ws.send(data, cb) without options, so neither its threshold nor socket.io's
+// compress(false) reaches the frame; we follow what engine.io documents (and did up to
+// 6.5): below the threshold or with compress(false), a packet goes uncompressed.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 
-import { useServer } from './lib/server.mjs';
+import { useServer, refDiffers } from './lib/server.mjs';
 import { nextEvent, withTimeout } from './lib/util.mjs';
 import { OP, wsFrame } from './lib/wsframe.mjs';
 import { RawConn } from './lib/rawhttp.mjs';
@@ -122,7 +127,7 @@ describe('permessage-deflate on a plain WebSocket (/ws)', () => {
     }
   });
 
-  fx.test('messages under the threshold (1024 bytes) go uncompressed, on the raw frames', async () => {
+  fx.test('messages under the threshold (1024 bytes) go uncompressed, on the raw frames', refDiffers, async () => {
     const ws = await open(fx, '/ws', { perMessageDeflate: true });
     try {
       for (const n of [0, 10, 1023]) {
@@ -288,27 +293,38 @@ describe('permessage-deflate on a plain WebSocket (/ws)', () => {
     }
   }
 
-  fx.test('offers: invalid ones are declined (101 without the extension), the first valid one wins', async () => {
-    const cases = [
-      [['Sec-WebSocket-Extensions: permessage-deflate; foo=1'], undefined],
-      [['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99'], undefined],
-      [['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits'], undefined],
-      [['Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover=1'], undefined],
-      [['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits; client_max_window_bits'], undefined],
-      [['Sec-WebSocket-Extensions: x-webkit-deflate-frame'], undefined],
-      [['Sec-WebSocket-Extensions: permessage-deflate; "unterminated'], undefined],
-      [['Sec-WebSocket-Extensions: permessage-deflate; foo, permessage-deflate; client_max_window_bits'],
-        'permessage-deflate'],
-      [['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits="10"; client_max_window_bits=12'],
-        'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12'],
-      [['Sec-WebSocket-Extensions: foo; a=1', 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover'],
-        'permessage-deflate; server_no_context_takeover'],
-    ];
+  async function expectOffers(cases) {
     for (const [hdrs, want] of cases) {
       const res = await upgrade(hdrs);
       assert.equal(res.status, 101, hdrs.join(' | '));
       assert.equal(res.headers['sec-websocket-extensions'], want, hdrs.join(' | '));
     }
+  }
+
+  fx.test('offers: the first one the server can honour is accepted, with its parameters', async () => {
+    await expectOffers([
+      [['Sec-WebSocket-Extensions: x-webkit-deflate-frame'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits'], 'permessage-deflate'],
+      [['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits="10"; client_max_window_bits=12'],
+        'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12'],
+      [['Sec-WebSocket-Extensions: foo; a=1', 'Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover'],
+        'permessage-deflate; server_no_context_takeover'],
+    ]);
+  });
+
+  // RFC 7692 §5: a server declines an offer it cannot accept. ws answers 400 instead
+  // ("Invalid or unacceptable Sec-WebSocket-Extensions header").
+  fx.test('offers: invalid ones are declined (101 without the extension), a valid one after them wins', refDiffers, async () => {
+    await expectOffers([
+      [['Sec-WebSocket-Extensions: permessage-deflate; foo=1'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover=1'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits; client_max_window_bits'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; "unterminated'], undefined],
+      [['Sec-WebSocket-Extensions: permessage-deflate; foo, permessage-deflate; client_max_window_bits'],
+        'permessage-deflate'],
+    ]);
   });
 
   fx.test('the Engine.IO WebSocket transport compresses its packets too', async () => {
@@ -320,6 +336,27 @@ describe('permessage-deflate on a plain WebSocket (/ws)', () => {
       ws.send('4' + s);
       assert.equal((await next(ws)).data, '4' + s);
       assert.ok(ws.frames.at(-1).rsv1);
+    } finally {
+      ws.close();
+    }
+  });
+});
+
+describe('permessage-deflate threshold with context takeover off (same in Node)', () => {
+  const fx = useServer({ extra: [...DEFLATE, '--deflate-server-no-takeover'] });
+
+  fx.test('packets under 1024 bytes go uncompressed, 1024 and more compressed', async () => {
+    const ws = await open(fx, '/ws', { perMessageDeflate: true });
+    try {
+      assert.match(ws.ext, /server_no_context_takeover/);
+      for (const n of [0, 10, 1023, 1024, 3000]) {
+        const s = 'a'.repeat(n);
+        ws.send(s);
+        assert.equal((await next(ws)).data, s);
+        const f = ws.frames.at(-1);
+        assert.equal(f.rsv1, n >= 1024, `${n}-byte message: RSV1 ${f.rsv1}`);
+        if (n < 1024) assert.equal(f.len, n);
+      }
     } finally {
       ws.close();
     }
@@ -367,7 +404,7 @@ describe('permessage-deflate with socket.io-client 4.8', () => {
     }
   });
 
-  fx.test('compress(false) on the server sends the packet uncompressed', async () => {
+  fx.test('compress(false) on the server sends the packet uncompressed', refDiffers, async () => {
     const socket = await connect();
     try {
       const frames = tapFrames(socket.io.engine.transport.ws);

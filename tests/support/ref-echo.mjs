@@ -8,11 +8,15 @@
 //          [--cookie NAME] [--cookie-max-age S] [--cors-origin O] [--cors-credentials]
 //          [--cors-methods M] [--cors-allowed-headers H] [--cors-exposed-headers H]
 //          [--cors-max-age S] [--cors-off] [--http-compression BYTES|off]
+//          [--per-message-deflate] [--deflate-threshold B] [--deflate-server-no-takeover]
+//          [--deflate-client-no-takeover] [--deflate-server-window-bits N] [--deflate-client-window-bits N]
 // (the engine hook switches mean what they mean for build/examples/echo: see its --help)
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 //
 // /engine.io/ : raw Engine.IO v4 server echoing every message (text or binary) to its session.
-// /socket.io/ : a Socket.IO server with no handlers (other suites cover it).
+// /socket.io/ : a Socket.IO server; `message(...)` answers `message-back(...)` and
+//               `message-nocompress(...)` the same with compress(false) (ws_deflate suite).
+// /ws         : a plain WebSocket echo (ws's WebSocketServer), maxPayload and perMessageDeflate as above.
 //
 // Where Node's own HTTP layer has no such limit, a small check in front of the routes
 // applies the contract (header count, URL length, request Transfer-Encoding); the cases
@@ -21,6 +25,7 @@
 import http from 'node:http';
 import { Server as EngineServer } from 'engine.io';
 import { Server as IoServer } from 'socket.io';
+import { WebSocketServer } from 'ws';
 
 const MAX_HEADERS = 100; // contract: more headers than this -> 431
 const MAX_URL = 8192; // contract: a request-target longer than this -> 414
@@ -43,6 +48,9 @@ function parseFlags(argv) {
     '--connect-timeout': 'connectTimeout',
     '--header-timeout': 'headerTimeout',
     '--idle-timeout': 'idleTimeout',
+    '--deflate-threshold': 'deflateThreshold',
+    '--deflate-server-window-bits': 'deflateServerWindowBits',
+    '--deflate-client-window-bits': 'deflateClientWindowBits',
   };
   // Engine hook switches (no value) and string-valued options.
   const switches = {
@@ -50,6 +58,9 @@ function parseFlags(argv) {
     '--log-connection-errors': 'logConnectionErrors',
     '--cors-credentials': 'corsCredentials',
     '--cors-off': 'corsOff',
+    '--per-message-deflate': 'perMessageDeflate',
+    '--deflate-server-no-takeover': 'deflateServerNoTakeover',
+    '--deflate-client-no-takeover': 'deflateClientNoTakeover',
   };
   const strings = {
     '--allow-request': 'allowRequest',
@@ -162,6 +173,16 @@ if (flags.httpCompression !== undefined) {
   engineOpts.httpCompression = flags.httpCompression === 'off' ? false
     : { threshold: Number(flags.httpCompression) };
 }
+// ws's perMessageDeflate, as engine.io passes it through.
+let perMessageDeflate = false;
+if (flags.perMessageDeflate) {
+  perMessageDeflate = { threshold: flags.deflateThreshold ?? 1024 };
+  if (flags.deflateServerNoTakeover) perMessageDeflate.serverNoContextTakeover = true;
+  if (flags.deflateClientNoTakeover) perMessageDeflate.clientNoContextTakeover = true;
+  if (flags.deflateServerWindowBits) perMessageDeflate.serverMaxWindowBits = flags.deflateServerWindowBits;
+  if (flags.deflateClientWindowBits) perMessageDeflate.clientMaxWindowBits = flags.deflateClientWindowBits;
+  engineOpts.perMessageDeflate = perMessageDeflate;
+}
 function hookEngine(eng) {
   if (flags.testHeaders) {
     eng.on('initial_headers', (headers) => { headers['set-cookie'] = 'mycookie=1234'; });
@@ -199,6 +220,20 @@ const io = new IoServer(server, {
   connectTimeout: flags.connectTimeout,
 });
 hookEngine(io.engine);
+io.on('connection', (socket) => {
+  socket.on('message', (...args) => socket.emit('message-back', ...args));
+  socket.on('message-nocompress', (...args) => socket.compress(false).emit('message-back', ...args));
+});
+
+// /ws: a plain WebSocket echo.
+const wss = new WebSocketServer({ noServer: true, maxPayload: flags.maxPayload, perMessageDeflate });
+server.on('upgrade', (req, socket, head) => {
+  if (!req.url.startsWith('/ws')) return;
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('error', () => {}); // a protocol error closes with its code; nothing to do
+    ws.on('message', (data, binary) => ws.send(data, { binary }));
+  });
+});
 
 // Put the contract check in front of every request listener (engine.io and socket.io
 // each installed one that forwards unknown paths to the previous ones).
