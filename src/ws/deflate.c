@@ -311,6 +311,18 @@ int sio__ws_pmd_compress(sio__ws_pmd_t *p, const void *in, size_t len, size_t he
   return 0;
 }
 
+/* Doubles b's capacity (16 KiB first) but never past limit: the inflate bound is a
+ * bound on memory too. */
+static int grow(sio__buf_t *b, size_t limit) {
+  size_t cap = b->cap ? b->cap * 2 : 16384;
+  if (cap > limit || cap < b->cap) cap = limit;
+  char *p = sio__realloc(b->base, cap);
+  if (p == NULL) return SIO_ENOMEM;
+  b->base = p;
+  b->cap = cap;
+  return 0;
+}
+
 int sio__ws_pmd_inflate(sio__ws_pmd_t *p, const void *in, size_t len, size_t max, sio__buf_t *out) {
   static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
   if (len > UINT32_MAX / 2) return SIO_ETOOBIG;
@@ -331,13 +343,9 @@ int sio__ws_pmd_inflate(sio__ws_pmd_t *p, const void *in, size_t len, size_t max
     z->avail_in = (uInt)(part == 0 ? len : sizeof tail);
     for (;;) {
       /* Room for at most max + 1 bytes in all: one byte over is enough to know. */
-      if (out->cap == out->len) {
-        size_t want = out->len < 16384 ? 16384 : out->len;
-        if (want > max + 1 - out->len) want = max + 1 - out->len;
-        if (sio__buf_reserve(out, want) != 0) {
-          rc = SIO_ENOMEM;
-          break;
-        }
+      if (out->cap == out->len && grow(out, max + 1) != 0) {
+        rc = SIO_ENOMEM;
+        break;
       }
       size_t room = out->cap - out->len;
       if (room > max + 1 - out->len) room = max + 1 - out->len;
