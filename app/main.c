@@ -79,6 +79,7 @@ int main(int argc, char **argv) {
   hopts.ws_ping_interval_ms = o.ws_ping_interval_ms;
   hopts.ws_ping_timeout_ms = o.ws_ping_timeout_ms;
   hopts.ws_max_queued = (size_t)o.ws_max_queued;
+  hopts.ws_deflate.enabled = o.ws_deflate;
   hopts.redirect_unknown = 1; /* unknown paths go to "/", as the course server does */
   int r = sio_http_new(loop, &hopts, &http);
   if (r == 0 && o.web_root) {
@@ -113,6 +114,7 @@ int main(int argc, char **argv) {
   sopts.engine.max_http_buffer_size = o.max_payload;
   sopts.engine.upgrade_timeout_ms = o.upgrade_timeout_ms;
   sopts.engine.cors_origins = o.cors_origins;
+  sopts.engine.per_message_deflate.enabled = o.ws_deflate;
   sopts.connect_timeout_ms = o.connect_timeout_ms;
   sio_server_t *io;
   noom_lobby_opts_t lopts = {

@@ -53,6 +53,7 @@ static const opt_t table[] = {
     {"ws-ping-interval", "MS", OPT_U64, OFF(ws_ping_interval_ms), "/ws: ping a socket MS after its last answer (0: no pings)"},
     {"ws-ping-timeout", "MS", OPT_U64, OFF(ws_ping_timeout_ms), "/ws: close a pinged socket silent for MS (1001 \"ping timeout\")"},
     {"ws-max-queued", "BYTES", OPT_U64, OFF(ws_max_queued), "/ws: close a socket that does not read, BYTES behind (0: no limit)"},
+    {"ws-deflate", "", OPT_FLAG, OFF(ws_deflate), "WebSocket permessage-deflate on /socket.io/ and /ws (1 KiB threshold; ~300 KiB per busy socket)"},
     {"stun-port", "PORT", OPT_INT, OFF(stun_port), "UDP port of the built-in STUN responder (0: off)"},
     {"stun-urls", "LIST", OPT_STR, OFF(stun_urls), "extra STUN URLs given to browsers, comma-separated"},
     {"turn-urls", "LIST", OPT_STR, OFF(turn_urls), "TURN URLs given to browsers (needs --turn-secret)"},

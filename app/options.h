@@ -33,6 +33,7 @@ typedef struct {
   uint64_t ws_ping_interval_ms; /* /ws: ping after MS without one answered */
   uint64_t ws_ping_timeout_ms;  /* /ws: close after MS of silence once pinged */
   uint64_t ws_max_queued;       /* /ws: close a socket with more bytes queued */
+  int ws_deflate;               /* permessage-deflate on the WebSockets (off: Node's default) */
   int stun_port;               /* built-in STUN responder (UDP), 0 = off */
   const char *stun_urls;       /* extra STUN URLs for browsers */
   const char *turn_urls;       /* TURN URLs for browsers */
