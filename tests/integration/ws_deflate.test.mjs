@@ -13,16 +13,17 @@
 // ws.send(data, cb) without options, so neither its threshold nor socket.io's
 // compress(false) reaches the frame; we follow what engine.io documents (and did up to
 // 6.5): below the threshold or with compress(false), a packet goes uncompressed.
-import { describe } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 
-import { useServer, refDiffers } from './lib/server.mjs';
+import { useServer, refDiffers, IS_REF } from './lib/server.mjs';
 import { nextEvent, withTimeout } from './lib/util.mjs';
 import { OP, wsFrame } from './lib/wsframe.mjs';
 import { RawConn } from './lib/rawhttp.mjs';
+import { startNoom } from './lib/noom.mjs';
 
 const DEFLATE = ['--per-message-deflate'];
 
@@ -436,4 +437,22 @@ describe('permessage-deflate with socket.io-client 4.8', () => {
       socket.disconnect();
     }
   });
+});
+
+// build/noom: --ws-deflate turns it on for the /ws chat and /socket.io/; off by default.
+describe('build/noom --ws-deflate', { skip: IS_REF ? 'noom only' : false }, () => {
+  for (const [flags, on] of [[['--ws-deflate'], true], [[], false]]) {
+    test(`${on ? 'with' : 'without'} --ws-deflate, /ws and /socket.io/ ${on ? 'accept' : 'decline'} the offer`, async () => {
+      const srv = await startNoom(['--stun-port', '0', ...flags]);
+      try {
+        for (const path of ['/ws', '/socket.io/?EIO=4&transport=websocket']) {
+          const ws = await open({ port: srv.port }, path, { perMessageDeflate: true });
+          assert.equal(ws.ext, on ? 'permessage-deflate' : '', path);
+          ws.terminate();
+        }
+      } finally {
+        await srv.stop();
+      }
+    });
+  }
 });
