@@ -1,6 +1,7 @@
 /*
  * libFuzzer target for the RFC 6455 frame decoder (src/ws/frame.c) and its UTF-8
- * validator. Input: byte 0 picks where the rest is split; the rest is a client byte
+ * validator. Input: byte 0 picks where the rest is split (its top bit: RSV1 allowed, as
+ * with permessage-deflate); the rest is a client byte
  * stream, fed in two reads through a caller loop that keeps the unconsumed tail, the
  * way ws/conn.c reads a socket. max_message is 65536. Callbacks read every byte they get
  * (and write the writable message data) so the sanitizers see any out-of-bounds pointer.
@@ -21,9 +22,14 @@ static uint8_t touch(const char *data, size_t len) {
   return x;
 }
 
+static int rsv1_ok; /* permessage-deflate negotiated for this input */
+
 static void on_message(void *user, int opcode, char *data, size_t len) {
+  int compressed = (opcode & SIO__WS_MSG_COMPRESSED) != 0;
+  if (compressed && !rsv1_ok) abort(); /* RSV1 only passes once negotiated */
+  opcode &= ~SIO__WS_MSG_COMPRESSED;
   if (opcode != SIO__WS_OP_TEXT && opcode != SIO__WS_OP_BINARY) abort();
-  if (opcode == SIO__WS_OP_TEXT && !sio__utf8_valid(data, len)) abort(); /* promised valid */
+  if (opcode == SIO__WS_OP_TEXT && !compressed && !sio__utf8_valid(data, len)) abort(); /* promised valid */
   if (len > 65536) abort();
   sink ^= touch(data, len);
   if (len) data[len - 1] ^= 0; /* the data is documented writable */
@@ -53,6 +59,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (buf == NULL) return 0;
   sio__ws_decoder_t d;
   sio__ws_decoder_init(&d, 65536);
+  /* The split byte's top bit also negotiates permessage-deflate (RSV1 allowed). */
+  rsv1_ok = data[0] >> 7;
+  d.rsv1_ok = (uint8_t)rsv1_ok;
   int messages = 0;
   size_t have = 0, fed = 0, need = 0;
   const size_t chunks[2] = {split, len - split};
