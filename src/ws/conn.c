@@ -121,7 +121,7 @@ static void on_compressed(sio_ws_t *ws, int opcode, const char *data, size_t len
     SIO_LOGD("%s: websocket compressed message refused (%s), closing with %d", sio__conn_peer(ws->conn),
              r == SIO_ETOOBIG ? "inflates past the message limit" : r ? "bad deflate data" : "not UTF-8", code);
     fail(ws, code);
-  } else {
+  } else if (ws->cbs->on_message) {
     ws->cbs->on_message(ws, opcode == SIO__WS_OP_BINARY, out.base ? out.base : "", out.len, ws->user);
   }
   sio__buf_free(&out);
@@ -129,11 +129,14 @@ static void on_compressed(sio_ws_t *ws, int opcode, const char *data, size_t len
 
 static void on_message(void *user, int opcode, char *data, size_t len) {
   sio_ws_t *ws = user;
-  if (ws->close_sent || ws->failed || ws->cbs->on_message == NULL) return;
+  if (ws->close_sent || ws->failed) return;
   if (opcode & SIO__WS_MSG_COMPRESSED) {
+    /* Inflated even without a listener: with context takeover the next message may
+     * refer back to this one (a table swap, probe to transport, keeps the stream). */
     on_compressed(ws, opcode & 0x0F, data, len);
     return;
   }
+  if (ws->cbs->on_message == NULL) return;
   ws->cbs->on_message(ws, opcode == SIO__WS_OP_BINARY, data, len, ws->user);
 }
 

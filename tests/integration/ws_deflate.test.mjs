@@ -426,6 +426,22 @@ describe('permessage-deflate with socket.io-client 4.8', () => {
     }
   });
 
+  fx.test('a polling session upgraded to WebSocket compresses too (the probe negotiates)', async () => {
+    const socket = io(fx.origin, { perMessageDeflate: { threshold: 0 }, forceNew: true });
+    try {
+      await nextEvent(socket, 'connect', 5000);
+      if (socket.io.engine.transport.name !== 'websocket') await nextEvent(socket.io.engine, 'upgrade', 5000);
+      const frames = tapFrames(socket.io.engine.transport.ws);
+      const s = text(6000, 8);
+      const got = nextEvent(socket, 'message-back', 5000);
+      socket.emit('message', s);
+      assert.equal((await got)[0], s);
+      assert.ok(frames.some((f) => f.rsv1), JSON.stringify(frames));
+    } finally {
+      socket.disconnect();
+    }
+  });
+
   fx.test('compress(false) on the client is accepted (an uncompressed frame)', async () => {
     const socket = await connect();
     try {
