@@ -58,7 +58,9 @@ size_t sio__ws_queued(const sio_ws_t *ws) { return ws->conn ? sio__conn_queued(w
 
 size_t sio_ws_queued(const sio_ws_t *ws) { return sio__ws_queued(ws); }
 
-int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) { return sio_ws_send_opts(ws, binary, data, len, 1); }
+int sio_ws_send(sio_ws_t *ws, int binary, const void *data, size_t len) {
+  return sio_ws_send_opts(ws, binary, data, len, 1);
+}
 
 int sio_ws_send_opts(sio_ws_t *ws, int binary, const void *data, size_t len, int compress) {
   if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
@@ -115,7 +117,10 @@ static void fail(sio_ws_t *ws, int code) {
 static void on_compressed(sio_ws_t *ws, int opcode, const char *data, size_t len) {
   sio__buf_t out = SIO__BUF_INIT;
   int r = sio__ws_pmd_inflate(ws->pmd, data, len, ws->dec.max_message, &out);
-  int code = r == 0 ? 0 : r == SIO_ETOOBIG ? SIO__WS_CLOSE_TOO_BIG : r == SIO_EPROTO ? SIO__WS_CLOSE_INVALID_DATA : SIO__WS_CLOSE_INTERNAL;
+  int code = r == 0             ? 0
+             : r == SIO_ETOOBIG ? SIO__WS_CLOSE_TOO_BIG
+             : r == SIO_EPROTO  ? SIO__WS_CLOSE_INVALID_DATA
+                                : SIO__WS_CLOSE_INTERNAL;
   if (code == 0 && opcode == SIO__WS_OP_TEXT && !sio__utf8_valid(out.base, out.len)) code = SIO__WS_CLOSE_INVALID_DATA;
   if (code) {
     SIO_LOGD("%s: websocket compressed message refused (%s), closing with %d", sio__conn_peer(ws->conn),

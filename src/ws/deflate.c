@@ -194,12 +194,13 @@ int sio__ws_pmd_negotiate(const sio_ws_deflate_opts_t *opts, const char *v, size
   } else if (o.cmwb > 0) {
     p.client_max_window_bits = (uint8_t)o.cmwb;
   }
-  size_t k = 0;
-  k += (size_t)snprintf(answer + k, SIO__WS_PMD_ANSWER_MAX - k, "permessage-deflate");
-  if (p.server_no_context_takeover) k += (size_t)snprintf(answer + k, SIO__WS_PMD_ANSWER_MAX - k, "; server_no_context_takeover");
-  if (p.client_no_context_takeover) k += (size_t)snprintf(answer + k, SIO__WS_PMD_ANSWER_MAX - k, "; client_no_context_takeover");
+  /* Fits: the longest answer is 128 bytes. */
+  size_t k = (size_t)snprintf(answer, SIO__WS_PMD_ANSWER_MAX, "permessage-deflate%s%s",
+                              p.server_no_context_takeover ? "; server_no_context_takeover" : "",
+                              p.client_no_context_takeover ? "; client_no_context_takeover" : "");
   if (p.server_max_window_bits)
-    k += (size_t)snprintf(answer + k, SIO__WS_PMD_ANSWER_MAX - k, "; server_max_window_bits=%d", p.server_max_window_bits);
+    k += (size_t)snprintf(answer + k, SIO__WS_PMD_ANSWER_MAX - k, "; server_max_window_bits=%d",
+                          p.server_max_window_bits);
   if (p.client_max_window_bits)
     snprintf(answer + k, SIO__WS_PMD_ANSWER_MAX - k, "; client_max_window_bits=%d", p.client_max_window_bits);
   *out = p;

@@ -192,7 +192,8 @@ static long handle_data(sio__ws_decoder_t *d, const header_t *h, char *p, size_t
   if (!h->fin) return 0;
   /* A message of empty fragments never allocated its bytes: hand up a valid empty pointer. */
   char *msg = d->frag->base != NULL ? d->frag->base : p;
-  if (cb->on_message) cb->on_message(user, d->frag_opcode | (d->frag_rsv1 ? SIO__WS_MSG_COMPRESSED : 0), msg, d->frag->len);
+  int op = d->frag_opcode | (d->frag_rsv1 ? SIO__WS_MSG_COMPRESSED : 0);
+  if (cb->on_message) cb->on_message(user, op, msg, d->frag->len);
   sio__ws_decoder_free(d); /* an idle decoder holds no heap memory */
   return 0;
 }
