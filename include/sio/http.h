@@ -185,7 +185,8 @@ typedef struct {
   void (*on_close)(sio_ws_t *ws, int code, void *user);
 } sio_ws_cbs_t;
 
-/* Upgrades req (a GET with a valid WebSocket handshake) and answers 101. cbs is borrowed
+/* Upgrades req (a GET with a valid WebSocket handshake) and answers 101, accepting a
+ * permessage-deflate offer when the server's ws_deflate is enabled. cbs is borrowed
  * and must outlive the WebSocket (a static const table: an idle socket keeps one pointer).
  * max_message bounds one incoming message (1009 past it). Returns 0 and *out, or
  * SIO_EINVAL (not a WebSocket handshake: req was answered 400), SIO_ENOMEM. */
