@@ -214,6 +214,26 @@ describe('permessage-deflate on a plain WebSocket (/ws)', () => {
     }
   });
 
+  fx.test('context takeover is per direction', async () => {
+    const msg = text(3000, 6);
+    for (const [opts, serverKeeps] of [[{ serverNoContextTakeover: true }, false], [{ clientNoContextTakeover: true }, true]]) {
+      const ws = await open(fx, '/ws', { perMessageDeflate: { ...opts, threshold: 0 } });
+      try {
+        assert.equal(/server_no_context_takeover/.test(ws.ext), !serverKeeps, ws.ext);
+        assert.equal(/client_no_context_takeover/.test(ws.ext), serverKeeps, ws.ext);
+        for (let i = 0; i < 3; i++) {
+          ws.send(msg);
+          assert.equal((await next(ws)).data, msg);
+        }
+        const [a, b, c] = ws.frames.slice(-3);
+        if (serverKeeps) assert.ok(b.len < a.len / 4 && c.len < a.len / 4, `${a.len} ${b.len} ${c.len}`);
+        else assert.ok(b.len === a.len && c.len === a.len, `${a.len} ${b.len} ${c.len}`);
+      } finally {
+        ws.close();
+      }
+    }
+  });
+
   fx.test('window bits: the client limits both windows, long-distance repeats still round-trip', async () => {
     const ws = await open(fx, '/ws', {
       perMessageDeflate: { serverMaxWindowBits: 9, clientMaxWindowBits: 9, threshold: 0 },
