@@ -541,6 +541,16 @@
     showLobby();
   });
 
+  // Closing the tab is leaving, not a dropped connection: say so (a namespace disconnect),
+  // so the room hears bye now rather than when the server gives up waiting for us. A page
+  // kept in the back/forward cache connects again when shown (as a new socket).
+  window.addEventListener('pagehide', () => {
+    if (socket.connected) socket.disconnect();
+  });
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted && !socket.connected) socket.connect();
+  });
+
   /* ---- start ---- */
 
   setStatus('connecting');
