@@ -239,6 +239,11 @@ if (rec) {
       mrows.push([name, num(on.messages), bytes(off.rss_after - off.rss_before), bytes(on.rss_after - on.rss_before),
         bytes(perPacket(on, off)), ratioOf(cpu(on), cpu(off))]);
     }
+    const cap = recMem['noom-cap'];
+    if (cap && recMem.noom) {
+      mrows.push(['noom, 16 MiB cap', num(cap.messages), '', bytes(cap.rss_after - cap.rss_before), '(steady: oldest dropped)',
+        ratioOf(cpu(cap), cpu(recMem.noom))]);
+    }
     out += `\n${table(mrows)}\n`;
   }
   const on = rec['noom-rec'], off = rec.noom;

@@ -86,16 +86,18 @@ SPID=
 cleanup() { if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi; }
 trap cleanup EXIT INT TERM
 
-# start_server noom|node|floor|lib|app|noom-rec|node-rec: sets SPID and SPORT once the
+# start_server noom|node|floor|lib|app|noom-rec|noom-cap|node-rec: sets SPID and SPORT once the
 # server printed "listening on" (lib is the noom bench server again, the library alone;
 # app is build/noom with its lobby, logging errors only, STUN responder off; -rec: with
 # connection-state recovery on, a 2 min window as Node's default, and no byte cap in
-# reach so that both keep every packet of the run).
+# reach so that both keep every packet of the run; noom-cap: recovery with the library's
+# default 16 MiB cap, the steady state of a long-running server).
 start_server() {
   local log=$OUT/server-$1.log
   case $1 in
     noom|lib) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
     noom-rec) "$ECHO_BIN" --port 0 --log-level error --recovery-ms 120000 --recovery-max-bytes 4294967296 >"$log" 2>&1 & ;;
+    noom-cap) "$ECHO_BIN" --port 0 --log-level error --recovery-ms 120000 >"$log" 2>&1 & ;;
     node-rec) node bench/node-server.mjs --port 0 --recovery-ms 120000 >"$log" 2>&1 & ;;
     app) "$APP_BIN" --host 127.0.0.1 --port 0 --stun-port 0 --log-level error --history 0 >"$log" 2>&1 & ;;
     node) node bench/node-server.mjs --port 0 >"$log" 2>&1 & ;;
@@ -166,11 +168,12 @@ want fanout-rate && run_case fanout-rate --scenario fanout --conns 1000 --rate 5
 # fanout-recovery: fanout with connection-state recovery off and on, noom and Node in one
 # run: CPU per delivery on/off (target: noom at most 1.25x); then a room of 10 (many more
 # messages, each stored once) for the memory per stored packet: RSS growth over the run
-# per message sent, less the same without recovery.
+# per message sent, less the same without recovery; and noom's CPU there once the default
+# byte cap holds the store steady (noom-cap).
 if want fanout-recovery; then
   RUN_LABELS="noom noom-rec node node-rec" run_case fanout-recovery --scenario fanout \
     --conns 1000 --window 16 --size 100 --duration "$D"
-  RUN_LABELS="noom noom-rec node node-rec" run_case fanout-recovery-mem --scenario fanout \
+  RUN_LABELS="noom noom-rec noom-cap node node-rec" run_case fanout-recovery-mem --scenario fanout \
     --conns 10 --window 64 --size 100 --duration "$D"
 fi
 # echo: 100 clients, one emit-with-ack in flight each: acks/s and CPU per ack.
