@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "session.h"
 #include "user.h"
 
 static sio_ns_t *ns;
@@ -371,8 +372,23 @@ static void leave_calls(sio_str_t room, void *u) {
 }
 
 static void on_disconnecting(sio_socket_t *s, const char *reason, void *u) {
-  (void)reason, (void)u;
-  sio_socket_rooms(s, leave_calls, s);
+  (void)u;
+  /* A kept session stays in its calls (the media runs peer to peer meanwhile): peer_left
+   * waits for the window (session.h, whose farewell below says it). */
+  if (!noom_session_kept(reason)) sio_socket_rooms(s, leave_calls, s);
+}
+
+/* A kept session that never came back: peer_left in each call it was in. */
+static void farewell(const char *id, const char *nick, const char *room) {
+  (void)nick;
+  if (!noom_room_is_internal(room, strlen(room))) return;
+  sio_args_t *a;
+  if (sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, id);
+  const char *rooms[] = {room};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  sio_ns_emit(ns, &to, "peer_left", a);
+  sio_args_free(a);
 }
 
 int noom_call_init(sio_server_t *io) {
@@ -387,5 +403,6 @@ int noom_call_init(sio_server_t *io) {
   r |= sio_ns_on(ns, "call_state", on_call_state, NULL);
   r |= sio_ns_on_disconnecting(ns, on_disconnecting, NULL);
   r |= noom_on_room_leave(leave_room_call);
+  r |= noom_session_on_farewell(farewell);
   return r ? SIO_ENOMEM : 0;
 }

@@ -17,6 +17,7 @@
 
 #include "history.h"
 #include "roomlist.h"
+#include "session.h"
 #include "user.h"
 
 static sio_ns_t *lobby;
@@ -162,8 +163,20 @@ static void bye_each(sio_str_t room, void *u) {
 }
 
 static void on_disconnecting(sio_socket_t *s, const char *reason, void *u) {
-  (void)reason, (void)u;
-  if (sio_socket_get_data(s) != NULL) sio_socket_rooms(s, bye_each, s);
+  (void)u;
+  if (sio_socket_get_data(s) == NULL) return;
+  /* A kept session is away, not gone: its bye waits for the window (session.h). */
+  if (noom_session_kept(reason)) noom_session_defer(s);
+  else sio_socket_rooms(s, bye_each, s);
+}
+
+/* A kept session that never came back: bye in each public room it was in. */
+static void farewell(const char *id, const char *nick, const char *room) {
+  if (noom_room_is_internal(room, strlen(room))) return;
+  bye_t b;
+  snprintf(b.id, sizeof b.id, "%s", id);
+  snprintf(b.nick, sizeof b.nick, "%s", nick);
+  noom_room_count(lobby, room, b.id, said_bye, &b, sizeof b);
 }
 
 /* ---- chat ---- */
@@ -284,8 +297,14 @@ static void on_connect(sio_socket_t *s, void *u) {
     sio_socket_disconnect(s, 1);
     return;
   }
-  sio_log_printf(SIO_LOG_INFO, "connect %s from %s (%s)", sio_socket_id(s), sio_socket_address(s),
-                 sio_socket_transport(s));
+  int back = sio_socket_recovered(s);
+  if (back) {
+    /* Its rooms and socket data came back with it: no welcome, no bye pending. */
+    noom_user_restore(s);
+    noom_session_back(s);
+  }
+  sio_log_printf(SIO_LOG_INFO, "%s %s from %s (%s)", back ? "recovered" : "connect", sio_socket_id(s),
+                 sio_socket_address(s), sio_socket_transport(s));
   noom_roomlist_greet(s);
 }
 
@@ -300,6 +319,8 @@ int noom_lobby_init(uv_loop_t *loop, sio_server_t *io, const noom_lobby_opts_t *
   lobby = sio_server_main(io);
   noom_user_init(loop, &o->budgets);
   int r = noom_roomlist_init(loop, lobby, &o->list);
+  if (r == 0) r = noom_session_init(loop, lobby, o->recovery_ms);
+  if (r == 0) r = noom_session_on_farewell(farewell);
   if (r != 0) return r;
   r |= sio_ns_on_connect(lobby, on_connect, NULL);
   r |= sio_ns_on_disconnecting(lobby, on_disconnecting, NULL);
@@ -313,4 +334,7 @@ int noom_lobby_init(uv_loop_t *loop, sio_server_t *io, const noom_lobby_opts_t *
   return r ? SIO_ENOMEM : 0;
 }
 
-void noom_lobby_close(void) { noom_roomlist_close(); }
+void noom_lobby_close(void) {
+  noom_roomlist_close();
+  noom_session_close();
+}

@@ -15,6 +15,7 @@
 typedef struct {
   noom_user_opts_t budgets;  /* per-socket rate limits of every user-driven event */
   noom_roomlist_opts_t list; /* the lobby's room list */
+  uint64_t recovery_ms;      /* connection-state recovery window (0: off): session.h */
 } noom_lobby_opts_t;
 
 /* Registers the handlers on io's main namespace. opts copied. Returns 0 or an error. */

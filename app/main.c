@@ -116,11 +116,15 @@ int main(int argc, char **argv) {
   sopts.engine.cors_origins = o.cors_origins;
   sopts.engine.per_message_deflate.enabled = o.ws_deflate;
   sopts.connect_timeout_ms = o.connect_timeout_ms;
+  /* Connection-state recovery: a tab whose network blipped comes back as itself. */
+  sopts.recovery.enabled = o.recovery_ms > 0;
+  sopts.recovery.max_disconnection_ms = o.recovery_ms;
   sio_server_t *io;
   noom_lobby_opts_t lopts = {
       .budgets = {.rate = {o.msg_rate, o.event_rate, o.relay_rate, o.relay_bytes_rate},
                   .burst = {o.msg_burst, o.event_burst, o.relay_burst, o.relay_bytes_burst}},
       .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max), o.redis != NULL},
+      .recovery_ms = o.recovery_ms,
   };
   sopts.max_rooms_per_socket = (uint32_t)(o.max_rooms > UINT32_MAX ? UINT32_MAX : o.max_rooms);
   noom_wschat_opts_t wopts = {o.msg_rate, o.msg_burst};

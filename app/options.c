@@ -68,6 +68,8 @@ static const opt_t table[] = {
     {"history", "N", OPT_U64, OFF(history), "messages a newcomer gets on entering a room, at most 200 (0: history off)"},
     {"history-max-age", "DAYS", OPT_U64, OFF(history_max_age_days), "delete history older than DAYS (0: keep)"},
     {"history-max-per-room", "N", OPT_U64, OFF(history_max_per_room), "keep at most N messages per room (0: no limit)"},
+    {"recovery-ms", "MS", OPT_U64, OFF(recovery_ms),
+     "a dropped connection that comes back within MS keeps its id, rooms and nickname and gets what it missed (0: off)"},
 };
 
 /* Every connection holds a descriptor: stay below the open-file limit, keeping a reserve
@@ -116,6 +118,7 @@ static void defaults(noom_options_t *o) {
   o->history = 50;
   o->history_max_age_days = 30;
   o->history_max_per_room = 10000;
+  o->recovery_ms = 120000;
 }
 
 static void print_default(const noom_options_t *d, const opt_t *t) {

@@ -48,6 +48,7 @@ typedef struct {
   uint64_t history;            /* messages given on enter_room (0: history off) */
   uint64_t history_max_age_days; /* retention by age (0: keep) */
   uint64_t history_max_per_room; /* retention by count (0: keep) */
+  uint64_t recovery_ms;        /* connection-state recovery window (0: off) */
 } noom_options_t;
 
 /* Fills defaults, then parses argv. Returns 0 to run, 1 when --help/--version printed

@@ -66,6 +66,18 @@ void noom_user_set_nick(sio_socket_t *s, const char *nick) {
   sio_args_free(v);
 }
 
+void noom_user_restore(sio_socket_t *s) {
+  user_t *u = user_of(s);
+  const char *json = sio_socket_get_data_json(s);
+  sio_args_t *a;
+  sio_str_t nick;
+  if (u == NULL || json == NULL || sio_args_new(&a) != 0) return;
+  if (sio_args_add_json(a, json, strlen(json)) == 0 && sio_args_get_member_str(a, 0, "nickname", &nick) == 0 &&
+      nick.len > 0 && nick.len <= NOOM_MAX_NICK)
+    snprintf(u->nick, sizeof u->nick, "%.*s", (int)nick.len, nick.ptr);
+  sio_args_free(a);
+}
+
 int noom_user_allow_all(sio_socket_t *s, const noom_budget_t *b, const uint64_t *cost, size_t n) {
   user_t *u = user_of(s);
   if (u == NULL) return 0;

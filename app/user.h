@@ -37,6 +37,9 @@ int noom_user_attach(sio_socket_t *s);
 /* Frees s's user; s reads as "Anon" after. */
 void noom_user_detach(sio_socket_t *s);
 
+/* A recovered socket (sio_socket_recovered): takes its nickname back from its socket
+ * data, which the library restored. */
+void noom_user_restore(sio_socket_t *s);
 /* The socket's nickname ("Anon" until set); borrowed. */
 const char *noom_user_nick(const sio_socket_t *s);
 /* Sets the nickname (already validated) and socket.data {"nickname"} for other nodes. */

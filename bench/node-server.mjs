@@ -2,8 +2,10 @@
 // the reference the C server is measured against. WebSocket transport only (as the load
 // generator connects), default options otherwise (pingInterval 25 s, maxHttpBufferSize 1e6).
 //
-//   node bench/node-server.mjs [--port P] [--host H] [--per-message-deflate]
-// (--per-message-deflate: perMessageDeflate {threshold: 1024}, for bench/deflate.mjs)
+//   node bench/node-server.mjs [--port P] [--host H] [--per-message-deflate] [--recovery-ms MS]
+//
+// --per-message-deflate: perMessageDeflate {threshold: 1024}, for bench/deflate.mjs.
+// --recovery-ms MS turns connectionStateRecovery on with maxDisconnectionDuration MS.
 //
 // On connection: emits `auth` with the handshake auth, as build/examples/echo does. On "/":
 // join(room, ack) joins and acks true; bcast({room, ...}) re-emits `bcast` with the same
@@ -19,6 +21,7 @@ const { Server } = require('socket.io');
 let host = '127.0.0.1';
 let port = 3000;
 let perMessageDeflate = false;
+let recoveryMs = 0;
 for (let i = 2; i < process.argv.length; i += 2) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
   if (flag === '--per-message-deflate') {
@@ -26,6 +29,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
     i--;
   } else if (flag === '--port') port = Number(value);
   else if (flag === '--host') host = value;
+  else if (flag === '--recovery-ms') recoveryMs = Number(value);
   else {
     console.error(`node-server: unknown option ${flag}`);
     process.exit(2);
@@ -33,7 +37,12 @@ for (let i = 2; i < process.argv.length; i += 2) {
 }
 
 const http = createServer();
-const io = new Server(http, { transports: ['websocket'], serveClient: false, perMessageDeflate });
+const io = new Server(http, {
+  transports: ['websocket'],
+  serveClient: false,
+  perMessageDeflate,
+  ...(recoveryMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: recoveryMs } } : {}),
+});
 
 io.on('connection', (socket) => {
   // build/examples/echo greets every socket with its handshake auth (the Socket.IO test

@@ -79,7 +79,7 @@ const METRICS = {
 const kind = (c) =>
   c === 'fanout-rate' || c === 'echo-rate'
     ? 'rate'
-    : c.startsWith('echo-sweep')
+    : c.startsWith('echo-sweep') || c.startsWith('fanout-recovery')
       ? null
       : c.startsWith('connect') ? 'connect' : c.startsWith('echo') ? 'echo' : c.startsWith('fanout') ? 'fanout' : c;
 
@@ -214,6 +214,44 @@ const appRows = [];
 
 let out = `# bench run ${file}\n\n${rows.length > 1 ? `${table(rows)}\n\n` : ''}## Targets (issue 6)\n\n${table([['target', 'status', 'measured'], ...targets])}\n`;
 if (appRows.length) out += `\n## The app against the library (case app)\n\n${table(appRows)}\n`;
+
+// Connection-state recovery off and on (case fanout-recovery): CPU per delivery, and the
+// memory a stored packet costs (RSS growth per message sent, less the growth without).
+const rec = runs['fanout-recovery'];
+const recMem = runs['fanout-recovery-mem'];
+if (rec) {
+  const growth = (r) => (r && r.messages ? (r.rss_after - r.rss_before) / r.messages : null);
+  const perPacket = (on, off) => (growth(on) != null && growth(off) != null ? growth(on) - growth(off) : null);
+  const rrows = [['server', 'deliveries/s', 'CPU per delivery', 'on/off', 'latency p99', 'messages', 'memory per stored packet', 'lost']];
+  for (const [name, off, on] of [['noom', rec.noom, rec['noom-rec']], ['node', rec.node, rec['node-rec']]]) {
+    for (const [label, r] of [[`${name} off`, off], [`${name} on`, on]]) {
+      if (!r) continue;
+      rrows.push([label, num(r.ops_per_s), us(cpu(r)), r === on && off ? ratioOf(cpu(on), cpu(off)) : '', us(r.lat_us.p99), num(r.messages),
+        r === on ? bytes(perPacket(on, off)) : '', num(r.lost)]);
+    }
+  }
+  out += `\n## Connection-state recovery (case fanout-recovery)\n\n${table(rrows)}\n`;
+  if (recMem) {
+    const mrows = [['server', 'messages stored (room of 10)', 'RSS growth off', 'RSS growth on', 'memory per stored packet', 'CPU per delivery on/off']];
+    for (const name of ['noom', 'node']) {
+      const off = recMem[name], on = recMem[`${name}-rec`];
+      if (!off || !on) continue;
+      mrows.push([name, num(on.messages), bytes(off.rss_after - off.rss_before), bytes(on.rss_after - on.rss_before),
+        bytes(perPacket(on, off)), ratioOf(cpu(on), cpu(off))]);
+    }
+    const cap = recMem['noom-cap'];
+    if (cap && recMem.noom) {
+      mrows.push(['noom, 16 MiB cap', num(cap.messages), '', bytes(cap.rss_after - cap.rss_before), '(steady: oldest dropped)',
+        ratioOf(cpu(cap), cpu(recMem.noom))]);
+    }
+    out += `\n${table(mrows)}\n`;
+  }
+  const on = rec['noom-rec'], off = rec.noom;
+  if (on && off) {
+    const ratio = cpu(on) / cpu(off);
+    out += `\nnoom, room of 1000: CPU per delivery with recovery on is ${ratio.toFixed(2)}x of off (target at most 1.25x): ${ratio <= 1.25 ? 'met' : 'MISSED'}\n`;
+  }
+}
 
 // Echo latency against offered load: the sweep cases.
 const sweep = Object.keys(runs).filter((c) => c.startsWith('echo-sweep-')).map((c) => ({ rate: Number(c.slice(11)), ...runs[c] })).sort((a, b) => a.rate - b.rate);

@@ -27,7 +27,8 @@
 #   BENCH_FLOOR=0      skip the floor server (default 1: run it where it applies:
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
-#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep app history deflate);
+#                      fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow
+#                      sweep app history deflate);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
@@ -47,7 +48,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep app history deflate}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -85,13 +86,19 @@ SPID=
 cleanup() { if [ -n "$SPID" ]; then kill "$SPID" 2>/dev/null || true; wait "$SPID" 2>/dev/null || true; fi; }
 trap cleanup EXIT INT TERM
 
-# start_server noom|node|floor|lib|app: sets SPID and SPORT once the server printed
-# "listening on" (lib is the noom bench server again, the library alone; app is build/noom
-# with its lobby, logging errors only, STUN responder off).
+# start_server noom|node|floor|lib|app|noom-rec|noom-cap|node-rec: sets SPID and SPORT once the
+# server printed "listening on" (lib is the noom bench server again, the library alone;
+# app is build/noom with its lobby, logging errors only, STUN responder off; -rec: with
+# connection-state recovery on, a 2 min window as Node's default, and no byte cap in
+# reach so that both keep every packet of the run; noom-cap: recovery with the library's
+# default 16 MiB cap, the steady state of a long-running server).
 start_server() {
   local log=$OUT/server-$1.log
   case $1 in
     noom|lib) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
+    noom-rec) "$ECHO_BIN" --port 0 --log-level error --recovery-ms 120000 --recovery-max-bytes 4294967296 >"$log" 2>&1 & ;;
+    noom-cap) "$ECHO_BIN" --port 0 --log-level error --recovery-ms 120000 >"$log" 2>&1 & ;;
+    node-rec) node bench/node-server.mjs --port 0 --recovery-ms 120000 >"$log" 2>&1 & ;;
     app) "$APP_BIN" --host 127.0.0.1 --port 0 --stun-port 0 --log-level error --history 0 >"$log" 2>&1 & ;;
     node) node bench/node-server.mjs --port 0 >"$log" 2>&1 & ;;
     floor) "$FLOOR_BIN" --port 0 >"$log" 2>&1 & ;;
@@ -113,11 +120,11 @@ stop_server() {
 }
 
 # run_case NAME LOADGEN-ARGS...: the same run against noom, then Node, then the floor
-# where it applies.
+# where it applies (RUN_LABELS="a b ...": these servers instead).
 run_case() {
-  local name=$1 labels="noom node"
+  local name=$1 labels=${RUN_LABELS:-noom node}
   shift
-  if [ "$FLOOR" = 1 ]; then
+  if [ "$FLOOR" = 1 ] && [ -z "${RUN_LABELS:-}" ]; then
     case " $FLOOR_CASES " in *" $name "*) labels="$labels floor" ;; esac
   fi
   for label in $labels; do
@@ -158,6 +165,17 @@ want fanout && run_case fanout --scenario fanout --conns 1000 --window 16 --size
 want fanout-deep && run_case fanout-deep --scenario fanout --conns 1000 --window 64 --size 100 --duration "$D"
 # fanout-rate: the same room at 50 messages/s (50k deliveries/s, within Node's reach): latency.
 want fanout-rate && run_case fanout-rate --scenario fanout --conns 1000 --rate 50 --size 100 --duration "$D"
+# fanout-recovery: fanout with connection-state recovery off and on, noom and Node in one
+# run: CPU per delivery on/off (target: noom at most 1.25x); then a room of 10 (many more
+# messages, each stored once) for the memory per stored packet: RSS growth over the run
+# per message sent, less the same without recovery; and noom's CPU there once the default
+# byte cap holds the store steady (noom-cap).
+if want fanout-recovery; then
+  RUN_LABELS="noom noom-rec node node-rec" run_case fanout-recovery --scenario fanout \
+    --conns 1000 --window 16 --size 100 --duration "$D"
+  RUN_LABELS="noom noom-rec noom-cap node node-rec" run_case fanout-recovery-mem --scenario fanout \
+    --conns 10 --window 64 --size 100 --duration "$D"
+fi
 # echo: 100 clients, one emit-with-ack in flight each: acks/s and CPU per ack.
 want echo && run_case echo --scenario echo --conns 100 --window 1 --size 100 --duration "$D"
 # echo-pipelined: the same clients with 16 requests in flight each: syscalls amortised.

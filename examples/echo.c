@@ -23,7 +23,7 @@
  *
  * Usage: echo [--port P] [--host H] [--ping-interval MS] [--ping-timeout MS]
  *             [--max-payload BYTES] [--upgrade-timeout MS] [--connect-timeout MS] [--header-timeout MS]
- *             [--idle-timeout MS] [--recovery-ms MS] [--socket-use MS] [--log-level L] [--allow-request deny-param]
+ *             [--idle-timeout MS] [--recovery-ms MS] [--recovery-max-bytes N] [--socket-use MS] [--log-level L] [--allow-request deny-param]
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
@@ -326,6 +326,7 @@ static void usage(void) {
          "  --header-timeout MS   HTTP request timeout (default 10000)\n"
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
          "  --recovery-ms MS      connection-state recovery window, 0 = off (default 0)\n"
+         "  --recovery-max-bytes N  bytes of sent packets kept for recovery (default 16 MiB)\n"
          "  --socket-use MS       a socket.use middleware on \"/\": refuses forbidden, rewrites\n"
          "                        rewrite-me, delays slow by MS ms (0 = off, the default)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
@@ -423,6 +424,7 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--cors-allowed-headers") == 0) eopts.cors.allowed_headers = v;
     else if (strcmp(a, "--cors-exposed-headers") == 0) eopts.cors.exposed_headers = v;
     else if (strcmp(a, "--cors-max-age") == 0) eopts.cors.max_age = strtoll(v, NULL, 10);
+    else if (strcmp(a, "--recovery-max-bytes") == 0) sopts.recovery.max_bytes = strtoull(v, NULL, 10);
     else if (strcmp(a, "--recovery-ms") == 0) {
       sopts.recovery.max_disconnection_ms = strtoull(v, NULL, 10);
       sopts.recovery.enabled = sopts.recovery.max_disconnection_ms > 0;

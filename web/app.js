@@ -5,6 +5,13 @@
  * API subset). The room's video call lives in call.js (`NoomCall`); this file tells it
  * when the user enters or leaves a room and when the connection drops.
  *
+ * Reconnecting (docs/app-events.md "Reconnecting"): the server keeps a dropped session
+ * for a while. When the client gets it back (socket.recovered), the server has already
+ * replayed what the room said meanwhile, so the page only says "Reconnected". When it
+ * could not (the session expired, the server restarted), the page enters its room again
+ * by itself and shows the messages it missed from the history in the answer, skipping
+ * those it already shows (by message id; its own by text).
+ *
  * Rule for the whole file: text that came from a user or the server is inserted with
  * textContent / text nodes only, never parsed as HTML, so a nickname such as
  * `<img src=x onerror=alert(1)>` shows up literally.
@@ -46,6 +53,19 @@
   // The room's history: the oldest message shown (paging goes before it), whether older
   // ones may exist, and whether a page is being fetched.
   const hist = { oldest: null, more: false, loading: false };
+  // What the room shows, to fill a gap after a reconnection without repeats: the ids of
+  // the stored messages shown, and the texts of our own not yet seen with an id (the
+  // server does not echo them). Both bounded: a gap never reaches further back than one
+  // history answer (at most 200 messages).
+  const SEEN_MAX = 1000;
+  const OWN_MAX = 200;
+  const shown = { ids: new Set(), own: [] };
+
+  function markSeen(id) {
+    if (typeof id !== 'string') return;
+    shown.ids.add(id);
+    if (shown.ids.size > SEEN_MAX) shown.ids.delete(shown.ids.values().next().value);
+  }
 
   /* ---- small helpers ---- */
 
@@ -220,6 +240,7 @@
       li.classList.add('msg-history');
       li.dataset.kind = 'history';
       li.dataset.id = m.id;
+      markSeen(m.id);
       frag.append(li);
     }
     return frag;
@@ -287,6 +308,8 @@
     state.count = Number.isInteger(ack.count) ? ack.count : 1;
     store(NICK_KEY, state.nickname);
     ui.messages.replaceChildren();
+    shown.ids.clear();
+    shown.own = [];
     clearError(ui.roomError);
     renderTitle();
     showHistory(ack.history);
@@ -349,8 +372,22 @@
     });
   }
 
-  // After a reconnection the server has a fresh socket that is in no room: enter the room
-  // we were in again, under the same nickname.
+  // The messages of an enter_room history the room does not show yet, oldest first: not
+  // seen by id, and not one of our own (matched once each by nickname and text).
+  function missedFrom(history) {
+    const msgs = Array.isArray(history) ? history.filter(isStored) : [];
+    return msgs.filter((m) => {
+      if (shown.ids.has(m.id)) return false;
+      const own = m.nickname === state.nickname ? shown.own.findIndex((t) => t === m.text || t.trim() === m.text) : -1;
+      if (own < 0) return true;
+      shown.own.splice(own, 1);
+      markSeen(m.id);
+      return false;
+    });
+  }
+
+  // The session could not be resumed: the server has a fresh socket that is in no room.
+  // Enter the room we were in again, under the same nickname, and fill the gap.
   function reenter() {
     const room = state.room;
     socket.timeout(ACK_MS).emit('enter_room', state.nickname, room, (err, res) => {
@@ -361,13 +398,26 @@
         return;
       }
       if (res && Number.isInteger(res.count)) setCount(res.count);
-      addLine('system', 'Reconnected');
+      const missed = missedFrom(res && res.history);
+      addLine('system', missed.length
+        ? `Reconnected: entered the room again (${missed.length} missed ${missed.length === 1 ? 'message' : 'messages'} below)`
+        : 'Reconnected: entered the room again');
+      if (missed.length) {
+        const items = historyItems(missed);
+        for (const li of items.children) li.dataset.kind = 'missed';
+        ui.messages.append(items);
+        ui.messages.scrollTop = ui.messages.scrollHeight;
+      }
     });
   }
 
   socket.on('connect', () => {
     setStatus('connected');
-    if (state.room !== null) reenter();
+    if (call) call.reconnected(socket.recovered);
+    if (state.room === null) return;
+    // Recovered: same socket, same rooms, and the missed events came just before this.
+    if (socket.recovered) addLine('system', 'Reconnected');
+    else reenter();
   });
 
   socket.on('disconnect', (reason) => {
@@ -398,7 +448,12 @@
   // (line, room, stored): the course's line; stored {id, nickname, text, ts} adds the time.
   socket.on('new_message', (line, room, stored) => {
     if (state.room === null) return;
+    if (isStored(stored)) {
+      if (shown.ids.has(stored.id)) return; // already filled in from a history
+      markSeen(stored.id);
+    }
     addLine('in', String(line), isStored(stored) ? stored.ts : undefined);
+    if (isStored(stored)) ui.messages.lastElementChild.dataset.id = stored.id;
   });
 
   /* ---- forms and buttons ---- */
@@ -450,6 +505,8 @@
         return;
       }
       addLine('own', `You: ${text}`, Date.now());
+      shown.own.push(text);
+      if (shown.own.length > OWN_MAX) shown.own.shift();
     });
   });
 
@@ -482,6 +539,16 @@
     // Back to the lobby at once; a disconnected socket is in no room anyway.
     if (socket.connected) socket.emit('leave_room', room, () => {});
     showLobby();
+  });
+
+  // Closing the tab is leaving, not a dropped connection: say so (a namespace disconnect),
+  // so the room hears bye now rather than when the server gives up waiting for us. A page
+  // kept in the back/forward cache connects again when shown (as a new socket).
+  window.addEventListener('pagehide', () => {
+    if (socket.connected) socket.disconnect();
+  });
+  window.addEventListener('pageshow', (e) => {
+    if (e.persisted && !socket.connected) socket.connect();
   });
 
   /* ---- start ---- */

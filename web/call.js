@@ -674,12 +674,21 @@
         setNotice('');
         renderGrid();
       },
-      // The connection dropped: the server has ended our part in the call.
+      // The connection dropped. The server keeps our place in the call for a while
+      // (connection-state recovery) and the media goes peer to peer meanwhile: wait for
+      // the reconnection (reconnected) before giving the call up.
       disconnected() {
         if (call.phase === 'idle') return;
-        teardown();
+        setNotice('Connection lost, reconnecting…');
+      },
+      // recovered: the server gave our session back, the call goes on (signaling sent
+      // meanwhile was buffered or replayed). Otherwise it has ended our part in the call.
+      reconnected(recovered) {
+        if (call.phase === 'idle') return;
         setNotice('');
-        setError('Connection lost: you left the call. Join again once reconnected.');
+        if (recovered) return;
+        teardown();
+        setError('Connection lost: you left the call. Join again.');
       },
       // Someone left the chat room (`bye` has their nickname, not their id): peer_left
       // normally removes their tile already; this also drops a connection of theirs that

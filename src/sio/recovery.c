@@ -378,6 +378,13 @@ void sio__recovery_socket_free(sio_socket_t *s) {
 
 int sio_socket_recovered(const sio_socket_t *s) { return s->rec != NULL && s->rec->recovered; }
 
+void sio__recovery_stored(const sio_server_t *io, size_t *bytes, size_t *packets) {
+  const sio__recovery_t *rec = io->rec;
+  *bytes = rec ? rec->bytes : 0;
+  *packets = 0;
+  for (const rpkt_t *e = rec ? rec->head : NULL; e; e = e->next) ++*packets;
+}
+
 /* ---------------------------------------------------------------------------------
  * Server lifetime
  * ------------------------------------------------------------------------------ */

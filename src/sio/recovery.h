@@ -57,4 +57,8 @@ void sio__recovery_persist(sio_socket_t *s, const char *reason);
 /* s's memory goes (sio_socket_unref). */
 void sio__recovery_socket_free(sio_socket_t *s);
 
+/* What the packet store holds now: *bytes counted against max_bytes, *packets entries
+ * (both 0 when recovery is off). For tests and the bench's memory figures. */
+void sio__recovery_stored(const sio_server_t *io, size_t *bytes, size_t *packets);
+
 #endif

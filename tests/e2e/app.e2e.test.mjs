@@ -312,7 +312,7 @@ describe('reconnection', () => {
     server = await startServer({ port });
     // socket.io-client backs off up to 5 s between attempts.
     await waitState(page, '#conn-status[data-state="connected"]', 'visible', 15000);
-    await waitLine(page, MSG, 'Reconnected');
+    await waitLine(page, MSG, 'Reconnected: entered the room again');
     await waitText(page, '#room-title', 'Room sturdy (1)');
     // The new socket is in the room: another user sees it and can talk to it.
     const other = await openLobby();

@@ -605,7 +605,9 @@ describe('video calls', { skip: IS_REF && 'NOOM_REF=1: the reference server has 
     assert.equal(r.acks.allowed, 'ok');
     assert.equal(r.acks.endOfCandidates, 'ok');
     assert.deepEqual(r.got.victim, []);
-    assert.deepEqual(r.got.mate, [
+    // Each relay ends with its recovery offset (noom runs with --recovery-ms).
+    for (const a of r.got.mate) assert.equal(typeof a[a.length - 1], 'string', 'an offset last');
+    assert.deepEqual(r.got.mate.map((a) => a.slice(0, -1)), [
       ['offer', { type: 'offer', sdp: 'v=0\r\n' }, r.ids.mallory],
       ['ice', null, r.ids.mallory],
     ]);

@@ -296,7 +296,8 @@ async function startReference(port) {
   const server = http.createServer((req, res) => {
     serveWeb(req, res).catch(() => res.destroy());
   });
-  const io = new Server(server, { serveClient: true });
+  // With recovery on, as noom by default (--recovery-ms 120000).
+  const io = new Server(server, { serveClient: true, connectionStateRecovery: { maxDisconnectionDuration: 120000 } });
   lobby(io);
   const wss = wsChat(server, WebSocketServer);
   await new Promise((res, rej) => {

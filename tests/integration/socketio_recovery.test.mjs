@@ -13,55 +13,15 @@
 // and in order; past the window it must come back as a new socket.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import {
-  Clients, ask, connected, room, skipUnlessBuilt, startServer, waitEvent, within,
+  Clients, REF, ask, connected, room, skipUnlessBuilt, startServer, waitEvent, within,
 } from './lib/sio.mjs';
+import { cuttableProxy } from './lib/proxy.mjs';
 
 const BCASTS = 300;
 const DMS = 50;
 const CUT_MS = 1500;
-
-// A TCP proxy to port that the test can cut (destroy both sides of every connection and
-// refuse new ones) and open again.
-function cuttableProxy(port) {
-  const pairs = new Set();
-  let open = true;
-  const server = net.createServer((down) => {
-    if (!open) {
-      down.destroy();
-      return;
-    }
-    const up = net.connect(port, '127.0.0.1');
-    const pair = [down, up];
-    pairs.add(pair);
-    const kill = () => {
-      pairs.delete(pair);
-      down.destroy();
-      up.destroy();
-    };
-    down.on('error', kill).on('close', kill);
-    up.on('error', kill).on('close', kill);
-    down.pipe(up);
-    up.pipe(down);
-  });
-  return {
-    listen: () => new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port))),
-    cut() {
-      open = false;
-      for (const [down, up] of [...pairs]) {
-        down.destroy();
-        up.destroy();
-      }
-      pairs.clear();
-    },
-    open() { open = true; },
-    close() {
-      this.cut();
-      return new Promise((res) => server.close(res));
-    },
-  };
-}
 
 const delay = (ms) => new Promise((res) => { setTimeout(res, ms); });
 
@@ -175,3 +135,60 @@ for (const transport of ['websocket', 'polling']) {
     });
   });
 }
+
+// The store's byte cap (sio_server_opts_t.recovery.max_bytes; Node has no such bound).
+// The server's resident memory is read from /proc: a flood far larger than the cap leaves
+// it about where it was, and the receiver that missed the dropped packets comes back as a
+// new socket, never with a gap.
+const rssKiB = (pid) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+
+describe('the packet store under a byte cap', { skip: REF ? 'the reference has no byte cap' : skipUnlessBuilt('echo') }, () => {
+  const CAP = 64 * 1024;
+  const FLOOD = 6000; // x 2 KiB: 12 MiB sent while the receiver is away
+  let srv, proxy, direct, viaProxy;
+  before(async () => {
+    // Default-ish pings: the cut is seen as a closed TCP connection, and a loaded machine
+    // must not time the sender out in the middle of its flood.
+    srv = await startServer('echo', { recoveryMs: 60000, recoveryMaxBytes: CAP, pingInterval: 5000, pingTimeout: 20000 });
+    proxy = cuttableProxy(srv.port);
+    const p = await proxy.listen();
+    direct = new Clients(srv.url, { transports: ['websocket'] });
+    viaProxy = new Clients(`http://127.0.0.1:${p}`, { transports: ['websocket'] });
+  });
+  after(async () => {
+    for (const c of [direct, viaProxy]) c?.close();
+    await proxy?.close();
+    await srv?.close();
+  });
+
+  test('a flood of broadcasts stays under the cap, and a session that lost packets recovers false', async () => {
+    const r = room('cap');
+    const receiver = await connected(viaProxy.socket('/', RECONNECT));
+    assert.equal(await ask(receiver, 'join', r), true);
+    const id = receiver.id;
+    const sender = await direct.connect('/');
+    const got = [];
+    receiver.on('bcast', (msg) => got.push(msg.n));
+    sender.emit('bcast', { room: r, n: -1 });
+    await within(new Promise((res) => { const t = setInterval(() => { if (got.length) { clearInterval(t); res(); } }, 10); }));
+    // Warm the allocator with packets that fit, then measure.
+    const pad = 'x'.repeat(2048);
+    for (let n = 0; n < 200; n++) sender.emit('bcast', { room: 'nobody', n, pad });
+    await ask(sender, 'echo', 'warm');
+    const before = rssKiB(srv.proc.pid);
+
+    const reconnected = waitEvent(receiver, 'connect', { timeout: 20000 });
+    reconnected.catch(() => {}); // awaited below; a failure before that must not go unhandled
+    proxy.cut();
+    for (let n = 0; n < FLOOD; n++) sender.emit('bcast', { room: r, n, pad });
+    assert.equal(await ask(sender, 'echo', 'done'), 'done');
+    const grown = rssKiB(srv.proc.pid) - before;
+    assert.ok(grown < 4096, `the server grew by ${grown} KiB for ${FLOOD * 2} KiB of broadcasts under a ${CAP / 1024} KiB cap`);
+
+    proxy.open();
+    await reconnected;
+    assert.equal(receiver.recovered, false, 'its missed packets were dropped: not recovered');
+    assert.notEqual(receiver.id, id);
+    assert.deepEqual(got, [-1], 'nothing replayed to a fresh socket');
+  });
+});

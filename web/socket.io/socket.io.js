@@ -955,6 +955,12 @@
       this.nsp = nsp;
       this.id = undefined;
       this.connected = false;
+      // Connection-state recovery (a server with it on): the private session id from the
+      // CONNECT answer and the offset of the last stored packet; recovered tells whether
+      // the last connect took the session back (same id and rooms, missed events replayed).
+      this.recovered = false;
+      this._pid = undefined;
+      this._lastOffset = undefined;
       this.receiveBuffer = [];
       this.sendBuffer = []; // {id, msgs}: emits made while not connected, sent on connect
       this.ids = 0;
@@ -1068,7 +1074,12 @@
     }
 
     _onopen() {
-      const send = (data) => this.io._write(encode({ type: CONNECT, nsp: this.nsp, data }));
+      // After a session with recovery: {pid, offset} merged under the user's auth, as
+      // socket.io-client does (the user's keys win).
+      const send = (data) => {
+        if (this._pid) data = Object.assign({ pid: this._pid, offset: this._lastOffset }, data);
+        this.io._write(encode({ type: CONNECT, nsp: this.nsp, data }));
+      };
       if (typeof this.auth === 'function') {
         const engine = this.io.engine;
         // Late answers for an older connection are dropped.
@@ -1102,7 +1113,7 @@
       switch (p.type) {
         case CONNECT:
           if (p.data && typeof p.data.sid === 'string' && p.data.sid) {
-            if (!this.connected) this._onconnect(p.data.sid);
+            if (!this.connected) this._onconnect(p.data.sid, p.data.pid);
           } else this.emitReserved('connect_error', new Error('invalid CONNECT packet (a Socket.IO v2 server?)'));
           break;
         case EVENT:
@@ -1135,6 +1146,9 @@
     _emitEvent(args) {
       for (const fn of this._any.slice()) call(fn, this, args);
       this.emitReserved(...args);
+      // With recovery, a stored packet's last argument is its offset (socket.io-client
+      // keeps the last string argument the same way, and passes it on to the listeners).
+      if (this._pid && args.length && typeof args[args.length - 1] === 'string') this._lastOffset = args[args.length - 1];
     }
 
     // The function handed to a listener whose event asked for an ack; it answers once.
@@ -1156,8 +1170,10 @@
       call(ack, this, args);
     }
 
-    _onconnect(id) {
+    _onconnect(id, pid) {
       this.id = id;
+      this.recovered = !!pid && this._pid === pid;
+      this._pid = typeof pid === 'string' ? pid : undefined;
       this.connected = true;
       const received = this.receiveBuffer.splice(0);
       received.forEach((args) => this._emitEvent(args));

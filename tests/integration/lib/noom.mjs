@@ -94,3 +94,15 @@ export function clientPool(io, server) {
     closeAll() { for (const s of list) s.close(); },
   };
 }
+
+// noom runs with connection-state recovery on (--recovery-ms): every stored packet ends
+// with its offset, an extra last string argument that socket.io-client keeps in
+// socket._lastOffset and course clients ignore. Asserts it is there and returns the
+// event's own arguments.
+export function noOffset(args) {
+  const last = args[args.length - 1];
+  if (typeof last !== 'string' || !/^[A-Za-z0-9_-]{9,24}$/.test(last)) {
+    throw new Error(`expected a recovery offset as the last argument of ${JSON.stringify(args)}`);
+  }
+  return args.slice(0, -1);
+}

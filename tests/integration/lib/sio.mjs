@@ -59,6 +59,7 @@ const FLAG_NAMES = {
   maxPayload: '--max-payload',
   connectTimeout: '--connect-timeout',
   recoveryMs: '--recovery-ms',
+  recoveryMaxBytes: '--recovery-max-bytes',
   socketUseMs: '--socket-use',
 };
 

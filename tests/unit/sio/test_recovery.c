@@ -8,6 +8,7 @@
  * session cap. Offsets are random per server, so the tests read them from the packets.
  */
 #include "helpers.h"
+#include "sio/recovery.h"
 
 typedef struct {
   env_t t;
@@ -322,6 +323,33 @@ static void eviction_by_the_byte_cap_means_not_recovered(void **state) {
   mc_free(&c1b);
 }
 
+/* A flood of broadcasts never holds more than the cap: the oldest go first, and what is
+ * held is the most recent packets (each entry shares the sent bytes, no copy per socket). */
+static void a_flood_stays_under_the_byte_cap(void **state) {
+  (void)state;
+  rec_env_t r;
+  const size_t cap = 16384;
+  rec_setup(&r, 120000, cap, 0);
+  mc_t c[4];
+  char sid[SIO__SID_LEN + 1], pid[SIO__SID_LEN + 1];
+  for (int i = 0; i < 4; i++) rc_connect(&r, &c[i], NULL, sid, pid);
+  sio_args_t *a = args_json("[\"" FILL FILL FILL "\"]");
+  size_t bytes = 0, packets = 0, most = 0;
+  for (int i = 0; i < 2000; i++) {
+    assert_int_equal(sio_ns_emit(r.ns, NULL, "fill", a), 4);
+    sio__recovery_stored(r.t.io, &bytes, &packets);
+    assert_true(bytes <= cap);
+    if (packets > most) most = packets;
+  }
+  sio_args_free(a);
+  /* Each stored packet costs its shared encoded text (~250 bytes here) plus a fixed
+   * entry: the cap holds dozens of them, not a handful. */
+  assert_true(packets >= cap / 512);
+  assert_true(most <= cap / 250);
+  env_close(&r.t);
+  for (int i = 0; i < 4; i++) mc_free(&c[i]);
+}
+
 /* A packet larger than the whole cap is sent (with its offset) but not kept: its
  * receivers can still be recovered, a session that missed it cannot. */
 static void a_packet_over_the_cap_is_sent_but_breaks_recovery_of_who_missed_it(void **state) {
@@ -461,6 +489,7 @@ int main(void) {
       cmocka_unit_test(an_unknown_pid_or_a_bad_offset_gives_a_new_socket),
       cmocka_unit_test(a_namespace_disconnect_is_not_kept),
       cmocka_unit_test(eviction_by_the_byte_cap_means_not_recovered),
+      cmocka_unit_test(a_flood_stays_under_the_byte_cap),
       cmocka_unit_test(a_packet_over_the_cap_is_sent_but_breaks_recovery_of_who_missed_it),
       cmocka_unit_test(a_session_past_the_window_is_not_recovered),
       cmocka_unit_test(a_session_within_the_window_is_recovered),
