@@ -25,7 +25,7 @@
 #include "sio/metrics.h"
 
 #define TICK_MS 100
-#define GRACE_MS 5000 /* after the window: graceful closes that cannot flush give up by then */
+#define GRACE_MS 1000 /* once every session is closing: time for them to deliver, then closed hard */
 
 noom_stats_t noom_stats;
 
@@ -36,7 +36,7 @@ static struct {
   noom_ops_opts_t o;
   int draining;
   uv_timer_t timer;
-  uint64_t started, per_tick;
+  uint64_t started, per_tick, all_closing_at;
   size_t at_start, closed;
   void (*done)(void *);
   void *done_user;
@@ -174,12 +174,19 @@ static void finish(void) {
   if (S.done) S.done(S.done_user);
 }
 
+/* Each tick starts the graceful close of the next slice. Once none is left to start,
+ * the closing ones get GRACE_MS to deliver what they have queued, and whatever remains
+ * then (or at the end of the window plus the grace) is closed at once. */
 static void on_tick(uv_timer_t *t) {
   (void)t;
-  uint64_t elapsed = uv_now(S.loop) - S.started;
-  if (elapsed < S.o.drain_ms) S.closed += sio_server_drain(S.io, S.per_tick);
-  else S.closed += sio_server_drain(S.io, SIZE_MAX); /* the window is over: the rest go now */
-  if (sio_server_session_count(S.io) == 0 || elapsed >= S.o.drain_ms + GRACE_MS) finish();
+  uint64_t now = uv_now(S.loop), elapsed = now - S.started;
+  size_t n = sio_server_drain(S.io, elapsed < S.o.drain_ms ? S.per_tick : SIZE_MAX, 0);
+  S.closed += n;
+  if (n == 0 && S.all_closing_at == 0) S.all_closing_at = now;
+  if (sio_server_session_count(S.io) > 0 && S.all_closing_at && now - S.all_closing_at >= GRACE_MS) {
+    sio_server_drain(S.io, SIZE_MAX, 1);
+  }
+  if (sio_server_session_count(S.io) == 0) finish();
 }
 
 void noom_ops_drain(void (*done)(void *user), void *user) {

@@ -69,10 +69,13 @@ SIO_EXTERN int sio_metrics_mount(sio_server_t *io, sio_http_t *http, const char 
 /* Closes up to max of io's Engine.IO sessions the way a lost transport closes: what is
  * queued is delivered, then the transport closes without a Socket.IO DISCONNECT, so the
  * official clients see "transport close" and reconnect (and recover their state where
- * connection-state recovery is on). Spread over time by calling it from a timer, this
- * is the session part of a graceful restart (with sio_http_unlisten first). Returns how
- * many sessions it closed; sio_server_session_count tells how many remain. */
-SIO_EXTERN size_t sio_server_drain(sio_server_t *io, size_t max);
+ * connection-state recovery is on). Sessions already closing this way are skipped.
+ * Spread over time by calling it from a timer, this is the session part of a graceful
+ * restart (with sio_http_unlisten first). now != 0 closes at once instead, the ones
+ * still delivering included (the end of a drain window: a long-polling client that is
+ * gone never fetches its close). Returns how many sessions it closed or started closing;
+ * sio_server_session_count tells how many remain. */
+SIO_EXTERN size_t sio_server_drain(sio_server_t *io, size_t max, int now);
 
 /* Engine.IO sessions open now (closing ones included until their transport is gone). */
 SIO_EXTERN size_t sio_server_session_count(const sio_server_t *io);

@@ -34,8 +34,9 @@ typedef struct {
 void sio__eio_stats(const sio_engine_t *e, sio__eio_stats_t *out);
 /* Closes up to max open sessions the way a lost transport closes (the client reconnects,
  * and recovers where recovery is on): a graceful close that delivers what is queued and
- * then closes the transport, with no Socket.IO DISCONNECT. Returns how many it closed. */
-size_t sio__eio_drain(sio_engine_t *e, size_t max);
+ * then closes the transport, with no Socket.IO DISCONNECT; now: at once, graceful closes
+ * still waiting included. Returns how many it closed (or started closing). */
+size_t sio__eio_drain(sio_engine_t *e, size_t max, int now);
 enum { SIO__EIO_S_OPEN = 0, SIO__EIO_S_CLOSED = 1 };
 
 /* Headroom for a WebSocket header in every encoded packet. */

@@ -194,7 +194,7 @@ void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len
   sio__packet_t *p = NULL;
   int r;
   if (c->closing) return; /* closed on our side, the engine is delivering the last packets */
-  c->io->m.packets_in++, c->io->m.bytes_in += len;
+  c->io->m.packets_in++, c->io->m.bytes_in += len, c->io->m.text_len = binary ? 0 : len;
   if (binary) {
     sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
     if (rb == NULL) {

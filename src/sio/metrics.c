@@ -277,5 +277,7 @@ int sio_metrics_mount(sio_server_t *io, sio_http_t *http, const char *path, sio_
 
 /* ---- draining ---- */
 
-size_t sio_server_drain(sio_server_t *io, size_t max) { return io->eng ? sio__eio_drain(io->eng, max) : 0; }
+size_t sio_server_drain(sio_server_t *io, size_t max, int now) {
+  return io->eng ? sio__eio_drain(io->eng, max, now) : 0;
+}
 size_t sio_server_session_count(const sio_server_t *io) { return io->eng ? sio_engine_count(io->eng) : 0; }

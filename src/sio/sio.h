@@ -135,6 +135,7 @@ typedef struct {
   uint64_t volatile_drops;                  /* volatile packets not sent (transport busy) */
   uint64_t bad_namespace;                   /* CONNECTs to a namespace that does not exist */
   uint64_t recovery_tries, recoveries;      /* CONNECTs with a pid and offset; restored */
+  size_t text_len;                          /* the text message being handled (0: binary) */
 } sio__metrics_t;
 
 struct sio_server_s {
@@ -368,9 +369,11 @@ static inline void sio__m_sent(sio_ns_t *ns, size_t n, const sio__refbuf_t *text
   ns->m.events_out += n;
   ns->m.bytes_out += n * sio__m_size(text, args ? args->att : NULL, args ? args->natt : 0);
 }
+/* A received event: a text packet counts whole ("2[...]"), a binary one by its
+ * attachments (its header text was an earlier message). */
 static inline void sio__m_received(sio_ns_t *ns, const sio__packet_t *p) {
   ns->m.events_in++;
-  size_t n = p->raw ? p->raw->len : 0;
+  size_t n = ns->io->m.text_len;
   for (uint32_t i = 0; i < p->att_received; i++) n += p->att[i]->len;
   ns->m.bytes_in += n;
 }
