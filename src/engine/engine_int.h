@@ -6,6 +6,7 @@
 #ifndef SIO_ENGINE_ENGINE_INT_H
 #define SIO_ENGINE_ENGINE_INT_H
 
+#include "common/count.h"
 #include "engine/engine.h"
 
 typedef struct {

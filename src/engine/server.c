@@ -151,7 +151,7 @@ void sio__eio_doom(sio_eio_t *s) {
   sio_engine_t *e = s->eng;
   if (s->doomed) return;
   s->doomed = 1;
-  e->m.slow_consumers++;
+  SIO__COUNT(e->m.slow_consumers++);
   if (e->ndoomed == e->doomed_cap) {
     uint32_t cap = e->doomed_cap ? e->doomed_cap * 2 : 8;
     sio_eio_t **d = sio__realloc(e->doomed, cap * sizeof *d);

@@ -107,7 +107,7 @@ static sio_eio_t *session_open(sio_engine_t *e, int transport, size_t hs_len, ui
   if (s == NULL || sio__sid_generate(s->id) != 0) goto fail;
   s->eng = e;
   s->transport = (uint8_t)transport;
-  e->m.opened[transport]++;
+  SIO__COUNT(e->m.opened[transport]++);
   sio__tnode_init(&s->hb);
   sio__tnode_init(&s->upgrade_to);
   sio__list_init(&s->flush_link);

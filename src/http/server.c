@@ -89,7 +89,7 @@ static void on_connection(uv_stream_t *server, int status) {
   if (c == NULL) return;
   if (h->opts.max_connections && h->io.nconns > h->opts.max_connections) {
     SIO_LOGW("%s: refused, %u connections open (max_connections)", sio__conn_peer(c), h->io.nconns - 1);
-    h->m.refused++;
+    SIO__COUNT(h->m.refused++);
     static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     sio__conn_write(c, resp, sizeof resp - 1);
     sio__conn_close(c, 1);
@@ -319,7 +319,7 @@ int sio_http_respond(sio_http_req_t *req, int status, const char *content_type, 
   if (!r) r = sio__conn_write(c, b.base, b.len);
   sio__buf_free(&b);
   req->answered = 1;
-  if (status >= 400) status >= 500 ? req->http->m.status_5xx++ : req->http->m.status_4xx++;
+  if (status >= 400) SIO__COUNT(status >= 500 ? req->http->m.status_5xx++ : req->http->m.status_4xx++);
   if (r) {
     sio__conn_close(c, 0);
     return r;
@@ -334,7 +334,7 @@ static void respond_error(sio__conn_t *c, int status) {
   int n = snprintf(resp, sizeof resp, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
                    status, sio__http_reason(status), strlen(sio__http_reason(status)), sio__http_reason(status));
   SIO_LOGD("%s: bad request, answering %d", sio__conn_peer(c), status);
-  ((sio_http_t *)c->io->data)->m.bad_requests++;
+  SIO__COUNT(((sio_http_t *)c->io->data)->m.bad_requests++);
   sio__conn_write(c, resp, (size_t)n);
   sio__conn_close(c, 1);
 }
@@ -349,7 +349,7 @@ static int dispatch(sio__conn_t *c, sio__http_conn_t *hc) {
   req->on_abort = NULL;
   sio__http_url_split(sio__http_req_url(req->r), &req->path, &req->query);
   hc->pending = 1;
-  h->m.requests++;
+  SIO__COUNT(h->m.requests++);
   sio__tnode_disarm(&c->timeout);
   const sio__route_t *route = find_route(h, req->path);
   hc->dispatching = 1;

@@ -2,6 +2,7 @@
 #ifndef SIO_HTTP_SERVER_H
 #define SIO_HTTP_SERVER_H
 
+#include "common/count.h"
 #include "common/map.h"
 #include "common/tlist.h"
 #include "http/conn.h"

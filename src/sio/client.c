@@ -42,7 +42,7 @@ void sio__client_connect_overdue(sio__tnode_t *n) {
 int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int volatile_) {
   if (c->eio == NULL) return SIO_ECLOSED;
   /* socket.io's volatile flag: dropped (not queued) when the transport cannot write now. */
-  if (volatile_ && !sio__eio_writable(c->eio)) return c->io->m.volatile_drops++, 0;
+  if (volatile_ && !sio__eio_writable(c->eio)) return SIO__COUNT(c->io->m.volatile_drops++), 0;
   if (natt > 0) {
     /* All parts or none: a header whose attachments were refused would leave the
      * client waiting for them. (WebSocket frame headers: 14 bytes at most each.) */
@@ -53,7 +53,7 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   }
   int r = sio__eio_send_ref(c->eio, text, 0);
   for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], 1);
-  if (r == 0) c->io->m.packets_out += 1 + natt, c->io->m.bytes_out += sio__m_size(text, att, natt);
+  if (r == 0) SIO__COUNT(c->io->m.packets_out += 1 + natt, c->io->m.bytes_out += sio__m_size(text, att, natt));
   return r;
 }
 
@@ -173,7 +173,7 @@ static void handle_packet(sio__client_t *c, sio__packet_t *p) {
     }
     sio_ns_t *ns = resolve_ns(c->io, p->nsp);
     if (ns == NULL) {
-      c->io->m.bad_namespace++;
+      SIO__COUNT(c->io->m.bad_namespace++);
       send_connect_error(c, p->nsp, "Invalid namespace");
       return;
     }
@@ -194,7 +194,7 @@ void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len
   sio__packet_t *p = NULL;
   int r;
   if (c->closing) return; /* closed on our side, the engine is delivering the last packets */
-  c->io->m.packets_in++, c->io->m.bytes_in += len, c->io->m.text_len = binary ? 0 : len;
+  SIO__COUNT(c->io->m.packets_in++, c->io->m.bytes_in += len, c->io->m.text_len = binary ? 0 : len);
   if (binary) {
     sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
     if (rb == NULL) {

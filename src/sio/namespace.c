@@ -175,7 +175,7 @@ static void accept_socket(sio_socket_t *s) {
   }
   sio__refbuf_unref(text);
   s->state = SIO__SOCK_CONNECTED;
-  ns->m.connects++, ns->io->m.recoveries += sio_socket_recovered(s);
+  SIO__COUNT(ns->m.connects++, ns->io->m.recoveries += sio_socket_recovered(s));
   sio__tnode_disarm(&s->client->connect_to);
   SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
   sio_socket_ref(s);
@@ -197,7 +197,7 @@ static void refuse_socket(sio_socket_t *s, const char *message, json_t *data) {
     return;
   }
   SIO_LOGD("socket.io: %s refused by %s: %s", s->id, s->ns->name, message);
-  s->ns->m.errors++;
+  SIO__COUNT(s->ns->m.errors++);
   sio__socket_onclose(s, "server namespace disconnect");
 }
 

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "common/count.h"
 #include "common/list.h"
 #include "common/map.h"
 #include "common/refbuf.h"
@@ -365,17 +366,25 @@ static inline size_t sio__m_size(const sio__refbuf_t *text, sio__refbuf_t *const
   return n;
 }
 /* n deliveries of one encoded event in ns. */
+/* n deliveries of one encoded event in ns (a broadcast, or n = 1 for a socket's emit). */
 static inline void sio__m_sent(sio_ns_t *ns, size_t n, const sio__refbuf_t *text, const sio_args_t *args) {
-  ns->m.events_out += n;
-  ns->m.bytes_out += n * sio__m_size(text, args ? args->att : NULL, args ? args->natt : 0);
+  SIO__COUNT(ns->m.events_out += n, ns->m.bytes_out += n * sio__m_size(text, args ? args->att : NULL, args ? args->natt : 0));
+}
+static inline void sio__m_broadcast(sio_ns_t *ns, size_t n, const sio__refbuf_t *text, const sio_args_t *args) {
+  sio__m_sent(ns, n, text, args);
+  SIO__COUNT(ns->io->m.broadcasts++, ns->io->m.deliveries += n);
 }
 /* A received event: a text packet counts whole ("2[...]"), a binary one by its
  * attachments (its header text was an earlier message). */
 static inline void sio__m_received(sio_ns_t *ns, const sio__packet_t *p) {
+#ifndef SIO_NO_METRICS
   ns->m.events_in++;
   size_t n = ns->io->m.text_len;
   for (uint32_t i = 0; i < p->att_received; i++) n += p->att[i]->len;
   ns->m.bytes_in += n;
+#else
+  (void)ns, (void)p;
+#endif
 }
 
 /* Event name of a received EVENT packet (data[0]), or NULL. */

@@ -139,7 +139,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
     if (s->rec) sio__recovery_persist(s, reason); /* after "disconnecting", as socket.ts */
   }
   s->state = SIO__SOCK_DISCONNECTED;
-  ns->m.disconnects += was_connected;
+  SIO__COUNT(ns->m.disconnects += was_connected);
   drop_held(s);
   sio__ack_cancel_all(s);
   sio__adapter_leave_all(s);
