@@ -152,7 +152,8 @@ static void write_batch(worker_t *w) {
   w->bn = 0;
   if (dropped) {
     sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored: they came faster than the %s store "
-                   "writes them (%zu may wait)", (unsigned long long)dropped, H.ops->name, H.o.max_queue);
+                   "writes them (%zu may wait; put the store on faster storage, or keep less with --history-max-*)",
+                   (unsigned long long)dropped, H.ops->name, H.o.max_queue);
   }
 }
 
@@ -279,8 +280,14 @@ static void worker(void *arg) {
   size_t lost = H.qlen + w.bn;
   uint64_t dropped = H.dropped;
   unlock();
-  if (dropped) sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored (the queue was full)", (unsigned long long)dropped);
-  if (lost) sio_log_printf(SIO_LOG_WARN, "history: %zu messages were not stored (the store was unavailable at shutdown)", lost);
+  if (dropped) {
+    sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored (the queue was full: the store is slower "
+                   "than the chat; see noom_history_dropped_total)", (unsigned long long)dropped);
+  }
+  if (lost) {
+    sio_log_printf(SIO_LOG_WARN, "history: %zu messages were not stored (the store was unavailable at shutdown; "
+                   "bring it back before stopping noom to keep them)", lost);
+  }
   if (w.st) H.ops->close(w.st);
   for (size_t i = 0; i < w.bn; i++) free(w.batch[i]);
   free(w.batch);

@@ -10,7 +10,8 @@
  * The drain closes Engine.IO sessions as a lost transport would (sio_server_drain): the
  * clients reconnect, and with connection-state recovery they recover on another node.
  * They are closed in slices every TICK_MS so that the whole fleet of clients does not
- * come back in the same second.
+ * come back in the same second (at least MIN_SLICE a tick: a handful of sessions, as in
+ * development, goes at once).
  */
 #include "ops.h"
 
@@ -25,6 +26,7 @@
 #include "sio/metrics.h"
 
 #define TICK_MS 100
+#define MIN_SLICE 10  /* sessions per tick at least: spreading fewer than 100/s helps no one */
 #define GRACE_MS 1000 /* once every session is closing: time for them to deliver, then closed hard */
 
 noom_stats_t noom_stats;
@@ -200,7 +202,7 @@ void noom_ops_drain(void (*done)(void *user), void *user) {
   uint64_t ticks = S.o.drain_ms / TICK_MS;
   if (ticks == 0) ticks = 1;
   S.per_tick = (S.at_start + ticks - 1) / ticks;
-  if (S.per_tick == 0) S.per_tick = 1;
+  if (S.per_tick < MIN_SLICE) S.per_tick = MIN_SLICE;
   noom_log_event(SIO_LOG_INFO, "drain", NULL,
                  "drain: stopped accepting; closing %zu sessions over %llu ms (clients reconnect to another node; "
                  "send the signal again to stop at once)",

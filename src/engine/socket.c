@@ -252,7 +252,8 @@ static int over_limit(sio_eio_t *s, size_t len, size_t queued) {
     }
     return SIO_ELIMIT;
   }
-  SIO_LOGW("engine: session %s is not %s (%zu bytes queued, max_send_queue %zu), closing it", s->id,
+  SIO_LOGW("engine: session %s is not %s (%zu bytes queued, max_send_queue %zu), closing it (a client that "
+           "cannot keep up; raise max_send_queue if yours are only slow)", s->id,
            sio__eio_tp(s)->stall_verb, queued, limit);
   sio__eio_doom(s);
   return SIO_ELIMIT;

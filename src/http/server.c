@@ -82,13 +82,15 @@ static void on_idle_timeout(sio__tnode_t *n) {
 static void on_connection(uv_stream_t *server, int status) {
   sio_http_t *h = server->data;
   if (status < 0) {
-    SIO_LOGW("accept failed: %s", uv_strerror(status));
+    SIO_LOGW("accept failed: %s (out of file descriptors? raise ulimit -n, or lower max_connections so that "
+             "clients get a 503 instead)", uv_strerror(status));
     return;
   }
   sio__conn_t *c = sio__conn_accept(&h->io, server, &http_proto);
   if (c == NULL) return;
   if (h->opts.max_connections && h->io.nconns > h->opts.max_connections) {
-    SIO_LOGW("%s: refused, %u connections open (max_connections)", sio__conn_peer(c), h->io.nconns - 1);
+    SIO_LOGW("%s: refused, %u connections open (max_connections; raise it with ulimit -n, or add a node)",
+             sio__conn_peer(c), h->io.nconns - 1);
     SIO__COUNT(h->m.refused++);
     static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     sio__conn_write(c, resp, sizeof resp - 1);

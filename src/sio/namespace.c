@@ -271,7 +271,10 @@ void sio__ns_added(sio_ns_t *ns) {
   sio_server_t *io = ns->io;
   if (io->adapter_factory == NULL || ns->is_parent || ns->adapter) return;
   int r = io->adapter_factory(ns, io->adapter_factory_user);
-  if (r) SIO_LOGW("socket.io: no adapter for namespace %s (%s): it stays local to this process", ns->name, sio_strerror(r));
+  if (r) {
+    SIO_LOGW("socket.io: no adapter for namespace %s (%s): it stays local to this process (out of memory, or "
+             "another adapter is already set on it)", ns->name, sio_strerror(r));
+  }
 }
 
 int sio_server_set_adapter_factory(sio_server_t *io, sio_adapter_factory_cb fn, void *user) {
