@@ -153,7 +153,8 @@ run_app_case() {
 # metrics: what the metrics counters cost on the hot path: the fanout case against the
 # library with its counters ("counted"), built with -DSIO_METRICS=OFF ("uncounted", in
 # $NOMETRICS_BUILD), and with counters while GET /metrics is scraped every 100 ms
-# ("scraped"), alternating, BENCH_METRICS_ROUNDS times each. Its own JSON lines and table.
+# ("scraped"), alternating, BENCH_METRICS_ROUNDS times each; then, where valgrind is,
+# bench/metrics_cost.sh's instruction counts. Its own JSON lines and table.
 NOMETRICS_BUILD=${NOMETRICS_BUILD:-build-nometrics}
 run_metrics_case() {
   local mjson=$OUT/metrics-$STAMP.jsonl round label scraper
@@ -189,6 +190,10 @@ run_metrics_case() {
       const cpu = rs.map((r) => r.server_cpu_us_per_op), ops = rs.map((r) => r.ops_per_s ?? r.throughput ?? 0);
       console.log(`| ${l} | ${rs.length} | ${cpu.map((x) => x.toFixed(3)).join(", ")} | ${med(cpu).toFixed(3)} | ${Math.round(med(ops))} |`);
     }' "$mjson" | tee "$OUT/metrics-$STAMP.md"
+  # CPU time on a shared machine varies more than the counters cost: count instructions too.
+  if command -v valgrind >/dev/null; then
+    NOMETRICS_BUILD="$NOMETRICS_BUILD" LG_BUILD="$LG_BUILD" bench/metrics_cost.sh | tee -a "$OUT/metrics-$STAMP.md"
+  fi
 }
 
 # connect: idle connections at a rate Node sustains, held 5 s; RSS and CPU per connection.
