@@ -170,9 +170,12 @@ static void finish(void) {
   uv_timer_stop(&S.timer);
   uv_close((uv_handle_t *)&S.timer, NULL);
   uint64_t ms = uv_now(S.loop) - S.started;
-  noom_log_event(SIO_LOG_INFO, "drain", NULL,
-                 "drain: %zu of %zu sessions closed over %llu ms, %zu still open; stopping", S.closed, S.at_start,
-                 (unsigned long long)ms, sio_server_session_count(S.io));
+  noom_histdb_stats_t hs;
+  noom_histdb_stats(&hs);
+  noom_log_event(SIO_LOG_INFO, "drain",
+                 NULL, "drain: %zu of %zu sessions closed over %llu ms, %zu still open; stopping (%zu history messages "
+                 "to write first)", S.closed, S.at_start, (unsigned long long)ms, sio_server_session_count(S.io),
+                 hs.queued);
   if (S.done) S.done(S.done_user);
 }
 
