@@ -95,6 +95,9 @@ static void app_metrics(sio_metrics_out_t *o, void *u) {
     sio_metrics_sample(o, "noom_redis_dropped_total", (double)rs.dropped, NULL);
     sio_metrics_family(o, "noom_redis_reconnects_total", SIO_METRIC_COUNTER, "Times the Redis connection came back");
     sio_metrics_sample(o, "noom_redis_reconnects_total", (double)rs.reconnects, NULL);
+    sio_metrics_family(o, "noom_redis_queue_bytes", SIO_METRIC_GAUGE,
+                       "Bytes queued for Redis and not yet written (publishes are dropped past 16 MiB)");
+    sio_metrics_sample(o, "noom_redis_queue_bytes", (double)sio_redis_backlog(S.o.redis), NULL);
   }
 
   noom_histdb_stats_t hs;

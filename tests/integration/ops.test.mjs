@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { startNoom, next, BUILD } from './lib/noom.mjs';
 import { startRedis, missing } from '../cluster/lib/cluster.mjs';
+import { scrape, value } from './lib/prom.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
@@ -62,12 +63,16 @@ describe('health and readiness', () => {
       assert.equal((await get(`${srv.url}/healthz`)).status, 200, 'the process still serves');
       redis = await startRedis(port);
       await eventually(async () => (await get(`${srv.url}/readyz`)).status === 200, 15000, '/readyz 200 after Redis came up');
+      const up = await scrape(`${srv.url}/metrics`);
+      assert.equal(value(up, 'noom_adapter_connected', { adapter: 'redis' }), 1);
+      assert.equal(value(up, 'noom_redis_queue_bytes'), 0);
       await redis.stop();
       redis = null;
       await eventually(async () => {
         const r = await get(`${srv.url}/readyz`);
         return r.status === 503 && /redis: not connected/.test(r.body);
       }, 10000, '/readyz 503 after Redis went');
+      assert.equal(value(await scrape(`${srv.url}/metrics`), 'noom_adapter_connected', { adapter: 'redis' }), 0);
     } finally {
       await redis?.stop();
       await srv.stop();
