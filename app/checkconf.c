@@ -199,6 +199,9 @@ int noom_check_config(const noom_options_t *o) {
     int port;
     if (noom_ops_addr_parse(o->metrics_addr, host, sizeof host, &port) != 0) {
       report(0, "--metrics-addr %s: expected HOST:PORT (e.g. 127.0.0.1:9100)", o->metrics_addr);
+    } else if (port != 0 && port == o->port) {
+      report(0, "--metrics-addr %s uses --port %d too (pick another port, or drop the flag to serve /metrics "
+             "on the main port)", o->metrics_addr, o->port);
     } else if ((r = try_bind(host, port, SOCK_STREAM)) != 0) {
       report(0, "--metrics-addr %s cannot be bound: %s (pick another port)", o->metrics_addr, strerror(-r));
     } else {

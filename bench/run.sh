@@ -17,8 +17,9 @@
 # by case. JSON lines go to bench/out/run-<time>.jsonl, the table to
 # bench/out/report-<time>.md, the latency-vs-load plot to bench/out/latency-<time>.svg.
 # Bounded: about 8 minutes on 2 cores (6.5 without the floor) plus the app case (a minute
-# once the app is fixed, several today: each of its phases is cut at BENCH_APP_TIMEOUT),
-# every loadgen run under `timeout`.
+# once the app is fixed, several today: each of its phases is cut at BENCH_APP_TIMEOUT) and
+# the metrics case (about 3 minutes: a second build of the library, 9 fan-out runs, two
+# under valgrind), every loadgen run under `timeout`.
 #
 # Environment knobs:
 #   BENCH_DURATION=S   measured seconds per case (default 10)

@@ -210,6 +210,9 @@ describe('--check-config', () => {
     } finally {
       busy.close();
     }
+    const same = run(['--port', '3999', '--stun-port', '0', '--db', ':memory:', '--metrics-addr', '127.0.0.1:3999']);
+    assert.equal(same.status, 1);
+    assert.match(same.stdout, /FAIL --metrics-addr 127\.0\.0\.1:3999 uses --port 3999 too/);
   });
 
   test('a bad flag value exits 2 before any check', () => {
