@@ -210,9 +210,10 @@ describe('--check-config', () => {
     } finally {
       busy.close();
     }
-    const same = run(['--port', '3999', '--stun-port', '0', '--db', ':memory:', '--metrics-addr', '127.0.0.1:3999']);
+    const p = await freePort();
+    const same = run(['--port', String(p), '--stun-port', '0', '--db', ':memory:', '--metrics-addr', `127.0.0.1:${p}`]);
     assert.equal(same.status, 1);
-    assert.match(same.stdout, /FAIL --metrics-addr 127\.0\.0\.1:3999 uses --port 3999 too/);
+    assert.match(same.stdout, new RegExp(`FAIL --metrics-addr 127\\.0\\.0\\.1:${p} uses --port ${p} too`));
   });
 
   test('a bad flag value exits 2 before any check', () => {
