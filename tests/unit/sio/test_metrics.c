@@ -132,11 +132,44 @@ static void counters_move_with_connects_events_and_disconnects(void **state) {
   env_close(&t);
 }
 
+/* sio_server_drain: closes at most max sessions each call, as a transport close (no
+ * Socket.IO DISCONNECT packet reaches the client), and none twice. */
+static void drain_closes_sessions_in_slices_without_a_disconnect_packet(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  dc_log_t dc = {0};
+  assert_int_equal(sio_ns_on_disconnect(sio_server_main(t.io), dc_record, &dc), 0);
+  mc_t c[3];
+  char sid[SIO__SID_LEN + 1];
+  for (int i = 0; i < 3; i++) mc_connect(&t, &c[i], "/", sid);
+  assert_int_equal(sio_server_session_count(t.io), 3);
+  assert_int_equal(sio_server_drain(t.io, 2, 0), 2);
+  assert_int_equal(sio_server_session_count(t.io), 1);
+  assert_int_equal(dc.count, 2);
+  assert_string_equal(dc.reason, "forced close"); /* recoverable (socket.ts RECOVERABLE_DISCONNECT_REASONS) */
+  int closed = 0;
+  for (int i = 0; i < 3; i++) {
+    if (c[i].closed) {
+      closed++;
+      mc_expect_none(&c[i]); /* the transport went; no "41" came before it */
+    }
+  }
+  assert_int_equal(closed, 2);
+  assert_int_equal(sio_server_drain(t.io, 5, 1), 1);
+  assert_int_equal(sio_server_session_count(t.io), 0);
+  assert_int_equal(sio_server_drain(t.io, 5, 0), 0);
+  assert_int_equal(dc.count, 3);
+  for (int i = 0; i < 3; i++) mc_free(&c[i]);
+  env_close(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(escapes_help_and_label_values_and_writes_exact_integers),
       cmocka_unit_test(refuses_bad_metric_and_label_names),
       cmocka_unit_test(counters_move_with_connects_events_and_disconnects),
+      cmocka_unit_test(drain_closes_sessions_in_slices_without_a_disconnect_packet),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
