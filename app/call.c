@@ -20,6 +20,7 @@
 
 #include "session.h"
 #include "user.h"
+#include "ops.h"
 
 static sio_ns_t *ns;
 
@@ -41,6 +42,7 @@ static void relay(sio_socket_t *s, const char *target, const char *event, const 
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   sio_socket_broadcast(s, &to, event, out);
   sio_args_free(out);
+  noom_stats.relays++;
 }
 
 /* ---- does the target share a room with the sender? ---- */
@@ -244,6 +246,7 @@ static void call_members(int status, const sio_remote_socket_t *sockets, size_t 
     sio_args_free(v);
   }
   sio_socket_join(s, j->croom);
+  noom_stats.call_joins++;
   static const char *const keys[] = {"peers", "max"};
   sio_args_t *v;
   if (sio_args_new(&v) == 0) {

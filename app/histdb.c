@@ -48,6 +48,8 @@ static struct {
   int stop, started, start_result;
   uint64_t dropped;  /* since the store went down (or ever, when it never did) */
   int drop_logged;
+  int store_down;          /* the worker's up/down state, for metrics and /readyz */
+  uint64_t dropped_total;  /* since start */
   char err[512];
 } H;
 
@@ -81,6 +83,9 @@ static void go_down(worker_t *w, const char *err) {
    * history keeps serving what is stored. A read that fails closes it. */
   w->down = 1;
   w->retry_at = uv_hrtime() + RETRY_MS * MS;
+  lock();
+  H.store_down = 1;
+  unlock();
 }
 
 static void try_reopen(worker_t *w) {
@@ -99,6 +104,7 @@ static void try_reopen(worker_t *w) {
   uint64_t dropped = H.dropped;
   H.dropped = 0;
   H.drop_logged = 0;
+  H.store_down = 0;
   size_t waiting = H.qlen + w->bn;
   unlock();
   w->down = 0;
@@ -146,7 +152,8 @@ static void write_batch(worker_t *w) {
   w->bn = 0;
   if (dropped) {
     sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored: they came faster than the %s store "
-                   "writes them (%zu may wait)", (unsigned long long)dropped, H.ops->name, H.o.max_queue);
+                   "writes them (%zu may wait; put the store on faster storage, or keep less with --history-max-*)",
+                   (unsigned long long)dropped, H.ops->name, H.o.max_queue);
   }
 }
 
@@ -230,6 +237,7 @@ static void worker(void *arg) {
     return;
   }
   if (r != NOOM_STORE_OK) { /* w.st may still be a read-only handle */
+    H.store_down = 1;
     w.down = 1;
     w.retry_at = uv_hrtime() + RETRY_MS * MS;
   }
@@ -272,8 +280,14 @@ static void worker(void *arg) {
   size_t lost = H.qlen + w.bn;
   uint64_t dropped = H.dropped;
   unlock();
-  if (dropped) sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored (the queue was full)", (unsigned long long)dropped);
-  if (lost) sio_log_printf(SIO_LOG_WARN, "history: %zu messages were not stored (the store was unavailable at shutdown)", lost);
+  if (dropped) {
+    sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored (the queue was full: the store is slower "
+                   "than the chat; see noom_history_dropped_total)", (unsigned long long)dropped);
+  }
+  if (lost) {
+    sio_log_printf(SIO_LOG_WARN, "history: %zu messages were not stored (the store was unavailable at shutdown; "
+                   "bring it back before stopping noom to keep them)", lost);
+  }
   if (w.st) H.ops->close(w.st);
   for (size_t i = 0; i < w.bn; i++) free(w.batch[i]);
   free(w.batch);
@@ -328,6 +342,7 @@ int noom_histdb_write(noom_msg_t *m) {
   lock();
   if (H.qlen + H.held >= H.o.max_queue || (H.qlen == H.qcap && H.qcap >= H.o.max_queue)) {
     uint64_t n = ++H.dropped;
+    H.dropped_total++;
     int first = !H.drop_logged;
     H.drop_logged = 1;
     unlock();
@@ -413,4 +428,14 @@ void noom_histdb_stop(void) {
     j = next;
   }
   uv_close((uv_handle_t *)&H.async, NULL);
+}
+
+void noom_histdb_stats(noom_histdb_stats_t *out) {
+  if (!H.running) {
+    *out = (noom_histdb_stats_t){0};
+    return;
+  }
+  lock();
+  *out = (noom_histdb_stats_t){1, !H.store_down, H.qlen + H.held, H.o.max_queue, H.dropped_total};
+  unlock();
 }

@@ -41,6 +41,16 @@ typedef void (*noom_histdb_read_cb)(int status, noom_msg_t **msgs, size_t n, voi
  * (cb will run) or SIO_ENOMEM (it will not). Loop thread only. */
 int noom_histdb_read(const char *room, const char *before, size_t limit, noom_histdb_read_cb cb, void *user);
 
+/* The worker's state now (for metrics and readiness): a snapshot taken under its lock. */
+typedef struct {
+  int running;       /* started and not stopped */
+  int store_up;      /* the last write or open worked */
+  size_t queued;     /* messages accepted and not committed yet */
+  size_t max_queue;
+  uint64_t dropped;  /* messages not stored because the queue was full, since start */
+} noom_histdb_stats_t;
+void noom_histdb_stats(noom_histdb_stats_t *out);
+
 /* Commits what is queued (if the store works), stops the worker, and answers pending reads
  * with NOOM_STORE_RETRY. Blocks for the final commit: call at shutdown only. */
 void noom_histdb_stop(void);

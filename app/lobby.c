@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "history.h"
+#include "logfmt.h"
+#include "ops.h"
 #include "roomlist.h"
 #include "session.h"
 #include "user.h"
@@ -214,6 +216,7 @@ static void on_new_message(sio_socket_t *s, const sio_args_t *args, sio_ack_t *a
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   sio_socket_broadcast(s, &to, "new_message", a);
   sio_args_free(a);
+  noom_stats.messages++;
   ack_ok(ack, NULL);
 }
 
@@ -303,15 +306,18 @@ static void on_connect(sio_socket_t *s, void *u) {
     noom_user_restore(s);
     noom_session_back(s);
   }
-  sio_log_printf(SIO_LOG_INFO, "%s %s from %s (%s)", back ? "recovered" : "connect", sio_socket_id(s),
-                 sio_socket_address(s), sio_socket_transport(s));
+  noom_log_event(SIO_LOG_INFO, back ? "recovered" : "connect",
+                 &(noom_log_fields_t){sio_socket_id(s), sio_socket_address(s), sio_socket_transport(s), NULL},
+                 "%s %s from %s (%s)", back ? "recovered" : "connect", sio_socket_id(s), sio_socket_address(s),
+                 sio_socket_transport(s));
   noom_roomlist_greet(s);
 }
 
 static void on_disconnect(sio_socket_t *s, const char *reason, void *u) {
   (void)u;
   if (sio_socket_get_data(s) == NULL) return;
-  sio_log_printf(SIO_LOG_INFO, "disconnect %s (%s)", sio_socket_id(s), reason);
+  noom_log_event(SIO_LOG_INFO, "disconnect", &(noom_log_fields_t){sio_socket_id(s), sio_socket_address(s), NULL, reason},
+                 "disconnect %s (%s)", sio_socket_id(s), reason);
   noom_user_detach(s);
 }
 

@@ -7,13 +7,17 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "assets.h"
 #include "call.h"
 #include "ice.h"
 #include "history.h"
+#include "checkconf.h"
 #include "lobby.h"
+#include "logfmt.h"
+#include "ops.h"
 #include "options.h"
 #include "stunsrv.h"
 #include "sio.h"
@@ -22,6 +26,7 @@
 
 static sio_http_t *http;
 static uv_signal_t sig_int, sig_term;
+static sio_redis_t *redis;
 
 static void on_stopped(void *user) {
   (void)user;
@@ -35,7 +40,7 @@ static int start_redis(sio_server_t *io, const noom_options_t *o) {
   sio_redis_opts_init(&ropts);
   ropts.url = o->redis;
   ropts.prefix = o->redis_prefix;
-  int r = sio_redis_attach(io, &ropts, NULL);
+  int r = sio_redis_attach(io, &ropts, &redis);
   if (r != 0) {
     fprintf(stderr, "noom: cannot use --redis %s --redis-prefix '%s': %s (expected redis://host[:port][/db] and a "
                     "non-empty prefix)\n",
@@ -44,16 +49,29 @@ static int start_redis(sio_server_t *io, const noom_options_t *o) {
   return r;
 }
 
-static void on_signal(uv_signal_t *h, int signum) {
-  (void)h;
-  sio_log_printf(SIO_LOG_INFO, "%s: shutting down", signum == SIGINT ? "SIGINT" : "SIGTERM");
+/* The drain is over (ops.c): close the rest, flushing the history writer. */
+static void on_drained(void *user) {
+  (void)user;
   uv_close((uv_handle_t *)&sig_int, NULL);
   uv_close((uv_handle_t *)&sig_term, NULL);
   noom_wschat_close();
   noom_stunsrv_stop();
   noom_lobby_close();
   noom_history_close(); /* writes what is queued */
+  noom_ops_close();
   sio_http_close(http, on_stopped, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  (void)h;
+  const char *name = signum == SIGINT ? "SIGINT" : "SIGTERM";
+  if (noom_ops_draining()) {
+    noom_log_event(SIO_LOG_WARN, "signal", NULL, "%s again: exiting now, without waiting for the drain "
+                   "(messages not yet written to the history store are lost)", name);
+    _exit(1);
+  }
+  noom_log_event(SIO_LOG_INFO, "signal", NULL, "%s: shutting down", name);
+  noom_ops_drain(on_drained, NULL);
 }
 
 int main(int argc, char **argv) {
@@ -66,7 +84,12 @@ int main(int argc, char **argv) {
     return 2;
   }
   sio_log_set_level(level);
+  if (noom_log_init(o.log_format) != 0) {
+    fprintf(stderr, "noom: bad --log-format '%s' (text or json)\n", o.log_format);
+    return 2;
+  }
   signal(SIGPIPE, SIG_IGN);
+  if (o.check_config) return noom_check_config(&o) == 0 ? 0 : 1;
 
   uv_loop_t *loop = uv_default_loop();
   sio_http_opts_t hopts;
@@ -142,7 +165,8 @@ int main(int argc, char **argv) {
   if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
       (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
-      (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0) {
+      (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0 ||
+      (r = noom_ops_init(loop, io, http, &(noom_ops_opts_t){o.metrics, o.metrics_addr, o.drain_ms, redis})) != 0) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
     return 1;
   }

@@ -12,7 +12,8 @@
 
 #include "sio.h"
 
-typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_FLAG } kind_t;
+/* OPT_ONOFF: "--name" alone is on, "--name on|off" (or =on/=off) sets it, "--no-name" is off. */
+typedef enum { OPT_STR, OPT_INT, OPT_U64, OPT_FLAG, OPT_ONOFF } kind_t;
 
 typedef struct {
   const char *name;
@@ -70,6 +71,14 @@ static const opt_t table[] = {
     {"history-max-per-room", "N", OPT_U64, OFF(history_max_per_room), "keep at most N messages per room (0: no limit)"},
     {"recovery-ms", "MS", OPT_U64, OFF(recovery_ms),
      "a dropped connection that comes back within MS keeps its id, rooms and nickname and gets what it missed (0: off)"},
+    {"metrics", "[on|off]", OPT_ONOFF, OFF(metrics), "serve Prometheus metrics at GET /metrics (--no-metrics: off)"},
+    {"metrics-addr", "HOST:PORT", OPT_STR, OFF(metrics_addr),
+     "serve /metrics, /healthz and /readyz on their own listener instead of the main port"},
+    {"drain-ms", "MS", OPT_U64, OFF(drain_ms),
+     "on SIGTERM/SIGINT stop accepting and close sessions spread over MS, so clients reconnect elsewhere gradually"},
+    {"log-format", "FORMAT", OPT_STR, OFF(log_format), "text, or json (one object per line: time, level, event, msg, ...)"},
+    {"check-config", "", OPT_FLAG, OFF(check_config),
+     "check flags, files, ports, Redis and the database, print what is wrong, exit 0 or 1 without serving"},
 };
 
 /* Every connection holds a descriptor: stay below the open-file limit, keeping a reserve
@@ -119,6 +128,9 @@ static void defaults(noom_options_t *o) {
   o->history_max_age_days = 30;
   o->history_max_per_room = 10000;
   o->recovery_ms = 120000;
+  o->metrics = 1;
+  o->drain_ms = 10000;
+  o->log_format = "text";
 }
 
 static void print_default(const noom_options_t *d, const opt_t *t) {
@@ -132,6 +144,7 @@ static void print_default(const noom_options_t *d, const opt_t *t) {
   case OPT_INT: printf("(default: %d)", *(const int *)(base + t->off)); break;
   case OPT_U64: printf("(default: %llu)", (unsigned long long)*(const uint64_t *)(base + t->off)); break;
   case OPT_FLAG: printf("(default: off)"); break;
+  case OPT_ONOFF: printf("(default: %s)", *(const int *)(base + t->off) ? "on" : "off"); break;
   }
 }
 
@@ -158,6 +171,10 @@ static int set(noom_options_t *o, const opt_t *t, const char *v) {
   switch (t->kind) {
   case OPT_STR: *(const char **)(base + t->off) = v; return 0;
   case OPT_FLAG: *(int *)(base + t->off) = 1; return 0;
+  case OPT_ONOFF:
+    if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) return -1;
+    *(int *)(base + t->off) = strcmp(v, "on") == 0;
+    return 0;
   case OPT_INT: {
     long n = strtol(v, &end, 10);
     if (errno || *end || end == v || n < 0 || n > 65535) return -1;
@@ -189,6 +206,15 @@ int noom_options_parse(noom_options_t *o, int argc, char **argv) {
     }
     const opt_t *t = NULL;
     const char *v = NULL;
+    if (strncmp(a, "--no-", 5) == 0) {
+      for (size_t k = 0; k < sizeof table / sizeof table[0]; k++) {
+        if (table[k].kind == OPT_ONOFF && strcmp(table[k].name, a + 5) == 0) t = &table[k];
+      }
+      if (t) {
+        *(int *)((char *)o + t->off) = 0;
+        continue;
+      }
+    }
     if (strncmp(a, "--", 2) == 0) {
       const char *eq = strchr(a, '=');
       size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
@@ -202,6 +228,9 @@ int noom_options_parse(noom_options_t *o, int argc, char **argv) {
       return -1;
     }
     if (v == NULL && t->kind == OPT_FLAG) v = "1";
+    if (v == NULL && t->kind == OPT_ONOFF) {
+      v = i + 1 < argc && (strcmp(argv[i + 1], "on") == 0 || strcmp(argv[i + 1], "off") == 0) ? argv[++i] : "on";
+    }
     if (v == NULL) {
       if (i + 1 >= argc) {
         fprintf(stderr, "noom: --%s needs a value %s (see noom --help)\n", t->name, t->arg);

@@ -49,6 +49,12 @@ typedef struct {
   uint64_t history_max_age_days; /* retention by age (0: keep) */
   uint64_t history_max_per_room; /* retention by count (0: keep) */
   uint64_t recovery_ms;        /* connection-state recovery window (0: off) */
+  /* Operations (app/ops.c, docs/operations.md). */
+  int metrics;                 /* serve GET /metrics (on by default) */
+  const char *metrics_addr;    /* HOST:PORT: /metrics, /healthz, /readyz on their own listener */
+  uint64_t drain_ms;           /* SIGTERM: close sessions spread over this long */
+  const char *log_format;      /* "text" or "json" */
+  int check_config;            /* validate and exit */
 } noom_options_t;
 
 /* Fills defaults, then parses argv. Returns 0 to run, 1 when --help/--version printed

@@ -406,3 +406,5 @@ void noom_roomlist_close(void) {
   sio_args_free(current);
   current = NULL;
 }
+
+size_t noom_roomlist_count(void) { return nentries; }

@@ -30,4 +30,7 @@ void noom_roomlist_greet(sio_socket_t *s);
 /* Stops the timers (shutdown). */
 void noom_roomlist_close(void);
 
+/* Rooms in the table now (this node's view; for metrics). */
+size_t noom_roomlist_count(void);
+
 #endif

@@ -46,7 +46,8 @@ static void on_message(sio_ws_t *ws, int binary, const char *data, size_t len, v
   sio_str_t type, payload;
   /* Every message counts, ignored ones too: each costs a parse. */
   if (!rate_ok(c)) {
-    sio_log_printf(SIO_LOG_WARN, "ws-chat %s: over %llu messages/s (burst %llu), closing it with 1008", c->peer,
+    sio_log_printf(SIO_LOG_WARN, "ws-chat %s: over %llu messages/s (burst %llu), closing it with 1008 (raise "
+                   "--msg-rate / --msg-burst if such senders are legitimate)", c->peer,
                    (unsigned long long)opts.msg_rate, (unsigned long long)opts.msg_burst);
     sio_ws_close_reason(ws, 1008, "rate limit exceeded");
     return;

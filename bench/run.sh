@@ -17,8 +17,9 @@
 # by case. JSON lines go to bench/out/run-<time>.jsonl, the table to
 # bench/out/report-<time>.md, the latency-vs-load plot to bench/out/latency-<time>.svg.
 # Bounded: about 8 minutes on 2 cores (6.5 without the floor) plus the app case (a minute
-# once the app is fixed, several today: each of its phases is cut at BENCH_APP_TIMEOUT),
-# every loadgen run under `timeout`.
+# once the app is fixed, several today: each of its phases is cut at BENCH_APP_TIMEOUT) and
+# the metrics case (about 3 minutes: a second build of the library, 9 fan-out runs, two
+# under valgrind), every loadgen run under `timeout`.
 #
 # Environment knobs:
 #   BENCH_DURATION=S   measured seconds per case (default 10)
@@ -28,7 +29,7 @@
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
 #                      fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow
-#                      sweep app history deflate);
+#                      sweep app history deflate metrics);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
@@ -48,7 +49,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate metrics}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -95,7 +96,9 @@ trap cleanup EXIT INT TERM
 start_server() {
   local log=$OUT/server-$1.log
   case $1 in
-    noom|lib) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
+    noom|lib|counted) "$ECHO_BIN" --port 0 --log-level error >"$log" 2>&1 & ;;
+    scraped) "$ECHO_BIN" --port 0 --log-level error --metrics >"$log" 2>&1 & ;;
+    uncounted) "$NOMETRICS_BUILD/examples/echo" --port 0 --log-level error >"$log" 2>&1 & ;;
     noom-rec) "$ECHO_BIN" --port 0 --log-level error --recovery-ms 120000 --recovery-max-bytes 4294967296 >"$log" 2>&1 & ;;
     noom-cap) "$ECHO_BIN" --port 0 --log-level error --recovery-ms 120000 >"$log" 2>&1 & ;;
     node-rec) node bench/node-server.mjs --port 0 --recovery-ms 120000 >"$log" 2>&1 & ;;
@@ -154,6 +157,52 @@ run_app_case() {
   done
 }
 
+# metrics: what the metrics counters cost on the hot path: the fanout case against the
+# library with its counters ("counted"), built with -DSIO_METRICS=OFF ("uncounted", in
+# $NOMETRICS_BUILD), and with counters while GET /metrics is scraped every 100 ms
+# ("scraped"), alternating, BENCH_METRICS_ROUNDS times each; then, where valgrind is,
+# bench/metrics_cost.sh's instruction counts. Its own JSON lines and table.
+NOMETRICS_BUILD=${NOMETRICS_BUILD:-build-nometrics}
+run_metrics_case() {
+  local mjson=$OUT/metrics-$STAMP.jsonl round label scraper
+  : >"$mjson"
+  echo "bench: building the library without counters in $NOMETRICS_BUILD"
+  cmake -S . -B "$NOMETRICS_BUILD" -G Ninja -DSIO_METRICS=OFF >/dev/null
+  cmake --build "$NOMETRICS_BUILD" --target echo >/dev/null
+  for round in $(seq "${BENCH_METRICS_ROUNDS:-3}"); do
+    for label in counted uncounted scraped; do
+      start_server "$label"
+      scraper=
+      if [ "$label" = scraped ]; then
+        ( while :; do curl -s -o /dev/null "http://127.0.0.1:$SPORT/metrics" || true; sleep 0.1; done ) &
+        scraper=$!
+      fi
+      if ! timeout 150 "$LG" --port "$SPORT" --pid "$SPID" --label "$label" --case "metrics-$round" \
+           --json "$mjson" "$@" >/dev/null; then
+        echo "bench: $label metrics failed" >&2
+      fi
+      [ -n "$scraper" ] && { kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null || true; }
+      stop_server
+    done
+  done
+  node -e '
+    const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
+    const by = {};
+    for (const r of rows) (by[r.label] ??= []).push(r);
+    const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+    console.log("| server | runs | CPU us/delivery (each run) | median | deliveries/s (median) |");
+    console.log("| --- | --- | --- | --- | --- |");
+    for (const l of ["counted", "uncounted", "scraped"]) {
+      const rs = by[l] || [];
+      const cpu = rs.map((r) => r.server_cpu_us_per_op), ops = rs.map((r) => r.ops_per_s ?? r.throughput ?? 0);
+      console.log(`| ${l} | ${rs.length} | ${cpu.map((x) => x.toFixed(3)).join(", ")} | ${med(cpu).toFixed(3)} | ${Math.round(med(ops))} |`);
+    }' "$mjson" | tee "$OUT/metrics-$STAMP.md"
+  # CPU time on a shared machine varies more than the counters cost: count instructions too.
+  if command -v valgrind >/dev/null; then
+    NOMETRICS_BUILD="$NOMETRICS_BUILD" LG_BUILD="$LG_BUILD" bench/metrics_cost.sh | tee -a "$OUT/metrics-$STAMP.md"
+  fi
+}
+
 # connect: idle connections at a rate Node sustains, held 5 s; RSS and CPU per connection.
 want connect && run_case connect --scenario connect --conns "$CONNECT_N" --rate 1500 --duration 5
 # connect-burst: as fast as the server accepts (256 handshakes in flight): CPU per connection
@@ -204,6 +253,7 @@ fi
 if want deflate; then
   ECHO_BIN="$ECHO_BIN" node bench/deflate.mjs | tee "$OUT/deflate-$STAMP.md"
 fi
+want metrics && run_metrics_case --scenario fanout --conns 1000 --window 16 --size 100 --duration "$D"
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then
   for r in 5000 10000 20000 40000 80000; do

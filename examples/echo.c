@@ -39,6 +39,7 @@
 #include <uv.h>
 
 #include "sio.h"
+#include "sio/metrics.h"
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -333,6 +334,7 @@ static void usage(void) {
          "  --allow-request deny-param  refuse handshakes with ?deny=MSG (MSG), 20 ms later\n"
          "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
          "  --log-connection-errors  print engine.io's connection_error events on stderr\n"
+         "  --metrics             serve Prometheus metrics at GET /metrics (sio/metrics.h)\n"
          "  --cookie NAME         engine.io cookie option (the sid in a cookie NAME)\n"
          "  --cookie-max-age S    the cookie's Max-Age\n"
          "  --cors-origin O       CORS origin: *, true (reflect any), suffix:S (a callback), a,b or\n"
@@ -351,7 +353,7 @@ static void usage(void) {
 
 int main(int argc, char **argv) {
   const char *host = "127.0.0.1";
-  int port = 3000;
+  int port = 3000, metrics = 0;
   sio_http_opts_t hopts;
   sio_engine_opts_t eopts;
   sio_server_opts_t sopts;
@@ -395,6 +397,10 @@ int main(int argc, char **argv) {
     }
     if (strcmp(a, "--log-connection-errors") == 0) {
       eopts.on_connection_error = connection_error;
+      continue;
+    }
+    if (strcmp(a, "--metrics") == 0) {
+      metrics = 1;
       continue;
     }
     if (v == NULL) {
@@ -457,6 +463,7 @@ int main(int argc, char **argv) {
   sio_server_t *io;
   sio_ns_t *custom;
   if (sio_server_new(http, &sopts, &io) != 0 || sio_server_of(io, "/custom", &custom) != 0) return 1;
+  if (metrics && sio_metrics_mount(io, NULL, "/metrics", NULL, NULL) != 0) return 1;
   sio_ns_t *main_ns = sio_server_main(io);
   sio_ns_on_connect(main_ns, send_auth, NULL);
   if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);

@@ -118,6 +118,12 @@ SIO_EXTERN uv_loop_t *sio_http_loop(const sio_http_t *h);
  * or Socket.IO servers must be closed first. */
 SIO_EXTERN void sio_http_close(sio_http_t *h, void (*cb)(void *user), void *user);
 
+/* Stops accepting new connections (closes the listening socket; new connects are
+ * refused by the kernel) and keeps serving the open ones, for a graceful restart.
+ * sio_http_port() answers SIO_ECLOSED from then on; sio_http_close() still closes the
+ * rest. Calling it again, or on a server that never listened, does nothing. */
+SIO_EXTERN void sio_http_unlisten(sio_http_t *h);
+
 /* Request handler. req is valid until it is answered (sio_http_respond*) or aborted; a
  * handler may keep it and answer later (long-polling). */
 typedef void (*sio_http_handler_cb)(sio_http_req_t *req, void *user);

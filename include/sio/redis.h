@@ -83,4 +83,8 @@ typedef struct {
 /* Copies the counters into *out (not NULL). */
 SIO_EXTERN void sio_redis_stats(const sio_redis_t *r, sio_redis_stats_t *out);
 
+/* Bytes queued for Redis and not yet written (the adapter's queue depth; past 16 MiB
+ * publishes are dropped and counted in sio_redis_stats_t.dropped). 0 while not connected. */
+SIO_EXTERN size_t sio_redis_backlog(const sio_redis_t *r);
+
 #endif /* SIO_REDIS_H */

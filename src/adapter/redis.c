@@ -1162,3 +1162,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
 int sio_redis_connected(const sio_redis_t *r) { return r->pub_up && r->sub_up && r->confirming == 0; }
 
 void sio_redis_stats(const sio_redis_t *r, sio_redis_stats_t *out) { *out = r->stats; }
+
+size_t sio_redis_backlog(const sio_redis_t *r) {
+  return (r->pub ? sio__rconn_backlog(r->pub) : 0) + (r->sub ? sio__rconn_backlog(r->sub) : 0);
+}

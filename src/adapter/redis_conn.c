@@ -374,3 +374,5 @@ void sio__rconn_close(sio__rconn_t *c, int graceful) {
   }
   maybe_free(c);
 }
+
+size_t sio__rconn_backlog(const sio__rconn_t *c) { return sio__rconn_up(c) ? sdslen(c->ac->c.obuf) : 0; }

@@ -58,6 +58,9 @@ int sio__rconn_new(uv_loop_t *loop, const sio__redis_url_t *url, const sio__rcon
 /* 1 when commands can be sent. */
 int sio__rconn_up(const sio__rconn_t *c);
 
+/* Bytes of commands written but not yet taken by Redis (0 when not connected). */
+size_t sio__rconn_backlog(const sio__rconn_t *c);
+
 /* Sends a command (argv copied). fn(ac, reply, priv) runs once: with the reply, or with
  * a NULL reply when the connection goes away or is closed first. fn may be NULL.
  * Returns 0, SIO_ECLOSED (not connected: fn never runs), SIO_ELIMIT (backlog full: fn

@@ -20,6 +20,23 @@
  * SIO__EIO_MEMORY is the test seam of memory.c; HTTP requests never reach such a session
  * (server.c answers "Bad request" to a session whose transport takes no requests). */
 enum { SIO__EIO_POLLING = 0, SIO__EIO_WEBSOCKET = 1, SIO__EIO_MEMORY = 2 };
+
+/* stats.c: what the engine counts for sio_metrics_* (loop thread only). */
+typedef struct {
+  uint64_t opened[3];      /* sessions opened, by the transport they started on */
+  uint64_t upgrades;       /* polling sessions moved to WebSocket */
+  uint64_t slow_consumers; /* sessions closed for not reading (max_send_queue) */
+} sio__eio_counters_t;
+typedef struct {
+  sio__eio_counters_t c;
+  uint32_t open[3];        /* sessions open now, by their current transport */
+} sio__eio_stats_t;
+void sio__eio_stats(const sio_engine_t *e, sio__eio_stats_t *out);
+/* Closes up to max open sessions the way a lost transport closes (the client reconnects,
+ * and recovers where recovery is on): a graceful close that delivers what is queued and
+ * then closes the transport, with no Socket.IO DISCONNECT; now: at once, graceful closes
+ * still waiting included. Returns how many it closed (or started closing). */
+size_t sio__eio_drain(sio_engine_t *e, size_t max, int now);
 enum { SIO__EIO_S_OPEN = 0, SIO__EIO_S_CLOSED = 1 };
 
 /* Headroom for a WebSocket header in every encoded packet. */

@@ -6,6 +6,7 @@
 #ifndef SIO_ENGINE_ENGINE_INT_H
 #define SIO_ENGINE_ENGINE_INT_H
 
+#include "common/count.h"
 #include "engine/engine.h"
 
 typedef struct {
@@ -65,6 +66,7 @@ struct sio_engine_s {
   sio_eio_t **doomed;       /* slow consumers to close in the check phase (a ref each) */
   uint32_t ndoomed, doomed_cap;
   uint8_t big_logged;       /* the "packet larger than max_send_queue" warning was given */
+  sio__eio_counters_t m;    /* stats.c; loop thread only */
   int shutting_down;
   sio__http_closer_t closer; /* engine_teardown at sio_http_close */
 };

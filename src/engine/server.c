@@ -152,6 +152,7 @@ void sio__eio_doom(sio_eio_t *s) {
   sio_engine_t *e = s->eng;
   if (s->doomed) return;
   s->doomed = 1;
+  SIO__COUNT(e->m.slow_consumers++);
   if (e->ndoomed == e->doomed_cap) {
     uint32_t cap = e->doomed_cap ? e->doomed_cap * 2 : 8;
     sio_eio_t **d = sio__realloc(e->doomed, cap * sizeof *d);
@@ -218,9 +219,10 @@ int sio_engine_attach(sio_http_t *http, const char *path, const sio_engine_opts_
   int cr = sio__eio_cookie_compile(e);
   if (cr == 0) {
     cr = sio__eio_cors_compile(&e->corsc, &e->opts);
-    if (cr == SIO_EINVAL) SIO_LOGE("engine: a CORS option holds a line break");
+    if (cr == SIO_EINVAL) SIO_LOGE("engine: a CORS option holds a line break (remove it from the option)");
   } else if (cr == SIO_EINVAL) {
-    SIO_LOGE("engine: bad cookie option (name, path, domain or SameSite)");
+    SIO_LOGE("engine: bad cookie option (name, path, domain or SameSite): use a token name, no ';' or line "
+             "breaks, SameSite Strict, Lax or None");
   }
   if (cr == SIO_EINVAL) {
     sio__free(e->cookie);

@@ -107,6 +107,7 @@ static sio_eio_t *session_open(sio_engine_t *e, int transport, size_t hs_len, ui
   if (s == NULL || sio__sid_generate(s->id) != 0) goto fail;
   s->eng = e;
   s->transport = (uint8_t)transport;
+  SIO__COUNT(e->m.opened[transport]++);
   sio__tnode_init(&s->hb);
   sio__tnode_init(&s->upgrade_to);
   sio__list_init(&s->flush_link);
@@ -251,7 +252,8 @@ static int over_limit(sio_eio_t *s, size_t len, size_t queued) {
     }
     return SIO_ELIMIT;
   }
-  SIO_LOGW("engine: session %s is not %s (%zu bytes queued, max_send_queue %zu), closing it", s->id,
+  SIO_LOGW("engine: session %s is not %s (%zu bytes queued, max_send_queue %zu), closing it (a client that "
+           "cannot keep up; raise max_send_queue if yours are only slow)", s->id,
            sio__eio_tp(s)->stall_verb, queued, limit);
   sio__eio_doom(s);
   return SIO_ELIMIT;

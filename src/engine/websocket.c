@@ -91,6 +91,7 @@ static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   s->probing = 0;
   s->probe_acked = 0;
   s->upgraded = 1;
+  SIO__COUNT(s->eng->m.upgrades++);
   sio__tnode_disarm(&s->upgrade_to);
   /* The pending GET must not hang: a noop releases it (the client is paused anyway). */
   if (s->poll_req) sio__eio_polling_answer_control(s, SIO__EIO_NOOP);

@@ -83,13 +83,16 @@ static void on_idle_timeout(sio__tnode_t *n) {
 static void on_connection(uv_stream_t *server, int status) {
   sio_http_t *h = server->data;
   if (status < 0) {
-    SIO_LOGW("accept failed: %s", uv_strerror(status));
+    SIO_LOGW("accept failed: %s (out of file descriptors? raise ulimit -n, or lower max_connections so that "
+             "clients get a 503 instead)", uv_strerror(status));
     return;
   }
   sio__conn_t *c = sio__conn_accept(&h->io, server, &http_proto);
   if (c == NULL) return;
   if (h->opts.max_connections && h->io.nconns > h->opts.max_connections) {
-    SIO_LOGW("%s: refused, %u connections open (max_connections)", sio__conn_peer(c), h->io.nconns - 1);
+    SIO_LOGW("%s: refused, %u connections open (max_connections; raise it with ulimit -n, or add a node)",
+             sio__conn_peer(c), h->io.nconns - 1);
+    SIO__COUNT(h->m.refused++);
     static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
     sio__conn_write(c, resp, sizeof resp - 1);
     sio__conn_close(c, 1);
@@ -228,7 +231,27 @@ void sio_http_close(sio_http_t *h, void (*cb)(void *user), void *user) {
   h->close_cb = cb;
   h->close_user = user;
   h->listening = 0;
-  uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+  if (!h->unlistened) uv_close((uv_handle_t *)&h->listener, on_listener_closed);
+  else if (h->listener_gone) sio__io_close(&h->io, on_io_closed);
+  else h->close_waits = 1; /* on_unlistened goes on from there */
+}
+
+static void on_unlistened(uv_handle_t *handle) {
+  sio_http_t *h = handle->data;
+  h->listener_gone = 1;
+  if (h->close_waits) sio__io_close(&h->io, on_io_closed);
+}
+
+void sio_http_unlisten(sio_http_t *h) {
+  if (h->unlistened) return;
+  h->unlistened = 1;
+  h->listening = 0;
+  uv_close((uv_handle_t *)&h->listener, on_unlistened);
+}
+
+void sio__http_counters(const sio_http_t *h, sio__http_counters_t *out) {
+  *out = h->m;
+  out->connections = h->io.nconns;
 }
 
 int sio_http_handle(sio_http_t *h, const char *path, int exact, sio_http_handler_cb cb, void *user) {
@@ -299,6 +322,7 @@ int sio_http_respond(sio_http_req_t *req, int status, const char *content_type, 
   if (!r) r = sio__conn_write(c, b.base, b.len);
   sio__buf_free(&b);
   req->answered = 1;
+  if (status >= 400) SIO__COUNT(status >= 500 ? req->http->m.status_5xx++ : req->http->m.status_4xx++);
   if (r) {
     sio__conn_close(c, 0);
     return r;
@@ -313,6 +337,7 @@ static void respond_error(sio__conn_t *c, int status) {
   int n = snprintf(resp, sizeof resp, "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n%s",
                    status, sio__http_reason(status), strlen(sio__http_reason(status)), sio__http_reason(status));
   SIO_LOGD("%s: bad request, answering %d", sio__conn_peer(c), status);
+  SIO__COUNT(((sio_http_t *)c->io->data)->m.bad_requests++);
   sio__conn_write(c, resp, (size_t)n);
   sio__conn_close(c, 1);
 }
@@ -327,6 +352,7 @@ static int dispatch(sio__conn_t *c, sio__http_conn_t *hc) {
   req->on_abort = NULL;
   sio__http_url_split(sio__http_req_url(req->r), &req->path, &req->query);
   hc->pending = 1;
+  SIO__COUNT(h->m.requests++);
   sio__tnode_disarm(&c->timeout);
   const sio__route_t *route = find_route(h, req->path);
   hc->dispatching = 1;

@@ -2,6 +2,7 @@
 #ifndef SIO_HTTP_SERVER_H
 #define SIO_HTTP_SERVER_H
 
+#include "common/count.h"
 #include "common/map.h"
 #include "common/tlist.h"
 #include "http/conn.h"
@@ -60,6 +61,16 @@ sio__conn_t *sio__http_detach(sio_http_req_t *req, const sio__conn_proto_t *prot
 /* Registers fn(arg) to run at the start of sio_http_close (attached servers tear down),
  * before the closers registered earlier. c (usually a member of arg) must stay valid
  * until fn runs; fn may free it. Cannot fail: every layer attached is torn down. */
+/* What the HTTP server counts, for sio_metrics_* (loop thread only). */
+typedef struct {
+  uint64_t requests;       /* requests dispatched to a handler, static files or routes */
+  uint64_t status_4xx, status_5xx; /* answers with those statuses (sio_http_respond) */
+  uint64_t bad_requests;   /* malformed or over-limit requests, answered and closed */
+  uint64_t refused;        /* connections refused at max_connections (503) */
+  uint32_t connections;    /* open now (WebSocket and detached ones included) */
+} sio__http_counters_t;
+void sio__http_counters(const sio_http_t *h, sio__http_counters_t *out);
+
 void sio__http_add_closer(sio_http_t *h, sio__http_closer_t *c, void (*fn)(void *arg), void *arg);
 
 /* Reason phrase for a status code. */

@@ -31,6 +31,10 @@ struct sio_http_s {
   sio__tlist_t idle_timeouts;
   sio__http_ws_timers_t ws; /* the WebSocket layer's (ws/limits.c) */
   int listening;
+  uint8_t unlistened;  /* sio_http_unlisten ran: the listener is closed or closing */
+  uint8_t listener_gone; /* its uv_close callback ran */
+  uint8_t close_waits; /* sio_http_close came while it was still closing */
+  sio__http_counters_t m; /* for sio_metrics_* (loop thread only) */
   sio__http_closer_t *closers; /* attached layers' teardown, newest first */
   void (*close_cb)(void *user);
   void *close_user;

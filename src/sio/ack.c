@@ -310,3 +310,9 @@ int sio_ack_send(sio_ack_t *ack, const sio_args_t *args) {
   else ack_destroy(ack);
   return r;
 }
+
+size_t sio__ack_pending(const sio_socket_t *s) {
+  size_t n = 0;
+  for (const sio__pending_t *p = s->acks; p; p = p->next) n++;
+  return n;
+}

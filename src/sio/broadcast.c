@@ -139,6 +139,7 @@ int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
     return r;
   }
   r = sio__select(ns, to, NULL, deliver, &e);
+  if (r == 0) sio__m_broadcast(ns, (size_t)e.count, e.text, args);
   if (r == 0 && fanout) {
     sio_packet_view_t view = packet_view(event, args, e.text, atts.atts);
     r = ns->adapter->broadcast(ns->adapter_self, ns, to, &view);
@@ -193,6 +194,7 @@ int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const cha
     }
     atts_free(&atts);
   }
+  sio__m_broadcast(ns, (size_t)e.count, e.text, args);
   sio__refbuf_unref(e.text);
   sio__bcast_ack_start(e.bcast, (uint32_t)e.count);
   return e.count;

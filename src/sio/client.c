@@ -42,7 +42,7 @@ void sio__client_connect_overdue(sio__tnode_t *n) {
 int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int flags) {
   if (c->eio == NULL) return SIO_ECLOSED;
   /* socket.io's volatile flag: dropped (not queued) when the transport cannot write now. */
-  if ((flags & SIO_BCAST_VOLATILE) && !sio__eio_writable(c->eio)) return 0;
+  if ((flags & SIO_BCAST_VOLATILE) && !sio__eio_writable(c->eio)) return SIO__COUNT(c->io->m.volatile_drops++), 0;
   /* socket.io's compress(false): no permessage-deflate for these packets. */
   int nc = flags & SIO_BCAST_NO_COMPRESS ? SIO__EIO_SEND_NO_COMPRESS : 0;
   if (natt > 0) {
@@ -55,6 +55,7 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   }
   int r = sio__eio_send_ref(c->eio, text, nc);
   for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], SIO__EIO_SEND_BINARY | nc);
+  if (r == 0) SIO__COUNT(c->io->m.packets_out += 1 + natt, c->io->m.bytes_out += sio__m_size(text, att, natt));
   return r;
 }
 
@@ -174,6 +175,7 @@ static void handle_packet(sio__client_t *c, sio__packet_t *p) {
     }
     sio_ns_t *ns = resolve_ns(c->io, p->nsp);
     if (ns == NULL) {
+      SIO__COUNT(c->io->m.bad_namespace++);
       send_connect_error(c, p->nsp, "Invalid namespace");
       return;
     }
@@ -194,6 +196,7 @@ void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len
   sio__packet_t *p = NULL;
   int r;
   if (c->closing) return; /* closed on our side, the engine is delivering the last packets */
+  SIO__COUNT(c->io->m.packets_in++, c->io->m.bytes_in += len, c->io->m.text_len = binary ? 0 : len);
   if (binary) {
     sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
     if (rb == NULL) {

@@ -175,6 +175,7 @@ static void accept_socket(sio_socket_t *s) {
   }
   sio__refbuf_unref(text);
   s->state = SIO__SOCK_CONNECTED;
+  SIO__COUNT(ns->m.connects++, ns->io->m.recoveries += sio_socket_recovered(s));
   sio__tnode_disarm(&s->client->connect_to);
   SIO_LOGD("socket.io: %s connected to %s", s->id, ns->name);
   sio_socket_ref(s);
@@ -196,6 +197,7 @@ static void refuse_socket(sio_socket_t *s, const char *message, json_t *data) {
     return;
   }
   SIO_LOGD("socket.io: %s refused by %s: %s", s->id, s->ns->name, message);
+  SIO__COUNT(s->ns->m.errors++);
   sio__socket_onclose(s, "server namespace disconnect");
 }
 
@@ -269,7 +271,10 @@ void sio__ns_added(sio_ns_t *ns) {
   sio_server_t *io = ns->io;
   if (io->adapter_factory == NULL || ns->is_parent || ns->adapter) return;
   int r = io->adapter_factory(ns, io->adapter_factory_user);
-  if (r) SIO_LOGW("socket.io: no adapter for namespace %s (%s): it stays local to this process", ns->name, sio_strerror(r));
+  if (r) {
+    SIO_LOGW("socket.io: no adapter for namespace %s (%s): it stays local to this process (out of memory, or "
+             "another adapter is already set on it)", ns->name, sio_strerror(r));
+  }
 }
 
 int sio_server_set_adapter_factory(sio_server_t *io, sio_adapter_factory_cb fn, void *user) {

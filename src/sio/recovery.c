@@ -304,6 +304,7 @@ int sio__recovery_restore(sio_socket_t *s, json_t *auth) {
   json_t *pid = json_is_object(auth) ? json_object_get(auth, "pid") : NULL;
   json_t *off = json_is_object(auth) ? json_object_get(auth, "offset") : NULL;
   if (!json_is_string(pid) || !json_is_string(off)) return 0;
+  SIO__COUNT(s->ns->io->m.recovery_tries++);
   rsess_t *ss = sio__map_get(&rec->sessions, json_string_value(pid), json_string_length(pid));
   if (ss == NULL || ss->ns != s->ns) return 0;
   uint64_t deadline = ss->expire.deadline;

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "common/count.h"
 #include "common/list.h"
 #include "common/map.h"
 #include "common/refbuf.h"
@@ -121,6 +122,23 @@ typedef struct sio__dyn_s {
   sio_ns_t *parent;
 } sio__dyn_t;
 
+/* Counters read by sio_metrics_* (metrics.c). Plain integers: every writer and reader is
+ * on the loop thread. */
+typedef struct {
+  uint64_t connects, disconnects, errors;   /* sockets connected, left, refused */
+  uint64_t events_in, events_out;           /* EVENT packets received, sent (deliveries) */
+  uint64_t bytes_in, bytes_out;             /* their payload bytes, attachments included */
+} sio__ns_metrics_t;
+typedef struct {
+  uint64_t packets_in, bytes_in;            /* Engine.IO messages from clients */
+  uint64_t packets_out, bytes_out;          /* messages queued to clients (attachments each) */
+  uint64_t broadcasts, deliveries;          /* sio_ns_emit calls, local recipients reached */
+  uint64_t volatile_drops;                  /* volatile packets not sent (transport busy) */
+  uint64_t bad_namespace;                   /* CONNECTs to a namespace that does not exist */
+  uint64_t recovery_tries, recoveries;      /* CONNECTs with a pid and offset; restored */
+  size_t text_len;                          /* the text message being handled (0: binary) */
+} sio__metrics_t;
+
 struct sio_server_s {
   sio_http_t *http;
   sio_engine_t *eng;
@@ -138,6 +156,7 @@ struct sio_server_s {
   void *adapter_factory_user;
   struct sio__post_s *post; /* sio_server_post's queue and uv_async_t (post.c) */
   struct sio__recovery_s *rec; /* connection-state recovery (recovery.c), NULL when off */
+  sio__metrics_t m;            /* metrics.c */
 };
 
 struct sio_ns_s {
@@ -158,6 +177,7 @@ struct sio_ns_s {
   sio__map_t ss_handlers; /* serverSideEmit handlers: event -> sio__cb_t* (namespace.c) */
   sio_room_cb on_room;   /* room events (adapter.c), or NULL */
   void *on_room_user;
+  sio__ns_metrics_t m;   /* metrics.c */
   uint8_t is_parent;
 };
 
@@ -279,6 +299,8 @@ void sio__ack_received(sio_socket_t *s, sio__packet_t *p);
 /* Withdraws the registration of id without running its callback (the emit failed). */
 void sio__ack_unregister(sio_socket_t *s, int64_t id);
 void sio__ack_cancel_all(sio_socket_t *s);
+/* Acks s awaits from its client (a walk: for metrics, not for hot paths). */
+size_t sio__ack_pending(const sio_socket_t *s);
 sio_ack_t *sio__ack_new(sio_socket_t *s, int64_t id);
 /* After an event callback: frees ack unless it was sent or retained. */
 void sio__ack_after_callback(sio_ack_t *ack);
@@ -337,6 +359,34 @@ sio_adapter_query_t *sio__query_new(sio_ns_t *ns, int kind, void (*cb)(void), vo
 void sio__query_abort(sio_adapter_query_t *q);
 /* 1 when ns has a version-2 adapter that is to be used for this selection. */
 int sio__ns_remote(const sio_ns_t *ns, const sio_broadcast_opts_t *to);
+
+/* metrics.c: counter bumps for the hot paths, one call each. */
+static inline size_t sio__m_size(const sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt) {
+  size_t n = text->len;
+  for (uint32_t i = 0; i < natt; i++) n += att[i]->len;
+  return n;
+}
+/* n deliveries of one encoded event in ns. */
+/* n deliveries of one encoded event in ns (a broadcast, or n = 1 for a socket's emit). */
+static inline void sio__m_sent(sio_ns_t *ns, size_t n, const sio__refbuf_t *text, const sio_args_t *args) {
+  SIO__COUNT(ns->m.events_out += n, ns->m.bytes_out += n * sio__m_size(text, args ? args->att : NULL, args ? args->natt : 0));
+}
+static inline void sio__m_broadcast(sio_ns_t *ns, size_t n, const sio__refbuf_t *text, const sio_args_t *args) {
+  sio__m_sent(ns, n, text, args);
+  SIO__COUNT(ns->io->m.broadcasts++, ns->io->m.deliveries += n);
+}
+/* A received event: a text packet counts whole ("2[...]"), a binary one by its
+ * attachments (its header text was an earlier message). */
+static inline void sio__m_received(sio_ns_t *ns, const sio__packet_t *p) {
+#ifndef SIO_NO_METRICS
+  ns->m.events_in++;
+  size_t n = ns->io->m.text_len;
+  for (uint32_t i = 0; i < p->att_received; i++) n += p->att[i]->len;
+  ns->m.bytes_in += n;
+#else
+  (void)ns, (void)p;
+#endif
+}
 
 /* Event name of a received EVENT packet (data[0]), or NULL. */
 static inline const char *sio__event_name(const sio__packet_t *p) {

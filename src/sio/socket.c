@@ -139,6 +139,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
     if (s->rec) sio__recovery_persist(s, reason); /* after "disconnecting", as socket.ts */
   }
   s->state = SIO__SOCK_DISCONNECTED;
+  SIO__COUNT(ns->m.disconnects += was_connected);
   drop_held(s);
   sio__ack_cancel_all(s);
   sio__adapter_leave_all(s);
@@ -201,6 +202,7 @@ static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int6
   if (r) return r;
   if (s->any_out) sio__socket_fire_any_out(s, event, args);
   r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
+  if (r == 0) sio__m_sent(s->ns, 1, text, args);
   sio__refbuf_unref(text);
   return r;
 }
@@ -448,6 +450,7 @@ void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p) {
   switch (p->type) {
   case SIO__PKT_EVENT:
   case SIO__PKT_BINARY_EVENT:
+    sio__m_received(s->ns, p);
     dispatch_event(s, p);
     break;
   case SIO__PKT_ACK:

@@ -69,7 +69,8 @@ int sio_ws_send_opts(sio_ws_t *ws, int binary, const void *data, size_t len, int
   if (limit && (queued > limit || len > limit - queued)) {
     /* Redis's client-output-buffer-limit: a peer this far behind is not reading, and
      * waiting for it only grows the queue. */
-    SIO_LOGW("%s: websocket peer is not reading (%zu bytes queued), closing it", sio__conn_peer(ws->conn), queued);
+    SIO_LOGW("%s: websocket peer is not reading (%zu bytes queued), closing it (raise the queue limit, "
+             "--ws-max-queued in noom, if your clients are only slow)", sio__conn_peer(ws->conn), queued);
     sio__ws_abort_later(ws, SIO__WS_CLOSE_POLICY);
     return SIO_ELIMIT;
   }

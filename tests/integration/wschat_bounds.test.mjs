@@ -172,7 +172,7 @@ describe('connection limit', () => {
         assert.equal(res.statusCode, 503);
         ws.terminate();
       }
-      await srv.waitLog(new RegExp(`refused, ${limit} connections open \\(max_connections\\)`));
+      await srv.waitLog(new RegExp(`refused, ${limit} connections open \\(max_connections; raise it`));
       assert.doesNotMatch(srv.stderr(), /accept failed/);
       // A place freed is a place taken again.
       socks.pop().close();
