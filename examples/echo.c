@@ -24,7 +24,7 @@
  *             [--test-headers] [--log-connection-errors] [--cookie NAME] [--cookie-max-age S]
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
- *             [--http-compression BYTES|off]
+ *             [--http-compression BYTES|off] [--parser default|msgpack]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "sio.h"
+#include "sio/easy.h"
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -160,6 +161,20 @@ static void install_socket_use(sio_socket_t *s, void *user) {
   (void)user;
   sio_socket_use(s, packet_policy, NULL);
   sio_socket_on_error(s, report_error, NULL);
+}
+
+/* ---- "/custom": a namespace middleware refusing auth {refuse: MSG} with MSG ---- */
+
+static void refuse_mw(sio_socket_t *s, sio_mw_t *mw, void *user) {
+  (void)user;
+  sio_str_t msg;
+  if (sio_socket_get_auth_str(s, "refuse", &msg) != 0) {
+    sio_mw_next(mw, NULL, NULL);
+    return;
+  }
+  char text[256];
+  snprintf(text, sizeof text, "%.*s", (int)msg.len, msg.ptr);
+  sio_mw_next(mw, text, "{\"reason\":\"refused by middleware\"}");
 }
 
 /* ---- engine hooks (the integration suites' switches) ---- */
@@ -300,6 +315,7 @@ static void usage(void) {
          "  --socket-use MS       a socket.use middleware on \"/\": refuses forbidden, rewrites\n"
          "                        rewrite-me, delays slow by MS ms (0 = off, the default)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
+         "  --parser P            default (text packets) or msgpack (socket.io-msgpack-parser)\n"
          "  --allow-request deny-param  refuse handshakes with ?deny=MSG (MSG), 20 ms later\n"
          "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
          "  --log-connection-errors  print engine.io's connection_error events on stderr\n"
@@ -382,6 +398,13 @@ int main(int argc, char **argv) {
       sopts.recovery.enabled = sopts.recovery.max_disconnection_ms > 0;
     }
     else if (strcmp(a, "--socket-use") == 0) socket_use_ms = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--parser") == 0) {
+      if (strcmp(v, "msgpack") != 0 && strcmp(v, "default") != 0) {
+        fprintf(stderr, "echo: bad --parser %s (default or msgpack)\n", v);
+        return 2;
+      }
+      sopts.parser = strcmp(v, "msgpack") == 0 ? SIO_PARSER_MSGPACK : SIO_PARSER_DEFAULT;
+    }
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -407,6 +430,7 @@ int main(int argc, char **argv) {
   sio_ns_t *main_ns = sio_server_main(io);
   sio_ns_on_connect(main_ns, send_auth, NULL);
   if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);
+  sio_ns_use(custom, refuse_mw, NULL);
   sio_ns_on_connect(custom, send_auth, NULL);
   sio_ns_on(main_ns, "message", on_message, NULL);
   sio_ns_on(main_ns, "message-with-ack", on_ack_back, NULL);

@@ -138,6 +138,15 @@ SIO_EXTERN void sio_free(void *p);
 
 /* ======================================================================== server */
 
+/* The Socket.IO packet encoding a server speaks (socket.io's `parser` option). */
+typedef enum {
+  SIO_PARSER_DEFAULT = 0, /* socket.io-parser: text packets, binary parts as attachments */
+  SIO_PARSER_MSGPACK = 1  /* socket.io-msgpack-parser 3.x: each packet one msgpack map
+                             {type, data, nsp, id} in one binary message, binary
+                             arguments as msgpack bin; clients must be configured with
+                             `parser: require("socket.io-msgpack-parser")` */
+} sio_parser_t;
+
 typedef struct {
   const char *path;             /* default "/socket.io/" (copied) */
   sio_engine_opts_t engine;     /* pingInterval, pingTimeout, maxHttpBufferSize, CORS... */
@@ -146,6 +155,9 @@ typedef struct {
   uint32_t max_rooms_per_socket;/* rooms a socket may be in besides its own id room;
                                    sio_socket_join answers SIO_ELIMIT past it. 0 (the
                                    default, as in Node): no limit */
+  int parser;                   /* sio_parser_t; default SIO_PARSER_DEFAULT. A client
+                                   speaking the other encoding is closed after one
+                                   warning that names the fix */
   /* Connection-state recovery (socket.io 4.6+ `connectionStateRecovery`, docs/design.md
    * "Connection-state recovery"). Off by default, as in Node. When on, the CONNECT
    * answer carries a private session id ("pid"), every stored packet carries its offset
@@ -173,8 +185,9 @@ SIO_EXTERN void sio_server_opts_init(sio_server_opts_t *o);
 
 /* Creates a Socket.IO server attached to http at opts->path (opts copied; NULL for
  * defaults). The main namespace "/" exists from the start. Returns 0 and *out, or
- * SIO_EEXIST (path taken), SIO_ENOMEM. The server is freed when http is closed
- * (sio_http_close), after every socket got "server shutting down". */
+ * SIO_EEXIST (path taken), SIO_EINVAL (an unknown parser), SIO_ENOMEM. The server is
+ * freed when http is closed (sio_http_close), after every socket got "server shutting
+ * down". */
 SIO_EXTERN int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out);
 
 /* Disconnects every socket ("server shutting down"), finishes pending broadcast acks

@@ -4,6 +4,7 @@
  * them to the namespace's socket, closes sessions that join no namespace within
  * connectTimeout, and writes encoded packets (text + attachments) to the session.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -43,6 +44,8 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   if (c->eio == NULL) return SIO_ECLOSED;
   /* socket.io's volatile flag: dropped (not queued) when the transport cannot write now. */
   if (volatile_ && !sio__eio_writable(c->eio)) return 0;
+  /* msgpack: one binary message, the binary parts inside (the args' att were encoded). */
+  if (c->io->opts.parser == SIO_PARSER_MSGPACK) return sio__eio_send_ref(c->eio, text, 1);
   if (natt > 0) {
     /* All parts or none: a header whose attachments were refused would leave the
      * client waiting for them. (WebSocket frame headers: 14 bytes at most each.) */
@@ -155,7 +158,7 @@ static sio_ns_t *resolve_ns(sio_server_t *io, const char *name) {
 static void send_connect_error(sio__client_t *c, const char *nsp, const char *message) {
   sio__packet_t p = {SIO__PKT_CONNECT_ERROR, (char *)nsp, -1, json_pack("{s:s}", "message", message), NULL, 0, 0, NULL};
   sio__refbuf_t *text = NULL;
-  int r = p.data ? sio__encode_packet(&p, &text) : SIO_ENOMEM;
+  int r = p.data ? sio__encode_packet(c->io->opts.parser, &p, &text) : SIO_ENOMEM;
   if (r == 0) r = sio__client_send(c, text, NULL, 0, 0);
   sio__refbuf_unref(text);
   json_decref(p.data);
@@ -188,21 +191,80 @@ static void handle_packet(sio__client_t *c, sio__packet_t *p) {
   sio__socket_on_packet(s, p);
 }
 
+/*
+ * A client speaking the other packet encoding gets nowhere (socket.io-client reconnects
+ * in a loop), so this is said at the default level, once per connection, and at most
+ * MISMATCH_BURST times per MISMATCH_WINDOW_MS per server (a fleet of misconfigured
+ * clients must not flood the log); the lines held back are counted in the next one.
+ */
+#define MISMATCH_WINDOW_MS 60000
+#define MISMATCH_BURST 5
+
+static void mismatch(sio__client_t *c, int client_msgpack) {
+  sio_server_t *io = c->io;
+  uint64_t now = uv_now(sio_http_loop(io->http));
+  if (io->mismatch_at == 0 || now - io->mismatch_at >= MISMATCH_WINDOW_MS) {
+    io->mismatch_at = now ? now : 1;
+    io->mismatch_logged = 0;
+  }
+  if (io->mismatch_logged >= MISMATCH_BURST) {
+    io->mismatch_held++;
+  } else {
+    io->mismatch_logged++;
+    char held[64] = "";
+    if (io->mismatch_held > 0)
+      snprintf(held, sizeof held, " (%u more such connections not logged)", io->mismatch_held);
+    io->mismatch_held = 0;
+    if (client_msgpack)
+      SIO_LOGW("socket.io: session %s speaks msgpack (socket.io-msgpack-parser) but this server uses the default "
+               "parser: start the server with parser msgpack (sio_server_opts_t.parser = SIO_PARSER_MSGPACK, "
+               "--parser msgpack), or drop the client's parser option; closing the connection%s",
+               c->eio ? sio_eio_id(c->eio) : "?", held);
+    else
+      SIO_LOGW("socket.io: session %s speaks the default parser (text packets) but this server uses msgpack: "
+               "configure the client with parser: require(\"socket.io-msgpack-parser\"), or start the server "
+               "without parser msgpack; closing the connection%s",
+               c->eio ? sio_eio_id(c->eio) : "?", held);
+  }
+  sio__client_close(c, "parse error");
+}
+
+/* The message as a packet of the server's encoding: 0 and *p, SIO_EAGAIN (attachments
+ * pending), an error, or MISMATCH when the client speaks the other encoding. */
+enum { MISMATCH = 1 };
+
+static int decode(sio__client_t *c, int binary, char *data, size_t len, sio__packet_t **p) {
+  if (c->io->opts.parser == SIO_PARSER_MSGPACK) {
+    if (!binary) {
+      /* A default client's first words are a CONNECT, "0" then maybe "/nsp," or "{". */
+      sio__packet_t *q = NULL;
+      sio__decoder_t d;
+      sio__decoder_init(&d);
+      int r = sio__decode_text(&d, data, len, &q);
+      sio__packet_free(q);
+      sio__decoder_free(&d);
+      return r == 0 || r == SIO_EAGAIN ? MISMATCH : SIO_EPROTO;
+    }
+    return sio__decode_msgpack(&c->dec, data, len, p);
+  }
+  if (binary) {
+    if (c->dec.pending == NULL && sio__looks_msgpack(data, len)) return MISMATCH;
+    sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
+    if (rb == NULL) return SIO_ENOMEM;
+    return sio__decode_binary(&c->dec, rb, p);
+  }
+  return sio__decode_text(&c->dec, data, len, p);
+}
+
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len) {
   sio__packet_t *p = NULL;
-  int r;
   if (c->closing) return; /* closed on our side, the engine is delivering the last packets */
-  if (binary) {
-    sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
-    if (rb == NULL) {
-      sio__client_close(c, "parse error");
-      return;
-    }
-    r = sio__decode_binary(&c->dec, rb, &p);
-  } else {
-    r = sio__decode_text(&c->dec, data, len, &p);
-  }
+  int r = decode(c, binary, data, len, &p);
   if (r == SIO_EAGAIN) return;
+  if (r == MISMATCH) {
+    mismatch(c, binary);
+    return;
+  }
   if (r != 0) {
     SIO_LOGD("socket.io: session %s sent a malformed packet (%s), closing", c->eio ? sio_eio_id(c->eio) : "?",
              sio_strerror(r));

@@ -63,6 +63,7 @@ static void server_teardown(void *arg) {
 static void server_shutdown_first(void *arg) { sio_server_shutdown(arg); }
 
 int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out) {
+  if (opts && opts->parser != SIO_PARSER_DEFAULT && opts->parser != SIO_PARSER_MSGPACK) return SIO_EINVAL;
   sio_server_t *io = sio__calloc(1, sizeof *io);
   if (io == NULL) return SIO_ENOMEM;
   if (opts) io->opts = *opts;

@@ -138,6 +138,8 @@ struct sio_server_s {
   void *adapter_factory_user;
   struct sio__post_s *post; /* sio_server_post's queue and uv_async_t (post.c) */
   struct sio__recovery_s *rec; /* connection-state recovery (recovery.c), NULL when off */
+  uint64_t mismatch_at;  /* parser mismatch warnings (client.c): window start (loop ms) */
+  uint32_t mismatch_logged, mismatch_held; /* lines in this window, lines held back */
 };
 
 struct sio_ns_s {
@@ -259,18 +261,28 @@ void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p);
 void sio__socket_server_disconnect(sio_socket_t *s);
 void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args);
 
-/* encode.c: outgoing packets as Engine.IO messages ("4" + packet) in refbufs with
- * headroom; the attachments are the args' own (args->att). */
+/* encode.c: outgoing packets as Engine.IO messages in refbufs with headroom. parser is
+ * the server's (sio_server_opts_t.parser): SIO_PARSER_DEFAULT gives "4" + the packet
+ * text, to be sent as a text message followed by the args' own attachments (args->att);
+ * SIO_PARSER_MSGPACK gives one msgpack packet, binary parts inside, to be sent as one
+ * binary message (sio__client_send does both right). */
 /* [event, ...args] as an EVENT for namespace nsp (args NULL: none). */
-int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+int sio__encode_event(int parser, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
+                      sio__refbuf_t **text);
 /* [event, ...args, tail] with no ack id: tail is the JSON text of one more last element
  * (connection-state recovery's offset, recovery.c). */
-int sio__encode_event_tail(const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
+int sio__encode_event_tail(int parser, const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
                            sio__refbuf_t **text);
 /* [...args] as the ACK of id. */
-int sio__encode_ack(const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+int sio__encode_ack(int parser, const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
 /* A packet whose data/attachments are given. */
-int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text);
+int sio__encode_packet(int parser, sio__packet_t *p, sio__refbuf_t **text);
+
+/* mpparser.c: the msgpack forms of the above (sio__decode_msgpack is in parser.h).
+ * tail as in sio__encode_event_tail (may be NULL). Returns 0, SIO_EINVAL, SIO_ENOMEM. */
+int sio__mp_encode_args(uint8_t type, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
+                        const sio_str_t *tail, sio__refbuf_t **out);
+int sio__mp_encode_packet(const sio__packet_t *p, sio__refbuf_t **out);
 
 /* ack.c */
 int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_cb cb, void *user, void *bcast);

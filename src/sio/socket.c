@@ -164,7 +164,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
 void sio__socket_server_disconnect(sio_socket_t *s) {
   sio__packet_t p = {SIO__PKT_DISCONNECT, s->ns->name, -1, NULL, NULL, 0, 0, NULL};
   sio__refbuf_t *text;
-  if (s->client && sio__encode_packet(&p, &text) == 0) {
+  if (s->client && sio__encode_packet(s->ns->io->opts.parser, &p, &text) == 0) {
     sio__client_send(s->client, text, NULL, 0, 0);
     sio__refbuf_unref(text);
   }
@@ -197,7 +197,7 @@ static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int6
    * that the packet is stored (with acks it is not: a callback cannot be replayed). */
   sio_broadcast_opts_t own = {(const char *const[]){s->id}, 1, NULL, 0, 0};
   int r = s->rec && id < 0 ? sio__recovery_encode(s->ns, &own, event, args, &text)
-                           : sio__encode_event(s->ns->name, event, args, id, &text);
+                           : sio__encode_event(s->ns->io->opts.parser, s->ns->name, event, args, id, &text);
   if (r) return r;
   if (s->any_out) sio__socket_fire_any_out(s, event, args);
   r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
