@@ -6,10 +6,13 @@
 // checks the tests; the C binary implements the same contract from the doc.
 //
 // Usage: node tests/support/ref-sio-server.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
-//          [--max-payload BYTES] [--connect-timeout MS]
+//          [--max-payload BYTES] [--connect-timeout MS] [--parser default|msgpack]
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { Server } from 'socket.io';
+
+const require = createRequire(import.meta.url);
 
 const FLAGS = {
   '--port': 'port',
@@ -20,8 +23,12 @@ const FLAGS = {
 };
 
 function parseFlags(argv) {
-  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000 };
+  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, parser: 'default' };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--parser' && (argv[i + 1] === 'default' || argv[i + 1] === 'msgpack')) {
+      flags.parser = argv[i + 1];
+      continue;
+    }
     const key = FLAGS[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
@@ -40,6 +47,7 @@ const io = new Server(server, {
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
   connectTimeout: flags.connectTimeout,
+  ...(flags.parser === 'msgpack' ? { parser: require('socket.io-msgpack-parser') } : {}),
 });
 
 // ---- middleware --------------------------------------------------------------------------

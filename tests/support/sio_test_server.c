@@ -552,6 +552,10 @@ static int parse_flags(int argc, char **argv, config_t *cfg) {
   sio_server_opts_init(&cfg->sio);
   for (int i = 1; i < argc; i += 2) {
     const char *flag = argv[i], *arg = i + 1 < argc ? argv[i + 1] : "";
+    if (strcmp(flag, "--parser") == 0 && (strcmp(arg, "msgpack") == 0 || strcmp(arg, "default") == 0)) {
+      cfg->sio.parser = strcmp(arg, "msgpack") == 0 ? SIO_PARSER_MSGPACK : SIO_PARSER_DEFAULT;
+      continue;
+    }
     char *end;
     unsigned long long v = strtoull(arg, &end, 10);
     if (arg[0] == '\0' || arg[0] == '-' || *end != '\0') {
@@ -565,7 +569,7 @@ static int parse_flags(int argc, char **argv, config_t *cfg) {
     else if (strcmp(flag, "--connect-timeout") == 0) cfg->sio.connect_timeout_ms = v;
     else {
       fprintf(stderr, "sio_test_server: unknown flag %s (flags: --port --ping-interval --ping-timeout "
-                      "--max-payload --connect-timeout)\n", flag);
+                      "--max-payload --connect-timeout --parser)\n", flag);
       return 2;
     }
   }

@@ -60,6 +60,7 @@ const FLAG_NAMES = {
   connectTimeout: '--connect-timeout',
   recoveryMs: '--recovery-ms',
   socketUseMs: '--socket-use',
+  parser: '--parser',
 };
 
 /**
