@@ -504,6 +504,12 @@ SIO_EXTERN const char *sio_socket_engine_id(const sio_socket_t *s);
  * SIO_EINVAL (event NULL or not UTF-8; this holds for every emit). */
 SIO_EXTERN int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args);
 
+/* sio_socket_emit with flags (socket.volatile.emit in JS): SIO_BCAST_VOLATILE drops the
+ * packet, returning 0, when the transport cannot write it right now (a long-poll with
+ * no GET waiting, a WebSocket with a write in flight); a volatile packet is never stored
+ * for connection-state recovery. Other bits are ignored. Returns as sio_socket_emit. */
+SIO_EXTERN int sio_socket_emit_flags(sio_socket_t *s, const char *event, const sio_args_t *args, unsigned flags);
+
 /* Ack callback of an emit: runs exactly once with status 0 and the client's answer, or
  * SIO_ETIMEDOUT (args NULL) after the timeout, or SIO_ECANCELED when the socket
  * disconnects first. */
@@ -543,6 +549,19 @@ typedef void (*sio_any_cb)(sio_socket_t *s, const char *event, const sio_args_t 
 SIO_EXTERN int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* offAnyOutgoing: as sio_socket_off_any, for the outgoing listeners. */
+SIO_EXTERN int sio_socket_off_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* prependAny / prependAnyOutgoing: as on_any / on_any_outgoing, but the listener runs
+ * before those already registered. A listener added while the listeners run (by one of
+ * them) is first called for the next event, as in JS. 0 or SIO_ENOMEM. */
+SIO_EXTERN int sio_socket_prepend_any(sio_socket_t *s, sio_any_cb cb, void *user);
+SIO_EXTERN int sio_socket_prepend_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* listenersAny / listenersAnyOutgoing: the number of listeners; each (may be NULL) gets
+ * every one (cb, user) in the order they run. Do not add or remove listeners from each. */
+SIO_EXTERN size_t sio_socket_listeners_any(const sio_socket_t *s, void (*each)(sio_any_cb cb, void *user, void *u),
+                                           void *u);
+SIO_EXTERN size_t sio_socket_listeners_any_outgoing(const sio_socket_t *s,
+                                                    void (*each)(sio_any_cb cb, void *user, void *u), void *u);
 /* Per-packet middlewares (socket.use in socket.io 4.8): cb runs before each incoming
  * event of s is dispatched to its handler, middlewares in registration order. onAny
  * listeners are not behind them: as in socket.ts (onevent), they run first, when the

@@ -126,7 +126,7 @@ function onConnection(socket) {
   command('do-emit', (spec) => {
     const args = spec.args ?? [];
     if (spec.self) {
-      (spec.volatile ? socket.volatile : socket).emit(spec.event, ...args);
+      for (let i = 0; i < Math.min(spec.repeat ?? 1, 100); i++) (spec.volatile ? socket.volatile : socket).emit(spec.event, ...args);
       return true;
     }
     let op = spec.broadcast ? socket.broadcast : socket.nsp;

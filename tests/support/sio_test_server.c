@@ -218,18 +218,16 @@ static void cmd_leave(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, v
   reply_rooms(ack, s);
 }
 
-/* do-emit {event, args?, self?, broadcast?, to?, except?, volatile?} */
+/* do-emit {event, args?, self?, repeat?, broadcast?, to?, except?, volatile?} (repeat: self only) */
 static void cmd_do_emit(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
   (void)u;
   char *event = member_cstr(args, "event");
   sio_args_t *list = member_list(args, "args");
   unsigned flags = member_true(args, "volatile") ? SIO_BCAST_VOLATILE : 0;
   if (event && member_true(args, "self")) {
-    /* socket.volatile.emit: a selection of the socket's own id room is the same set. */
-    const char *me[] = {sio_socket_id(s)};
-    sio_broadcast_opts_t self = {me, 1, NULL, 0, flags | SIO_BCAST_LOCAL};
-    if (flags) sio_ns_emit(sio_socket_ns(s), &self, event, list);
-    else sio_socket_emit(s, event, list);
+    /* socket.emit / socket.volatile.emit, repeat times in a row. */
+    uint64_t repeat = member_ms(args, "repeat"); /* a count, read like a duration */
+    for (uint64_t i = 0; i < (repeat ? repeat : 1) && i < 100; i++) sio_socket_emit_flags(s, event, list, flags);
   } else if (event) {
     selection_t sel;
     selection_read(args, "to", &sel);

@@ -247,6 +247,125 @@ static void any_listener_may_remove_listeners_while_they_run(void **state) {
   mc_free(&c);
 }
 
+/* prependAny / prependAnyOutgoing run before the listeners already there;
+ * listenersAny(Outgoing) count them and hand them out in that order. */
+typedef struct {
+  char order[16];
+  size_t n;
+} order_t;
+
+static void any_a(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  (void)s, (void)event, (void)args;
+  order_t *o = user;
+  o->order[o->n++] = 'a';
+}
+static void any_b(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  (void)s, (void)event, (void)args;
+  order_t *o = user;
+  o->order[o->n++] = 'b';
+}
+static void any_c(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  (void)s, (void)event, (void)args;
+  order_t *o = user;
+  o->order[o->n++] = 'c';
+}
+static void each_any(sio_any_cb cb, void *user, void *u) {
+  order_t *o = u;
+  (void)user;
+  o->order[o->n++] = cb == any_a ? 'a' : cb == any_b ? 'b' : cb == any_c ? 'c' : '?';
+}
+
+static void prepend_any_runs_first_and_listeners_any_lists_in_order(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  order_t in = {{0}, 0}, out = {{0}, 0}, seen = {{0}, 0};
+  assert_int_equal(sio_socket_listeners_any(s, NULL, NULL), 0);
+  ev_log_t evl;
+  memset(&evl, 0, sizeof evl);
+  sio_socket_on(s, "x", ev_record, &evl);
+  assert_int_equal(sio_socket_on_any(s, any_a, &in), 0);
+  assert_int_equal(sio_socket_prepend_any(s, any_b, &in), 0);
+  assert_int_equal(sio_socket_on_any(s, any_c, &in), 0);
+  assert_int_equal(sio_socket_listeners_any(s, each_any, &seen), 3);
+  assert_string_equal(seen.order, "bac");
+  assert_int_equal(mc_feed(&c, "42[\"y\"]"), 0);
+  assert_string_equal(in.order, "bac");
+
+  assert_int_equal(sio_socket_on_any_outgoing(s, any_a, &out), 0);
+  assert_int_equal(sio_socket_prepend_any_outgoing(s, any_c, &out), 0);
+  assert_int_equal(sio_socket_listeners_any_outgoing(s, NULL, NULL), 2);
+  assert_int_equal(sio_socket_emit(s, "news", NULL), 0);
+  mc_expect(&c, "42[\"news\"]");
+  assert_string_equal(out.order, "ca");
+  /* Event handlers and other listener kinds are not any listeners. */
+  assert_int_equal(sio_socket_listeners_any(s, NULL, NULL), 3);
+  env_close(&t);
+  mc_free(&c);
+}
+
+/* offAnyOutgoing: removes the one given (or all), also from inside a listener. */
+static void any_out_remove_all(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  any_log_t *l = user;
+  (void)event, (void)args;
+  l->calls++;
+  assert_int_equal(sio_socket_off_any_outgoing(s, NULL, NULL), 2);
+}
+
+static void off_any_outgoing_removes_listeners_even_while_they_run(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  any_log_t a = {0}, b = {0};
+  sio_socket_on_any_outgoing(s, any_record, &a);
+  sio_socket_on_any_outgoing(s, any_record, &b);
+  assert_int_equal(sio_socket_off_any_outgoing(s, any_record, &a), 1);
+  assert_int_equal(sio_socket_off_any_outgoing(s, any_record, &a), 0);
+  assert_int_equal(sio_socket_emit(s, "one", NULL), 0);
+  assert_int_equal(a.calls, 0);
+  assert_int_equal(b.calls, 1);
+  /* A listener removing every outgoing listener, itself and the next one included. */
+  any_log_t first = {0};
+  assert_int_equal(sio_socket_off_any_outgoing(s, NULL, NULL), 1);
+  sio_socket_on_any_outgoing(s, any_out_remove_all, &first);
+  sio_socket_on_any_outgoing(s, any_record, &b);
+  assert_int_equal(sio_socket_emit(s, "two", NULL), 0);
+  assert_int_equal(first.calls, 1);
+  assert_int_equal(b.calls, 1);
+  assert_int_equal(sio_socket_listeners_any_outgoing(s, NULL, NULL), 0);
+  assert_int_equal(sio_socket_emit(s, "three", NULL), 0);
+  assert_int_equal(first.calls, 1);
+  mc_expect(&c, "42[\"one\"]");
+  mc_expect(&c, "42[\"two\"]");
+  mc_expect(&c, "42[\"three\"]");
+  env_close(&t);
+  mc_free(&c);
+}
+
+/* socket.volatile.emit on a writable transport is a plain emit (the memory transport
+ * always is; the drop itself: integration/socketio_emitter.test.mjs). */
+static void volatile_emit_on_a_writable_transport_is_sent(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  assert_int_equal(sio_socket_emit_flags(s, "v", NULL, SIO_BCAST_VOLATILE), 0);
+  mc_expect(&c, "42[\"v\"]");
+  env_close(&t);
+  mc_free(&c);
+}
+
 static void server_emit_writes_one_event_packet(void **state) {
   (void)state;
   env_t t;
@@ -633,6 +752,9 @@ int main(void) {
       cmocka_unit_test(socket_handler_is_preferred_over_the_namespace_handler),
       cmocka_unit_test(any_listeners_see_incoming_and_outgoing_events),
       cmocka_unit_test(any_listener_may_remove_listeners_while_they_run),
+      cmocka_unit_test(prepend_any_runs_first_and_listeners_any_lists_in_order),
+      cmocka_unit_test(off_any_outgoing_removes_listeners_even_while_they_run),
+      cmocka_unit_test(volatile_emit_on_a_writable_transport_is_sent),
       cmocka_unit_test(server_emit_writes_one_event_packet),
       cmocka_unit_test(binary_event_waits_for_its_attachment_then_runs_with_the_bytes),
       cmocka_unit_test(server_emit_with_binary_sends_the_text_packet_then_each_attachment),
