@@ -634,6 +634,34 @@ SIO_EXTERN int sio_socket_disconnect(sio_socket_t *s, int close);
  * or SIO_ECLOSED. */
 SIO_EXTERN int sio_socket_conn_close(sio_socket_t *s);
 
+/* socket.conn's events (the engine.io socket under a Socket.IO socket), for C programs
+ * that watch the connection itself:
+ *   SIO_CONN_UPGRADE  the connection moved from long-polling to WebSocket ("upgrade");
+ *                     info->transport is "websocket";
+ *   SIO_CONN_PACKET   an Engine.IO packet arrived, before it is handled ("packet"):
+ *                     info->packet_type is engine.io's name ("message", "pong", "ping",
+ *                     "close", "noop", ...), info->data its data (borrowed for the call)
+ *                     and info->binary 1 for a binary message;
+ *   SIO_CONN_DRAIN    what was sent since the last drain has been handed to the
+ *                     transport ("drain"); delivered from the loop's check phase, never
+ *                     inside an emit;
+ *   SIO_CONN_CLOSE    the connection closed ("close"), before the sockets' disconnect
+ *                     callbacks; info->reason is engine.io's reason.
+ * The listener belongs to s: it runs while s is connected or in its disconnect sequence
+ * (a connection shared by several namespaces runs the listeners of each of its sockets).
+ * Fields that do not apply are NULL / 0. Returns 0, SIO_EINVAL (unknown ev), SIO_ECLOSED,
+ * SIO_ENOMEM. */
+typedef enum { SIO_CONN_UPGRADE = 0, SIO_CONN_PACKET, SIO_CONN_DRAIN, SIO_CONN_CLOSE } sio_conn_event_t;
+typedef struct {
+  const char *transport;   /* UPGRADE */
+  const char *packet_type; /* PACKET */
+  int binary;              /* PACKET */
+  sio_str_t data;          /* PACKET */
+  const char *reason;      /* CLOSE */
+} sio_conn_info_t;
+typedef void (*sio_conn_cb)(sio_socket_t *s, sio_conn_event_t ev, const sio_conn_info_t *info, void *user);
+SIO_EXTERN int sio_socket_conn_on(sio_socket_t *s, sio_conn_event_t ev, sio_conn_cb cb, void *user);
+
 /* Shortcuts: sio_args_pack and sio_socket_emitf, one-room broadcasts, _n variants,
  * sio_server_post (the one thread-safe call). */
 #include "sio/easy.h"

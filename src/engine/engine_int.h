@@ -24,6 +24,8 @@ struct sio_eio_s {
   uint8_t closing;        /* sio__eio_close_graceful is waiting to deliver the close */
   uint8_t upgraded;       /* moved from polling to WebSocket */
   uint8_t doomed;         /* a slow consumer: sends refused, closed hard in the check phase */
+  uint8_t drain_watch : 1; /* the observer wants drain events (sio__eio_watch_drain) */
+  uint8_t drain_due : 1;   /* sent since the last drain event */
   uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
   sio_engine_t *eng;
   sio_http_req_t *poll_req; /* the pending long-poll GET */
@@ -50,6 +52,7 @@ struct sio_engine_s {
   char *cors;               /* owned copy of opts.cors_origins */
   sio__eio_cors_t corsc;    /* what CORS answers (cors.c) */
   sio_engine_cbs_t cbs;
+  const sio__eio_observer_t *obs; /* socket.conn's events for the Socket.IO layer, or NULL */
   sio__list_t verdicts;     /* allow_request verdicts not given yet (hooks.c) */
   char *cookie;             /* "io=" + "; Path=/; HttpOnly; SameSite=Lax", or NULL */
   uint32_t cookie_attrs_at; /* where the attributes start in cookie */

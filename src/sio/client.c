@@ -93,8 +93,23 @@ void sio__client_disconnect_all(sio__client_t *c) {
   sio__client_unref(c);
 }
 
+void sio__client_fire_conn(sio__client_t *c, int ev, const sio_conn_info_t *info) {
+  if (!(c->conn_evs & (1u << ev))) return;
+  /* A listener may disconnect sockets (the array shrinks): the index is re-checked, and
+   * each socket is referenced while its listeners run. */
+  c->refs++;
+  for (uint32_t i = 0; i < c->nsocks; i++) {
+    sio_socket_t *s = sio_socket_ref(c->socks[i]);
+    sio__socket_fire_conn(s, ev, info);
+    sio_socket_unref(s);
+  }
+  sio__client_unref(c);
+}
+
 void sio__client_on_close(sio__client_t *c, const char *reason) {
   sio__tnode_disarm(&c->connect_to);
+  sio_conn_info_t info = {NULL, NULL, 0, {NULL, 0}, reason};
+  sio__client_fire_conn(c, SIO_CONN_CLOSE, &info);
   c->refs++;
   sio_socket_t *s;
   while ((s = next_open(c, 0)) != NULL) sio__socket_onclose(s, reason);

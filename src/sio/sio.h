@@ -78,7 +78,8 @@ enum {
   SIO__CB_DISCONNECT,
   SIO__CB_REMOVED,
   SIO__CB_USE,   /* per-packet middlewares (sio_socket_use), never removed */
-  SIO__CB_ERROR  /* the reserved "error" event (sio_socket_on_error) */
+  SIO__CB_ERROR, /* the reserved "error" event (sio_socket_on_error) */
+  SIO__CB_CONN   /* socket.conn listeners: SIO__CB_CONN + sio_conn_event_t */
 };
 
 typedef struct sio__cb_s {
@@ -208,6 +209,8 @@ struct sio__client_s {
   uint32_t refs;           /* the engine session's (until on_close) + one per socket */
   uint16_t nsocks;         /* at most SIO__CLIENT_MAX_SOCKS */
   uint8_t closing;         /* sio__client_close ran: the session is on its way out */
+  uint8_t conn_evs;        /* 1 << sio_conn_event_t for each kind some socket listens to
+                              (sio_socket_conn_on; never cleared): packets skip the walk */
 };
 
 #define SIO__CLIENT_MAX_SOCKS UINT16_MAX
@@ -229,6 +232,8 @@ struct sio_mw_s {
 sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio);
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len);
 void sio__client_on_close(sio__client_t *c, const char *reason);
+/* socket.conn's events: every socket of c runs its listeners of ev. */
+void sio__client_fire_conn(sio__client_t *c, int ev, const sio_conn_info_t *info);
 /* Adds s to c's sockets. Returns 0, SIO_ENOMEM or SIO_ELIMIT (SIO__CLIENT_MAX_SOCKS). */
 int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
@@ -260,6 +265,8 @@ void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p);
 /* Sends DISCONNECT and runs the sequence with "server namespace disconnect". */
 void sio__socket_server_disconnect(sio_socket_t *s);
 void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args);
+/* Runs s's socket.conn listeners of ev (sio_socket_conn_on) with info. */
+void sio__socket_fire_conn(sio_socket_t *s, int ev, const sio_conn_info_t *info);
 
 /* encode.c: outgoing packets as Engine.IO messages in refbufs with headroom. parser is
  * the server's (sio_server_opts_t.parser): SIO_PARSER_DEFAULT gives "4" + the packet

@@ -570,6 +570,22 @@ int sio_socket_on_error(sio_socket_t *s, sio_socket_error_cb cb, void *user) {
   if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
   return push_cb(&s->cbs, SIO__CB_ERROR, (void *)cb, user, NULL);
 }
+int sio_socket_conn_on(sio_socket_t *s, sio_conn_event_t ev, sio_conn_cb cb, void *user) {
+  if ((unsigned)ev > SIO_CONN_CLOSE || cb == NULL) return SIO_EINVAL;
+  if (s->state == SIO__SOCK_DISCONNECTED || s->client == NULL || s->client->eio == NULL) return SIO_ECLOSED;
+  int r = push_cb(&s->cbs, SIO__CB_CONN + (int)ev, (void *)cb, user, NULL);
+  if (r == 0) s->client->conn_evs |= (uint8_t)(1u << ev);
+  if (r == 0 && ev == SIO_CONN_DRAIN) sio__eio_watch_drain(s->client->eio);
+  return r;
+}
+
+void sio__socket_fire_conn(sio_socket_t *s, int ev, const sio_conn_info_t *info) {
+  walk_begin(s);
+  for (sio__cb_t *cb = s->cbs; cb; cb = cb->next)
+    if (cb->kind == SIO__CB_CONN + ev) ((sio_conn_cb)cb->fn)(s, (sio_conn_event_t)ev, info, cb->user);
+  walk_end(s);
+}
+
 int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
   return push_cb(&s->cbs, SIO__CB_DISCONNECT, (void *)cb, user, NULL);
 }

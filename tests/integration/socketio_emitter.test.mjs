@@ -2,11 +2,13 @@
 // socket.io-client 4.8, on build/tests/sio_test_server (NOOM_REF=1: ref-sio-server.mjs):
 // `socket.volatile.emit` drops what the transport cannot write at once, exactly as
 // socket.io does: over long-polling one packet rides the waiting GET and the ones
-// emitted right behind it are dropped; plain emits are all delivered. (prependAny,
-// listenersAny and offAnyOutgoing are server-side only: tests/unit/sio/test_socket.c.)
+// emitted right behind it are dropped; plain emits are all delivered. socket.conn's
+// events (upgrade, packet, drain) as the server's listeners count them (`conn-stats`).
+// (prependAny, listenersAny and offAnyOutgoing are server-side only:
+// tests/unit/sio/test_socket.c.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Clients, ask, skipUnlessBuilt, startServer } from './lib/sio.mjs';
+import { Clients, ask, connected, skipUnlessBuilt, startServer, waitEvent } from './lib/sio.mjs';
 
 for (const t of [{ name: 'polling', transports: ['polling'] }, { name: 'websocket', transports: ['websocket'] }]) {
   describe(`socket.volatile.emit over ${t.name}`, { skip: skipUnlessBuilt('test') }, () => {
@@ -39,3 +41,35 @@ for (const t of [{ name: 'polling', transports: ['polling'] }, { name: 'websocke
     });
   });
 }
+
+describe('socket.conn events', { skip: skipUnlessBuilt('test') }, () => {
+  let srv, clients;
+  before(async () => {
+    srv = await startServer('test');
+    clients = new Clients(srv.url, {});
+  });
+  after(async () => {
+    clients?.close();
+    await srv?.close();
+  });
+
+  test('upgrade names the new transport; packet counts every message after the connection; drain follows sends', async () => {
+    const s = clients.socket('/', { transports: ['polling', 'websocket'] });
+    const upgraded = waitEvent(s.io, 'open').then(() => waitEvent(s.io.engine, 'upgrade'));
+    await connected(s);
+    await upgraded;
+    for (let i = 0; i < 3; i++) s.emit('noise', i);
+    const stats = await ask(s, 'conn-stats');
+    assert.equal(stats.upgrade, 'websocket');
+    assert.equal(stats.messages, 4, 'three events and the conn-stats request');
+    assert.ok(stats.drains >= 1, `drains ${stats.drains}`);
+  });
+
+  test('over polling alone there is no upgrade', async () => {
+    const s = await clients.connect('/', { transports: ['polling'] });
+    const stats = await ask(s, 'conn-stats');
+    assert.equal(stats.upgrade, null);
+    assert.equal(stats.messages, 1);
+    assert.ok(stats.drains >= 1);
+  });
+});

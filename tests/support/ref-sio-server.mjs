@@ -87,6 +87,12 @@ function onConnection(socket) {
   socket.onAny((event, ...args) => log.incoming.push([event, ...args.filter((a) => !isFn(a))]));
   socket.onAnyOutgoing((event, ...args) => log.outgoing.push([event, ...args.filter((a) => !isFn(a))]));
 
+  // socket.conn's events, counted for conn-stats.
+  const conn = { upgrade: null, messages: 0, drains: 0 };
+  socket.conn.on('upgrade', (transport) => { conn.upgrade = transport.name; });
+  socket.conn.on('packet', (packet) => { if (packet.type === 'message') conn.messages++; });
+  socket.conn.on('drain', () => { conn.drains++; });
+
   socket.emit('auth', socket.handshake.auth);
 
   // Registers a command: handler(arg) returns the ack value (or a promise of it).
@@ -184,6 +190,8 @@ function onConnection(socket) {
 
   // Engine-level close with no Socket.IO DISCONNECT: the client sees "transport close".
   socket.on('drop-me', () => socket.conn.close());
+
+  command('conn-stats', () => ({ ...conn }));
 
   command('stats', () => ({ incoming: log.incoming, outgoing: log.outgoing, callbacks: log.callbacks }));
 
