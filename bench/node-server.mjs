@@ -2,7 +2,9 @@
 // the reference the C server is measured against. WebSocket transport only (as the load
 // generator connects), default options otherwise (pingInterval 25 s, maxHttpBufferSize 1e6).
 //
-//   node bench/node-server.mjs [--port P] [--host H]
+//   node bench/node-server.mjs [--port P] [--host H] [--parser msgpack]
+//
+// --parser msgpack: socket.io-msgpack-parser, as build/examples/echo --parser msgpack.
 //
 // On connection: emits `auth` with the handshake auth, as build/examples/echo does. On "/":
 // join(room, ack) joins and acks true; bcast({room, ...}) re-emits `bcast` with the same
@@ -17,10 +19,12 @@ const { Server } = require('socket.io');
 
 let host = '127.0.0.1';
 let port = 3000;
+let parser = null;
 for (let i = 2; i < process.argv.length; i += 2) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
   if (flag === '--port') port = Number(value);
   else if (flag === '--host') host = value;
+  else if (flag === '--parser' && value === 'msgpack') parser = require('socket.io-msgpack-parser');
   else {
     console.error(`node-server: unknown option ${flag}`);
     process.exit(2);
@@ -28,7 +32,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
 }
 
 const http = createServer();
-const io = new Server(http, { transports: ['websocket'], serveClient: false });
+const io = new Server(http, { transports: ['websocket'], serveClient: false, ...(parser ? { parser } : {}) });
 
 io.on('connection', (socket) => {
   // build/examples/echo greets every socket with its handshake auth (the Socket.IO test
