@@ -35,7 +35,8 @@ struct sio_eio_s {
   size_t qbytes;
   sio__tnode_t hb;          /* heartbeat: waiting to ping, or waiting for the pong */
   sio__tnode_t upgrade_to;  /* armed while probing */
-  sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered */
+  sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered, or a drain
+                               event is due (drain_due) */
   void *data;
   struct sio__eio_memory_s *mem; /* the memory transport's peer (memory.c), else NULL */
   uint32_t hs_len;
