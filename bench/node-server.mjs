@@ -3,9 +3,11 @@
 // generator connects), default options otherwise (pingInterval 25 s, maxHttpBufferSize 1e6).
 //
 //   node bench/node-server.mjs [--port P] [--host H] [--per-message-deflate] [--recovery-ms MS]
+//                              [--parser msgpack]
 //
 // --per-message-deflate: perMessageDeflate {threshold: 1024}, for bench/deflate.mjs.
 // --recovery-ms MS turns connectionStateRecovery on with maxDisconnectionDuration MS.
+// --parser msgpack: socket.io-msgpack-parser, as build/examples/echo --parser msgpack.
 //
 // On connection: emits `auth` with the handshake auth, as build/examples/echo does. On "/":
 // join(room, ack) joins and acks true; bcast({room, ...}) re-emits `bcast` with the same
@@ -22,6 +24,7 @@ let host = '127.0.0.1';
 let port = 3000;
 let perMessageDeflate = false;
 let recoveryMs = 0;
+let parser = null;
 for (let i = 2; i < process.argv.length; i += 2) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
   if (flag === '--per-message-deflate') {
@@ -30,6 +33,7 @@ for (let i = 2; i < process.argv.length; i += 2) {
   } else if (flag === '--port') port = Number(value);
   else if (flag === '--host') host = value;
   else if (flag === '--recovery-ms') recoveryMs = Number(value);
+  else if (flag === '--parser' && value === 'msgpack') parser = require('socket.io-msgpack-parser');
   else {
     console.error(`node-server: unknown option ${flag}`);
     process.exit(2);
@@ -42,6 +46,7 @@ const io = new Server(http, {
   serveClient: false,
   perMessageDeflate,
   ...(recoveryMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: recoveryMs } } : {}),
+  ...(parser ? { parser } : {}),
 });
 
 io.on('connection', (socket) => {

@@ -25,19 +25,20 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 pkg_check_modules(SSL REQUIRED IMPORTED_TARGET libssl)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib) # HTTP compression (src/http/compress.c)
+# msgpack-c's packer: the msgpack parser (src/sio/msgpack.c) and the Redis adapter.
+pkg_check_modules(MSGPACK REQUIRED IMPORTED_TARGET msgpack)
 # What a static link of the library needs besides libuv, as plain -l names: the .pc
 # files and the CMake package list them without their pkg-config Cflags (hiredis's would
 # put -I/usr/include/hiredis, with its alloc.h and sds.h, on every consumer's path).
-set(SIO_STATIC_LIBS jansson ssl crypto z)
+set(SIO_STATIC_LIBS jansson ssl crypto z msgpackc)
 set(SIO_CONFIG_REDIS_NOTE "")
-set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB)
+set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB PkgConfig::MSGPACK)
 if(SIO_REDIS)
-  # The Redis adapter (src/adapter/): hiredis for RESP on the loop, msgpack-c's packer.
+  # The Redis adapter (src/adapter/): hiredis for RESP on the loop.
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
-  pkg_check_modules(MSGPACK REQUIRED IMPORTED_TARGET msgpack)
-  list(APPEND SIO_STATIC_LIBS hiredis msgpackc)
-  set(SIO_CONFIG_REDIS_NOTE ", hiredis, msgpack-c")
-  list(APPEND SIO_PRIVATE_TARGETS PkgConfig::HIREDIS PkgConfig::MSGPACK)
+  list(APPEND SIO_STATIC_LIBS hiredis)
+  set(SIO_CONFIG_REDIS_NOTE ", hiredis")
+  list(APPEND SIO_PRIVATE_TARGETS PkgConfig::HIREDIS)
 endif()
 
 # llhttp ships as C sources in Debian's node-llhttp; compiled into our objects with

@@ -30,6 +30,7 @@
  *             [--http-compression BYTES|off] [--per-message-deflate] [--deflate-threshold BYTES]
  *             [--deflate-server-no-takeover] [--deflate-client-no-takeover]
  *             [--deflate-server-window-bits N] [--deflate-client-window-bits N]
+ *             [--parser default|msgpack]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -40,6 +41,7 @@
 
 #include "sio.h"
 #include "sio/metrics.h"
+#include "sio/easy.h"
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -192,6 +194,20 @@ static void install_socket_use(sio_socket_t *s, void *user) {
   sio_socket_on_error(s, report_error, NULL);
 }
 
+/* ---- "/custom": a namespace middleware refusing auth {refuse: MSG} with MSG ---- */
+
+static void refuse_mw(sio_socket_t *s, sio_mw_t *mw, void *user) {
+  (void)user;
+  sio_str_t msg;
+  if (sio_socket_get_auth_str(s, "refuse", &msg) != 0) {
+    sio_mw_next(mw, NULL, NULL);
+    return;
+  }
+  char text[256];
+  snprintf(text, sizeof text, "%.*s", (int)msg.len, msg.ptr);
+  sio_mw_next(mw, text, "{\"reason\":\"refused by middleware\"}");
+}
+
 /* ---- engine hooks (the integration suites' switches) ---- */
 
 /* --allow-request deny-param: a handshake whose query has deny=MSG is refused with MSG,
@@ -331,6 +347,7 @@ static void usage(void) {
          "  --socket-use MS       a socket.use middleware on \"/\": refuses forbidden, rewrites\n"
          "                        rewrite-me, delays slow by MS ms (0 = off, the default)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
+         "  --parser P            default (text packets) or msgpack (socket.io-msgpack-parser)\n"
          "  --allow-request deny-param  refuse handshakes with ?deny=MSG (MSG), 20 ms later\n"
          "  --test-headers        Set-Cookie mycookie=1234 on handshakes, X-Noom: yes on every response\n"
          "  --log-connection-errors  print engine.io's connection_error events on stderr\n"
@@ -439,6 +456,13 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--deflate-threshold") == 0) eopts.per_message_deflate.threshold = strtoull(v, NULL, 10);
     else if (strcmp(a, "--deflate-server-window-bits") == 0) eopts.per_message_deflate.server_max_window_bits = atoi(v);
     else if (strcmp(a, "--deflate-client-window-bits") == 0) eopts.per_message_deflate.client_max_window_bits = atoi(v);
+    else if (strcmp(a, "--parser") == 0) {
+      if (strcmp(v, "msgpack") != 0 && strcmp(v, "default") != 0) {
+        fprintf(stderr, "echo: bad --parser %s (default or msgpack)\n", v);
+        return 2;
+      }
+      sopts.parser = strcmp(v, "msgpack") == 0 ? SIO_PARSER_MSGPACK : SIO_PARSER_DEFAULT;
+    }
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -467,6 +491,7 @@ int main(int argc, char **argv) {
   sio_ns_t *main_ns = sio_server_main(io);
   sio_ns_on_connect(main_ns, send_auth, NULL);
   if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);
+  sio_ns_use(custom, refuse_mw, NULL);
   sio_ns_on_connect(custom, send_auth, NULL);
   sio_ns_on(main_ns, "message", on_message, NULL);
   sio_ns_on(main_ns, "message-with-ack", on_ack_back, NULL);

@@ -138,6 +138,15 @@ SIO_EXTERN void sio_free(void *p);
 
 /* ======================================================================== server */
 
+/* The Socket.IO packet encoding a server speaks (socket.io's `parser` option). */
+typedef enum {
+  SIO_PARSER_DEFAULT = 0, /* socket.io-parser: text packets, binary parts as attachments */
+  SIO_PARSER_MSGPACK = 1  /* socket.io-msgpack-parser 3.x: each packet one msgpack map
+                             {type, data, nsp, id} in one binary message, binary
+                             arguments as msgpack bin; clients must be configured with
+                             `parser: require("socket.io-msgpack-parser")` */
+} sio_parser_t;
+
 typedef struct {
   const char *path;             /* default "/socket.io/" (copied) */
   sio_engine_opts_t engine;     /* pingInterval, pingTimeout, maxHttpBufferSize, CORS... */
@@ -146,6 +155,9 @@ typedef struct {
   uint32_t max_rooms_per_socket;/* rooms a socket may be in besides its own id room;
                                    sio_socket_join answers SIO_ELIMIT past it. 0 (the
                                    default, as in Node): no limit */
+  int parser;                   /* sio_parser_t; default SIO_PARSER_DEFAULT. A client
+                                   speaking the other encoding is closed after one
+                                   warning that names the fix */
   /* Connection-state recovery (socket.io 4.6+ `connectionStateRecovery`, docs/design.md
    * "Connection-state recovery"). Off by default, as in Node. When on, the CONNECT
    * answer carries a private session id ("pid"), every stored packet carries its offset
@@ -173,8 +185,9 @@ SIO_EXTERN void sio_server_opts_init(sio_server_opts_t *o);
 
 /* Creates a Socket.IO server attached to http at opts->path (opts copied; NULL for
  * defaults). The main namespace "/" exists from the start. Returns 0 and *out, or
- * SIO_EEXIST (path taken), SIO_ENOMEM. The server is freed when http is closed
- * (sio_http_close), after every socket got "server shutting down". */
+ * SIO_EEXIST (path taken), SIO_EINVAL (an unknown parser), SIO_ENOMEM. The server is
+ * freed when http is closed (sio_http_close), after every socket got "server shutting
+ * down". */
 SIO_EXTERN int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out);
 
 /* Disconnects every socket ("server shutting down"), finishes pending broadcast acks
@@ -493,6 +506,13 @@ SIO_EXTERN const char *sio_socket_engine_id(const sio_socket_t *s);
  * SIO_EINVAL (event NULL or not UTF-8; this holds for every emit). */
 SIO_EXTERN int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args);
 
+/* sio_socket_emit with flags (socket.volatile.emit in JS): SIO_BCAST_VOLATILE drops the
+ * packet, returning 0, when the transport cannot write it right now (a long-poll with
+ * no GET waiting, a WebSocket with a write in flight); a volatile packet is never stored
+ * for connection-state recovery; SIO_BCAST_NO_COMPRESS (socket.compress(false)) sends it
+ * without permessage-deflate. Other bits are ignored. Returns as sio_socket_emit. */
+SIO_EXTERN int sio_socket_emit_flags(sio_socket_t *s, const char *event, const sio_args_t *args, unsigned flags);
+
 /* Ack callback of an emit: runs exactly once with status 0 and the client's answer, or
  * SIO_ETIMEDOUT (args NULL) after the timeout, or SIO_ECANCELED when the socket
  * disconnects first. */
@@ -532,6 +552,19 @@ typedef void (*sio_any_cb)(sio_socket_t *s, const char *event, const sio_args_t 
 SIO_EXTERN int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user);
 SIO_EXTERN int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* offAnyOutgoing: as sio_socket_off_any, for the outgoing listeners. */
+SIO_EXTERN int sio_socket_off_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* prependAny / prependAnyOutgoing: as on_any / on_any_outgoing, but the listener runs
+ * before those already registered. A listener added while the listeners run (by one of
+ * them) is first called for the next event, as in JS. 0 or SIO_ENOMEM. */
+SIO_EXTERN int sio_socket_prepend_any(sio_socket_t *s, sio_any_cb cb, void *user);
+SIO_EXTERN int sio_socket_prepend_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user);
+/* listenersAny / listenersAnyOutgoing: the number of listeners; each (may be NULL) gets
+ * every one (cb, user) in the order they run. Do not add or remove listeners from each. */
+SIO_EXTERN size_t sio_socket_listeners_any(const sio_socket_t *s, void (*each)(sio_any_cb cb, void *user, void *u),
+                                           void *u);
+SIO_EXTERN size_t sio_socket_listeners_any_outgoing(const sio_socket_t *s,
+                                                    void (*each)(sio_any_cb cb, void *user, void *u), void *u);
 /* Per-packet middlewares (socket.use in socket.io 4.8): cb runs before each incoming
  * event of s is dispatched to its handler, middlewares in registration order. onAny
  * listeners are not behind them: as in socket.ts (onevent), they run first, when the
@@ -603,6 +636,34 @@ SIO_EXTERN int sio_socket_disconnect(sio_socket_t *s, int close);
  * close"; the client sees "transport close" and reconnects if it is set to. Returns 0
  * or SIO_ECLOSED. */
 SIO_EXTERN int sio_socket_conn_close(sio_socket_t *s);
+
+/* socket.conn's events (the engine.io socket under a Socket.IO socket), for C programs
+ * that watch the connection itself:
+ *   SIO_CONN_UPGRADE  the connection moved from long-polling to WebSocket ("upgrade");
+ *                     info->transport is "websocket";
+ *   SIO_CONN_PACKET   an Engine.IO packet arrived, before it is handled ("packet"):
+ *                     info->packet_type is engine.io's name ("message", "pong", "ping",
+ *                     "close", "noop", ...), info->data its data (borrowed for the call)
+ *                     and info->binary 1 for a binary message;
+ *   SIO_CONN_DRAIN    what was sent since the last drain has been handed to the
+ *                     transport ("drain"); delivered from the loop's check phase, never
+ *                     inside an emit;
+ *   SIO_CONN_CLOSE    the connection closed ("close"), before the sockets' disconnect
+ *                     callbacks; info->reason is engine.io's reason.
+ * The listener belongs to s: it runs while s is connected or in its disconnect sequence
+ * (a connection shared by several namespaces runs the listeners of each of its sockets).
+ * Fields that do not apply are NULL / 0. Returns 0, SIO_EINVAL (unknown ev), SIO_ECLOSED,
+ * SIO_ENOMEM. */
+typedef enum { SIO_CONN_UPGRADE = 0, SIO_CONN_PACKET, SIO_CONN_DRAIN, SIO_CONN_CLOSE } sio_conn_event_t;
+typedef struct {
+  const char *transport;   /* UPGRADE */
+  const char *packet_type; /* PACKET */
+  int binary;              /* PACKET */
+  sio_str_t data;          /* PACKET */
+  const char *reason;      /* CLOSE */
+} sio_conn_info_t;
+typedef void (*sio_conn_cb)(sio_socket_t *s, sio_conn_event_t ev, const sio_conn_info_t *info, void *user);
+SIO_EXTERN int sio_socket_conn_on(sio_socket_t *s, sio_conn_event_t ev, sio_conn_cb cb, void *user);
 
 /* Shortcuts: sio_args_pack and sio_socket_emitf, one-room broadcasts, _n variants,
  * sio_server_post (the one thread-safe call). */

@@ -38,7 +38,8 @@
  * Engine.IO "4" prefix) and its binary attachments, plus the event and arguments. All
  * borrowed for the call. Under connection-state recovery the text ends with this node's
  * offset as one more argument; args do not include it (another node that stores the
- * packet appends its own). */
+ * packet appends its own). With SIO_PARSER_MSGPACK, text is the whole msgpack packet
+ * (binary parts inside) and there are no attachments. */
 typedef struct {
   sio_str_t text;
   const sio_str_t *attachments;

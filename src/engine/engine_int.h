@@ -25,6 +25,8 @@ struct sio_eio_s {
   uint8_t closing;        /* sio__eio_close_graceful is waiting to deliver the close */
   uint8_t upgraded;       /* moved from polling to WebSocket */
   uint8_t doomed;         /* a slow consumer: sends refused, closed hard in the check phase */
+  uint8_t drain_watch : 1; /* the observer wants drain events (sio__eio_watch_drain) */
+  uint8_t drain_due : 1;   /* sent since the last drain event */
   uint32_t refs;          /* held by callbacks in progress; freed at 0 once closed */
   sio_engine_t *eng;
   sio_http_req_t *poll_req; /* the pending long-poll GET */
@@ -34,7 +36,8 @@ struct sio_eio_s {
   size_t qbytes;
   sio__tnode_t hb;          /* heartbeat: waiting to ping, or waiting for the pong */
   sio__tnode_t upgrade_to;  /* armed while probing */
-  sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered */
+  sio__list_t flush_link;   /* in eng->flush_list while a GET can be answered, or a drain
+                               event is due (drain_due) */
   void *data;
   struct sio__eio_memory_s *mem; /* the memory transport's peer (memory.c), else NULL */
   uint32_t hs_len;
@@ -51,6 +54,7 @@ struct sio_engine_s {
   char *cors;               /* owned copy of opts.cors_origins */
   sio__eio_cors_t corsc;    /* what CORS answers (cors.c) */
   sio_engine_cbs_t cbs;
+  const sio__eio_observer_t *obs; /* socket.conn's events for the Socket.IO layer, or NULL */
   sio__list_t verdicts;     /* allow_request verdicts not given yet (hooks.c) */
   char *cookie;             /* "io=" + "; Path=/; HttpOnly; SameSite=Lax", or NULL */
   uint32_t cookie_attrs_at; /* where the attributes start in cookie */

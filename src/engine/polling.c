@@ -191,8 +191,10 @@ int sio__eio_polling_queue(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
 }
 
 static size_t polling_queued(const sio_eio_t *s) { return s->qbytes; }
-/* A long-poll GET is waiting to be answered. */
-static int polling_writable(const sio_eio_t *s) { return s->poll_req != NULL; }
+/* A long-poll GET is waiting and nothing is queued for it yet: engine.io's polling
+ * transport is writable until its first send() to the waiting GET, so socket.io sends
+ * one volatile packet per GET and drops the ones behind it. */
+static int polling_writable(const sio_eio_t *s) { return s->poll_req != NULL && s->qn == 0; }
 /* The close packet travels on a GET, after what is queued (see sio__eio_close_graceful). */
 static int polling_close_waits(const sio_eio_t *s) { return s->qn > 0 || s->poll_req == NULL; }
 

@@ -175,6 +175,16 @@ static void on_flush(uv_check_t *h) {
     sio_eio_t *s = sio__container_of(e->flush_list.next, sio_eio_t, flush_link);
     sio__list_remove(&s->flush_link);
     sio__eio_polling_flush(s);
+    /* Drain: what was sent is with the transport (over polling: answered GET, empty
+     * queue; a queue waiting for its GET drains when that GET is answered). */
+    if (s->drain_due && s->state == SIO__EIO_S_OPEN && s->qn == 0) {
+      s->drain_due = 0;
+      if (e->obs && e->obs->on_drain) {
+        sio__eio_ref(s);
+        e->obs->on_drain(s, e->user);
+        sio__eio_unref(s);
+      }
+    }
   }
   /* (A close in a flush may have doomed a session: keep the loop turning for it.) */
   if (e->ndoomed == 0) uv_idle_stop(&e->kicker);
@@ -274,6 +284,8 @@ nomem:
   sio__free(e);
   return SIO_ENOMEM;
 }
+
+void sio__engine_set_observer(sio_engine_t *e, const sio__eio_observer_t *obs) { e->obs = obs; }
 
 void sio__eio_schedule_flush(sio_eio_t *s) {
   if (sio__list_linked(&s->flush_link)) return;

@@ -200,6 +200,15 @@ void sio__eio_pong_overdue(sio__tnode_t *n) {
 
 void sio__eio_on_packet(sio_eio_t *s, sio__eio_packet_t *p) {
   if (s->state != SIO__EIO_S_OPEN) return;
+  const sio__eio_observer_t *obs = s->eng->obs;
+  if (obs && obs->on_packet) {
+    /* engine.io's socket emits "packet" first; a listener may close the session. */
+    sio__eio_ref(s);
+    obs->on_packet(s, sio__eio_type_name(p->type), p->binary, p->data, p->len, s->eng->user);
+    int open = s->state == SIO__EIO_S_OPEN;
+    sio__eio_unref(s);
+    if (!open) return;
+  }
   switch (p->type) {
   case SIO__EIO_PONG:
     if (s->waiting_pong) sio__eio_heartbeat_start(s);
@@ -279,8 +288,16 @@ int sio__eio_check_room(sio_eio_t *s, size_t len) {
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
   if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;
   if (s->doomed) return SIO_ELIMIT;
-  return sio__eio_tp(s)->send(s, rb, binary);
+  int r = sio__eio_tp(s)->send(s, rb, binary);
+  if (r == 0 && s->drain_watch) {
+    /* The drain event comes in the check phase (server.c on_flush), never inside a send. */
+    s->drain_due = 1;
+    sio__eio_schedule_flush(s);
+  }
+  return r;
 }
+
+void sio__eio_watch_drain(sio_eio_t *s) { s->drain_watch = 1; }
 
 int sio_eio_send(sio_eio_t *s, int binary, const void *data, size_t len) {
   if (s->state != SIO__EIO_S_OPEN) return SIO_ECLOSED;

@@ -295,7 +295,7 @@ void sio__ack_after_callback(sio_ack_t *ack) {
 static int send_ack(sio_socket_t *s, int64_t id, const sio_args_t *args) {
   if (s->state != SIO__SOCK_CONNECTED || s->client == NULL) return SIO_ECLOSED;
   sio__refbuf_t *text = NULL;
-  int r = sio__encode_ack(s->ns->name, args, id, &text);
+  int r = sio__encode_ack(s->ns->io->opts.parser, s->ns->name, args, id, &text);
   if (r == 0) r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
   sio__refbuf_unref(text);
   return r;

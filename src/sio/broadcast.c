@@ -103,7 +103,10 @@ static void deliver(sio_socket_t *s, void *u) {
 
 /* The adapter's view of an encoded packet: its text without the Engine.IO "4", and
  * slices of the attachments (atts must hold args->natt entries). */
-static sio_packet_view_t packet_view(const char *event, const sio_args_t *args, sio__refbuf_t *text, sio_str_t *atts) {
+static sio_packet_view_t packet_view(int parser, const char *event, const sio_args_t *args, sio__refbuf_t *text,
+                                     sio_str_t *atts) {
+  /* msgpack: the whole message is the packet, binary parts inside. */
+  if (parser == SIO_PARSER_MSGPACK) return (sio_packet_view_t){{sio__refbuf_ptr(text), text->len}, atts, 0, event, args};
   size_t natt = args ? args->natt : 0;
   for (size_t i = 0; i < natt; i++) atts[i] = (sio_str_t){sio__refbuf_ptr(args->att[i]), args->att[i]->len};
   return (sio_packet_view_t){{sio__refbuf_ptr(text) + 1, text->len - 1}, atts, natt, event, args};
@@ -131,8 +134,9 @@ int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
   int fanout = ns->adapter != NULL && ns->adapter->broadcast != NULL && !(to && (to->flags & SIO_BCAST_LOCAL));
   atts_t atts;
   /* Connection-state recovery stores the packet with its offset (not volatile ones). */
-  int r = ns->io->rec && !(e.flags & SIO_BCAST_VOLATILE) ? sio__recovery_encode(ns, to, event, args, &e.text)
-                                                          : sio__encode_event(ns->name, event, args, -1, &e.text);
+  int r = ns->io->rec && !(e.flags & SIO_BCAST_VOLATILE)
+              ? sio__recovery_encode(ns, to, event, args, &e.text)
+              : sio__encode_event(ns->io->opts.parser, ns->name, event, args, -1, &e.text);
   if (r) return r;
   if (fanout && (r = atts_init(&atts, args)) != 0) {
     sio__refbuf_unref(e.text);
@@ -141,7 +145,7 @@ int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
   r = sio__select(ns, to, NULL, deliver, &e);
   if (r == 0) sio__m_broadcast(ns, (size_t)e.count, e.text, args);
   if (r == 0 && fanout) {
-    sio_packet_view_t view = packet_view(event, args, e.text, atts.atts);
+    sio_packet_view_t view = packet_view(ns->io->opts.parser, event, args, e.text, atts.atts);
     r = ns->adapter->broadcast(ns->adapter_self, ns, to, &view);
   }
   if (fanout) atts_free(&atts);
@@ -157,7 +161,7 @@ int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
 static int prepare_acked(sio_ns_t *ns, const char *event, const sio_args_t *args, uint64_t timeout_ms,
                          sio_bcast_ack_cb cb, void *user, emit_ctx_t *e) {
   *e = (emit_ctx_t){NULL, args, event, 0, 0, NULL, ns->next_ack_id++};
-  int r = sio__encode_event(ns->name, event, args, e->id, &e->text);
+  int r = sio__encode_event(ns->io->opts.parser, ns->name, event, args, e->id, &e->text);
   if (r) return r;
   e->bcast = sio__bcast_ack_new(ns->io, timeout_ms, cb, user);
   if (e->bcast == NULL) {
@@ -187,7 +191,7 @@ int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const cha
   if (remote) {
     /* The adapter holds the aggregate open until the other nodes' clients are counted
      * and have answered (sio_adapter_acks_done). A failing hook only loses them. */
-    sio_packet_view_t view = packet_view(event, args, e.text, atts.atts);
+    sio_packet_view_t view = packet_view(ns->io->opts.parser, event, args, e.text, atts.atts);
     sio__bcast_ack_hold(e.bcast);
     if (ns->adapter->broadcast_with_ack(ns->adapter_self, ns, to, &view, timeout_ms, e.bcast) < 0) {
       sio__bcast_ack_release(e.bcast);

@@ -4,6 +4,7 @@
  * them to the namespace's socket, closes sessions that join no namespace within
  * connectTimeout, and writes encoded packets (text + attachments) to the session.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -45,6 +46,12 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   if ((flags & SIO_BCAST_VOLATILE) && !sio__eio_writable(c->eio)) return SIO__COUNT(c->io->m.volatile_drops++), 0;
   /* socket.io's compress(false): no permessage-deflate for these packets. */
   int nc = flags & SIO_BCAST_NO_COMPRESS ? SIO__EIO_SEND_NO_COMPRESS : 0;
+  /* msgpack: one binary message, the binary parts inside (the args' att were encoded). */
+  if (c->io->opts.parser == SIO_PARSER_MSGPACK) {
+    int r = sio__eio_send_ref(c->eio, text, SIO__EIO_SEND_BINARY | nc);
+    if (r == 0) SIO__COUNT(c->io->m.packets_out++, c->io->m.bytes_out += text->len);
+    return r;
+  }
   if (natt > 0) {
     /* All parts or none: a header whose attachments were refused would leave the
      * client waiting for them. (WebSocket frame headers: 14 bytes at most each.) */
@@ -93,8 +100,23 @@ void sio__client_disconnect_all(sio__client_t *c) {
   sio__client_unref(c);
 }
 
+void sio__client_fire_conn(sio__client_t *c, int ev, const sio_conn_info_t *info) {
+  if (!(c->conn_evs & (1u << ev))) return;
+  /* A listener may disconnect sockets (the array shrinks): the index is re-checked, and
+   * each socket is referenced while its listeners run. */
+  c->refs++;
+  for (uint32_t i = 0; i < c->nsocks; i++) {
+    sio_socket_t *s = sio_socket_ref(c->socks[i]);
+    sio__socket_fire_conn(s, ev, info);
+    sio_socket_unref(s);
+  }
+  sio__client_unref(c);
+}
+
 void sio__client_on_close(sio__client_t *c, const char *reason) {
   sio__tnode_disarm(&c->connect_to);
+  sio_conn_info_t info = {NULL, NULL, 0, {NULL, 0}, reason};
+  sio__client_fire_conn(c, SIO_CONN_CLOSE, &info);
   c->refs++;
   sio_socket_t *s;
   while ((s = next_open(c, 0)) != NULL) sio__socket_onclose(s, reason);
@@ -158,7 +180,7 @@ static sio_ns_t *resolve_ns(sio_server_t *io, const char *name) {
 static void send_connect_error(sio__client_t *c, const char *nsp, const char *message) {
   sio__packet_t p = {SIO__PKT_CONNECT_ERROR, (char *)nsp, -1, json_pack("{s:s}", "message", message), NULL, 0, 0, NULL};
   sio__refbuf_t *text = NULL;
-  int r = p.data ? sio__encode_packet(&p, &text) : SIO_ENOMEM;
+  int r = p.data ? sio__encode_packet(c->io->opts.parser, &p, &text) : SIO_ENOMEM;
   if (r == 0) r = sio__client_send(c, text, NULL, 0, 0);
   sio__refbuf_unref(text);
   json_decref(p.data);
@@ -192,22 +214,81 @@ static void handle_packet(sio__client_t *c, sio__packet_t *p) {
   sio__socket_on_packet(s, p);
 }
 
+/*
+ * A client speaking the other packet encoding gets nowhere (socket.io-client reconnects
+ * in a loop), so this is said at the default level, once per connection, and at most
+ * MISMATCH_BURST times per MISMATCH_WINDOW_MS per server (a fleet of misconfigured
+ * clients must not flood the log); the lines held back are counted in the next one.
+ */
+#define MISMATCH_WINDOW_MS 60000
+#define MISMATCH_BURST 5
+
+static void mismatch(sio__client_t *c, int client_msgpack) {
+  sio_server_t *io = c->io;
+  uint64_t now = uv_now(sio_http_loop(io->http));
+  if (io->mismatch_at == 0 || now - io->mismatch_at >= MISMATCH_WINDOW_MS) {
+    io->mismatch_at = now ? now : 1;
+    io->mismatch_logged = 0;
+  }
+  if (io->mismatch_logged >= MISMATCH_BURST) {
+    io->mismatch_held++;
+  } else {
+    io->mismatch_logged++;
+    char held[64] = "";
+    if (io->mismatch_held > 0)
+      snprintf(held, sizeof held, " (%u more such connections not logged)", io->mismatch_held);
+    io->mismatch_held = 0;
+    if (client_msgpack)
+      SIO_LOGW("socket.io: session %s speaks msgpack (socket.io-msgpack-parser) but this server uses the default "
+               "parser: start the server with parser msgpack (sio_server_opts_t.parser = SIO_PARSER_MSGPACK, "
+               "--parser msgpack), or drop the client's parser option; closing the connection%s",
+               c->eio ? sio_eio_id(c->eio) : "?", held);
+    else
+      SIO_LOGW("socket.io: session %s speaks the default parser (text packets) but this server uses msgpack: "
+               "configure the client with parser: require(\"socket.io-msgpack-parser\"), or start the server "
+               "without parser msgpack; closing the connection%s",
+               c->eio ? sio_eio_id(c->eio) : "?", held);
+  }
+  sio__client_close(c, "parse error");
+}
+
+/* The message as a packet of the server's encoding: 0 and *p, SIO_EAGAIN (attachments
+ * pending), an error, or MISMATCH when the client speaks the other encoding. */
+enum { MISMATCH = 1 };
+
+static int decode(sio__client_t *c, int binary, char *data, size_t len, sio__packet_t **p) {
+  if (c->io->opts.parser == SIO_PARSER_MSGPACK) {
+    if (!binary) {
+      /* A default client's first words are a CONNECT, "0" then maybe "/nsp," or "{". */
+      sio__packet_t *q = NULL;
+      sio__decoder_t d;
+      sio__decoder_init(&d);
+      int r = sio__decode_text(&d, data, len, &q);
+      sio__packet_free(q);
+      sio__decoder_free(&d);
+      return r == 0 || r == SIO_EAGAIN ? MISMATCH : SIO_EPROTO;
+    }
+    return sio__decode_msgpack(&c->dec, data, len, p);
+  }
+  if (binary) {
+    if (c->dec.pending == NULL && sio__looks_msgpack(data, len)) return MISMATCH;
+    sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
+    if (rb == NULL) return SIO_ENOMEM;
+    return sio__decode_binary(&c->dec, rb, p);
+  }
+  return sio__decode_text(&c->dec, data, len, p);
+}
+
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len) {
   sio__packet_t *p = NULL;
-  int r;
   if (c->closing) return; /* closed on our side, the engine is delivering the last packets */
   SIO__COUNT(c->io->m.packets_in++, c->io->m.bytes_in += len, c->io->m.text_len = binary ? 0 : len);
-  if (binary) {
-    sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);
-    if (rb == NULL) {
-      sio__client_close(c, "parse error");
-      return;
-    }
-    r = sio__decode_binary(&c->dec, rb, &p);
-  } else {
-    r = sio__decode_text(&c->dec, data, len, &p);
-  }
+  int r = decode(c, binary, data, len, &p);
   if (r == SIO_EAGAIN) return;
+  if (r == MISMATCH) {
+    mismatch(c, binary);
+    return;
+  }
   if (r != 0) {
     SIO_LOGD("socket.io: session %s sent a malformed packet (%s), closing", c->eio ? sio_eio_id(c->eio) : "?",
              sio_strerror(r));

@@ -1,6 +1,7 @@
 /*
  * Outgoing Socket.IO packets as Engine.IO messages: "4" + the packet text, in one
- * refbuf with headroom for the transport's framing (docs/design.md, "Writing").
+ * refbuf with headroom for the transport's framing (docs/design.md, "Writing"). With the
+ * msgpack parser each entry point hands over to mpparser.c instead.
  *
  * Event and ack arguments that are text (received from a client, copied from received
  * args, or added as strings, numbers, booleans) are copied as they are, so echoing or
@@ -19,7 +20,8 @@
 #include "sio/sio.h"
 #include "ws/utf8.h"
 
-int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text) {
+int sio__encode_packet(int parser, sio__packet_t *p, sio__refbuf_t **text) {
+  if (parser == SIO_PARSER_MSGPACK) return sio__mp_encode_packet(p, text);
   sio__buf_t b = SIO__BUF_INIT;
   /* Engine.IO message type first, so the buffer is the wire packet as is. */
   int r = sio__buf_append_byte(&b, '4');
@@ -111,8 +113,9 @@ static int encode_any(const sio__packet_t *p, size_t hl, const char *event, cons
 }
 
 /* [event?, ...args] as a packet of type for nsp with ack id (-1: none). */
-static int encode_args(uint8_t type, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
-                       const sio_str_t *tail, sio__refbuf_t **text) {
+static int encode_args(int parser, uint8_t type, const char *nsp, const char *event, const sio_args_t *args,
+                       int64_t id, const sio_str_t *tail, sio__refbuf_t **text) {
+  if (parser == SIO_PARSER_MSGPACK) return sio__mp_encode_args(type, nsp, event, args, id, tail, text);
   sio__packet_t p = {type, (char *)nsp, id, NULL, NULL, args ? args->natt : 0, 0, NULL};
   size_t hl;
   int r = sio__encode_head(&p, NULL, &hl);
@@ -122,15 +125,16 @@ static int encode_args(uint8_t type, const char *nsp, const char *event, const s
   return all_text(args) ? encode_text(&p, hl, event, args, tail, text) : encode_any(&p, hl, event, args, tail, text);
 }
 
-int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
-  return encode_args(SIO__PKT_EVENT, nsp, event, args, id, NULL, text);
+int sio__encode_event(int parser, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
+                      sio__refbuf_t **text) {
+  return encode_args(parser, SIO__PKT_EVENT, nsp, event, args, id, NULL, text);
 }
 
-int sio__encode_event_tail(const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
+int sio__encode_event_tail(int parser, const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
                            sio__refbuf_t **text) {
-  return encode_args(SIO__PKT_EVENT, nsp, event, args, -1, &tail, text);
+  return encode_args(parser, SIO__PKT_EVENT, nsp, event, args, -1, &tail, text);
 }
 
-int sio__encode_ack(const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
-  return encode_args(SIO__PKT_ACK, nsp, NULL, args, id, NULL, text);
+int sio__encode_ack(int parser, const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text) {
+  return encode_args(parser, SIO__PKT_ACK, nsp, NULL, args, id, NULL, text);
 }

@@ -132,7 +132,7 @@ static const sio__fn_t *mw_at(const sio_ns_t *ns, size_t i) {
  * Returns 0 and *out (new), or SIO_ENOMEM. */
 static int encode_packet(sio_socket_t *s, int type, json_t *data, sio__raw_t *raw, sio__refbuf_t **out) {
   sio__packet_t p = {(uint8_t)type, s->ns->name, -1, data, NULL, 0, 0, raw};
-  return sio__encode_packet(&p, out);
+  return sio__encode_packet(s->ns->io->opts.parser, &p, out);
 }
 
 /* The connect sequence could not answer the client (out of memory): s leaves without

@@ -180,7 +180,7 @@ static int event_name_valid(const json_t *name) {
 }
 
 /* isPayloadValid, strict: see the table in parser.h. data is NULL when absent. */
-static int payload_valid(uint8_t type, const json_t *data) {
+int sio__payload_valid(uint8_t type, const json_t *data) {
   switch (type) {
     case SIO__PKT_CONNECT: return data == NULL || json_is_object(data);
     case SIO__PKT_DISCONNECT: return data == NULL;
@@ -360,7 +360,7 @@ int sio__decode_text(sio__decoder_t *d, const char *s, size_t len, sio__packet_t
     if (r != TREE) return r;
   }
   if (h.payload < len && (r = sio__json_load(s + h.payload, len - h.payload, &data)) != 0) return r;
-  if (!payload_valid(h.type, data)) r = SIO_EPROTO;
+  if (!sio__payload_valid(h.type, data)) r = SIO_EPROTO;
   /* A plain packet has no attachments, so any placeholder in it is refused: the
    * layers above would otherwise take a peer's object for a binary argument. */
   if (r == 0) r = sio__placeholder_check(data, h.natt);

@@ -187,6 +187,32 @@ int sio__encode(const sio__packet_t *p, sio__buf_t *out);
  */
 int sio__encode_head(const sio__packet_t *p, char *dst, size_t *len);
 
+/*
+ * The payload table of sio__decode_text for a packet of type with data (borrowed, NULL
+ * when absent): 1 if valid. The msgpack codec applies the same table.
+ */
+int sio__payload_valid(uint8_t type, const json_t *data);
+
+/*
+ * Decodes one binary Engine.IO message as a socket.io-msgpack-parser packet: a msgpack
+ * map {type, data, nsp, id?} (sio/mpparser.c). buf[0..len) is borrowed; the caller bounds
+ * len. Returns 0 and *out (returns new: free with sio__packet_free): type as in the map,
+ * except that an EVENT / ACK holding bin values comes out as BINARY_EVENT / BINARY_ACK
+ * with data's bin values as placeholders into att (natt = att_received, nothing pending),
+ * as the text parser hands over a completed binary packet. Errors (*out NULL):
+ *   SIO_EPROTO  not one msgpack map; type not an integer 0..4; nsp not a string starting
+ *               with '/' or holding NUL; id not an integer in [0, 2^53-1]; an ACK without
+ *               id; bin values outside an EVENT / ACK; data invalid for the type (the
+ *               table of sio__decode_text); and sio__mp_decode's own cases;
+ *   SIO_EUTF8, SIO_ELIMIT (also: nsp longer than d->max_nsp), SIO_ENOMEM.
+ * d is only read (its limits); nothing stays pending between messages.
+ */
+int sio__decode_msgpack(const sio__decoder_t *d, const char *buf, size_t len, sio__packet_t **out);
+
+/* 1 if buf[0..len) decodes as a msgpack packet (a client speaking msgpack to a server
+ * that does not): for the mismatch warning. */
+int sio__looks_msgpack(const char *buf, size_t len);
+
 /* Returns new placeholder object {"_placeholder":true,"num":num}, or NULL on OOM. */
 json_t *sio__placeholder_new(uint32_t num);
 

@@ -179,7 +179,7 @@ int sio__recovery_encode(sio_ns_t *ns, const sio_broadcast_opts_t *to, const cha
   uint64_t seq = rec->next_seq;
   char off[2 + TAG_LEN + 16];
   size_t n = offset_json(rec, seq, off);
-  int r = sio__encode_event_tail(ns->name, event, args, (sio_str_t){off, n}, text);
+  int r = sio__encode_event_tail(ns->io->opts.parser, ns->name, event, args, (sio_str_t){off, n}, text);
   if (r) return r;
   rec->next_seq++;
   if (store(rec, ns, to, seq, *text, args) != 0) {
@@ -366,7 +366,7 @@ int sio__recovery_accept(sio_socket_t *s) {
   sio__packet_t p = {SIO__PKT_CONNECT, s->ns->name, -1, NULL, NULL, 0, 0, &raw};
   sio__refbuf_t *rb;
   if (s->client == NULL) return SIO_ECLOSED;
-  if ((r = sio__encode_packet(&p, &rb)) != 0) return r;
+  if ((r = sio__encode_packet(s->ns->io->opts.parser, &p, &rb)) != 0) return r;
   r = sio__client_send(s->client, rb, NULL, 0, 0);
   sio__refbuf_unref(rb);
   return r;

@@ -43,6 +43,29 @@ static void on_close(sio_eio_t *s, const char *reason, void *user) {
   if (c) sio__client_on_close(c, reason);
 }
 
+/* socket.conn's events, from the engine's observer hooks. */
+static void on_upgrade(sio_eio_t *s, void *user) {
+  (void)user;
+  sio__client_t *c = sio_eio_get_data(s);
+  sio_conn_info_t info = {"websocket", NULL, 0, {NULL, 0}, NULL};
+  if (c) sio__client_fire_conn(c, SIO_CONN_UPGRADE, &info);
+}
+
+static void on_packet(sio_eio_t *s, const char *type, int binary, const char *data, size_t len, void *user) {
+  (void)user;
+  sio__client_t *c = sio_eio_get_data(s);
+  sio_conn_info_t info = {NULL, type, binary, {data, len}, NULL};
+  if (c && c->nsocks > 0) sio__client_fire_conn(c, SIO_CONN_PACKET, &info);
+}
+
+static void on_drain(sio_eio_t *s, void *user) {
+  (void)user;
+  sio__client_t *c = sio_eio_get_data(s);
+  if (c) sio__client_fire_conn(c, SIO_CONN_DRAIN, &(sio_conn_info_t){NULL, NULL, 0, {NULL, 0}, NULL});
+}
+
+static const sio__eio_observer_t observer = {on_upgrade, on_packet, on_drain};
+
 static void server_teardown(void *arg) {
   sio_server_t *io = arg;
   sio_server_shutdown(io);
@@ -63,6 +86,7 @@ static void server_teardown(void *arg) {
 static void server_shutdown_first(void *arg) { sio_server_shutdown(arg); }
 
 int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t **out) {
+  if (opts && opts->parser != SIO_PARSER_DEFAULT && opts->parser != SIO_PARSER_MSGPACK) return SIO_EINVAL;
   sio_server_t *io = sio__calloc(1, sizeof *io);
   if (io == NULL) return SIO_ENOMEM;
   if (opts) io->opts = *opts;
@@ -84,6 +108,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
   int r = io->opts.recovery.enabled ? sio__recovery_new(io) : 0;
   if (r == 0) r = sio_engine_attach(http, io->path, &io->opts.engine, &cbs, io, &io->eng);
+  if (r == 0) sio__engine_set_observer(io->eng, &observer);
   if (r == 0) sio__http_add_closer(http, &io->shutdown_closer, server_shutdown_first, io);
   if (r == 0) r = sio__post_init(io);
   if (r) {

@@ -79,7 +79,8 @@ enum {
   SIO__CB_DISCONNECT,
   SIO__CB_REMOVED,
   SIO__CB_USE,   /* per-packet middlewares (sio_socket_use), never removed */
-  SIO__CB_ERROR  /* the reserved "error" event (sio_socket_on_error) */
+  SIO__CB_ERROR, /* the reserved "error" event (sio_socket_on_error) */
+  SIO__CB_CONN   /* socket.conn listeners: SIO__CB_CONN + sio_conn_event_t */
 };
 
 typedef struct sio__cb_s {
@@ -157,6 +158,8 @@ struct sio_server_s {
   struct sio__post_s *post; /* sio_server_post's queue and uv_async_t (post.c) */
   struct sio__recovery_s *rec; /* connection-state recovery (recovery.c), NULL when off */
   sio__metrics_t m;            /* metrics.c */
+  uint64_t mismatch_at;  /* parser mismatch warnings (client.c): window start (loop ms) */
+  uint32_t mismatch_logged, mismatch_held; /* lines in this window, lines held back */
 };
 
 struct sio_ns_s {
@@ -226,6 +229,8 @@ struct sio__client_s {
   uint32_t refs;           /* the engine session's (until on_close) + one per socket */
   uint16_t nsocks;         /* at most SIO__CLIENT_MAX_SOCKS */
   uint8_t closing;         /* sio__client_close ran: the session is on its way out */
+  uint8_t conn_evs;        /* 1 << sio_conn_event_t for each kind some socket listens to
+                              (sio_socket_conn_on; never cleared): packets skip the walk */
 };
 
 #define SIO__CLIENT_MAX_SOCKS UINT16_MAX
@@ -247,6 +252,8 @@ struct sio_mw_s {
 sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio);
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len);
 void sio__client_on_close(sio__client_t *c, const char *reason);
+/* socket.conn's events: every socket of c runs its listeners of ev. */
+void sio__client_fire_conn(sio__client_t *c, int ev, const sio_conn_info_t *info);
 /* Adds s to c's sockets. Returns 0, SIO_ENOMEM or SIO_ELIMIT (SIO__CLIENT_MAX_SOCKS). */
 int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
@@ -279,19 +286,31 @@ void sio__socket_on_packet(sio_socket_t *s, sio__packet_t *p);
 /* Sends DISCONNECT and runs the sequence with "server namespace disconnect". */
 void sio__socket_server_disconnect(sio_socket_t *s);
 void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args);
+/* Runs s's socket.conn listeners of ev (sio_socket_conn_on) with info. */
+void sio__socket_fire_conn(sio_socket_t *s, int ev, const sio_conn_info_t *info);
 
-/* encode.c: outgoing packets as Engine.IO messages ("4" + packet) in refbufs with
- * headroom; the attachments are the args' own (args->att). */
+/* encode.c: outgoing packets as Engine.IO messages in refbufs with headroom. parser is
+ * the server's (sio_server_opts_t.parser): SIO_PARSER_DEFAULT gives "4" + the packet
+ * text, to be sent as a text message followed by the args' own attachments (args->att);
+ * SIO_PARSER_MSGPACK gives one msgpack packet, binary parts inside, to be sent as one
+ * binary message (sio__client_send does both right). */
 /* [event, ...args] as an EVENT for namespace nsp (args NULL: none). */
-int sio__encode_event(const char *nsp, const char *event, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+int sio__encode_event(int parser, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
+                      sio__refbuf_t **text);
 /* [event, ...args, tail] with no ack id: tail is the JSON text of one more last element
  * (connection-state recovery's offset, recovery.c). */
-int sio__encode_event_tail(const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
+int sio__encode_event_tail(int parser, const char *nsp, const char *event, const sio_args_t *args, sio_str_t tail,
                            sio__refbuf_t **text);
 /* [...args] as the ACK of id. */
-int sio__encode_ack(const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
+int sio__encode_ack(int parser, const char *nsp, const sio_args_t *args, int64_t id, sio__refbuf_t **text);
 /* A packet whose data/attachments are given. */
-int sio__encode_packet(sio__packet_t *p, sio__refbuf_t **text);
+int sio__encode_packet(int parser, sio__packet_t *p, sio__refbuf_t **text);
+
+/* mpparser.c: the msgpack forms of the above (sio__decode_msgpack is in parser.h).
+ * tail as in sio__encode_event_tail (may be NULL). Returns 0, SIO_EINVAL, SIO_ENOMEM. */
+int sio__mp_encode_args(uint8_t type, const char *nsp, const char *event, const sio_args_t *args, int64_t id,
+                        const sio_str_t *tail, sio__refbuf_t **out);
+int sio__mp_encode_packet(const sio__packet_t *p, sio__refbuf_t **out);
 
 /* ack.c */
 int sio__ack_register(sio_socket_t *s, int64_t id, uint64_t timeout_ms, sio_ack_cb cb, void *user, void *bcast);

@@ -101,9 +101,8 @@ static void run_disconnect_cbs(sio_socket_t *s, const sio__fn_t *arr, size_t n, 
  * a walk removal only marks the node, and the outermost walk unlinks and frees it. */
 static void walk_begin(sio_socket_t *s) { s->walking++; }
 
-static void walk_end(sio_socket_t *s) {
-  if (--s->walking > 0) return;
-  for (sio__cb_t **p = &s->cbs; *p;) {
+static void sweep(sio__cb_t **p) {
+  while (*p) {
     if ((*p)->kind == SIO__CB_REMOVED) {
       sio__cb_t *dead = *p;
       *p = dead->next;
@@ -113,6 +112,12 @@ static void walk_end(sio_socket_t *s) {
       p = &(*p)->next;
     }
   }
+}
+
+static void walk_end(sio_socket_t *s) {
+  if (--s->walking > 0) return;
+  sweep(&s->cbs);
+  sweep(&s->any_out);
 }
 
 static void run_socket_cbs(sio_socket_t *s, int kind, const char *reason) {
@@ -165,7 +170,7 @@ void sio__socket_onclose(sio_socket_t *s, const char *reason) {
 void sio__socket_server_disconnect(sio_socket_t *s) {
   sio__packet_t p = {SIO__PKT_DISCONNECT, s->ns->name, -1, NULL, NULL, 0, 0, NULL};
   sio__refbuf_t *text;
-  if (s->client && sio__encode_packet(&p, &text) == 0) {
+  if (s->client && sio__encode_packet(s->ns->io->opts.parser, &p, &text) == 0) {
     sio__client_send(s->client, text, NULL, 0, 0);
     sio__refbuf_unref(text);
   }
@@ -188,26 +193,40 @@ int sio_socket_conn_close(sio_socket_t *s) {
 }
 
 void sio__socket_fire_any_out(sio_socket_t *s, const char *event, const sio_args_t *args) {
-  for (sio__cb_t *cb = s->any_out; cb; cb = cb->next) ((sio_any_cb)cb->fn)(s, event, args, cb->user);
+  /* A listener may remove listeners (sio_socket_off_any_outgoing): see walk_begin. */
+  walk_begin(s);
+  for (sio__cb_t *cb = s->any_out; cb; cb = cb->next)
+    if (cb->kind == SIO__CB_ANY) ((sio_any_cb)cb->fn)(s, event, args, cb->user);
+  walk_end(s);
 }
 
-static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id) {
+static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int64_t id, unsigned flags) {
   if (s->state != SIO__SOCK_CONNECTED || s->client == NULL) return SIO_ECLOSED;
   sio__refbuf_t *text;
   /* Under connection-state recovery socket.ts emits through the socket's own room so
-   * that the packet is stored (with acks it is not: a callback cannot be replayed). */
+   * that the packet is stored (with acks it is not: a callback cannot be replayed; nor
+   * is a volatile packet, which the session-aware adapter does not store). */
   sio_broadcast_opts_t own = {(const char *const[]){s->id}, 1, NULL, 0, 0};
-  int r = s->rec && id < 0 ? sio__recovery_encode(s->ns, &own, event, args, &text)
-                           : sio__encode_event(s->ns->name, event, args, id, &text);
+  int r = s->rec && id < 0 && !(flags & SIO_BCAST_VOLATILE)
+              ? sio__recovery_encode(s->ns, &own, event, args, &text)
+              : sio__encode_event(s->ns->io->opts.parser, s->ns->name, event, args, id, &text);
   if (r) return r;
+  /* socket.ts notifies the outgoing listeners before a volatile packet may be dropped. */
   if (s->any_out) sio__socket_fire_any_out(s, event, args);
-  r = sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, 0);
+  r = s->client ? sio__client_send(s->client, text, args ? args->att : NULL, args ? args->natt : 0, (int)flags)
+                : SIO_ECLOSED;
   if (r == 0) sio__m_sent(s->ns, 1, text, args);
   sio__refbuf_unref(text);
   return r;
 }
 
-int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args) { return emit(s, event, args, -1); }
+int sio_socket_emit(sio_socket_t *s, const char *event, const sio_args_t *args) {
+  return emit(s, event, args, -1, 0);
+}
+
+int sio_socket_emit_flags(sio_socket_t *s, const char *event, const sio_args_t *args, unsigned flags) {
+  return emit(s, event, args, -1, flags & (SIO_BCAST_VOLATILE | SIO_BCAST_NO_COMPRESS));
+}
 
 int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_t *args, uint64_t timeout_ms,
                              sio_ack_cb cb, void *user) {
@@ -215,7 +234,7 @@ int sio_socket_emit_with_ack(sio_socket_t *s, const char *event, const sio_args_
   int64_t id = s->ns->next_ack_id++;
   int r = sio__ack_register(s, id, timeout_ms, cb, user, NULL);
   if (r) return r;
-  r = emit(s, event, args, id);
+  r = emit(s, event, args, id, 0);
   /* A failed call never runs its callback: take the registration back silently. (This
    * used to empty the list around sio__ack_cancel_all, which left the entry in place:
    * its callback then ran with SIO_ECANCELED at disconnect.) */
@@ -502,6 +521,43 @@ int sio_socket_on_any(sio_socket_t *s, sio_any_cb cb, void *user) {
 int sio_socket_on_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
   return push_cb(&s->any_out, SIO__CB_ANY, (void *)cb, user, NULL);
 }
+
+/* prependAny / prependAnyOutgoing: at the head of the list, so first among the any
+ * listeners (the list's other kinds are filtered by kind). A walk in progress has
+ * passed the head already: like the JS copy of the listener array, it does not run the
+ * new one for the current event. */
+static int prepend_any(sio__cb_t **list, sio_any_cb cb, void *user) {
+  sio__cb_t *n = sio__calloc(1, sizeof *n);
+  if (n == NULL) return SIO_ENOMEM;
+  n->fn = (void (*)(void))cb;
+  n->user = user;
+  n->kind = SIO__CB_ANY;
+  n->next = *list;
+  *list = n;
+  return 0;
+}
+int sio_socket_prepend_any(sio_socket_t *s, sio_any_cb cb, void *user) { return prepend_any(&s->cbs, cb, user); }
+int sio_socket_prepend_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
+  return prepend_any(&s->any_out, cb, user);
+}
+
+/* listenersAny / listenersAnyOutgoing: the count, each one to each() in call order. */
+static size_t list_any(const sio__cb_t *cb, void (*each)(sio_any_cb cb, void *user, void *u), void *u) {
+  size_t n = 0;
+  for (; cb; cb = cb->next) {
+    if (cb->kind != SIO__CB_ANY) continue;
+    n++;
+    if (each) each((sio_any_cb)cb->fn, cb->user, u);
+  }
+  return n;
+}
+size_t sio_socket_listeners_any(const sio_socket_t *s, void (*each)(sio_any_cb cb, void *user, void *u), void *u) {
+  return list_any(s->cbs, each, u);
+}
+size_t sio_socket_listeners_any_outgoing(const sio_socket_t *s, void (*each)(sio_any_cb cb, void *user, void *u),
+                                         void *u) {
+  return list_any(s->any_out, each, u);
+}
 int sio_socket_use(sio_socket_t *s, sio_event_mw_cb cb, void *user) {
   if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
   if (s->use == NULL && (s->use = sio__calloc(1, sizeof *s->use)) == NULL) return SIO_ENOMEM;
@@ -517,6 +573,22 @@ int sio_socket_on_error(sio_socket_t *s, sio_socket_error_cb cb, void *user) {
   if (s->state == SIO__SOCK_DISCONNECTED) return SIO_ECLOSED;
   return push_cb(&s->cbs, SIO__CB_ERROR, (void *)cb, user, NULL);
 }
+int sio_socket_conn_on(sio_socket_t *s, sio_conn_event_t ev, sio_conn_cb cb, void *user) {
+  if ((unsigned)ev > SIO_CONN_CLOSE || cb == NULL) return SIO_EINVAL;
+  if (s->state == SIO__SOCK_DISCONNECTED || s->client == NULL || s->client->eio == NULL) return SIO_ECLOSED;
+  int r = push_cb(&s->cbs, SIO__CB_CONN + (int)ev, (void *)cb, user, NULL);
+  if (r == 0) s->client->conn_evs |= (uint8_t)(1u << ev);
+  if (r == 0 && ev == SIO_CONN_DRAIN) sio__eio_watch_drain(s->client->eio);
+  return r;
+}
+
+void sio__socket_fire_conn(sio_socket_t *s, int ev, const sio_conn_info_t *info) {
+  walk_begin(s);
+  for (sio__cb_t *cb = s->cbs; cb; cb = cb->next)
+    if (cb->kind == SIO__CB_CONN + ev) ((sio_conn_cb)cb->fn)(s, (sio_conn_event_t)ev, info, cb->user);
+  walk_end(s);
+}
+
 int sio_socket_on_disconnect(sio_socket_t *s, sio_disconnect_cb cb, void *user) {
   return push_cb(&s->cbs, SIO__CB_DISCONNECT, (void *)cb, user, NULL);
 }
@@ -524,9 +596,10 @@ int sio_socket_on_disconnecting(sio_socket_t *s, sio_disconnect_cb cb, void *use
   return push_cb(&s->cbs, SIO__CB_DISCONNECTING, (void *)cb, user, NULL);
 }
 
-int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
+/* Removes the any listeners of list matching cb and user (cb NULL: all). */
+static int off_any(sio_socket_t *s, sio__cb_t **list, sio_any_cb cb, void *user) {
   int removed = 0;
-  for (sio__cb_t **p = &s->cbs; *p;) {
+  for (sio__cb_t **p = list; *p;) {
     if ((*p)->kind == SIO__CB_ANY && (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user))) {
       removed++;
       if (s->walking) { /* a walk may be standing on it: walk_end frees it */
@@ -542,6 +615,11 @@ int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
     }
   }
   return removed;
+}
+
+int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) { return off_any(s, &s->cbs, cb, user); }
+int sio_socket_off_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
+  return off_any(s, &s->any_out, cb, user);
 }
 
 /* ---- rooms and accessors ---- */

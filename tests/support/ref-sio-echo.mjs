@@ -6,13 +6,19 @@
 //
 // Usage: node tests/support/ref-sio-echo.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
 //          [--max-payload BYTES] [--connect-timeout MS] [--recovery-ms MS] [--socket-use MS]
+//          [--parser default|msgpack]
+// --parser msgpack speaks socket.io-msgpack-parser (echo.c's switch of the same name).
 // --recovery-ms MS > 0 turns on connectionStateRecovery with that maxDisconnectionDuration.
 // --socket-use MS > 0 gives each "/" socket the per-packet middleware of echo.c's switch:
 // "forbidden" refused, "rewrite-me" rewritten, "slow" passed MS ms later; its error
-// listener emits "server-error" with the message.
+// listener emits "server-error" with the message. A middleware on "/custom" refuses a
+// CONNECT whose auth has a string `refuse` with that message and data {reason}, as echo.c.
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { Server } from 'socket.io';
+
+const require = createRequire(import.meta.url);
 
 const FLAGS = {
   '--port': 'port',
@@ -25,8 +31,12 @@ const FLAGS = {
 };
 
 function parseFlags(argv) {
-  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, recoveryMs: 0, socketUseMs: 0 };
+  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, recoveryMs: 0, socketUseMs: 0, parser: 'default' };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--parser' && (argv[i + 1] === 'default' || argv[i + 1] === 'msgpack')) {
+      flags.parser = argv[i + 1];
+      continue;
+    }
     const key = FLAGS[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
@@ -46,6 +56,7 @@ const io = new Server(server, {
   maxHttpBufferSize: flags.maxPayload,
   connectTimeout: flags.connectTimeout,
   ...(flags.recoveryMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: flags.recoveryMs } } : {}),
+  ...(flags.parser === 'msgpack' ? { parser: require('socket.io-msgpack-parser') } : {}),
 });
 
 // The ack callback, when the client asked for one, is the last argument: split it off.
@@ -107,6 +118,13 @@ io.of('/').on('connection', (socket) => {
   });
 });
 
+io.of('/custom').use((socket, next) => {
+  const { refuse } = socket.handshake.auth;
+  if (typeof refuse !== 'string') return next();
+  const err = new Error(refuse);
+  err.data = { reason: 'refused by middleware' };
+  return next(err);
+});
 io.of('/custom').on('connection', greet);
 
 function shutdown() {

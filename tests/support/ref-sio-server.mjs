@@ -6,10 +6,13 @@
 // checks the tests; the C binary implements the same contract from the doc.
 //
 // Usage: node tests/support/ref-sio-server.mjs --port 0 [--ping-interval MS] [--ping-timeout MS]
-//          [--max-payload BYTES] [--connect-timeout MS]
+//          [--max-payload BYTES] [--connect-timeout MS] [--parser default|msgpack]
 // Prints exactly one line on stdout once listening: "listening on http://127.0.0.1:PORT".
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { Server } from 'socket.io';
+
+const require = createRequire(import.meta.url);
 
 const FLAGS = {
   '--port': 'port',
@@ -20,8 +23,12 @@ const FLAGS = {
 };
 
 function parseFlags(argv) {
-  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000 };
+  const flags = { port: 0, pingInterval: 25000, pingTimeout: 20000, maxPayload: 1e6, connectTimeout: 45000, parser: 'default' };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--parser' && (argv[i + 1] === 'default' || argv[i + 1] === 'msgpack')) {
+      flags.parser = argv[i + 1];
+      continue;
+    }
     const key = FLAGS[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
@@ -40,6 +47,7 @@ const io = new Server(server, {
   pingTimeout: flags.pingTimeout,
   maxHttpBufferSize: flags.maxPayload,
   connectTimeout: flags.connectTimeout,
+  ...(flags.parser === 'msgpack' ? { parser: require('socket.io-msgpack-parser') } : {}),
 });
 
 // ---- middleware --------------------------------------------------------------------------
@@ -78,6 +86,12 @@ function onConnection(socket) {
 
   socket.onAny((event, ...args) => log.incoming.push([event, ...args.filter((a) => !isFn(a))]));
   socket.onAnyOutgoing((event, ...args) => log.outgoing.push([event, ...args.filter((a) => !isFn(a))]));
+
+  // socket.conn's events, counted for conn-stats.
+  const conn = { upgrade: null, messages: 0, drains: 0 };
+  socket.conn.on('upgrade', (transport) => { conn.upgrade = transport.name; });
+  socket.conn.on('packet', (packet) => { if (packet.type === 'message') conn.messages++; });
+  socket.conn.on('drain', () => { conn.drains++; });
 
   socket.emit('auth', socket.handshake.auth);
 
@@ -118,7 +132,7 @@ function onConnection(socket) {
   command('do-emit', (spec) => {
     const args = spec.args ?? [];
     if (spec.self) {
-      (spec.volatile ? socket.volatile : socket).emit(spec.event, ...args);
+      for (let i = 0; i < Math.min(spec.repeat ?? 1, 100); i++) (spec.volatile ? socket.volatile : socket).emit(spec.event, ...args);
       return true;
     }
     let op = spec.broadcast ? socket.broadcast : socket.nsp;
@@ -176,6 +190,8 @@ function onConnection(socket) {
 
   // Engine-level close with no Socket.IO DISCONNECT: the client sees "transport close".
   socket.on('drop-me', () => socket.conn.close());
+
+  command('conn-stats', () => ({ ...conn }));
 
   command('stats', () => ({ incoming: log.incoming, outgoing: log.outgoing, callbacks: log.callbacks }));
 

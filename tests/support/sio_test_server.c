@@ -152,6 +152,9 @@ typedef struct {
   sio_args_t *incoming;
   sio_args_t *outgoing;
   int64_t callbacks;
+  char upgrade[16];  /* socket.conn "upgrade": the new transport's name, "" before */
+  int64_t messages;  /* socket.conn "packet"s of type message since the connection */
+  int64_t drains;    /* socket.conn "drain"s */
 } socket_log_t;
 
 static socket_log_t *log_of(const sio_socket_t *s) { return sio_socket_get_data(s); }
@@ -218,18 +221,16 @@ static void cmd_leave(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, v
   reply_rooms(ack, s);
 }
 
-/* do-emit {event, args?, self?, broadcast?, to?, except?, volatile?} */
+/* do-emit {event, args?, self?, repeat?, broadcast?, to?, except?, volatile?} (repeat: self only) */
 static void cmd_do_emit(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
   (void)u;
   char *event = member_cstr(args, "event");
   sio_args_t *list = member_list(args, "args");
   unsigned flags = member_true(args, "volatile") ? SIO_BCAST_VOLATILE : 0;
   if (event && member_true(args, "self")) {
-    /* socket.volatile.emit: a selection of the socket's own id room is the same set. */
-    const char *me[] = {sio_socket_id(s)};
-    sio_broadcast_opts_t self = {me, 1, NULL, 0, flags | SIO_BCAST_LOCAL};
-    if (flags) sio_ns_emit(sio_socket_ns(s), &self, event, list);
-    else sio_socket_emit(s, event, list);
+    /* socket.emit / socket.volatile.emit, repeat times in a row. */
+    uint64_t repeat = member_ms(args, "repeat"); /* a count, read like a duration */
+    for (uint64_t i = 0; i < (repeat ? repeat : 1) && i < 100; i++) sio_socket_emit_flags(s, event, list, flags);
   } else if (event) {
     selection_t sel;
     selection_read(args, "to", &sel);
@@ -422,10 +423,25 @@ static void cmd_stats(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, v
   reply_object(ack, keys, v);
 }
 
+/* conn-stats: what the socket.conn listeners counted {upgrade, messages, drains}. */
+static void cmd_conn_stats(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
+  (void)args, (void)u;
+  static const char *const keys[] = {"upgrade", "messages", "drains"};
+  socket_log_t *log = log_of(s);
+  if (log == NULL) return;
+  sio_args_t *v = args_new();
+  if (log->upgrade[0]) sio_args_add_cstr(v, log->upgrade);
+  else sio_args_add_null(v);
+  sio_args_add_int(v, log->messages);
+  sio_args_add_int(v, log->drains);
+  reply_object(ack, keys, v);
+}
+
 static const struct {
   const char *event;
   sio_event_cb cb;
 } commands[] = {
+    {"conn-stats", cmd_conn_stats},
     {"whoami", cmd_whoami},
     {"join", cmd_join},
     {"leave", cmd_leave},
@@ -465,12 +481,25 @@ static void middleware(sio_socket_t *s, sio_mw_t *mw, void *u) {
   sio_mw_next(mw, NULL, NULL);
 }
 
+/* socket.conn's events, counted for conn-stats. */
+static void on_conn(sio_socket_t *s, sio_conn_event_t ev, const sio_conn_info_t *info, void *u) {
+  (void)u;
+  socket_log_t *log = log_of(s);
+  if (log == NULL) return;
+  if (ev == SIO_CONN_UPGRADE) snprintf(log->upgrade, sizeof log->upgrade, "%s", info->transport);
+  else if (ev == SIO_CONN_PACKET && strcmp(info->packet_type, "message") == 0) log->messages++;
+  else if (ev == SIO_CONN_DRAIN) log->drains++;
+}
+
 /* Starts the logs before anything is sent, then emits `auth` with the CONNECT payload. */
 static void on_connection(sio_socket_t *s, void *u) {
   (void)u;
   socket_log_t *log = xmalloc(sizeof *log);
-  *log = (socket_log_t){args_new(), args_new(), 0};
+  *log = (socket_log_t){args_new(), args_new(), 0, "", 0, 0};
   sio_socket_set_data(s, log);
+  sio_socket_conn_on(s, SIO_CONN_UPGRADE, on_conn, NULL);
+  sio_socket_conn_on(s, SIO_CONN_PACKET, on_conn, NULL);
+  sio_socket_conn_on(s, SIO_CONN_DRAIN, on_conn, NULL);
   sio_socket_on_any(s, log_incoming, NULL);
   sio_socket_on_any_outgoing(s, log_outgoing, NULL);
   sio_args_t *a = args_new();
@@ -552,6 +581,10 @@ static int parse_flags(int argc, char **argv, config_t *cfg) {
   sio_server_opts_init(&cfg->sio);
   for (int i = 1; i < argc; i += 2) {
     const char *flag = argv[i], *arg = i + 1 < argc ? argv[i + 1] : "";
+    if (strcmp(flag, "--parser") == 0 && (strcmp(arg, "msgpack") == 0 || strcmp(arg, "default") == 0)) {
+      cfg->sio.parser = strcmp(arg, "msgpack") == 0 ? SIO_PARSER_MSGPACK : SIO_PARSER_DEFAULT;
+      continue;
+    }
     char *end;
     unsigned long long v = strtoull(arg, &end, 10);
     if (arg[0] == '\0' || arg[0] == '-' || *end != '\0') {
@@ -565,7 +598,7 @@ static int parse_flags(int argc, char **argv, config_t *cfg) {
     else if (strcmp(flag, "--connect-timeout") == 0) cfg->sio.connect_timeout_ms = v;
     else {
       fprintf(stderr, "sio_test_server: unknown flag %s (flags: --port --ping-interval --ping-timeout "
-                      "--max-payload --connect-timeout)\n", flag);
+                      "--max-payload --connect-timeout --parser)\n", flag);
       return 2;
     }
   }

@@ -61,6 +61,7 @@ const FLAG_NAMES = {
   recoveryMs: '--recovery-ms',
   recoveryMaxBytes: '--recovery-max-bytes',
   socketUseMs: '--socket-use',
+  parser: '--parser',
 };
 
 /**

@@ -33,7 +33,7 @@
  * Socket.IO packet) byte for byte. */
 static void expect_packet(const sio_args_t *a, const char *want) {
   sio__refbuf_t *text = NULL;
-  assert_int_equal(sio__encode_event("/", "e", a, -1, &text), 0);
+  assert_int_equal(sio__encode_event(SIO_PARSER_DEFAULT, "/", "e", a, -1, &text), 0);
   if (text->len != strlen(want) || memcmp(sio__refbuf_ptr(text), want, text->len) != 0)
     fail_msg("got  %.*s\nwant %s", (int)text->len, sio__refbuf_ptr(text), want);
   sio__refbuf_unref(text);
@@ -253,7 +253,7 @@ static void copies_and_acks_carry_text_verbatim(void **state) {
   plain_t r;
   plain_init(&r, "2/admin,5[\"ev\", {\"k\" : \"v\"} ,\"x\\u0041\",1.50]");
   sio__refbuf_t *text = NULL;
-  assert_int_equal(sio__encode_ack("/admin", &r.view, 5, &text), 0);
+  assert_int_equal(sio__encode_ack(SIO_PARSER_DEFAULT, "/admin", &r.view, 5, &text), 0);
   const char *want = "43/admin,5[{\"k\" : \"v\"},\"x\\u0041\",1.50]";
   assert_int_equal(text->len, strlen(want));
   assert_memory_equal(sio__refbuf_ptr(text), want, text->len);
@@ -737,7 +737,7 @@ static void text_args_survive_oom_at_every_allocation(void **state) {
     if (rc == 0) rc = sio_args_add_int(c, INT64_MAX);
     if (rc == 0) rc = sio_args_get_double(c, 1, &d);
     if (rc == 0) rc = sio_args_to_json(&r.view, 0, &json, NULL);
-    if (rc == 0) rc = sio__encode_event("/", "e", c, 3, &text);
+    if (rc == 0) rc = sio__encode_event(SIO_PARSER_DEFAULT, "/", "e", c, 3, &text);
     fail_after = -1;
     if (rc == 0) {
       completed = 1;

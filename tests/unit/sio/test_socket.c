@@ -247,6 +247,196 @@ static void any_listener_may_remove_listeners_while_they_run(void **state) {
   mc_free(&c);
 }
 
+/* prependAny / prependAnyOutgoing run before the listeners already there;
+ * listenersAny(Outgoing) count them and hand them out in that order. */
+typedef struct {
+  char order[16];
+  size_t n;
+} order_t;
+
+static void any_a(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  (void)s, (void)event, (void)args;
+  order_t *o = user;
+  o->order[o->n++] = 'a';
+}
+static void any_b(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  (void)s, (void)event, (void)args;
+  order_t *o = user;
+  o->order[o->n++] = 'b';
+}
+static void any_c(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  (void)s, (void)event, (void)args;
+  order_t *o = user;
+  o->order[o->n++] = 'c';
+}
+static void each_any(sio_any_cb cb, void *user, void *u) {
+  order_t *o = u;
+  (void)user;
+  o->order[o->n++] = cb == any_a ? 'a' : cb == any_b ? 'b' : cb == any_c ? 'c' : '?';
+}
+
+static void prepend_any_runs_first_and_listeners_any_lists_in_order(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  order_t in = {{0}, 0}, out = {{0}, 0}, seen = {{0}, 0};
+  assert_int_equal(sio_socket_listeners_any(s, NULL, NULL), 0);
+  ev_log_t evl;
+  memset(&evl, 0, sizeof evl);
+  sio_socket_on(s, "x", ev_record, &evl);
+  assert_int_equal(sio_socket_on_any(s, any_a, &in), 0);
+  assert_int_equal(sio_socket_prepend_any(s, any_b, &in), 0);
+  assert_int_equal(sio_socket_on_any(s, any_c, &in), 0);
+  assert_int_equal(sio_socket_listeners_any(s, each_any, &seen), 3);
+  assert_string_equal(seen.order, "bac");
+  assert_int_equal(mc_feed(&c, "42[\"y\"]"), 0);
+  assert_string_equal(in.order, "bac");
+
+  assert_int_equal(sio_socket_on_any_outgoing(s, any_a, &out), 0);
+  assert_int_equal(sio_socket_prepend_any_outgoing(s, any_c, &out), 0);
+  assert_int_equal(sio_socket_listeners_any_outgoing(s, NULL, NULL), 2);
+  assert_int_equal(sio_socket_emit(s, "news", NULL), 0);
+  mc_expect(&c, "42[\"news\"]");
+  assert_string_equal(out.order, "ca");
+  /* Event handlers and other listener kinds are not any listeners. */
+  assert_int_equal(sio_socket_listeners_any(s, NULL, NULL), 3);
+  env_close(&t);
+  mc_free(&c);
+}
+
+/* offAnyOutgoing: removes the one given (or all), also from inside a listener. */
+static void any_out_remove_all(sio_socket_t *s, const char *event, const sio_args_t *args, void *user) {
+  any_log_t *l = user;
+  (void)event, (void)args;
+  l->calls++;
+  assert_int_equal(sio_socket_off_any_outgoing(s, NULL, NULL), 2);
+}
+
+static void off_any_outgoing_removes_listeners_even_while_they_run(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  any_log_t a = {0}, b = {0};
+  sio_socket_on_any_outgoing(s, any_record, &a);
+  sio_socket_on_any_outgoing(s, any_record, &b);
+  assert_int_equal(sio_socket_off_any_outgoing(s, any_record, &a), 1);
+  assert_int_equal(sio_socket_off_any_outgoing(s, any_record, &a), 0);
+  assert_int_equal(sio_socket_emit(s, "one", NULL), 0);
+  assert_int_equal(a.calls, 0);
+  assert_int_equal(b.calls, 1);
+  /* A listener removing every outgoing listener, itself and the next one included. */
+  any_log_t first = {0};
+  assert_int_equal(sio_socket_off_any_outgoing(s, NULL, NULL), 1);
+  sio_socket_on_any_outgoing(s, any_out_remove_all, &first);
+  sio_socket_on_any_outgoing(s, any_record, &b);
+  assert_int_equal(sio_socket_emit(s, "two", NULL), 0);
+  assert_int_equal(first.calls, 1);
+  assert_int_equal(b.calls, 1);
+  assert_int_equal(sio_socket_listeners_any_outgoing(s, NULL, NULL), 0);
+  assert_int_equal(sio_socket_emit(s, "three", NULL), 0);
+  assert_int_equal(first.calls, 1);
+  mc_expect(&c, "42[\"one\"]");
+  mc_expect(&c, "42[\"two\"]");
+  mc_expect(&c, "42[\"three\"]");
+  env_close(&t);
+  mc_free(&c);
+}
+
+/* socket.volatile.emit on a writable transport is a plain emit (the memory transport
+ * always is; the drop itself: integration/socketio_emitter.test.mjs). */
+static void volatile_emit_on_a_writable_transport_is_sent(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  assert_int_equal(sio_socket_emit_flags(s, "v", NULL, SIO_BCAST_VOLATILE), 0);
+  mc_expect(&c, "42[\"v\"]");
+  env_close(&t);
+  mc_free(&c);
+}
+
+/* socket.conn's events on the memory transport: packet (before the packet is handled),
+ * drain (from the check phase after a send), close (before the disconnect callbacks). */
+typedef struct {
+  int packets, messages, drains, closes;
+  char last_type[16], last_data[32], reason[32];
+  int disconnected_at_close; /* the disconnect callback had run when close ran */
+  int disconnects;
+} conn_log_ev_t;
+
+static void conn_ev(sio_socket_t *s, sio_conn_event_t ev, const sio_conn_info_t *info, void *user) {
+  conn_log_ev_t *l = user;
+  (void)s;
+  if (ev == SIO_CONN_PACKET) {
+    l->packets++;
+    l->messages += strcmp(info->packet_type, "message") == 0;
+    snprintf(l->last_type, sizeof l->last_type, "%s", info->packet_type);
+    snprintf(l->last_data, sizeof l->last_data, "%.*s", (int)info->data.len, info->data.ptr);
+  } else if (ev == SIO_CONN_DRAIN) {
+    l->drains++;
+  } else if (ev == SIO_CONN_CLOSE) {
+    l->closes++;
+    l->disconnected_at_close = l->disconnects;
+    snprintf(l->reason, sizeof l->reason, "%s", info->reason);
+  }
+}
+
+static void conn_dc(sio_socket_t *s, const char *reason, void *user) {
+  (void)s, (void)reason;
+  ((conn_log_ev_t *)user)->disconnects++;
+}
+
+static int drained(void *ctx) { return ((conn_log_ev_t *)ctx)->drains > 0; }
+
+static void conn_events_packet_drain_close(void **state) {
+  (void)state;
+  env_t t;
+  env_init(&t, NULL);
+  mc_t c;
+  char sid[SIO__SID_LEN + 1];
+  mc_connect(&t, &c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  conn_log_ev_t l;
+  memset(&l, 0, sizeof l);
+  assert_int_equal(sio_socket_conn_on(s, (sio_conn_event_t)7, conn_ev, &l), SIO_EINVAL);
+  assert_int_equal(sio_socket_conn_on(s, SIO_CONN_PACKET, conn_ev, &l), 0);
+  assert_int_equal(sio_socket_conn_on(s, SIO_CONN_DRAIN, conn_ev, &l), 0);
+  assert_int_equal(sio_socket_conn_on(s, SIO_CONN_CLOSE, conn_ev, &l), 0);
+  assert_int_equal(sio_socket_on_disconnect(s, conn_dc, &l), 0);
+  assert_int_equal(mc_feed(&c, "42[\"x\"]"), 0);
+  assert_int_equal(l.packets, 1);
+  assert_int_equal(l.messages, 1);
+  assert_string_equal(l.last_type, "message");
+  assert_string_equal(l.last_data, "2[\"x\"]");
+  assert_int_equal(mc_feed(&c, "3"), 0); /* a pong */
+  assert_int_equal(l.packets, 2);
+  assert_string_equal(l.last_type, "pong");
+  /* No drain inside the emit; one from the check phase after it. */
+  assert_int_equal(sio_socket_emit(s, "news", NULL), 0);
+  assert_int_equal(l.drains, 0);
+  assert_true(run_until(&t, drained, &l, 1000));
+  assert_int_equal(l.drains, 1);
+  mc_expect(&c, "42[\"news\"]");
+  mc_close(&c);
+  assert_int_equal(l.closes, 1);
+  assert_string_equal(l.reason, "transport close");
+  assert_int_equal(l.disconnected_at_close, 0);
+  assert_int_equal(l.disconnects, 1);
+  env_close(&t);
+  mc_free(&c);
+}
+
 static void server_emit_writes_one_event_packet(void **state) {
   (void)state;
   env_t t;
@@ -633,6 +823,10 @@ int main(void) {
       cmocka_unit_test(socket_handler_is_preferred_over_the_namespace_handler),
       cmocka_unit_test(any_listeners_see_incoming_and_outgoing_events),
       cmocka_unit_test(any_listener_may_remove_listeners_while_they_run),
+      cmocka_unit_test(prepend_any_runs_first_and_listeners_any_lists_in_order),
+      cmocka_unit_test(off_any_outgoing_removes_listeners_even_while_they_run),
+      cmocka_unit_test(volatile_emit_on_a_writable_transport_is_sent),
+      cmocka_unit_test(conn_events_packet_drain_close),
       cmocka_unit_test(server_emit_writes_one_event_packet),
       cmocka_unit_test(binary_event_waits_for_its_attachment_then_runs_with_the_bytes),
       cmocka_unit_test(server_emit_with_binary_sends_the_text_packet_then_each_attachment),
