@@ -88,8 +88,15 @@ static void shutdown_time_is_linear_in_the_number_of_sessions(void **state) {
   const char *env = getenv("NOOM_SHUTDOWN_N");
   size_t n = env ? strtoul(env, NULL, 10) : 40000;
   if (n < 400) n = 400;
-  double small = shutdown_ms(n / 4), big = shutdown_ms(n);
-  printf("# shutdown: %zu sessions in %.1f ms, %zu in %.1f ms\n", n / 4, small, n, big);
+  /* The best of five alternating runs of each size: a load burst on a shared machine
+   * slows one run, not all five (a single pair failed about once in three at load 30). */
+  double small = 1e18, big = 1e18;
+  for (int i = 0; i < 5; i++) {
+    double s1 = shutdown_ms(n / 4), b1 = shutdown_ms(n);
+    if (s1 < small) small = s1;
+    if (b1 < big) big = b1;
+  }
+  printf("# shutdown: %zu sessions in %.1f ms, %zu in %.1f ms (best of 5)\n", n / 4, small, n, big);
   /* 8x leaves room for a noisy machine; quadratic would be 16x. */
   assert_true(big < 8 * small + 50);
 }
