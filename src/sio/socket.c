@@ -196,6 +196,7 @@ static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int6
   /* Under connection-state recovery socket.ts emits through the socket's own room so
    * that the packet is stored (with acks it is not: a callback cannot be replayed). */
   sio_broadcast_opts_t own = {(const char *const[]){s->id}, 1, NULL, 0, 0};
+  if (s->rec && id < 0 && sio__recovery_remote(s->ns)) return sio__ns_emit_published(s->ns, &own, event, args);
   int r = s->rec && id < 0 ? sio__recovery_encode(s->ns, &own, event, args, &text)
                            : sio__encode_event(s->ns->name, event, args, id, &text);
   if (r) return r;
