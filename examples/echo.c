@@ -25,6 +25,7 @@
  *             [--cors-origin O] [--cors-credentials] [--cors-methods M] [--cors-allowed-headers H]
  *             [--cors-exposed-headers H] [--cors-max-age S] [--cors-off]
  *             [--http-compression BYTES|off]
+ *             [--redis URL | --redis-streams URL [--redis-stream NAME] [--redis-maxlen N]]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -34,6 +35,7 @@
 #include <uv.h>
 
 #include "sio.h"
+#include "sio/redis.h"
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -297,6 +299,11 @@ static void usage(void) {
          "  --header-timeout MS   HTTP request timeout (default 10000)\n"
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
          "  --recovery-ms MS      connection-state recovery window, 0 = off (default 0)\n"
+         "  --redis URL           share rooms through Redis pub/sub (@socket.io/redis-adapter)\n"
+         "  --redis-streams URL   share rooms through a Redis stream (@socket.io/redis-streams-adapter);\n"
+         "                        with --recovery-ms, sessions survive a reconnect to another node\n"
+         "  --redis-stream NAME   the stream of --redis-streams (default socket.io)\n"
+         "  --redis-maxlen N      XADD MAXLEN ~ N of --redis-streams (default 10000)\n"
          "  --socket-use MS       a socket.use middleware on \"/\": refuses forbidden, rewrites\n"
          "                        rewrite-me, delays slow by MS ms (0 = off, the default)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
@@ -325,6 +332,9 @@ int main(int argc, char **argv) {
   sio_engine_opts_init(&eopts);
   eopts.cors_origins = "*";
   sio_log_set_level(SIO_LOG_WARN);
+  const char *redis_url = NULL, *streams_url = NULL;
+  sio_redis_streams_opts_t xopts;
+  sio_redis_streams_opts_init(&xopts);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -382,6 +392,10 @@ int main(int argc, char **argv) {
       sopts.recovery.enabled = sopts.recovery.max_disconnection_ms > 0;
     }
     else if (strcmp(a, "--socket-use") == 0) socket_use_ms = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--redis") == 0) redis_url = v;
+    else if (strcmp(a, "--redis-streams") == 0) streams_url = v;
+    else if (strcmp(a, "--redis-stream") == 0) xopts.stream_name = v;
+    else if (strcmp(a, "--redis-maxlen") == 0) xopts.maxlen = strtoull(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -394,6 +408,10 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if (redis_url && streams_url) {
+    fprintf(stderr, "echo: --redis and --redis-streams are mutually exclusive: pick one adapter\n");
+    return 2;
+  }
   signal(SIGPIPE, SIG_IGN);
   uv_loop_t *loop = uv_default_loop();
   if (sio_http_new(loop, &hopts, &http) != 0) return 1;
@@ -405,6 +423,17 @@ int main(int argc, char **argv) {
   sio_ns_t *custom;
   if (sio_server_new(http, &sopts, &io) != 0 || sio_server_of(io, "/custom", &custom) != 0) return 1;
   sio_ns_t *main_ns = sio_server_main(io);
+  if (redis_url || streams_url) {
+    sio_redis_opts_t ropts;
+    sio_redis_opts_init(&ropts);
+    ropts.url = redis_url;
+    xopts.url = streams_url;
+    int rr = redis_url ? sio_redis_attach(io, &ropts, NULL) : sio_redis_streams_attach(io, &xopts, NULL);
+    if (rr != 0) {
+      fprintf(stderr, "echo: cannot use Redis at %s: %s\n", redis_url ? redis_url : streams_url, sio_strerror(rr));
+      return 2;
+    }
+  }
   sio_ns_on_connect(main_ns, send_auth, NULL);
   if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);
   sio_ns_on_connect(custom, send_auth, NULL);
