@@ -28,14 +28,28 @@ static void on_stopped(void *user) {
   sio_log_printf(SIO_LOG_INFO, "stopped");
 }
 
-/* --redis: every namespace goes on the Redis adapter. It connects in the background: an
- * unreachable Redis is retried, not fatal. */
+/* --redis / --redis-streams: every namespace goes on a Redis adapter. It connects in the
+ * background: an unreachable Redis is retried, not fatal. */
 static int start_redis(sio_server_t *io, const noom_options_t *o) {
+  int r;
+  if (o->redis_streams) {
+    sio_redis_streams_opts_t xopts;
+    sio_redis_streams_opts_init(&xopts);
+    xopts.url = o->redis_streams;
+    xopts.channel_prefix = o->redis_prefix;
+    xopts.stream_name = o->redis_stream;
+    xopts.maxlen = (size_t)o->redis_maxlen;
+    if ((r = sio_redis_streams_attach(io, &xopts, NULL)) != 0)
+      fprintf(stderr, "noom: cannot use --redis-streams %s --redis-stream '%s' --redis-maxlen %llu: %s (expected "
+                      "redis://host[:port][/db], a non-empty name and N > 0)\n",
+              o->redis_streams, o->redis_stream, (unsigned long long)o->redis_maxlen, sio_strerror(r));
+    return r;
+  }
   sio_redis_opts_t ropts;
   sio_redis_opts_init(&ropts);
   ropts.url = o->redis;
   ropts.prefix = o->redis_prefix;
-  int r = sio_redis_attach(io, &ropts, NULL);
+  r = sio_redis_attach(io, &ropts, NULL);
   if (r != 0) {
     fprintf(stderr, "noom: cannot use --redis %s --redis-prefix '%s': %s (expected redis://host[:port][/db] and a "
                     "non-empty prefix)\n",
@@ -118,7 +132,8 @@ int main(int argc, char **argv) {
   noom_lobby_opts_t lopts = {
       .budgets = {.rate = {o.msg_rate, o.event_rate, o.relay_rate, o.relay_bytes_rate},
                   .burst = {o.msg_burst, o.event_burst, o.relay_burst, o.relay_bytes_burst}},
-      .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max), o.redis != NULL},
+      .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max),
+               o.redis != NULL || o.redis_streams != NULL},
   };
   sopts.max_rooms_per_socket = (uint32_t)(o.max_rooms > UINT32_MAX ? UINT32_MAX : o.max_rooms);
   noom_wschat_opts_t wopts = {o.msg_rate, o.msg_burst};
@@ -129,11 +144,12 @@ int main(int argc, char **argv) {
   }
   noom_history_opts_t hist = {
       .keep = o.history > NOOM_HISTORY_PAGE_MAX ? NOOM_HISTORY_PAGE_MAX : (size_t)o.history,
-      .shared = o.redis != NULL,
+      .shared = o.redis != NULL || o.redis_streams != NULL,
       .db = {o.db, o.history_max_age_days * 86400000ull, o.history_max_per_room, 10000},
   };
   if (noom_history_init(loop, &hist) != 0) return 1;
-  if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
+  if ((r = sio_server_new(http, &sopts, &io)) == 0 && (o.redis || o.redis_streams) && (r = start_redis(io, &o)) != 0)
+    return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
       (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
       (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0) {

@@ -11,7 +11,8 @@
 //    its room, and every message exactly once and in order; past the window it comes back
 //    as a new socket. Both transports; noom -> noom (build/examples/echo
 //    --redis-streams), Node -> noom and noom -> Node;
-//  - Redis killed and restarted under running nodes: they reconnect and share again.
+//  - Redis killed and restarted under running nodes: they reconnect and share again;
+//  - build/noom --redis-streams on two nodes: a room, its count and its chat span both.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -19,7 +20,7 @@ import {
   call, closeClients, connect, io, missing, once, record, startNode, startRedis, stopNodes, until,
 } from './lib/cluster.mjs';
 
-const skip = missing({ binaries: ['tests/sio_cluster_server', 'examples/echo'] }) || false;
+const skip = missing({ binaries: ['tests/sio_cluster_server', 'examples/echo', 'noom'] }) || false;
 let seq = 0;
 const room = (label = 'xs') => `${label}-${++seq}`;
 const sorted = (a) => [...a].sort();
@@ -391,5 +392,39 @@ describe('streams adapter: Redis goes away and comes back', { skip }, () => {
     await call(b, 'emit', { event: 'm', args: ['back'], to: r, broadcast: true });
     assert.deepEqual(await got, ['back']);
     assert.equal(A.output().slice(ma).match(/lost Redis/g).length, 1);
+  });
+});
+
+// ---- the app ----------------------------------------------------------------------------
+
+describe('streams adapter: build/noom --redis-streams on two nodes', { skip }, () => {
+  let redis, N1, N2;
+  const ack = (s, ...args) => s.timeout(8000).emitWithAck(...args);
+  before(async () => {
+    redis = await startRedis();
+    [N1, N2] = await Promise.all([
+      startNode('app', redis.url, { name: 'n1', streams: true }),
+      startNode('app', redis.url, { name: 'n2', streams: true }),
+    ]);
+  });
+  after(async () => {
+    closeClients();
+    await stopNodes(N1, N2);
+    if (redis) await redis.stop();
+  });
+
+  test('users on different nodes share a room: count and chat both ways', async () => {
+    const r = `xs-app-${process.pid}`;
+    const [alice, bob] = await Promise.all([connect(N1.url), connect(N2.url)]);
+    assert.equal((await ack(alice, 'enter_room', 'alice', r)).count, 1);
+    const welcomed = once(alice, 'welcome');
+    assert.equal((await ack(bob, 'enter_room', 'bob', r)).count, 2);
+    assert.deepEqual(await welcomed, ['bob', 2, r]);
+    let got = once(alice, 'new_message');
+    await ack(bob, 'new_message', 'hello from n2', r);
+    assert.deepEqual((await got).slice(0, 2), ['bob: hello from n2', r]);
+    got = once(bob, 'new_message');
+    await ack(alice, 'new_message', 'hi from n1', r);
+    assert.deepEqual((await got).slice(0, 2), ['alice: hi from n1', r]);
   });
 });

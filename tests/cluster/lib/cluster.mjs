@@ -113,7 +113,7 @@ const LISTEN_RE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true, streams = false, recoveryMs } = {}) {
   let h;
   if (kind === 'app') {
-    const args = ['--port', '0', '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
+    const args = ['--port', '0', streams ? '--redis-streams' : '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
     h = child(join(BUILD, 'noom'), args, name);
   } else if (kind === 'echo') {
     // build/examples/echo on the streams adapter (streams is implied).
