@@ -13,7 +13,7 @@
  *   incoming  stream entries of other nodes (XREAD, ours skipped by uid), requests on
  *             P#nsp#, answers on P#nsp#<uid>#
  *   sessions  SET <session prefix><pid> base64(msgpack(session)) PX <window>; restore =
- *             MULTI GET DEL EXEC + XRANGE <offset> <offset>, then XRANGE from the offset
+ *             GET + DEL + XRANGE <offset> <offset>, then XRANGE from the offset
  *
  * Exactly once across a restore: a missed packet is either replayed or delivered live,
  * never both. The reader's cursor C (the last entry id XREAD handed us, or the stream's
@@ -599,7 +599,8 @@ static long entry_fields(redisReply *fv, sio_str_t *small, size_t nsmall, sio_st
 
 /* Decodes entry reply ent ([id, [fields]]) into *e and *id. 0 or an error. */
 static int read_entry(redisReply *ent, sio__xs_entry_t *e, sio__xid_t *id) {
-  if (ent == NULL || ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 || ent->element[0]->type != REDIS_REPLY_STRING ||
+  if (ent == NULL || ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
+      ent->element[0]->type != REDIS_REPLY_STRING ||
       sio__xid_parse(ent->element[0]->str, ent->element[0]->len, id) != 0)
     return SIO_EPROTO;
   sio_str_t small[16], *heap;
@@ -982,7 +983,7 @@ static void restore_scan(restore_t *t) {
   }
 }
 
-/* Both first answers are in: the session (GET of MULTI/EXEC) and the offset check. */
+/* Both first answers are in: the session (GET) and the offset check. */
 static void restore_step(restore_t *t) {
   if (!t->got_session_reply || !t->got_offset_reply) return;
   if (t->h == NULL || t->a == NULL || !t->have_sess || !t->offset_ok) {
@@ -993,12 +994,12 @@ static void restore_step(restore_t *t) {
   restore_scan(t);
 }
 
-static void on_restore_exec(redisAsyncContext *ac, void *reply, void *priv) {
+static void on_restore_get(redisAsyncContext *ac, void *reply, void *priv) {
   restore_t *t = priv;
   redisReply *rep = reply;
   t->got_session_reply = 1;
-  if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1 && rep->element[0]->type == REDIS_REPLY_STRING) {
-    int rc = sio__xs_decode_session(rep->element[0]->str, rep->element[0]->len, &t->sess);
+  if (rep && rep->type == REDIS_REPLY_STRING) {
+    int rc = sio__xs_decode_session(rep->str, rep->len, &t->sess);
     if (rc == 0) t->have_sess = 1;
     else SIO_LOGD("redis streams adapter: dropped a malformed session (%s)", sio_strerror(rc));
   }
@@ -1040,22 +1041,20 @@ static int hook_restore_session(void *self, sio_ns_t *ns, const char *pid, const
   t->h = h;
   t->from = from;
   r->refs++;
-  /* GETDEL as the JS adapter: MULTI GET DEL EXEC (Redis < 6.2 too), then XRANGE o o. */
-  const char *multi[1] = {"MULTI"}, *get[2] = {"GET", t->key}, *del[2] = {"DEL", t->key}, *exec[1] = {"EXEC"};
+  /* GETDEL, as the JS adapter's MULTI GET DEL EXEC but without a transaction: a
+   * command refused half-way (the backlog bound) cannot leave a MULTI open on the
+   * shared connection, and a pid belongs to one client anyway. Then XRANGE o o. */
+  const char *get[2] = {"GET", t->key}, *del[2] = {"DEL", t->key};
   const char *range[4] = {"XRANGE", r->stream, offset, offset};
-  int rc = command(r, NULL, NULL, 1, multi, NULL);
-  if (rc == 0) rc = command(r, NULL, NULL, 2, get, NULL);
-  if (rc == 0) rc = command(r, NULL, NULL, 2, del, NULL);
-  if (rc == 0) rc = command(r, on_restore_exec, t, 1, exec, NULL);
+  int rc = command(r, on_restore_get, t, 2, get, NULL);
   if (rc != 0) {
-    /* Nothing waits on t (EXEC not queued): the transaction, if opened, is dropped by
-     * the connection loss that refused the command. */
     client_unref(r);
     sio__free(t);
     return rc;
   }
+  command(r, NULL, NULL, 2, del, NULL);
   if (command(r, on_restore_offset, t, 4, range, NULL) != 0) {
-    t->got_offset_reply = 1; /* offset_ok stays 0: on_restore_exec finishes as not found */
+    t->got_offset_reply = 1; /* offset_ok stays 0: on_restore_get finishes as not found */
   }
   r->restores++;
   t->held.restore = 1;
