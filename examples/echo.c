@@ -35,7 +35,9 @@
 #include <uv.h>
 
 #include "sio.h"
+#ifdef EXAMPLE_WITH_REDIS
 #include "sio/redis.h"
+#endif
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -332,9 +334,8 @@ int main(int argc, char **argv) {
   sio_engine_opts_init(&eopts);
   eopts.cors_origins = "*";
   sio_log_set_level(SIO_LOG_WARN);
-  const char *redis_url = NULL, *streams_url = NULL;
-  sio_redis_streams_opts_t xopts;
-  sio_redis_streams_opts_init(&xopts);
+  const char *redis_url = NULL, *streams_url = NULL, *stream_name = NULL;
+  uint64_t stream_maxlen = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -394,8 +395,8 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--socket-use") == 0) socket_use_ms = strtoull(v, NULL, 10);
     else if (strcmp(a, "--redis") == 0) redis_url = v;
     else if (strcmp(a, "--redis-streams") == 0) streams_url = v;
-    else if (strcmp(a, "--redis-stream") == 0) xopts.stream_name = v;
-    else if (strcmp(a, "--redis-maxlen") == 0) xopts.maxlen = strtoull(v, NULL, 10);
+    else if (strcmp(a, "--redis-stream") == 0) stream_name = v;
+    else if (strcmp(a, "--redis-maxlen") == 0) stream_maxlen = strtoull(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -424,15 +425,25 @@ int main(int argc, char **argv) {
   if (sio_server_new(http, &sopts, &io) != 0 || sio_server_of(io, "/custom", &custom) != 0) return 1;
   sio_ns_t *main_ns = sio_server_main(io);
   if (redis_url || streams_url) {
+#ifdef EXAMPLE_WITH_REDIS
     sio_redis_opts_t ropts;
     sio_redis_opts_init(&ropts);
     ropts.url = redis_url;
+    sio_redis_streams_opts_t xopts;
+    sio_redis_streams_opts_init(&xopts);
     xopts.url = streams_url;
+    if (stream_name) xopts.stream_name = stream_name;
+    if (stream_maxlen) xopts.maxlen = (size_t)stream_maxlen;
     int rr = redis_url ? sio_redis_attach(io, &ropts, NULL) : sio_redis_streams_attach(io, &xopts, NULL);
     if (rr != 0) {
       fprintf(stderr, "echo: cannot use Redis at %s: %s\n", redis_url ? redis_url : streams_url, sio_strerror(rr));
       return 2;
     }
+#else
+    (void)stream_name, (void)stream_maxlen;
+    fprintf(stderr, "echo: built without the Redis adapter (-DSIO_REDIS=OFF): --redis and --redis-streams are off\n");
+    return 2;
+#endif
   }
   sio_ns_on_connect(main_ns, send_auth, NULL);
   if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);
