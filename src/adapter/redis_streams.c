@@ -23,7 +23,7 @@
  * their XADD answered, which on the same connection comes before the XRANGE answer
  * that lists them: replay every one XRANGE lists.
  *
- * Never a crash on what another node sends: anything that does not decode is dropped
+ * Never a crash on what another node sends: anything that does not decode is sio__xsa_dropped
  * with a debug line. Layer: adapter.
  */
 #include <string.h>
@@ -31,6 +31,7 @@
 #include "adapter/redis_codec.h"
 #include "adapter/redis_conn.h"
 #include "adapter/redis_shared.h"
+#include "adapter/redis_streams.h"
 #include "adapter/redis_streams_codec.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -38,86 +39,6 @@
 #include "sio/redis.h"
 #include "sio/sio.h"
 
-#define UID_LEN 16            /* randomBytes(8).toString("hex"), as ClusterAdapter */
-#define RESTORE_BATCH 1000    /* XRANGE COUNT while restoring */
-#define RESTORE_MAX_CALLS 100 /* RESTORE_SESSION_MAX_XRANGE_CALLS of the JS adapter */
-
-struct sio_redis_streams_s {
-  uv_loop_t *loop;
-  sio__http_closer_t closer;
-  sio__redis_url_t url;
-  char *where;                  /* "redis://host:port" for logs */
-  char *stream, *chan_prefix, *sess_prefix;
-  char maxlen_s[24], count_s[16], block_s[24];
-  uint64_t timeout_ms;
-  uint32_t max_pending, max_restores;
-  uint32_t pending, restores;   /* in flight now */
-  sio__rconn_t *pub, *sub, *rd;
-  sio__list_t adapters;         /* xadapter_t.link */
-  sio__map_t routes;            /* subscribed channel -> xadapter_t* */
-  sio__map_t nsps;              /* namespace name -> xadapter_t* */
-  uint32_t refs, confirming;
-  uint8_t pub_up, sub_up, rd_up, was_up, outage, reading;
-  uint8_t cursor_known, pending_logged, restores_logged, backlog_logged;
-  sio__xid_t cursor;            /* last entry id the reader has handed over */
-  sio_redis_stats_t stats;
-  uint64_t dropped_before;
-};
-
-typedef struct {
-  sio_redis_streams_t *r;
-  sio_ns_t *ns;
-  char uid[UID_LEN + 1];
-  char *channel;                /* P#nsp# */
-  char *own_channel;            /* P#nsp#uid# */
-  sio__map_t requests;          /* requestId -> request_t* */
-  sio__list_t held;             /* publish_t / restore_t holding library handles */
-  sio__list_t link;
-} xadapter_t;
-
-/* A request of ours waiting for the other nodes (as redis.c's). */
-typedef struct {
-  xadapter_t *a;                /* NULL once finished */
-  int type;                     /* SIO__XS_* of the request, or -1 for serverCount */
-  int rooms_only;               /* allRooms through a fetch: add rooms, not sockets */
-  int ids_only;                 /* allSockets through a fetch: add ids */
-  const char *what;
-  char id[UID_LEN + 1];
-  sio_adapter_query_t *q;
-  sio_adapter_acks_t *acks;
-  size_t expected, got, clients, answered;
-  uint8_t expected_known, finished, timer_closed;
-  int inflight;
-  uv_timer_t timer;
-} request_t;
-
-/* What holds a library handle (on xadapter_t.held until handed back). */
-typedef struct {
-  sio__list_t link;
-  int restore;                  /* 0: publish_t, 1: restore_t */
-} held_t;
-
-/* A recoverable broadcast waiting for its XADD answer. */
-typedef struct {
-  held_t held;
-  sio_redis_streams_t *r;
-  sio_adapter_offset_t *h;      /* NULL once handed back */
-} publish_t;
-
-/* A session restore in flight. */
-typedef struct {
-  held_t held;
-  sio_redis_streams_t *r;
-  xadapter_t *a;                /* NULL once the namespace is gone */
-  sio_adapter_restore_t *h;     /* NULL once handed back */
-  sio__xs_session_t sess;
-  uint8_t have_sess, offset_ok, got_session_reply, got_offset_reply, failed;
-  sio__xid_t from;              /* the client's offset, then the last entry scanned */
-  int calls;
-  char key[];                   /* <session prefix><pid> */
-} restore_t;
-
-static void client_unref(sio_redis_streams_t *r);
 
 /* ---------------------------------------------------------------------------------
  * Small helpers
@@ -137,7 +58,7 @@ static void hex_id(char out[UID_LEN + 1]) {
   out[UID_LEN] = '\0';
 }
 
-static void dropped(sio_redis_streams_t *r, int why) {
+void sio__xsa_dropped(sio_redis_streams_t *r, int why) {
   r->stats.dropped++;
   if (why == SIO_ELIMIT && !r->backlog_logged) {
     r->backlog_logged = 1;
@@ -147,19 +68,19 @@ static void dropped(sio_redis_streams_t *r, int why) {
   }
 }
 
-/* Sends a command on the publisher; counts it. */
-static int command(sio_redis_streams_t *r, redisCallbackFn *fn, void *priv, int argc, const char **argv,
+/* Sends a sio__xsa_command on the publisher; counts it. */
+int sio__xsa_command(sio_redis_streams_t *r, redisCallbackFn *fn, void *priv, int argc, const char **argv,
                    const size_t *lens) {
   int rc = r->pub ? sio__rconn_command(r->pub, fn, priv, argc, argv, lens) : SIO_ECLOSED;
   if (rc == 0) r->backlog_logged = 0;
-  else dropped(r, rc);
+  else sio__xsa_dropped(r, rc);
   return rc;
 }
 
 static int publish_raw(sio_redis_streams_t *r, const char *channel, const char *msg, size_t len) {
   const char *argv[3] = {"PUBLISH", channel, msg};
   size_t lens[3] = {7, strlen(channel), len};
-  int rc = command(r, NULL, NULL, 3, argv, lens);
+  int rc = sio__xsa_command(r, NULL, NULL, 3, argv, lens);
   if (rc == 0) r->stats.published++;
   return rc;
 }
@@ -185,7 +106,7 @@ static void respond(xadapter_t *a, json_t *requester, int type, json_t *data, si
 }
 
 /* XADD <stream> MAXLEN ~ <n> * uid <uid> nsp <nsp> type <type> [data <data>]. */
-static int xadd(xadapter_t *a, int type, json_t *data, sio__refbuf_t *const *att, uint32_t natt,
+int sio__xsa_xadd(xadapter_t *a, int type, json_t *data, sio__refbuf_t *const *att, uint32_t natt,
                 redisCallbackFn *fn, void *priv) {
   sio_redis_streams_t *r = a->r;
   sio__buf_t d = SIO__BUF_INIT;
@@ -201,7 +122,7 @@ static int xadd(xadapter_t *a, int type, json_t *data, sio__refbuf_t *const *att
   memcpy(full, argv, sizeof argv);
   full[13] = d.base ? d.base : "";
   lens[13] = d.len;
-  rc = command(r, fn, priv, data ? 14 : 12, full, lens);
+  rc = sio__xsa_command(r, fn, priv, data ? 14 : 12, full, lens);
   if (rc == 0) r->stats.published++;
   sio__buf_free(&d);
   return rc;
@@ -209,7 +130,7 @@ static int xadd(xadapter_t *a, int type, json_t *data, sio__refbuf_t *const *att
 
 /* {packet: {type: 2, data: [event, ...args], nsp}, opts: {rooms, except, flags}} (new),
  * binary as placeholders into the args' attachments. */
-static json_t *broadcast_data(xadapter_t *a, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt,
+json_t *sio__xsa_broadcast_data(xadapter_t *a, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt,
                               int64_t timeout_ms) {
   json_t *arr = json_array();
   if (arr == NULL) return NULL;
@@ -322,7 +243,7 @@ static void request_send(request_t *q, json_t *data, sio__refbuf_t *const *att, 
     return;
   }
   const char *argv[3] = {"PUBSUB", "NUMSUB", a->channel};
-  if (command(a->r, on_numsub, q, 3, argv, NULL) == 0) q->inflight++;
+  if (sio__xsa_command(a->r, on_numsub, q, 3, argv, NULL) == 0) q->inflight++;
   else request_finish(q, SIO_ECLOSED);
 }
 
@@ -429,7 +350,7 @@ static reply_ctx_t *reply_ctx(xadapter_t *a, json_t *requester, json_t *rid) {
 static void reply_ctx_free(reply_ctx_t *c) {
   sio__free(c->channel);
   sio__free(c->nsp);
-  client_unref(c->r);
+  sio__xsa_client_unref(c->r);
   sio__free(c);
 }
 
@@ -469,7 +390,7 @@ static void remote_broadcast_with_ack(xadapter_t *a, sio__mp_value_t *v, json_t 
   sio__redis_bcast_t b;
   memset(&b, 0, sizeof b);
   if (sio__redis_read_bcast(json_object_get(data, "packet"), json_object_get(data, "opts"), &b) != 0) {
-    SIO_LOGD("redis streams adapter: dropped a malformed broadcast with acks on %s", a->channel);
+    SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed broadcast with acks on %s", a->channel);
     return;
   }
   reply_ctx_t *c = reply_ctx(a, uid, rid);
@@ -535,7 +456,7 @@ static void handle_request(xadapter_t *a, sio__mp_value_t *v) {
  * ------------------------------------------------------------------------------ */
 
 /* The broadcast of an entry: packet/opts of e's data (e->v moves into *b). */
-static int entry_bcast(sio__xs_entry_t *e, sio__redis_bcast_t *b) {
+int sio__xsa_entry_bcast(sio__xs_entry_t *e, sio__redis_bcast_t *b) {
   memset(b, 0, sizeof *b);
   json_t *data = e->v.root;
   if (data == NULL) return SIO_EPROTO;
@@ -551,8 +472,8 @@ static void apply_entry(xadapter_t *a, sio__xs_entry_t *e, const char *id) {
   case SIO__XS_BROADCAST: {
     if (json_object_get(data, "requestId")) break; /* acks travel over pub/sub */
     sio__redis_bcast_t b;
-    if (entry_bcast(e, &b) != 0) {
-      SIO_LOGD("redis streams adapter: dropped a malformed broadcast entry %s", id);
+    if (sio__xsa_entry_bcast(e, &b) != 0) {
+      SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed broadcast entry %s", id);
       sio__redis_bcast_free(&b);
       break;
     }
@@ -598,7 +519,7 @@ static long entry_fields(redisReply *fv, sio_str_t *small, size_t nsmall, sio_st
 }
 
 /* Decodes entry reply ent ([id, [fields]]) into *e and *id. 0 or an error. */
-static int read_entry(redisReply *ent, sio__xs_entry_t *e, sio__xid_t *id) {
+int sio__xsa_read_entry(redisReply *ent, sio__xs_entry_t *e, sio__xid_t *id) {
   if (ent == NULL || ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 ||
       ent->element[0]->type != REDIS_REPLY_STRING ||
       sio__xid_parse(ent->element[0]->str, ent->element[0]->len, id) != 0)
@@ -629,7 +550,7 @@ static void on_xread(redisAsyncContext *ac, void *reply, void *priv) {
         r->cursor = id; /* past it even when it does not decode */
         r->cursor_known = 1;
       }
-      if (read_entry(ent, &e, &id) != 0) {
+      if (sio__xsa_read_entry(ent, &e, &id) != 0) {
         SIO_LOGD("redis streams adapter: skipped a malformed stream entry");
         continue;
       }
@@ -690,64 +611,13 @@ static void read_next(sio_redis_streams_t *r) {
 
 static int hook_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt) {
   xadapter_t *a = self;
-  json_t *data = broadcast_data(a, to, pkt, -1);
+  json_t *data = sio__xsa_broadcast_data(a, to, pkt, -1);
   if (data == NULL) return SIO_ENOMEM;
   const sio_args_t *args = pkt->args;
   /* Best effort, as socket.io: a publish that cannot go out is counted, not an error. */
-  int rc = xadd(a, SIO__XS_BROADCAST, data, args ? args->att : NULL, args ? args->natt : 0, NULL, NULL);
+  int rc = sio__xsa_xadd(a, SIO__XS_BROADCAST, data, args ? args->att : NULL, args ? args->natt : 0, NULL, NULL);
   json_decref(data);
   return rc == SIO_ENOMEM ? rc : 0;
-}
-
-static void on_xadd_offset(redisAsyncContext *ac, void *reply, void *priv) {
-  publish_t *p = priv;
-  redisReply *rep = reply;
-  p->r->pending--;
-  if (p->h) {
-    sio__list_remove(&p->held.link);
-    const char *id = rep && rep->type == REDIS_REPLY_STRING ? rep->str : NULL;
-    sio__xid_t check;
-    if (id && sio__xid_parse(rep->str, rep->len, &check) != 0) id = NULL;
-    sio_adapter_offset_done(p->h, id, 0);
-  }
-  sio__free(p);
-}
-
-static int hook_publish_offset(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt,
-                               sio_adapter_offset_t *h) {
-  xadapter_t *a = self;
-  sio_redis_streams_t *r = a->r;
-  if (r->pending >= r->max_pending) {
-    if (!r->pending_logged) {
-      r->pending_logged = 1;
-      SIO_LOGW("redis streams adapter: %u broadcasts are waiting for Redis at %s to answer XADD: further ones are "
-               "delivered locally without an offset and not sent to other nodes (raise max_pending, or check "
-               "Redis latency)",
-               r->pending, r->where);
-    }
-    dropped(r, SIO_ELIMIT);
-    return SIO_ELIMIT;
-  }
-  r->pending_logged = 0;
-  json_t *data = broadcast_data(a, to, pkt, -1);
-  publish_t *p = sio__calloc(1, sizeof *p);
-  if (data == NULL || p == NULL) {
-    json_decref(data);
-    sio__free(p);
-    return SIO_ENOMEM;
-  }
-  p->r = r;
-  p->h = h;
-  const sio_args_t *args = pkt->args;
-  int rc = xadd(a, SIO__XS_BROADCAST, data, args ? args->att : NULL, args ? args->natt : 0, on_xadd_offset, p);
-  json_decref(data);
-  if (rc) {
-    sio__free(p);
-    return rc;
-  }
-  r->pending++;
-  sio__list_insert_tail(&a->held, &p->held.link);
-  return 0;
 }
 
 /* SOCKETS_JOIN / SOCKETS_LEAVE / DISCONNECT_SOCKETS: {opts: {rooms, except, flags}, key}. */
@@ -758,7 +628,7 @@ static int selection_entry(xadapter_t *a, int type, const sio_broadcast_opts_t *
   if (data) json_object_set_new(data, key, value);
   else json_decref(value);
   if (data == NULL) return SIO_ENOMEM;
-  xadd(a, type, data, NULL, 0, NULL, NULL);
+  sio__xsa_xadd(a, type, data, NULL, 0, NULL, NULL);
   json_decref(data);
   return 0;
 }
@@ -780,7 +650,7 @@ static int hook_broadcast_with_ack(void *self, sio_ns_t *ns, const sio_broadcast
   xadapter_t *a = self;
   request_t *q = request_new(a, SIO__XS_BROADCAST, "broadcast with acks", timeout_ms);
   if (q == NULL) return SIO_ENOMEM;
-  json_t *data = broadcast_data(a, to, pkt, (int64_t)timeout_ms);
+  json_t *data = sio__xsa_broadcast_data(a, to, pkt, (int64_t)timeout_ms);
   if (data == NULL || json_object_set_new(data, "requestId", json_string(q->id)) != 0) {
     json_decref(data);
     request_finish(q, SIO_ENOMEM);
@@ -860,208 +730,6 @@ static int hook_server_side_emit(void *self, sio_ns_t *ns, const char *event, co
   return 0;
 }
 
-/* ---- sessions ---- */
-
-static void hook_persist_session(void *self, sio_ns_t *ns, const sio_adapter_session_t *sess, uint64_t window_ms) {
-  xadapter_t *a = self;
-  sio__buf_t v = SIO__BUF_INIT;
-  char *key = sio__radp_concat(a->r->sess_prefix, sess->pid, NULL, NULL);
-  char px[24];
-  snprintf(px, sizeof px, "%llu", (unsigned long long)(window_ms ? window_ms : 1));
-  int rc = key ? sio__xs_encode_session(&v, sess) : SIO_ENOMEM;
-  if (rc == 0) {
-    const char *argv[5] = {"SET", key, v.base, "PX", px};
-    size_t lens[5] = {3, strlen(key), v.len, 2, strlen(px)};
-    rc = command(a->r, NULL, NULL, 5, argv, lens);
-  }
-  if (rc) SIO_LOGW("redis streams adapter: could not keep the session of %s in Redis (%s): it will reconnect as a "
-                   "new socket", sess->sid, sio_strerror(rc));
-  sio__free(key);
-  sio__buf_free(&v);
-}
-
-/* Hands the restore back (session or not) and frees it once no reply is pending. */
-static void restore_finish(restore_t *t, int ok, int status) {
-  if (t->h == NULL) return;
-  sio_adapter_restore_t *h = t->h;
-  t->h = NULL;
-  sio__list_remove(&t->held.link);
-  t->r->restores--;
-  sio_adapter_session_t view = sio__xs_session_view(&t->sess);
-  sio_adapter_restore_done(h, ok ? &view : NULL, status);
-}
-
-static void restore_free(restore_t *t) {
-  sio__xs_session_free(&t->sess);
-  client_unref(t->r);
-  sio__free(t);
-}
-
-static void restore_scan(restore_t *t);
-
-/* shouldIncludePacket: in one of opts.rooms (or no rooms), in none of opts.except. */
-static int included(const sio__xs_session_t *s, const sio__redis_bcast_t *b) {
-  int in = b->nrooms == 0, out = 0;
-  for (size_t i = 0; i < s->nrooms; i++) {
-    for (size_t k = 0; !in && k < b->nrooms; k++) in = strcmp(s->rooms[i], b->rooms[k]) == 0;
-    for (size_t k = 0; !out && k < b->nexcept; k++) out = strcmp(s->rooms[i], b->except[k]) == 0;
-  }
-  return in && !out;
-}
-
-static void on_restore_range(redisAsyncContext *ac, void *reply, void *priv) {
-  restore_t *t = priv;
-  redisReply *rep = reply;
-  if (t->h == NULL || t->a == NULL) {
-    restore_free(t);
-    return;
-  }
-  if (rep == NULL || rep->type != REDIS_REPLY_ARRAY) {
-    restore_finish(t, 0, 0);
-    restore_free(t);
-    return;
-  }
-  xadapter_t *a = t->a;
-  for (size_t i = 0; i < rep->elements; i++) {
-    sio__xs_entry_t e;
-    sio__xid_t id;
-    if (read_entry(rep->element[i], &e, &id) != 0) continue;
-    t->from = id;
-    int ours = e.uid.len == UID_LEN && memcmp(e.uid.ptr, a->uid, UID_LEN) == 0;
-    /* The split of the top comment: later entries of other nodes come live. */
-    int live_later = !ours && (!a->r->cursor_known || sio__xid_cmp(id, a->r->cursor) > 0);
-    if (e.type == SIO__XS_BROADCAST && !live_later && e.nsp.len == strlen(sio_ns_name(a->ns)) &&
-        memcmp(e.nsp.ptr, sio_ns_name(a->ns), e.nsp.len) == 0 && e.v.root &&
-        json_object_get(e.v.root, "requestId") == NULL) {
-      sio__redis_bcast_t b;
-      if (entry_bcast(&e, &b) == 0 && included(&t->sess, &b)) {
-        char idtxt[SIO__XID_MAX + 1];
-        sio__xid_format(id, idtxt);
-        sio_args_t args;
-        sio__args_view(&args, b.data, 1, b.v.att, b.v.natt);
-        if (sio_adapter_restore_add_packet(t->h, json_string_value(json_array_get(b.data, 0)), &args, idtxt) != 0)
-          t->failed = 1;
-      }
-      sio__redis_bcast_free(&b);
-    }
-    sio__xs_entry_free(&e);
-    if (t->failed) break;
-  }
-  if (t->failed) {
-    restore_finish(t, 0, 0);
-    restore_free(t);
-  } else if (rep->elements < RESTORE_BATCH) {
-    restore_finish(t, 1, 0);
-    restore_free(t);
-  } else if (++t->calls >= RESTORE_MAX_CALLS) {
-    SIO_LOGW("redis streams adapter: a session restore scanned %d entries of %s and did not reach the end: the "
-             "client reconnects as a new socket (the stream grows faster than it can be read)",
-             RESTORE_MAX_CALLS * RESTORE_BATCH, a->r->stream);
-    restore_finish(t, 0, 0);
-    restore_free(t);
-  } else {
-    restore_scan(t);
-  }
-}
-
-/* XRANGE <stream> <from + 1> + COUNT <batch> (exclusive start, as nextOffset). */
-static void restore_scan(restore_t *t) {
-  char from[SIO__XID_MAX + 1], count[16];
-  sio__xid_t next = t->from;
-  if (next.seq == UINT64_MAX) {
-    next.ms++;
-    next.seq = 0;
-  } else {
-    next.seq++;
-  }
-  sio__xid_format(next, from);
-  snprintf(count, sizeof count, "%d", RESTORE_BATCH);
-  const char *argv[6] = {"XRANGE", t->r->stream, from, "+", "COUNT", count};
-  if (command(t->r, on_restore_range, t, 6, argv, NULL) != 0) {
-    restore_finish(t, 0, 0);
-    restore_free(t);
-  }
-}
-
-/* Both first answers are in: the session (GET) and the offset check. */
-static void restore_step(restore_t *t) {
-  if (!t->got_session_reply || !t->got_offset_reply) return;
-  if (t->h == NULL || t->a == NULL || !t->have_sess || !t->offset_ok) {
-    restore_finish(t, 0, 0);
-    restore_free(t);
-    return;
-  }
-  restore_scan(t);
-}
-
-static void on_restore_get(redisAsyncContext *ac, void *reply, void *priv) {
-  restore_t *t = priv;
-  redisReply *rep = reply;
-  t->got_session_reply = 1;
-  if (rep && rep->type == REDIS_REPLY_STRING) {
-    int rc = sio__xs_decode_session(rep->str, rep->len, &t->sess);
-    if (rc == 0) t->have_sess = 1;
-    else SIO_LOGD("redis streams adapter: dropped a malformed session (%s)", sio_strerror(rc));
-  }
-  restore_step(t);
-}
-
-static void on_restore_offset(redisAsyncContext *ac, void *reply, void *priv) {
-  restore_t *t = priv;
-  redisReply *rep = reply;
-  t->got_offset_reply = 1;
-  t->offset_ok = rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 1;
-  restore_step(t);
-}
-
-static int hook_restore_session(void *self, sio_ns_t *ns, const char *pid, const char *offset,
-                                sio_adapter_restore_t *h) {
-  xadapter_t *a = self;
-  sio_redis_streams_t *r = a->r;
-  sio__xid_t from;
-  if (sio__xid_parse(offset, strlen(offset), &from) != 0) return SIO_EINVAL; /* "invalid offset" */
-  if (!r->pub_up) return SIO_ECLOSED;
-  if (r->restores >= r->max_restores) {
-    if (!r->restores_logged) {
-      r->restores_logged = 1;
-      SIO_LOGW("redis streams adapter: %u session restores are in flight: further reconnecting clients connect "
-               "as new sockets (raise max_restores, or check Redis latency)",
-               r->restores);
-    }
-    return SIO_ELIMIT;
-  }
-  r->restores_logged = 0;
-  size_t plen = strlen(r->sess_prefix), klen = strlen(pid);
-  restore_t *t = sio__calloc(1, sizeof *t + plen + klen + 1);
-  if (t == NULL) return SIO_ENOMEM;
-  memcpy(t->key, r->sess_prefix, plen);
-  memcpy(t->key + plen, pid, klen + 1);
-  t->r = r;
-  t->a = a;
-  t->h = h;
-  t->from = from;
-  r->refs++;
-  /* GETDEL, as the JS adapter's MULTI GET DEL EXEC but without a transaction: a
-   * command refused half-way (the backlog bound) cannot leave a MULTI open on the
-   * shared connection, and a pid belongs to one client anyway. Then XRANGE o o. */
-  const char *get[2] = {"GET", t->key}, *del[2] = {"DEL", t->key};
-  const char *range[4] = {"XRANGE", r->stream, offset, offset};
-  int rc = command(r, on_restore_get, t, 2, get, NULL);
-  if (rc != 0) {
-    client_unref(r);
-    sio__free(t);
-    return rc;
-  }
-  command(r, NULL, NULL, 2, del, NULL);
-  if (command(r, on_restore_offset, t, 4, range, NULL) != 0) {
-    t->got_offset_reply = 1; /* offset_ok stays 0: on_restore_get finishes as not found */
-  }
-  r->restores++;
-  t->held.restore = 1;
-  sio__list_insert_tail(&a->held, &t->held.link);
-  return 0;
-}
-
 static void unsubscribe(xadapter_t *a);
 
 static void hook_destroy(void *self) {
@@ -1073,24 +741,7 @@ static void hook_destroy(void *self) {
     it = 0;
   }
   sio__map_free(&a->requests);
-  /* Handles the library gave us: back now, while the namespace exists. Their Redis
-   * replies still come (the contexts are freed then). */
-  while (!sio__list_empty(&a->held)) {
-    held_t *hd = sio__container_of(a->held.next, held_t, link);
-    sio__list_remove(&hd->link);
-    if (hd->restore) {
-      restore_t *t = (restore_t *)hd;
-      sio_adapter_restore_t *h = t->h;
-      t->h = NULL;
-      t->a = NULL;
-      t->r->restores--;
-      sio_adapter_restore_done(h, NULL, SIO_ECANCELED);
-    } else {
-      publish_t *p = (publish_t *)hd;
-      sio_adapter_offset_done(p->h, NULL, 1);
-      p->h = NULL;
-    }
-  }
+  sio__xsa_release_held(a);
   unsubscribe(a);
   sio__map_del(&a->r->nsps, sio_ns_name(a->ns), strlen(sio_ns_name(a->ns)));
   sio__list_remove(&a->link);
@@ -1098,14 +749,14 @@ static void hook_destroy(void *self) {
   sio__free(a->channel);
   sio__free(a->own_channel);
   sio__free(a);
-  client_unref(r);
+  sio__xsa_client_unref(r);
 }
 
 static const sio_adapter_vtable_t streams_vtable = {
     SIO_ADAPTER_VERSION,     hook_broadcast,     hook_sockets_join, hook_sockets_leave,  hook_disconnect_sockets,
     hook_destroy,            hook_broadcast_with_ack, hook_fetch_sockets, hook_all_sockets, hook_all_rooms,
-    hook_server_count,       hook_server_side_emit,   hook_publish_offset, hook_persist_session,
-    hook_restore_session,
+    hook_server_count,       hook_server_side_emit,   sio__xsa_publish_offset, sio__xsa_persist_session,
+    sio__xsa_restore_session,
 };
 
 /* ---------------------------------------------------------------------------------
@@ -1116,7 +767,7 @@ static void check_recovered(sio_redis_streams_t *r) {
   if (!sio_redis_streams_connected(r) || (r->was_up && !r->outage)) return;
   if (r->was_up) {
     r->stats.reconnects++;
-    SIO_LOGI("redis streams adapter: reconnected to %s (%llu messages to other nodes were dropped meanwhile)",
+    SIO_LOGI("redis streams adapter: reconnected to %s (%llu messages to other nodes were sio__xsa_dropped meanwhile)",
              r->where, (unsigned long long)(r->stats.dropped - r->dropped_before));
   } else {
     SIO_LOGI("redis streams adapter: connected to %s, stream \"%s\"", r->where, r->stream);
@@ -1136,7 +787,7 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv) {
     if (a == NULL) return;
     sio__mp_value_t v;
     if (sio__xs_decode_message(e[2]->str, e[2]->len, &v) != 0) {
-      SIO_LOGD("redis streams adapter: dropped a malformed message on %.*s", (int)e[1]->len, e[1]->str);
+      SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed message on %.*s", (int)e[1]->len, e[1]->str);
       return;
     }
     json_t *nsp = json_object_get(v.root, "nsp");
@@ -1198,7 +849,7 @@ static void on_conn_down(sio__rconn_t *c, const char *why, void *user) {
   r->dropped_before = r->stats.dropped;
   if (r->was_up) {
     SIO_LOGW("redis streams adapter: lost Redis at %s (%s): local delivery goes on, messages to other nodes are "
-             "dropped until it is back; reconnecting",
+             "sio__xsa_dropped until it is back; reconnecting",
              r->where, why);
   } else {
     SIO_LOGW("redis streams adapter: cannot reach Redis at %s (%s): serving this process only until it is "
@@ -1227,7 +878,7 @@ static void on_conn_closed(sio__rconn_t *c, void *user) {
   client_free(r);
 }
 
-static void client_unref(sio_redis_streams_t *r) {
+void sio__xsa_client_unref(sio_redis_streams_t *r) {
   if (--r->refs > 0) return;
   r->pub_up = r->sub_up = r->rd_up = 0;
   sio__rconn_t *pub = r->pub, *sub = r->sub, *rd = r->rd;
@@ -1240,7 +891,7 @@ static void client_unref(sio_redis_streams_t *r) {
   if (pub) sio__rconn_close(pub, 1);
 }
 
-static void on_server_close(void *arg) { client_unref(arg); }
+static void on_server_close(void *arg) { sio__xsa_client_unref(arg); }
 
 static int attach_ns(sio_ns_t *ns, void *user) {
   sio_redis_streams_t *r = user;
@@ -1328,7 +979,7 @@ int sio_redis_streams_attach(sio_server_t *io, const sio_redis_streams_opts_t *o
   sio__buf_free(&where);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
   if (r->stream == NULL || r->chan_prefix == NULL || r->sess_prefix == NULL || r->where == NULL) {
-    client_unref(r);
+    sio__xsa_client_unref(r);
     return SIO_ENOMEM;
   }
   sio__http_add_closer(sio_server_http(io), &r->closer, on_server_close, r);
