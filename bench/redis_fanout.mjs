@@ -103,11 +103,13 @@ async function runCase(label, layout) {
   pump();
   await finished;
   const secs = (tEnd - t0) / 1000;
-  const cpu = pids.map(cpuSeconds).reduce((a, c, i) => a + c - cpu0[i], 0);
+  const cpu1 = pids.map(cpuSeconds);
+  const cpu = cpu1.reduce((a, c, i) => a + c - cpu0[i], 0);
+  const cpuRedis = redis ? cpu1[pids.length - 1] - cpu0[pids.length - 1] : 0;
   for (const ws of [...receivers, sender]) ws.terminate();
   await stopNodes(...nodes);
   if (redis) await redis.stop();
-  return { label, deliveries: total, secs, rate: total / secs, cpuPerK: (cpu / total) * 1000 * 1000, cpuPerMsg: (cpu / opt.messages) * 1e6 };
+  return { label, deliveries: total, secs, rate: total / secs, cpuPerK: (cpu / total) * 1000 * 1000, cpuPerMsg: (cpu / opt.messages) * 1e6, redisPerMsg: (cpuRedis / opt.messages) * 1e6 };
 }
 
 const cases = [
@@ -125,17 +127,18 @@ for (let run = 0; run < opt.runs; run++) {
   for (const [label, layout] of cases) {
     const r = await runCase(label, layout);
     (results[label] ??= []).push(r);
-    process.stderr.write(`run ${run + 1} ${label}: ${Math.round(r.rate)} deliveries/s, ${r.cpuPerK.toFixed(2)} ms CPU per 1000, ${r.cpuPerMsg.toFixed(1)} us per broadcast\n`);
+    process.stderr.write(`run ${run + 1} ${label}: ${Math.round(r.rate)} deliveries/s, ${r.cpuPerK.toFixed(2)} ms CPU per 1000, ${r.cpuPerMsg.toFixed(1)} us per broadcast (redis-server ${r.redisPerMsg.toFixed(1)})\n`);
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 console.log(`\n${opt.receivers} receivers, ${opt.messages} messages of ~${opt.size} bytes, window ${opt.window}, median of ${opt.runs} runs\n`);
-console.log('| case | deliveries/s | vs 1 node | server CPU per 1000 deliveries | server CPU per broadcast |');
-console.log('| --- | --- | --- | --- | --- |');
+console.log('| case | deliveries/s | vs 1 node | server CPU per 1000 deliveries | server CPU per broadcast | of which redis-server |');
+console.log('| --- | --- | --- | --- | --- | --- |');
 const base = median(results['1 node'].map((r) => r.rate));
 for (const [label] of cases) {
   const rate = median(results[label].map((r) => r.rate));
   const cpu = median(results[label].map((r) => r.cpuPerK));
   const perMsg = median(results[label].map((r) => r.cpuPerMsg));
-  console.log(`| ${label} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}x | ${cpu.toFixed(2)} ms | ${perMsg.toFixed(1)} µs |`);
+  const perRedis = median(results[label].map((r) => r.redisPerMsg));
+  console.log(`| ${label} | ${Math.round(rate)} | ${(rate / base).toFixed(2)}x | ${cpu.toFixed(2)} ms | ${perMsg.toFixed(1)} µs | ${perRedis.toFixed(1)} µs |`);
 }

@@ -533,6 +533,23 @@ int sio__xsa_read_entry(redisReply *ent, sio__xs_entry_t *e, sio__xid_t *id) {
 
 static void read_next(sio_redis_streams_t *r);
 
+/* 0 when entry reply ent is ours or for a namespace this node does not have, from its
+ * raw uid and nsp fields; 1 otherwise (malformed ones too: the decoder says why). */
+static int wanted(sio_redis_streams_t *r, redisReply *ent) {
+  if (ent->type != REDIS_REPLY_ARRAY || ent->elements != 2 || ent->element[1]->type != REDIS_REPLY_ARRAY) return 1;
+  redisReply *fv = ent->element[1];
+  const redisReply *uid = NULL, *nsp = NULL;
+  for (size_t i = 0; i + 1 < fv->elements; i += 2) {
+    const redisReply *k = fv->element[i];
+    if (k->type != REDIS_REPLY_STRING || fv->element[i + 1]->type != REDIS_REPLY_STRING) return 1;
+    if (k->len == 3 && memcmp(k->str, "uid", 3) == 0) uid = fv->element[i + 1];
+    else if (k->len == 3 && memcmp(k->str, "nsp", 3) == 0) nsp = fv->element[i + 1];
+  }
+  if (uid == NULL || nsp == NULL) return 1;
+  xadapter_t *a = sio__map_get(&r->nsps, nsp->str, nsp->len);
+  return a != NULL && !(uid->len == UID_LEN && memcmp(uid->str, a->uid, UID_LEN) == 0);
+}
+
 static void on_xread(redisAsyncContext *ac, void *reply, void *priv) {
   sio_redis_streams_t *r = priv;
   redisReply *rep = reply;
@@ -550,12 +567,14 @@ static void on_xread(redisAsyncContext *ac, void *reply, void *priv) {
         r->cursor = id; /* past it even when it does not decode */
         r->cursor_known = 1;
       }
+      /* Our own entries (delivered when XADD answered) and other namespaces' are skipped
+       * before their data is decoded. */
+      if (!wanted(r, ent)) continue;
       if (sio__xsa_read_entry(ent, &e, &id) != 0) {
         SIO_LOGD("redis streams adapter: skipped a malformed stream entry");
         continue;
       }
-      char nsp[256];
-      xadapter_t *a = e.nsp.len < sizeof nsp ? sio__map_get(&r->nsps, e.nsp.ptr, e.nsp.len) : NULL;
+      xadapter_t *a = sio__map_get(&r->nsps, e.nsp.ptr, e.nsp.len);
       if (a && !(e.uid.len == UID_LEN && memcmp(e.uid.ptr, a->uid, UID_LEN) == 0)) {
         char idtxt[SIO__XID_MAX + 1];
         sio__xid_format(id, idtxt);
