@@ -27,20 +27,35 @@
 static sio_http_t *http;
 static uv_signal_t sig_int, sig_term;
 static sio_redis_t *redis;
+static sio_redis_streams_t *streams;
 
 static void on_stopped(void *user) {
   (void)user;
   sio_log_printf(SIO_LOG_INFO, "stopped");
 }
 
-/* --redis: every namespace goes on the Redis adapter. It connects in the background: an
- * unreachable Redis is retried, not fatal. */
+/* --redis / --redis-streams: every namespace goes on a Redis adapter. It connects in the
+ * background: an unreachable Redis is retried, not fatal. */
 static int start_redis(sio_server_t *io, const noom_options_t *o) {
+  int r;
+  if (o->redis_streams) {
+    sio_redis_streams_opts_t xopts;
+    sio_redis_streams_opts_init(&xopts);
+    xopts.url = o->redis_streams;
+    xopts.channel_prefix = o->redis_prefix;
+    xopts.stream_name = o->redis_stream;
+    xopts.maxlen = (size_t)o->redis_maxlen;
+    if ((r = sio_redis_streams_attach(io, &xopts, &streams)) != 0)
+      fprintf(stderr, "noom: cannot use --redis-streams %s --redis-stream '%s' --redis-maxlen %llu: %s (expected "
+                      "redis://host[:port][/db], a non-empty name and N > 0)\n",
+              o->redis_streams, o->redis_stream, (unsigned long long)o->redis_maxlen, sio_strerror(r));
+    return r;
+  }
   sio_redis_opts_t ropts;
   sio_redis_opts_init(&ropts);
   ropts.url = o->redis;
   ropts.prefix = o->redis_prefix;
-  int r = sio_redis_attach(io, &ropts, &redis);
+  r = sio_redis_attach(io, &ropts, &redis);
   if (r != 0) {
     fprintf(stderr, "noom: cannot use --redis %s --redis-prefix '%s': %s (expected redis://host[:port][/db] and a "
                     "non-empty prefix)\n",
@@ -146,7 +161,8 @@ int main(int argc, char **argv) {
   noom_lobby_opts_t lopts = {
       .budgets = {.rate = {o.msg_rate, o.event_rate, o.relay_rate, o.relay_bytes_rate},
                   .burst = {o.msg_burst, o.event_burst, o.relay_burst, o.relay_bytes_burst}},
-      .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max), o.redis != NULL},
+      .list = {o.lobby_interval_ms, (uint32_t)(o.lobby_max > UINT32_MAX ? UINT32_MAX : o.lobby_max),
+               o.redis != NULL || o.redis_streams != NULL},
       .recovery_ms = o.recovery_ms,
   };
   sopts.max_rooms_per_socket = (uint32_t)(o.max_rooms > UINT32_MAX ? UINT32_MAX : o.max_rooms);
@@ -158,15 +174,16 @@ int main(int argc, char **argv) {
   }
   noom_history_opts_t hist = {
       .keep = o.history > NOOM_HISTORY_PAGE_MAX ? NOOM_HISTORY_PAGE_MAX : (size_t)o.history,
-      .shared = o.redis != NULL,
+      .shared = o.redis != NULL || o.redis_streams != NULL,
       .db = {o.db, o.history_max_age_days * 86400000ull, o.history_max_per_room, 10000},
   };
   if (noom_history_init(loop, &hist) != 0) return 1;
-  if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
+  if ((r = sio_server_new(http, &sopts, &io)) == 0 && (o.redis || o.redis_streams) && (r = start_redis(io, &o)) != 0)
+    return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
       (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
       (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0 ||
-      (r = noom_ops_init(loop, io, http, &(noom_ops_opts_t){o.metrics, o.metrics_addr, o.drain_ms, redis})) != 0) {
+      (r = noom_ops_init(loop, io, http, &(noom_ops_opts_t){o.metrics, o.metrics_addr, o.drain_ms, redis, streams})) != 0) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
     return 1;
   }

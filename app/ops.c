@@ -59,6 +59,9 @@ static void on_readyz(sio_http_req_t *req, void *u) {
   if (S.o.redis && !sio_redis_connected(S.o.redis)) {
     n += (size_t)snprintf(body + n, sizeof body - n, "redis: not connected (reconnecting; check --redis)\n");
   }
+  if (S.o.streams && !sio_redis_streams_connected(S.o.streams)) {
+    n += (size_t)snprintf(body + n, sizeof body - n, "redis: not connected (reconnecting; check --redis-streams)\n");
+  }
   noom_histdb_stats_t hs;
   noom_histdb_stats(&hs);
   if (hs.running && !hs.store_up) {
@@ -83,10 +86,16 @@ static void app_metrics(sio_metrics_out_t *o, void *u) {
 
   sio_metrics_family(o, "noom_adapter_connected", SIO_METRIC_GAUGE,
                      "1 when the Redis adapter is connected and subscribed (absent without --redis)");
-  if (S.o.redis) {
-    sio_metrics_sample(o, "noom_adapter_connected", sio_redis_connected(S.o.redis), "adapter", "redis", NULL);
+  if (S.o.redis || S.o.streams) {
     sio_redis_stats_t rs;
-    sio_redis_stats(S.o.redis, &rs);
+    if (S.o.redis) {
+      sio_metrics_sample(o, "noom_adapter_connected", sio_redis_connected(S.o.redis), "adapter", "redis", NULL);
+      sio_redis_stats(S.o.redis, &rs);
+    } else {
+      sio_metrics_sample(o, "noom_adapter_connected", sio_redis_streams_connected(S.o.streams), "adapter",
+                         "redis-streams", NULL);
+      sio_redis_streams_stats(S.o.streams, &rs);
+    }
     sio_metrics_family(o, "noom_redis_messages_total", SIO_METRIC_COUNTER, "Redis adapter messages, by direction");
     sio_metrics_sample(o, "noom_redis_messages_total", (double)rs.published, "direction", "published", NULL);
     sio_metrics_sample(o, "noom_redis_messages_total", (double)rs.received, "direction", "received", NULL);
@@ -97,7 +106,7 @@ static void app_metrics(sio_metrics_out_t *o, void *u) {
     sio_metrics_sample(o, "noom_redis_reconnects_total", (double)rs.reconnects, NULL);
     sio_metrics_family(o, "noom_redis_queue_bytes", SIO_METRIC_GAUGE,
                        "Bytes queued for Redis and not yet written (publishes are dropped past 16 MiB)");
-    sio_metrics_sample(o, "noom_redis_queue_bytes", (double)sio_redis_backlog(S.o.redis), NULL);
+    if (S.o.redis) sio_metrics_sample(o, "noom_redis_queue_bytes", (double)sio_redis_backlog(S.o.redis), NULL);
   }
 
   noom_histdb_stats_t hs;

@@ -24,6 +24,7 @@ typedef struct {
   const char *metrics_addr; /* HOST:PORT: serve /metrics, /healthz, /readyz there too; NULL: main port */
   uint64_t drain_ms;
   sio_redis_t *redis;       /* NULL without --redis */
+  sio_redis_streams_t *streams; /* NULL without --redis-streams */
 } noom_ops_opts_t;
 
 /* Mounts the endpoints (and starts the --metrics-addr listener). 0, or a SIO_E* / libuv

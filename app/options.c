@@ -65,6 +65,10 @@ static const opt_t table[] = {
     {"tls-self-signed", "", OPT_FLAG, OFF(tls_self_signed), "serve HTTPS with a throwaway self-signed certificate"},
     {"redis", "URL", OPT_STR, OFF(redis), "run as one of several nodes sharing rooms through Redis (redis://host:port[/db])"},
     {"redis-prefix", "PREFIX", OPT_STR, OFF(redis_prefix), "Redis channel prefix, the same on every node"},
+    {"redis-streams", "URL", OPT_STR, OFF(redis_streams),
+     "like --redis through a Redis stream (@socket.io/redis-streams-adapter): reconnecting clients recover on any node"},
+    {"redis-stream", "NAME", OPT_STR, OFF(redis_stream), "the stream of --redis-streams, the same on every node"},
+    {"redis-maxlen", "N", OPT_U64, OFF(redis_maxlen), "entries --redis-streams keeps in the stream (XADD MAXLEN ~ N)"},
     {"db", "PATH|URL", OPT_STR, OFF(db), "chat history: SQLite file, :memory: (lost on exit) or postgres://... (shared by nodes)"},
     {"history", "N", OPT_U64, OFF(history), "messages a newcomer gets on entering a room, at most 200 (0: history off)"},
     {"history-max-age", "DAYS", OPT_U64, OFF(history_max_age_days), "delete history older than DAYS (0: keep)"},
@@ -123,6 +127,8 @@ static void defaults(noom_options_t *o) {
   o->stun_port = 3478;
   o->turn_ttl = 86400;
   o->redis_prefix = "socket.io";
+  o->redis_stream = "socket.io";
+  o->redis_maxlen = 10000;
   o->db = "noom.db";
   o->history = 50;
   o->history_max_age_days = 30;
@@ -242,6 +248,10 @@ int noom_options_parse(noom_options_t *o, int argc, char **argv) {
       fprintf(stderr, "noom: bad value '%s' for --%s (expected %s)\n", v, t->name, t->arg);
       return -1;
     }
+  }
+  if (o->redis && o->redis_streams) {
+    fprintf(stderr, "noom: --redis and --redis-streams are mutually exclusive: pick one adapter for every node\n");
+    return -1;
   }
   return 0;
 }

@@ -44,6 +44,9 @@ typedef struct {
   int tls_self_signed;         /* make a throwaway certificate (LAN testing) */
   const char *redis;           /* redis:// URL: share rooms with other nodes; NULL = off */
   const char *redis_prefix;    /* Redis channel prefix (the JS adapter's `key`) */
+  const char *redis_streams;   /* redis:// URL: the same through a Redis stream (cross-node recovery) */
+  const char *redis_stream;    /* the stream's name (the JS streamName) */
+  uint64_t redis_maxlen;       /* XADD MAXLEN ~ N (the JS maxLen) */
   const char *db;              /* history store: SQLite path, ":memory:" or postgres:// URL */
   uint64_t history;            /* messages given on enter_room (0: history off) */
   uint64_t history_max_age_days; /* retention by age (0: keep) */

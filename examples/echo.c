@@ -31,6 +31,7 @@
  *             [--deflate-server-no-takeover] [--deflate-client-no-takeover]
  *             [--deflate-server-window-bits N] [--deflate-client-window-bits N]
  *             [--parser default|msgpack]
+ *             [--redis URL | --redis-streams URL [--redis-stream NAME] [--redis-maxlen N]]
  * Prints "listening on http://HOST:PORT" on stdout once ready; SIGINT/SIGTERM stop it.
  */
 #include <signal.h>
@@ -42,6 +43,9 @@
 #include "sio.h"
 #include "sio/metrics.h"
 #include "sio/easy.h"
+#ifdef EXAMPLE_WITH_REDIS
+#include "sio/redis.h"
+#endif
 
 static sio_http_t *http;
 static uv_signal_t sigint, sigterm;
@@ -344,6 +348,11 @@ static void usage(void) {
          "  --idle-timeout MS     HTTP keep-alive idle timeout (default 5000)\n"
          "  --recovery-ms MS      connection-state recovery window, 0 = off (default 0)\n"
          "  --recovery-max-bytes N  bytes of sent packets kept for recovery (default 16 MiB)\n"
+         "  --redis URL           share rooms through Redis pub/sub (@socket.io/redis-adapter)\n"
+         "  --redis-streams URL   share rooms through a Redis stream (@socket.io/redis-streams-adapter);\n"
+         "                        with --recovery-ms, sessions survive a reconnect to another node\n"
+         "  --redis-stream NAME   the stream of --redis-streams (default socket.io)\n"
+         "  --redis-maxlen N      XADD MAXLEN ~ N of --redis-streams (default 10000)\n"
          "  --socket-use MS       a socket.use middleware on \"/\": refuses forbidden, rewrites\n"
          "                        rewrite-me, delays slow by MS ms (0 = off, the default)\n"
          "  --log-level L         none|error|warn|info|debug (default warn)\n"
@@ -379,6 +388,8 @@ int main(int argc, char **argv) {
   sio_engine_opts_init(&eopts);
   eopts.cors_origins = "*";
   sio_log_set_level(SIO_LOG_WARN);
+  const char *redis_url = NULL, *streams_url = NULL, *stream_name = NULL;
+  uint64_t stream_maxlen = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -463,6 +474,10 @@ int main(int argc, char **argv) {
       }
       sopts.parser = strcmp(v, "msgpack") == 0 ? SIO_PARSER_MSGPACK : SIO_PARSER_DEFAULT;
     }
+    else if (strcmp(a, "--redis") == 0) redis_url = v;
+    else if (strcmp(a, "--redis-streams") == 0) streams_url = v;
+    else if (strcmp(a, "--redis-stream") == 0) stream_name = v;
+    else if (strcmp(a, "--redis-maxlen") == 0) stream_maxlen = strtoull(v, NULL, 10);
     else if (strcmp(a, "--log-level") == 0) {
       sio_log_level_t l;
       if (sio_log_level_parse(v, &l) != 0) {
@@ -474,6 +489,10 @@ int main(int argc, char **argv) {
       fprintf(stderr, "echo: unknown option %s (see --help)\n", a);
       return 2;
     }
+  }
+  if (redis_url && streams_url) {
+    fprintf(stderr, "echo: --redis and --redis-streams are mutually exclusive: pick one adapter\n");
+    return 2;
   }
   signal(SIGPIPE, SIG_IGN);
   hopts.ws_deflate = eopts.per_message_deflate; /* /ws gets the same settings */
@@ -489,6 +508,27 @@ int main(int argc, char **argv) {
   if (sio_server_new(http, &sopts, &io) != 0 || sio_server_of(io, "/custom", &custom) != 0) return 1;
   if (metrics && sio_metrics_mount(io, NULL, "/metrics", NULL, NULL) != 0) return 1;
   sio_ns_t *main_ns = sio_server_main(io);
+  if (redis_url || streams_url) {
+#ifdef EXAMPLE_WITH_REDIS
+    sio_redis_opts_t ropts;
+    sio_redis_opts_init(&ropts);
+    ropts.url = redis_url;
+    sio_redis_streams_opts_t xopts;
+    sio_redis_streams_opts_init(&xopts);
+    xopts.url = streams_url;
+    if (stream_name) xopts.stream_name = stream_name;
+    if (stream_maxlen) xopts.maxlen = (size_t)stream_maxlen;
+    int rr = redis_url ? sio_redis_attach(io, &ropts, NULL) : sio_redis_streams_attach(io, &xopts, NULL);
+    if (rr != 0) {
+      fprintf(stderr, "echo: cannot use Redis at %s: %s\n", redis_url ? redis_url : streams_url, sio_strerror(rr));
+      return 2;
+    }
+#else
+    (void)stream_name, (void)stream_maxlen;
+    fprintf(stderr, "echo: built without the Redis adapter (-DSIO_REDIS=OFF): --redis and --redis-streams are off\n");
+    return 2;
+#endif
+  }
   sio_ns_on_connect(main_ns, send_auth, NULL);
   if (socket_use_ms > 0) sio_ns_on_connect(main_ns, install_socket_use, NULL);
   sio_ns_use(custom, refuse_mw, NULL);

@@ -319,7 +319,10 @@ typedef struct {
  * SIO_ENOMEM, or the adapter's error for the remote part. SIO_ENOMEM while encoding or
  * selecting comes before any recipient got the packet; the adapter's fan-out (sent after
  * the local delivery) may fail on its own, with its error returned. The selection
- * operations and queries below fail the same way: SIO_ENOMEM means nothing was done. */
+ * operations and queries below fail the same way: SIO_ENOMEM means nothing was done.
+ * Under connection-state recovery with an adapter that keeps the offsets (version 3,
+ * sio_redis_streams_attach), a recoverable emit is delivered locally once the adapter
+ * has its offset: it returns 0 (no local count yet) or SIO_ENOMEM. */
 SIO_EXTERN int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
 
 /* Broadcast with acknowledgements: cb runs exactly once, when every recipient answered

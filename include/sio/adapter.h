@@ -25,14 +25,16 @@
  * bounce back.
  *
  * Versioning: SIO_ADAPTER_VERSION 2 added the query hooks; a version-1 vtable (the first
- * five hooks) is still accepted, and its namespace answers queries locally.
+ * five hooks) is still accepted, and its namespace answers queries locally. Version 3
+ * added connection-state recovery across nodes (publish_offset, persist_session,
+ * restore_session); a version-1 or -2 vtable keeps the in-memory store of recovery.c.
  */
 #ifndef SIO_ADAPTER_H
 #define SIO_ADAPTER_H
 
 #include "sio.h"
 
-#define SIO_ADAPTER_VERSION 2
+#define SIO_ADAPTER_VERSION 3
 
 /* An encoded packet as it goes on the wire: the Socket.IO text part (without the
  * Engine.IO "4" prefix) and its binary attachments, plus the event and arguments. All
@@ -52,6 +54,21 @@ typedef struct {
 typedef struct sio_adapter_query_s sio_adapter_query_t;
 /* A broadcast with acks in progress (opaque; see broadcast_with_ack). */
 typedef struct sio_adapter_acks_s sio_adapter_acks_t;
+/* A broadcast waiting for its recovery offset (opaque; see publish_offset). */
+typedef struct sio_adapter_offset_s sio_adapter_offset_t;
+/* A session restore in progress (opaque; see restore_session). */
+typedef struct sio_adapter_restore_s sio_adapter_restore_t;
+
+/* The state of a socket that left for a recoverable reason (socket.ts persistSession):
+ * all borrowed for the call. rooms include the socket's own id room. data_json is
+ * socket.data as JSON text, NULL when unset. */
+typedef struct {
+  const char *sid;
+  const char *pid;
+  const char *const *rooms;
+  size_t nrooms;
+  const char *data_json;
+} sio_adapter_session_t;
 
 typedef struct {
   int version; /* SIO_ADAPTER_VERSION (or 1) */
@@ -87,11 +104,31 @@ typedef struct {
    * sio_adapter_query_add_value (one per node) and finish q. */
   int (*server_side_emit)(void *self, sio_ns_t *ns, const char *event, const sio_args_t *args,
                           sio_adapter_query_t *q);
+
+  /* ---- version 3: connection-state recovery across nodes ---- */
+  /* Replaces `broadcast` for a recoverable packet (an event without ack, not volatile,
+   * not SIO_BCAST_LOCAL) while recovery is on: publish pkt (its text has no offset) and
+   * call sio_adapter_offset_done(h, offset) once the shared log gave it its offset; the
+   * library then delivers it locally with that offset appended (ClusterAdapter.broadcast
+   * of socket.io-adapter). A hook that returns an error must not touch h: the library
+   * delivers locally at once, without an offset. Pending handles are the adapter's to
+   * bound; destroy finishes them with sio_adapter_offset_done(h, NULL, 0). */
+  int (*publish_offset)(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt,
+                        sio_adapter_offset_t *h);
+  /* A socket left for a recoverable reason: keep sess for the recovery window
+   * (window_ms) where every node can find it by pid. Best effort (no answer). */
+  void (*persist_session)(void *self, sio_ns_t *ns, const sio_adapter_session_t *sess, uint64_t window_ms);
+  /* A CONNECT carries {pid, offset}: look the session up (taking it: a pid is used
+   * once), add every packet after offset that its rooms select in order
+   * (sio_adapter_restore_add_packet), then call sio_adapter_restore_done exactly once.
+   * The library holds the CONNECT until then. A hook that returns an error must not
+   * touch h: the socket connects as a new one. */
+  int (*restore_session)(void *self, sio_ns_t *ns, const char *pid, const char *offset, sio_adapter_restore_t *h);
 } sio_adapter_vtable_t;
 
 /* Installs an adapter on ns (vtable borrowed: static storage; self owned by the adapter,
  * destroyed with the namespace). Returns 0, SIO_EINVAL (NULL vtable or a version other
- * than 1 and 2) or SIO_EBUSY (ns has one already). */
+ * than 1, 2 and 3) or SIO_EBUSY (ns has one already). */
 SIO_EXTERN int sio_ns_set_adapter(sio_ns_t *ns, const sio_adapter_vtable_t *vt, void *self);
 
 /* Called with every namespace of a server as it is created (and, once, with the ones
@@ -128,6 +165,31 @@ SIO_EXTERN void sio_adapter_acks_answer(sio_adapter_acks_t *acks, const sio_args
  * once); the broadcast's callback runs once local answers are complete too, or at its
  * timeout. */
 SIO_EXTERN void sio_adapter_acks_done(sio_adapter_acks_t *acks);
+
+/* ---- connection-state recovery (adapter side, version 3) ---- */
+
+/* The offset of a publish_offset broadcast is known (offset: NUL-terminated, copied), or
+ * NULL when publishing failed: the packet is delivered to the local selection now, with
+ * the offset as its last argument, or without one. cancel != 0 (adapter destroyed):
+ * nothing is delivered. Releases h (call exactly once). */
+SIO_EXTERN void sio_adapter_offset_done(sio_adapter_offset_t *h, const char *offset, int cancel);
+
+/* Delivers a packet another node published to this node's sockets of to (SIO_BCAST_LOCAL
+ * implied), with offset (may be NULL) appended as the last argument when recovery is on,
+ * as ClusterAdapter.onMessage does. Returns the number of sockets reached or an error. */
+SIO_EXTERN int sio_adapter_emit_offset(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
+                                       const sio_args_t *args, const char *offset);
+
+/* Adds one missed packet to a restore, in order: event(args..., offset) is encoded now
+ * (args borrowed). Returns 0, SIO_ELIMIT (the restore's packets passed the recovery
+ * store's max_bytes: finish with a NULL session) or SIO_ENOMEM. */
+SIO_EXTERN int sio_adapter_restore_add_packet(sio_adapter_restore_t *h, const char *event, const sio_args_t *args,
+                                              const char *offset);
+/* Finishes a restore: sess (borrowed; NULL: not found, expired, offset gone...) gives
+ * the socket its id, rooms and data back, and the added packets are replayed before the
+ * CONNECT answer. status SIO_ECANCELED (adapter destroyed): the CONNECT is dropped.
+ * Releases h (call exactly once). */
+SIO_EXTERN void sio_adapter_restore_done(sio_adapter_restore_t *h, const sio_adapter_session_t *sess, int status);
 
 /* ---- applying remote operations (adapter side) ---- */
 

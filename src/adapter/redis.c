@@ -25,6 +25,7 @@
 
 #include "adapter/redis_codec.h"
 #include "adapter/redis_conn.h"
+#include "adapter/redis_shared.h"
 #include "common/alloc.h"
 #include "common/log.h"
 #include "http/server.h"
@@ -89,28 +90,6 @@ static void client_unref(sio_redis_t *r);
  * Small helpers
  * ------------------------------------------------------------------------------ */
 
-/* uid2's alphabet: 62 URL-safe characters. */
-static void random_id(char out[UID_LEN + 1]) {
-  static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  unsigned char b[UID_LEN];
-  if (uv_random(NULL, NULL, b, sizeof b, 0, NULL) != 0) {
-    /* Only uniqueness matters here, not secrecy: fall back to the clock. */
-    uint64_t t = uv_hrtime();
-    for (int i = 0; i < UID_LEN; i++) b[i] = (unsigned char)(t >> (i * 8)) ^ (unsigned char)(i * 37);
-  }
-  for (int i = 0; i < UID_LEN; i++) out[i] = abc[b[i] % 62];
-  out[UID_LEN] = '\0';
-}
-
-static char *concat(const char *a, const char *b, const char *c, const char *d) {
-  sio__buf_t buf = SIO__BUF_INIT;
-  if (sio__buf_appendf(&buf, "%s%s%s%s", a, b, c ? c : "", d ? d : "") != 0 || sio__buf_append_byte(&buf, 0) != 0) {
-    sio__buf_free(&buf);
-    return NULL;
-  }
-  return sio__buf_steal(&buf, NULL);
-}
-
 static int publish_raw(sio_redis_t *r, const char *channel, const char *msg, size_t len);
 
 /* Publishes a JSON object (JSON.stringify-exact, the JS adapter's encoding of requests
@@ -147,51 +126,6 @@ static int publish_raw(sio_redis_t *r, const char *channel, const char *msg, siz
     dropped(r, rc);
   }
   return rc;
-}
-
-/* JSON for a Node peer: binary parts (placeholders) become what JSON.stringify makes of
- * a Buffer, {"type":"Buffer","data":[...bytes]}, as the JS adapter's JSON requests
- * carry them. Returns a new tree. */
-static json_t *node_json(json_t *v, sio__refbuf_t *const *att, uint32_t natt) {
-  uint32_t num;
-  if (sio__placeholder_num(v, &num) && num < natt) {
-    json_t *bytes = json_array();
-    const unsigned char *p = (const unsigned char *)sio__refbuf_ptr(att[num]);
-    for (size_t i = 0; bytes && i < att[num]->len; i++) json_array_append_new(bytes, json_integer(p[i]));
-    return json_pack("{s:s,s:o}", "type", "Buffer", "data", bytes);
-  }
-  if (json_is_array(v)) {
-    json_t *out = json_array();
-    for (size_t i = 0; out && i < json_array_size(v); i++)
-      json_array_append_new(out, node_json(json_array_get(v, i), att, natt));
-    return out;
-  }
-  if (json_is_object(v)) {
-    json_t *out = json_object();
-    const char *k;
-    json_t *m;
-    json_object_foreach(v, k, m) json_object_set_new(out, k, node_json(m, att, natt));
-    return out;
-  }
-  return json_incref(v);
-}
-
-/* [event, ...args] as a JSON array for a Node peer. */
-static json_t *event_data(const char *event, const sio_args_t *args) {
-  json_t *arr = json_array();
-  if (arr == NULL) return NULL;
-  json_array_append_new(arr, json_string(event));
-  for (size_t i = 0; i < sio_args_count(args); i++)
-    json_array_append_new(arr, node_json(sio__args_json(args, i), args->att, args->natt));
-  return arr;
-}
-
-/* {rooms:[...], except:[...]} of a selection. */
-static json_t *sel_json(const sio_broadcast_opts_t *to) {
-  json_t *rooms = json_array(), *except = json_array();
-  for (size_t i = 0; to && i < to->nrooms; i++) json_array_append_new(rooms, json_string(to->rooms[i]));
-  for (size_t i = 0; to && i < to->nexcept; i++) json_array_append_new(except, json_string(to->except[i]));
-  return json_pack("{s:o,s:o}", "rooms", rooms, "except", except);
 }
 
 /* ---------------------------------------------------------------------------------
@@ -272,7 +206,7 @@ static request_t *request_new(adapter_t *a, int type, const char *what, uint64_t
   q->a = a;
   q->type = type;
   q->what = what;
-  do random_id(q->id);
+  do sio__radp_random_id(q->id, UID_LEN);
   while (sio__map_get(&a->requests, q->id, UID_LEN) != NULL);
   if (sio__map_put(&a->requests, q->id, UID_LEN, q) != 0) {
     sio__free(q);
@@ -333,31 +267,6 @@ static int json_request(adapter_t *a, int type, const char *what, sio_adapter_qu
   return 0;
 }
 
-/* A remote socket of a REMOTE_FETCH answer: {id, handshake, rooms, data}. */
-static void add_fetched(sio_adapter_query_t *h, json_t *s) {
-  json_t *id = json_object_get(s, "id"), *rooms = json_object_get(s, "rooms");
-  if (!json_is_string(id) || !json_is_array(rooms)) return;
-  size_t n = json_array_size(rooms);
-  const char **names = sio__calloc(n + 1, sizeof *names);
-  sio__buf_t data = SIO__BUF_INIT, hs = SIO__BUF_INIT;
-  json_t *d = json_object_get(s, "data"), *h0 = json_object_get(s, "handshake");
-  int ok = names != NULL;
-  for (size_t i = 0; ok && i < n; i++) {
-    json_t *e = json_array_get(rooms, i);
-    if (!json_is_string(e)) ok = 0;
-    else names[i] = json_string_value(e);
-  }
-  if (ok) ok = sio__json_write(&data, d ? d : json_null()) == 0 && sio__buf_append_byte(&data, 0) == 0;
-  if (ok) ok = sio__json_write(&hs, h0 ? h0 : json_object()) == 0 && sio__buf_append_byte(&hs, 0) == 0;
-  if (ok) {
-    sio_remote_socket_t v = {json_string_value(id), names, n, data.base, hs.base, NULL};
-    sio_adapter_query_add_socket(h, &v);
-  }
-  sio__free(names);
-  sio__buf_free(&data);
-  sio__buf_free(&hs);
-}
-
 /* Adds the strings of array member key of resp. */
 static void add_names(sio_adapter_query_t *h, json_t *resp, const char *key) {
   json_t *arr = json_object_get(resp, key), *e;
@@ -394,7 +303,7 @@ static void handle_response(adapter_t *a, const char *msg, size_t len) {
     json_t *arr = json_object_get(v.root, "sockets"), *s;
     size_t i;
     if (!json_is_array(arr)) break; /* the JS adapter ignores such answers too */
-    json_array_foreach(arr, i, s) add_fetched(q->q, s);
+    json_array_foreach(arr, i, s) sio__radp_add_fetched(q->q, s);
     q->got++;
     break;
   }
@@ -435,45 +344,6 @@ static void handle_response(adapter_t *a, const char *msg, size_t len) {
  * Requests from the other nodes
  * ------------------------------------------------------------------------------ */
 
-/* Reads {rooms, except} into a selection (arrays owned by the caller, strings borrowed
- * from opts). */
-typedef struct {
-  const char **rooms, **except;
-  sio_broadcast_opts_t to;
-} sel_t;
-
-static int read_sel(json_t *opts, sel_t *s) {
-  memset(s, 0, sizeof *s);
-  json_t *arrs[2] = {json_object_get(opts, "rooms"), json_object_get(opts, "except")};
-  const char **out[2] = {NULL, NULL};
-  size_t n[2] = {0, 0};
-  for (int k = 0; k < 2; k++) {
-    if (arrs[k] == NULL) continue;
-    if (!json_is_array(arrs[k])) goto bad;
-    n[k] = json_array_size(arrs[k]);
-    out[k] = sio__calloc(n[k] + 1, sizeof *out[k]);
-    if (out[k] == NULL) goto bad;
-    for (size_t i = 0; i < n[k]; i++) {
-      json_t *e = json_array_get(arrs[k], i);
-      if (!json_is_string(e)) goto bad;
-      out[k][i] = json_string_value(e);
-    }
-  }
-  s->rooms = out[0];
-  s->except = out[1];
-  s->to = (sio_broadcast_opts_t){out[0], n[0], out[1], n[1], SIO_BCAST_LOCAL};
-  return 0;
-bad:
-  sio__free(out[0]);
-  sio__free(out[1]);
-  return SIO_EPROTO;
-}
-
-static void sel_free(sel_t *s) {
-  sio__free(s->rooms);
-  sio__free(s->except);
-}
-
 /* Publishes {requestId, key: value} (consumes value) on the response channel. */
 static void respond(adapter_t *a, json_t *rid, const char *key, json_t *value) {
   json_t *obj = json_pack("{s:O}", "requestId", rid);
@@ -482,47 +352,12 @@ static void respond(adapter_t *a, json_t *rid, const char *key, json_t *value) {
   publish_json(a->r, a->resp_channel, obj);
 }
 
-typedef struct {
-  json_t *rooms; /* room names to join or leave */
-  int join;
-} rooms_op_t;
-
-static void apply_rooms(int status, sio_socket_t *const *sockets, size_t n, void *u) {
-  rooms_op_t *op = u;
-  json_t *e;
-  size_t k;
-  for (size_t i = 0; status == 0 && i < n; i++) {
-    json_array_foreach(op->rooms, k, e) {
-      if (!json_is_string(e)) continue;
-      if (op->join) sio_socket_join(sockets[i], json_string_value(e));
-      else sio_socket_leave(sockets[i], json_string_value(e));
-    }
-  }
-}
-
 static void add_socket_id(int status, sio_socket_t *const *sockets, size_t n, void *u) {
   for (size_t i = 0; status == 0 && i < n; i++) json_array_append_new(u, json_string(sio_socket_id(sockets[i])));
 }
 
 static void add_room_name(sio_str_t room, size_t size, int is_sid, void *u) {
   json_array_append_new(u, json_stringn(room.ptr, room.len));
-}
-
-/* Parses JSON text produced by the library (socket data, handshake) into a tree. */
-static json_t *parse_text(const char *text) {
-  json_t *v = text ? json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
-  return v ? v : json_null();
-}
-
-static void add_fetch_entries(int status, const sio_remote_socket_t *sockets, size_t n, void *u) {
-  json_t *arr = u;
-  for (size_t i = 0; status == 0 && i < n; i++) {
-    json_t *rooms = json_array();
-    for (size_t k = 0; rooms && k < sockets[i].nrooms; k++) json_array_append_new(rooms, json_string(sockets[i].rooms[k]));
-    json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:o}", "id", sockets[i].id, "handshake",
-                                         parse_text(sockets[i].handshake_json), "rooms", rooms, "data",
-                                         parse_text(sockets[i].data_json)));
-  }
 }
 
 /* The local part of an old-style request {sid, room} / {sid, close}: one socket. */
@@ -537,8 +372,8 @@ static void legacy_one(adapter_t *a, json_t *req, int type) {
   } else {
     if (!json_is_string(room) || sio_ns_room_size(a->ns, rooms[0]) == 0) return;
     json_t *list = json_pack("[O]", room);
-    rooms_op_t op = {list, type == SIO__RREQ_REMOTE_JOIN};
-    sio_ns_fetch_sockets(a->ns, &to, apply_rooms, &op);
+    sio__radp_rooms_op_t op = {list, type == SIO__RREQ_REMOTE_JOIN};
+    sio_ns_fetch_sockets(a->ns, &to, sio__radp_apply_rooms, &op);
     json_decref(list);
   }
   json_t *rid = json_object_get(req, "requestId");
@@ -560,7 +395,7 @@ static void on_server_side_reply(void *u, const sio_args_t *args) {
      * takes one); no argument leaves data out, as JSON.stringify drops undefined. */
     json_t *obj = json_pack("{s:i,s:O}", "type", SIO__RREQ_SERVER_SIDE_EMIT, "requestId", c->rid);
     if (obj && sio_args_count(args) > 0)
-      json_object_set_new(obj, "data", node_json(sio__args_json(args, 0), args->att, args->natt));
+      json_object_set_new(obj, "data", sio__radp_node_json(sio__args_json(args, 0), args->att, args->natt));
     publish_json(c->r, c->channel, obj);
   }
   json_decref(c->rid);
@@ -645,17 +480,17 @@ static void handle_request(adapter_t *a, const char *msg, size_t len) {
     return;
   }
   a->r->stats.received++;
-  sel_t sel;
+  sio__radp_sel_t sel;
   switch (json_is_integer(type) ? (int)json_integer_value(type) : -1) {
   case SIO__RREQ_SOCKETS: {
     if (!rid) break;
     /* Only rooms count here, as in the JS adapter's sockets(rooms). */
-    if (read_sel(req, &sel) != 0) break;
+    if (sio__radp_read_sel(req, &sel) != 0) break;
     sel.to.nexcept = 0;
     json_t *ids = json_array();
     sio_ns_fetch_sockets(a->ns, &sel.to, add_socket_id, ids);
     respond(a, rid, "sockets", ids);
-    sel_free(&sel);
+    sio__radp_sel_free(&sel);
     break;
   }
   case SIO__RREQ_ALL_ROOMS: {
@@ -672,11 +507,11 @@ static void handle_request(adapter_t *a, const char *msg, size_t len) {
       legacy_one(a, req, (int)json_integer_value(type));
       break;
     }
-    if (read_sel(opts, &sel) != 0) break;
+    if (sio__radp_read_sel(opts, &sel) != 0) break;
     /* One selection for every room (adapter.addSockets / delSockets). */
-    rooms_op_t op = {json_object_get(req, "rooms"), json_integer_value(type) == SIO__RREQ_REMOTE_JOIN};
-    if (json_is_array(op.rooms)) sio_ns_fetch_sockets(a->ns, &sel.to, apply_rooms, &op);
-    sel_free(&sel);
+    sio__radp_rooms_op_t op = {json_object_get(req, "rooms"), json_integer_value(type) == SIO__RREQ_REMOTE_JOIN};
+    if (json_is_array(op.rooms)) sio_ns_fetch_sockets(a->ns, &sel.to, sio__radp_apply_rooms, &op);
+    sio__radp_sel_free(&sel);
     break;
   }
   case SIO__RREQ_REMOTE_DISCONNECT: {
@@ -685,17 +520,17 @@ static void handle_request(adapter_t *a, const char *msg, size_t len) {
       legacy_one(a, req, SIO__RREQ_REMOTE_DISCONNECT);
       break;
     }
-    if (read_sel(opts, &sel) != 0) break;
+    if (sio__radp_read_sel(opts, &sel) != 0) break;
     sio_ns_disconnect_sockets(a->ns, &sel.to, json_is_true(json_object_get(req, "close")));
-    sel_free(&sel);
+    sio__radp_sel_free(&sel);
     break;
   }
   case SIO__RREQ_REMOTE_FETCH: {
-    if (!rid || read_sel(json_object_get(req, "opts"), &sel) != 0) break;
+    if (!rid || sio__radp_read_sel(json_object_get(req, "opts"), &sel) != 0) break;
     json_t *list = json_array();
-    sio_ns_fetch_sockets_all(a->ns, &sel.to, add_fetch_entries, list);
+    sio_ns_fetch_sockets_all(a->ns, &sel.to, sio__radp_fetch_entries, list);
     respond(a, rid, "sockets", list);
-    sel_free(&sel);
+    sio__radp_sel_free(&sel);
     break;
   }
   case SIO__RREQ_SERVER_SIDE_EMIT: {
@@ -780,27 +615,11 @@ static void handle_broadcast(adapter_t *a, const char *channel, size_t clen, con
  * The adapter hooks (outgoing)
  * ------------------------------------------------------------------------------ */
 
-/* The codec's view of an emit. ev->arr is new (the arguments as one tree, json_decref
- * it), NULL when there are none. Returns 0 or SIO_ENOMEM. */
-static int event_of(adapter_t *a, const sio_packet_view_t *pkt, sio__redis_event_t *ev) {
-  const sio_args_t *args = pkt->args;
-  json_t *arr = NULL;
-  if (sio_args_count(args) > 0 && (arr = sio__args_tree(args)) == NULL) return SIO_ENOMEM;
-  *ev = (sio__redis_event_t){sio_ns_name(a->ns), pkt->event, arr, 0, args ? args->att : NULL, args ? args->natt : 0};
-  return 0;
-}
-
-static sio__redis_sel_t sel_of(const sio_broadcast_opts_t *to, int64_t timeout_ms) {
-  if (to == NULL) return (sio__redis_sel_t){NULL, 0, NULL, 0, 0, timeout_ms};
-  return (sio__redis_sel_t){to->rooms, to->nrooms, to->except, to->nexcept, (to->flags & SIO_BCAST_VOLATILE) != 0,
-                            timeout_ms};
-}
-
 static int hook_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt) {
   adapter_t *a = self;
   sio__redis_event_t ev;
-  if (event_of(a, pkt, &ev) != 0) return SIO_ENOMEM;
-  sio__redis_sel_t sel = sel_of(to, -1);
+  if (sio__radp_event_of(sio_ns_name(a->ns), pkt, &ev) != 0) return SIO_ENOMEM;
+  sio__redis_sel_t sel = sio__radp_sel_of(to, -1);
   /* Exactly one (distinct) room: its own channel, so nodes without it never see it. */
   const char *single = NULL;
   for (size_t i = 0; i < sel.nrooms; i++) {
@@ -813,7 +632,7 @@ static int hook_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *
   sio__buf_t b = SIO__BUF_INIT;
   int rc = sio__redis_encode_broadcast(&b, a->uid, &ev, &sel);
   json_decref(ev.arr);
-  char *channel = rc == 0 ? (single ? concat(a->channel, single, "#", NULL) : a->channel) : NULL;
+  char *channel = rc == 0 ? (single ? sio__radp_concat(a->channel, single, "#", NULL) : a->channel) : NULL;
   if (rc == 0 && channel == NULL) rc = SIO_ENOMEM;
   /* Best effort, as socket.io: a publish that cannot go out is counted, not an error
    * for the local delivery that already happened. */
@@ -827,7 +646,7 @@ static int hook_broadcast(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *
  * disconnectSockets: fire and forget (the JS adapter applies even its own through
  * Redis; we did the local part already and ignore our uid when it comes back). */
 static int selection_request(adapter_t *a, int type, const sio_broadcast_opts_t *to, const char *key, json_t *value) {
-  json_t *obj = json_pack("{s:s,s:i,s:o}", "uid", a->uid, "type", type, "opts", sel_json(to));
+  json_t *obj = json_pack("{s:s,s:i,s:o}", "uid", a->uid, "type", type, "opts", sio__radp_sel_json(to));
   if (obj) json_object_set_new(obj, key, value);
   else json_decref(value);
   publish_json(a->r, a->req_channel, obj);
@@ -852,9 +671,9 @@ static int hook_broadcast_with_ack(void *self, sio_ns_t *ns, const sio_broadcast
   request_t *q = request_new(a, SIO__RREQ_BROADCAST, "broadcast with acks", timeout_ms);
   if (q == NULL) return SIO_ENOMEM;
   sio__redis_event_t ev = {0};
-  sio__redis_sel_t sel = sel_of(to, (int64_t)timeout_ms);
+  sio__redis_sel_t sel = sio__radp_sel_of(to, (int64_t)timeout_ms);
   sio__buf_t b = SIO__BUF_INIT;
-  int rc = event_of(a, pkt, &ev);
+  int rc = sio__radp_event_of(sio_ns_name(a->ns), pkt, &ev);
   if (rc == 0) rc = sio__redis_encode_bcast_request(&b, a->uid, q->id, &ev, &sel);
   json_decref(ev.arr);
   if (rc) {
@@ -869,7 +688,7 @@ static int hook_broadcast_with_ack(void *self, sio_ns_t *ns, const sio_broadcast
 }
 
 static int hook_fetch_sockets(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, sio_adapter_query_t *h) {
-  return json_request(self, SIO__RREQ_REMOTE_FETCH, "fetchSockets", h, json_pack("{s:o}", "opts", sel_json(to)));
+  return json_request(self, SIO__RREQ_REMOTE_FETCH, "fetchSockets", h, json_pack("{s:o}", "opts", sio__radp_sel_json(to)));
 }
 
 static int hook_all_sockets(void *self, sio_ns_t *ns, const char *const *rooms, size_t nrooms, sio_adapter_query_t *h) {
@@ -894,7 +713,7 @@ static int hook_server_count(void *self, sio_ns_t *ns, sio_adapter_query_t *h) {
 static int hook_server_side_emit(void *self, sio_ns_t *ns, const char *event, const sio_args_t *args,
                                  sio_adapter_query_t *h) {
   adapter_t *a = self;
-  json_t *data = event_data(event, args);
+  json_t *data = sio__radp_event_data(event, args);
   if (data == NULL) return SIO_ENOMEM;
   if (h == NULL) {
     publish_json(a->r, a->req_channel, json_pack("{s:s,s:i,s:o}", "uid", a->uid, "type", SIO__RREQ_SERVER_SIDE_EMIT, "data", data));
@@ -930,7 +749,7 @@ static void hook_destroy(void *self) {
 static const sio_adapter_vtable_t redis_vtable = {
     SIO_ADAPTER_VERSION,   hook_broadcast,   hook_sockets_join, hook_sockets_leave, hook_disconnect_sockets,
     hook_destroy,          hook_broadcast_with_ack, hook_fetch_sockets, hook_all_sockets, hook_all_rooms,
-    hook_server_count,     hook_server_side_emit,
+    hook_server_count,     hook_server_side_emit,   NULL, NULL, NULL, /* recovery stays in memory */
 };
 
 /* ---------------------------------------------------------------------------------
@@ -1072,13 +891,13 @@ static int attach_ns(sio_ns_t *ns, void *user) {
   if (a == NULL) return SIO_ENOMEM;
   a->r = r;
   a->ns = ns;
-  random_id(a->uid);
+  sio__radp_random_id(a->uid, UID_LEN);
   const char *nsp = sio_ns_name(ns);
-  a->channel = concat(r->prefix, "#", nsp, "#");
-  a->pattern = a->channel ? concat(a->channel, "*", NULL, NULL) : NULL;
-  a->req_channel = concat(r->prefix, "-request#", nsp, "#");
-  a->resp_channel = concat(r->prefix, "-response#", nsp, "#");
-  a->own_resp_channel = a->resp_channel ? concat(a->resp_channel, a->uid, "#", NULL) : NULL;
+  a->channel = sio__radp_concat(r->prefix, "#", nsp, "#");
+  a->pattern = a->channel ? sio__radp_concat(a->channel, "*", NULL, NULL) : NULL;
+  a->req_channel = sio__radp_concat(r->prefix, "-request#", nsp, "#");
+  a->resp_channel = sio__radp_concat(r->prefix, "-response#", nsp, "#");
+  a->own_resp_channel = a->resp_channel ? sio__radp_concat(a->resp_channel, a->uid, "#", NULL) : NULL;
   int rc = SIO_ENOMEM;
   if (a->channel && a->pattern && a->req_channel && a->resp_channel && a->own_resp_channel &&
       sio__map_put(&r->routes, a->pattern, strlen(a->pattern), a) == 0 &&

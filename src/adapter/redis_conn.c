@@ -246,6 +246,19 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *priv) {
     redisAsyncDisconnect(ac);
     return;
   }
+  if (c->url.db == 0) came_up(c); /* else on_select brings it up */
+}
+
+static void on_select(redisAsyncContext *ac, void *reply, void *priv) {
+  sio__rconn_t *c = priv;
+  redisReply *rep = reply;
+  if (rep == NULL || c->closing) return;
+  if (rep->type == REDIS_REPLY_ERROR) {
+    SIO_LOGE("redis adapter: Redis refused SELECT %d (%.*s): check the database number in the redis:// URL",
+             c->url.db, (int)rep->len, rep->str);
+    redisAsyncDisconnect(ac);
+    return;
+  }
   came_up(c);
 }
 
@@ -258,7 +271,7 @@ static void on_connect(const redisAsyncContext *ac, int status) {
     maybe_free(c);
     return;
   }
-  if (c->url.password == NULL) came_up(c);
+  if (c->url.password == NULL && c->url.db == 0) came_up(c);
 }
 
 static void on_disconnect(const redisAsyncContext *ac, int status) {
@@ -306,6 +319,13 @@ static void start_attempt(sio__rconn_t *c) {
     int argc = c->url.user ? 3 : 2;
     if (!c->url.user) argv[1] = c->url.password;
     redisAsyncCommandArgv(ac, on_auth, c, argc, argv, NULL);
+  }
+  if (c->url.db != 0) {
+    /* Streams and session keys live in a database (pub/sub ignores it). */
+    char db[16];
+    snprintf(db, sizeof db, "%d", c->url.db);
+    const char *argv[2] = {"SELECT", db};
+    redisAsyncCommandArgv(ac, on_select, c, 2, argv, NULL);
   }
   uv_timer_start(&c->connect_to, on_connect_timeout, SIO__RCONN_CONNECT_TIMEOUT_MS, 0);
 }

@@ -18,7 +18,7 @@ typedef struct {
   int port;       /* default 6379 */
   char *user;     /* NULL unless given (Redis 6 ACL user) */
   char *password; /* NULL unless given */
-  int db;         /* accepted and unused: pub/sub ignores the database number */
+  int db;         /* SELECTed when not 0 (pub/sub ignores it; streams and keys do not) */
 } sio__redis_url_t;
 
 /* Parses url (borrowed) into *out (free with sio__redis_url_free). Percent-escapes in
@@ -30,7 +30,7 @@ void sio__redis_url_free(sio__redis_url_t *u);
 typedef struct sio__rconn_s sio__rconn_t;
 
 typedef struct {
-  /* The connection is (again) established, AUTH done if configured. */
+  /* The connection is (again) established, AUTH and SELECT done if configured. */
   void (*on_up)(sio__rconn_t *c, void *user);
   /* The connection was lost (or never came up): why is hiredis's message. Commands are
    * refused (SIO_ECLOSED) until on_up; pending ones were answered with a NULL reply. */

@@ -129,12 +129,125 @@ static void atts_free(atts_t *a) {
   if (a->atts != a->small) sio__free(a->atts);
 }
 
+/* ---------------------------------------------------------------------------------
+ * Recoverable broadcasts through an adapter's shared log (version-3 publish_offset):
+ * the packet is published first and delivered locally once its offset is known, as
+ * ClusterAdapter.broadcast does. The handle keeps a copy of what local delivery needs.
+ * ------------------------------------------------------------------------------ */
+
+struct sio_adapter_offset_s {
+  sio_ns_t *ns;
+  sio_args_t *args;          /* owned copy, NULL when there are none */
+  sio_broadcast_opts_t to;   /* rooms/except point into names below */
+  char *event;               /* into the same block */
+  char *names[];             /* nrooms + nexcept pointers, then the text */
+};
+
+/* JSON text of offset: "<offset>", for Redis stream ids ("<ms>-<seq>") and anything
+ * else made of [0-9A-Za-z_-]; other text is not an offset we append (returns 0). */
+static size_t offset_text(const char *offset, char *out, size_t cap) {
+  size_t n = offset ? strlen(offset) : 0;
+  if (n == 0 || n + 2 > cap) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = offset[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_'))
+      return 0;
+  }
+  out[0] = '"';
+  memcpy(out + 1, offset, n);
+  out[n + 1] = '"';
+  return n + 2;
+}
+
+/* Encodes event(args[, offset]) and sends it to the local selection. Returns the count
+ * or an error. */
+static int deliver_with_offset(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
+                               const sio_args_t *args, const char *offset) {
+  emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & (SIO_BCAST_VOLATILE | SIO_BCAST_NO_COMPRESS)) : 0, 0,
+                  NULL, -1};
+  char tail[130];
+  size_t n = ns->io->rec ? offset_text(offset, tail, sizeof tail) : 0;
+  int parser = ns->io->opts.parser;
+  int r = n ? sio__encode_event_tail(parser, ns->name, event, args, (sio_str_t){tail, n}, &e.text)
+            : sio__encode_event(parser, ns->name, event, args, -1, &e.text);
+  if (r) return r;
+  sio_broadcast_opts_t local = {NULL, 0, NULL, 0, SIO_BCAST_LOCAL};
+  if (to) local = (sio_broadcast_opts_t){to->rooms, to->nrooms, to->except, to->nexcept, to->flags | SIO_BCAST_LOCAL};
+  r = sio__select(ns, &local, NULL, deliver, &e);
+  sio__refbuf_unref(e.text);
+  return r < 0 ? r : e.count;
+}
+
+int sio_adapter_emit_offset(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args,
+                            const char *offset) {
+  return deliver_with_offset(ns, to, event, args, offset);
+}
+
+void sio_adapter_offset_done(sio_adapter_offset_t *h, const char *offset, int cancel) {
+  if (!cancel) deliver_with_offset(h->ns, &h->to, h->event, h->args, offset);
+  if (h->args) sio_args_free(h->args);
+  sio__free(h);
+}
+
+/* Copies what local delivery needs; NULL when out of memory. */
+static sio_adapter_offset_t *offset_handle(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
+                                           const sio_args_t *args) {
+  size_t nr = to ? to->nrooms : 0, ne = to ? to->nexcept : 0, text = strlen(event) + 1;
+  for (size_t i = 0; i < nr; i++) text += strlen(to->rooms[i]) + 1;
+  for (size_t i = 0; i < ne; i++) text += strlen(to->except[i]) + 1;
+  sio_adapter_offset_t *h = sio__malloc(sizeof *h + (nr + ne) * sizeof(char *) + text);
+  if (h == NULL) return NULL;
+  h->ns = ns;
+  h->args = NULL;
+  if (sio_args_count(args) > 0 && sio_args_copy(args, 0, sio_args_count(args), &h->args) != 0) {
+    sio__free(h);
+    return NULL;
+  }
+  char *w = (char *)(h->names + nr + ne);
+  for (size_t i = 0; i < nr + ne; i++) {
+    const char *src = i < nr ? to->rooms[i] : to->except[i - nr];
+    size_t len = strlen(src) + 1;
+    h->names[i] = memcpy(w, src, len);
+    w += len;
+  }
+  h->event = memcpy(w, event, strlen(event) + 1);
+  h->to = (sio_broadcast_opts_t){(const char *const *)h->names, nr, (const char *const *)h->names + nr, ne,
+                                 to ? to->flags : 0};
+  return h;
+}
+
+int sio__ns_emit_published(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
+  sio_adapter_offset_t *h = offset_handle(ns, to, event, args);
+  if (h == NULL) return SIO_ENOMEM;
+  sio__refbuf_t *text;
+  atts_t atts;
+  int r = sio__encode_event(ns->io->opts.parser, ns->name, event, args, -1, &text);
+  if (r == 0 && (r = atts_init(&atts, args)) != 0) sio__refbuf_unref(text);
+  if (r) {
+    sio_adapter_offset_done(h, NULL, 1);
+    return r;
+  }
+  sio_packet_view_t view = packet_view(ns->io->opts.parser, event, args, text, atts.atts);
+  r = ns->adapter->publish_offset(ns->adapter_self, ns, to, &view, h);
+  atts_free(&atts);
+  sio__refbuf_unref(text);
+  /* Refused (Redis down, too many in flight: the adapter logged why): local delivery
+   * goes on without an offset, as socket.io does when publishing fails. */
+  if (r) sio_adapter_offset_done(h, NULL, 0);
+  return 0;
+}
+
 int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args) {
   emit_ctx_t e = {NULL, args, event, to ? (int)(to->flags & (SIO_BCAST_VOLATILE | SIO_BCAST_NO_COMPRESS)) : 0, 0, NULL, -1};
   int fanout = ns->adapter != NULL && ns->adapter->broadcast != NULL && !(to && (to->flags & SIO_BCAST_LOCAL));
+  int shared_log = ns->io->rec && sio__recovery_remote(ns);
+  /* Recovery across nodes: the adapter's log gives the offset; local delivery waits for
+   * it (the count of local receivers is then not known yet: 0). */
+  if (shared_log && !(e.flags & SIO_BCAST_VOLATILE) && !(to && (to->flags & SIO_BCAST_LOCAL)))
+    return sio__ns_emit_published(ns, to, event, args);
   atts_t atts;
   /* Connection-state recovery stores the packet with its offset (not volatile ones). */
-  int r = ns->io->rec && !(e.flags & SIO_BCAST_VOLATILE)
+  int r = ns->io->rec && !(e.flags & SIO_BCAST_VOLATILE) && !shared_log
               ? sio__recovery_encode(ns, to, event, args, &e.text)
               : sio__encode_event(ns->io->opts.parser, ns->name, event, args, -1, &e.text);
   if (r) return r;

@@ -112,7 +112,7 @@ sio_server_t *sio_ns_server(const sio_ns_t *ns) { return ns->io; }
 int sio_ns_set_adapter(sio_ns_t *ns, const sio_adapter_vtable_t *vt, void *self) {
   /* A version-1 vtable ends after destroy: sio__ns_remote() keeps the version-2 hooks
    * from being read on one. */
-  if (vt == NULL || (vt->version != 1 && vt->version != SIO_ADAPTER_VERSION)) return SIO_EINVAL;
+  if (vt == NULL || vt->version < 1 || vt->version > SIO_ADAPTER_VERSION) return SIO_EINVAL;
   if (ns->adapter) return SIO_EBUSY;
   ns->adapter = vt;
   ns->adapter_self = self;
@@ -244,8 +244,17 @@ void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth) {
     sio__client_close(c, "transport error");
     return;
   }
-  /* namespace.ts _add: a recovered socket skips the middlewares (by default). */
-  if (ns->io->rec && sio__recovery_restore(s, auth) && ns->io->opts.recovery.skip_middlewares) accept_socket(s);
+  /* namespace.ts _add: a recovered socket skips the middlewares (by default). A restore
+   * through the adapter answers later (sio__ns_connect_resume). */
+  int rc = ns->io->rec ? sio__recovery_restore(s, auth) : 0;
+  if (rc == SIO__RESTORE_PENDING) return;
+  if (rc && ns->io->opts.recovery.skip_middlewares) accept_socket(s);
+  else run_middlewares(s, 0);
+}
+
+void sio__ns_connect_resume(sio_socket_t *s) {
+  if (s->state != SIO__SOCK_CONNECTING || s->client == NULL) return;
+  if (sio_socket_recovered(s) && s->ns->io->opts.recovery.skip_middlewares) accept_socket(s);
   else run_middlewares(s, 0);
 }
 

@@ -245,6 +245,10 @@ static int recoverable(const char *reason) {
 void sio__recovery_persist(sio_socket_t *s, const char *reason) {
   sio__recovery_t *rec = s->ns->io->rec;
   if (rec == NULL || s->rec == NULL || !recoverable(reason)) return;
+  if (sio__recovery_remote(s->ns)) {
+    sio__recovery_persist_remote(s);
+    return;
+  }
   /* The pid is used once (sio__recovery_restore takes its session), but be safe. */
   rsess_t *old = sio__map_get(&rec->sessions, s->rec->pid, SIO__SID_LEN);
   if (old) {
@@ -305,6 +309,7 @@ int sio__recovery_restore(sio_socket_t *s, json_t *auth) {
   json_t *off = json_is_object(auth) ? json_object_get(auth, "offset") : NULL;
   if (!json_is_string(pid) || !json_is_string(off)) return 0;
   SIO__COUNT(s->ns->io->m.recovery_tries++);
+  if (sio__recovery_remote(s->ns)) return sio__recovery_restore_remote(s, json_string_value(pid), json_string_value(off));
   rsess_t *ss = sio__map_get(&rec->sessions, json_string_value(pid), json_string_length(pid));
   if (ss == NULL || ss->ns != s->ns) return 0;
   uint64_t deadline = ss->expire.deadline;
@@ -351,14 +356,14 @@ static int replay(sio_socket_t *s) {
 int sio__recovery_accept(sio_socket_t *s) {
   sio__recovery_t *rec = s->ns->io->rec;
   sio__rsock_t *rs = s->rec;
-  if (rs->recovered && rs->from_seq + 1 < rec->low) {
+  if (rs->recovered && !rs->remote && rs->from_seq + 1 < rec->low) {
     /* Dropped while the middlewares ran: a new pid tells the client it lost state. */
     rs->recovered = 0;
     if (sio__sid_generate(rs->pid) != 0) memset(rs->pid, 'A', SIO__SID_LEN);
   }
   /* socket.ts: the missed packets are written in the constructor, before the CONNECT
    * answer; the client buffers them and emits them right after "connect". */
-  int r = rs->recovered ? replay(s) : 0;
+  int r = rs->recovered ? (rs->remote ? sio__recovery_replay_remote(s) : replay(s)) : 0;
   if (r != 0) return r;
   char text[sizeof "{\"sid\":\"\",\"pid\":\"\"}" + 2 * SIO__SID_LEN];
   size_t n = (size_t)snprintf(text, sizeof text, "{\"sid\":\"%s\",\"pid\":\"%s\"}", s->id, rs->pid);
@@ -373,6 +378,7 @@ int sio__recovery_accept(sio_socket_t *s) {
 }
 
 void sio__recovery_socket_free(sio_socket_t *s) {
+  if (s->rec) sio__rmissed_free(s->rec->missed);
   sio__free(s->rec);
   s->rec = NULL;
 }

@@ -378,6 +378,11 @@ sio_adapter_query_t *sio__query_new(sio_ns_t *ns, int kind, void (*cb)(void), vo
 void sio__query_abort(sio_adapter_query_t *q);
 /* 1 when ns has a version-2 adapter that is to be used for this selection. */
 int sio__ns_remote(const sio_ns_t *ns, const sio_broadcast_opts_t *to);
+/* A recoverable emit through the adapter's shared log (publish_offset): published now,
+ * delivered locally once the offset is known. Returns 0 or SIO_ENOMEM. */
+int sio__ns_emit_published(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event, const sio_args_t *args);
+/* namespace.c: goes on with a CONNECT whose restore (recovery_remote.c) has finished. */
+void sio__ns_connect_resume(sio_socket_t *s);
 
 /* metrics.c: counter bumps for the hot paths, one call each. */
 static inline size_t sio__m_size(const sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt) {

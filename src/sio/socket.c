@@ -207,6 +207,8 @@ static int emit(sio_socket_t *s, const char *event, const sio_args_t *args, int6
    * that the packet is stored (with acks it is not: a callback cannot be replayed; nor
    * is a volatile packet, which the session-aware adapter does not store). */
   sio_broadcast_opts_t own = {(const char *const[]){s->id}, 1, NULL, 0, 0};
+  if (s->rec && id < 0 && !(flags & SIO_BCAST_VOLATILE) && sio__recovery_remote(s->ns))
+    return sio__ns_emit_published(s->ns, &own, event, args);
   int r = s->rec && id < 0 && !(flags & SIO_BCAST_VOLATILE)
               ? sio__recovery_encode(s->ns, &own, event, args, &text)
               : sio__encode_event(s->ns->io->opts.parser, s->ns->name, event, args, id, &text);

@@ -4,6 +4,9 @@
 // "listening on http://127.0.0.1:PORT" once the adapter is subscribed, exit on SIGTERM.
 //
 // Flags: --redis URL (required) [--port P] [--name NAME] [--prefix P] [--requests-timeout MS]
+//        [--streams 1] (@socket.io/redis-streams-adapter 0.3 instead, prefix = its
+//        channelPrefix) [--recovery-ms MS] (connectionStateRecovery with that window)
+//        [--ping-ms MS] (pingInterval and pingTimeout)
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,12 +16,13 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), '../package.json'));
 const { Server } = require('socket.io');
 const { createAdapter } = require('@socket.io/redis-adapter');
+const { createAdapter: createStreamsAdapter } = require('@socket.io/redis-streams-adapter');
 const { createClient } = require('redis');
 
 // Parses process.argv (exits 2 on a bad flag) and starts the server; tag prefixes logs.
 // Returns { io, opts, log, listen() }: listen() starts serving once handlers are set.
 export async function startFleetNode(tag, defaultName) {
-  const opts = { port: 0, redis: null, name: defaultName, prefix: 'socket.io', requestsTimeout: 5000 };
+  const opts = { port: 0, redis: null, name: defaultName, prefix: 'socket.io', requestsTimeout: 5000, streams: false, recoveryMs: 0, pingMs: 0 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -27,6 +31,9 @@ export async function startFleetNode(tag, defaultName) {
     else if (flag === '--name') opts.name = value;
     else if (flag === '--prefix') opts.prefix = value;
     else if (flag === '--requests-timeout') opts.requestsTimeout = Number(value);
+    else if (flag === '--streams') opts.streams = value === '1';
+    else if (flag === '--recovery-ms') opts.recoveryMs = Number(value);
+    else if (flag === '--ping-ms') opts.pingMs = Number(value);
     else {
       process.stderr.write(`${tag}: unknown flag ${flag}\n`);
       process.exit(2);
@@ -43,7 +50,11 @@ export async function startFleetNode(tag, defaultName) {
   await Promise.all([pub.connect(), sub.connect()]);
   const server = http.createServer();
   const io = new Server(server, {
-    adapter: createAdapter(pub, sub, { key: opts.prefix, requestsTimeout: opts.requestsTimeout }),
+    adapter: opts.streams
+      ? createStreamsAdapter(pub, { channelPrefix: opts.prefix })
+      : createAdapter(pub, sub, { key: opts.prefix, requestsTimeout: opts.requestsTimeout }),
+    ...(opts.pingMs > 0 ? { pingInterval: opts.pingMs, pingTimeout: opts.pingMs } : {}),
+    ...(opts.recoveryMs > 0 ? { connectionStateRecovery: { maxDisconnectionDuration: opts.recoveryMs, skipMiddlewares: true } } : {}),
   });
   const stop = () => {
     io.close();

@@ -105,6 +105,10 @@ function setup(nsp) {
       }
     });
     command(socket, 'server-count', async (_, cb) => cb(await nsp.adapter.serverCount()));
+    // build/examples/echo's recovery contract (tests/cluster/streams.test.mjs).
+    command(socket, 'bcast', (msg) => socket.to(msg.room).emit('bcast', msg));
+    command(socket, 'echo', (x, cb) => cb(x));
+    command(socket, 'recovered', (_, cb) => cb(socket.recovered));
   });
 
   // Server-side events from the other nodes.

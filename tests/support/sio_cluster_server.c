@@ -6,7 +6,9 @@
  * socket.io 4.8 + @socket.io/redis-adapter 8, so a suite can run a mixed fleet.
  *
  * Usage: sio_cluster_server --redis URL|none [--port P] [--name NAME] [--prefix P]
- *                           [--requests-timeout MS]
+ *                           [--requests-timeout MS] [--streams 1] [--recovery-ms MS]
+ * (--streams 1: the Redis Streams adapter, prefix = its channel prefix, stream
+ * "socket.io"; --recovery-ms: connection-state recovery with that window.)
  * ("none": no adapter at all, the single-process baseline of bench/redis_fanout.mjs.)
  * Binds 127.0.0.1, prints "listening on http://127.0.0.1:PORT" (flushed) once ready,
  * logs to stderr at info level (the adapter's "connected" / "reconnected" lines), stops
@@ -332,11 +334,25 @@ static void on_signal(uv_signal_t *h, int sig) {
   sio_http_close(http, NULL, NULL);
 }
 
+/* The classic adapter, or the streams one with the same URL, prefix and timeout. */
+static int attach(sio_server_t *io, const sio_redis_opts_t *ro, int streams) {
+  if (!streams) return sio_redis_attach(io, ro, NULL);
+  sio_redis_streams_opts_t xo;
+  sio_redis_streams_opts_init(&xo);
+  xo.url = ro->url;
+  xo.channel_prefix = ro->prefix;
+  xo.requests_timeout_ms = ro->requests_timeout_ms;
+  return sio_redis_streams_attach(io, &xo, NULL);
+}
+
 int main(int argc, char **argv) {
   int port = 0;
   sio_redis_opts_t ro;
   sio_redis_opts_init(&ro);
   ro.url = NULL;
+  int streams = 0;
+  sio_server_opts_t so;
+  sio_server_opts_init(&so);
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *f = argv[i], *v = argv[i + 1];
     if (strcmp(f, "--port") == 0) port = atoi(v);
@@ -344,7 +360,11 @@ int main(int argc, char **argv) {
     else if (strcmp(f, "--name") == 0) node_name = v;
     else if (strcmp(f, "--prefix") == 0) ro.prefix = v;
     else if (strcmp(f, "--requests-timeout") == 0) ro.requests_timeout_ms = strtoull(v, NULL, 10);
-    else {
+    else if (strcmp(f, "--streams") == 0) streams = atoi(v);
+    else if (strcmp(f, "--recovery-ms") == 0) {
+      so.recovery.max_disconnection_ms = strtoull(v, NULL, 10);
+      so.recovery.enabled = so.recovery.max_disconnection_ms > 0;
+    } else {
       fprintf(stderr, "sio_cluster_server: unknown flag %s (--port --redis --name --prefix --requests-timeout)\n", f);
       return 2;
     }
@@ -360,9 +380,9 @@ int main(int argc, char **argv) {
   sio_server_t *io;
   sio_ns_t *other;
   int r;
-  if ((r = sio_http_new(loop, NULL, &http)) != 0 || (r = sio_server_new(http, NULL, &io)) != 0 ||
+  if ((r = sio_http_new(loop, NULL, &http)) != 0 || (r = sio_server_new(http, &so, &io)) != 0 ||
       (r = sio_server_of(io, "/other", &other)) != 0 || (r = setup_namespace(sio_server_main(io))) != 0 ||
-      (r = setup_namespace(other)) != 0 || (with_redis && (r = sio_redis_attach(io, &ro, NULL)) != 0) ||
+      (r = setup_namespace(other)) != 0 || (with_redis && (r = attach(io, &ro, streams)) != 0) ||
       (r = sio_http_listen(http, "127.0.0.1", port)) != 0) {
     fprintf(stderr, "sio_cluster_server: cannot start: %s\n", sio_strerror(r));
     return 1;

@@ -110,23 +110,30 @@ const LISTEN_RE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 // (the course's chat server on Node, tests/support/ref-course-server.mjs) or 'app'
 // (build/noom). Resolves once it listens and (unless waitConnected is false) its adapter
 // is connected and subscribed.
-export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true } = {}) {
+export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true, streams = false, recoveryMs } = {}) {
   let h;
   if (kind === 'app') {
-    const args = ['--port', '0', '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
+    const args = ['--port', '0', streams ? '--redis-streams' : '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
     h = child(join(BUILD, 'noom'), args, name);
+  } else if (kind === 'echo') {
+    // build/examples/echo on the streams adapter (streams is implied).
+    const args = ['--port', '0', '--log-level', 'info', '--redis-streams', redisUrl, ...(recoveryMs ? ['--recovery-ms', String(recoveryMs)] : []), ...extra];
+    h = child(join(BUILD, 'examples/echo'), args, name);
+    streams = true;
   } else {
     const args = ['--port', '0', '--redis', redisUrl, '--name', name];
     if (prefix) args.push('--prefix', prefix);
     if (requestsTimeout) args.push('--requests-timeout', String(requestsTimeout));
-    const script = { node: 'ref-redis-node.mjs', course: 'ref-course-server.mjs' }[kind];
+    if (recoveryMs) args.push('--recovery-ms', String(recoveryMs));
+    if (streams && kind === 'noom') args.push('--streams', '1');
+    const script = { node: streams ? 'ref-streams-node.mjs' : 'ref-redis-node.mjs', course: 'ref-course-server.mjs' }[kind];
     h = script
       ? child(process.execPath, [join(REPO, 'tests/support', script), ...args, ...extra], name)
       : child(join(BUILD, 'tests/sio_cluster_server'), [...args, ...extra], name);
   }
   const port = Number((await h.waitFor(LISTEN_RE))[1]);
   // The Node servers print their line once subscribed; ours log when the adapter is.
-  if (!isNodeJs(kind) && waitConnected) await h.waitFor(/redis adapter: connected to/);
+  if (!isNodeJs(kind) && waitConnected) await h.waitFor(streams ? /redis streams adapter: connected to/ : /redis adapter: connected to/);
   return Object.assign(h, { kind, name, port, url: `http://127.0.0.1:${port}` });
 }
 

@@ -114,7 +114,7 @@ static int f_server_side_emit(void *self, sio_ns_t *ns, const char *event, const
 
 static const sio_adapter_vtable_t fake_vt = {
     SIO_ADAPTER_VERSION, f_broadcast, NULL, NULL, NULL, f_destroy, f_broadcast_with_ack,
-    f_fetch, f_all_sockets, f_all_rooms, f_server_count, f_server_side_emit,
+    f_fetch, f_all_sockets, f_all_rooms, f_server_count, f_server_side_emit, NULL, NULL, NULL,
 };
 
 /* A version-1 adapter: five hooks, nothing after destroy. */
@@ -201,8 +201,10 @@ static void set_adapter_checks_the_vtable_version_and_refuses_a_second(void **st
   fake_t f = {0};
   sio_ns_t *ns = sio_server_main(t.io);
   sio_adapter_vtable_t bad = fake_vt;
-  bad.version = 3;
+  bad.version = SIO_ADAPTER_VERSION + 1;
   assert_int_equal(sio_ns_set_adapter(ns, NULL, &f), SIO_EINVAL);
+  assert_int_equal(sio_ns_set_adapter(ns, &bad, &f), SIO_EINVAL);
+  bad.version = 0;
   assert_int_equal(sio_ns_set_adapter(ns, &bad, &f), SIO_EINVAL);
   assert_int_equal(sio_ns_set_adapter(ns, &fake_vt, &f), 0);
   assert_int_equal(sio_ns_set_adapter(ns, &fake_vt, &f), SIO_EBUSY);
