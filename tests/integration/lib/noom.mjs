@@ -98,10 +98,11 @@ export function clientPool(io, server) {
 // noom runs with connection-state recovery on (--recovery-ms): every stored packet ends
 // with its offset, an extra last string argument that socket.io-client keeps in
 // socket._lastOffset and course clients ignore. Asserts it is there and returns the
-// event's own arguments.
+// event's own arguments. One node's offsets are short base64url counters; with
+// --redis-streams they are the Redis stream entry ids ("<ms>-<seq>").
 export function noOffset(args) {
   const last = args[args.length - 1];
-  if (typeof last !== 'string' || !/^[A-Za-z0-9_-]{9,24}$/.test(last)) {
+  if (typeof last !== 'string' || !/^(?:[A-Za-z0-9_-]{9,24}|\d+-\d+)$/.test(last)) {
     throw new Error(`expected a recovery offset as the last argument of ${JSON.stringify(args)}`);
   }
   return args.slice(0, -1);
