@@ -25,12 +25,13 @@ pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(CRYPTO REQUIRED IMPORTED_TARGET libcrypto)
 pkg_check_modules(SSL REQUIRED IMPORTED_TARGET libssl)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib) # HTTP compression (src/http/compress.c)
+pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt) # bcrypt for the admin UI's logins (src/admin/auth.c)
 # What a static link of the library needs besides libuv, as plain -l names: the .pc
 # files and the CMake package list them without their pkg-config Cflags (hiredis's would
 # put -I/usr/include/hiredis, with its alloc.h and sds.h, on every consumer's path).
-set(SIO_STATIC_LIBS jansson ssl crypto z)
+set(SIO_STATIC_LIBS jansson ssl crypto z crypt)
 set(SIO_CONFIG_REDIS_NOTE "")
-set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB)
+set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB PkgConfig::LIBCRYPT)
 if(SIO_REDIS)
   # The Redis adapter (src/adapter/): hiredis for RESP on the loop, msgpack-c's packer.
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

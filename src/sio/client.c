@@ -53,7 +53,26 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   }
   int r = sio__eio_send_ref(c->eio, text, 0);
   for (uint32_t i = 0; i < natt && r == 0; i++) r = sio__eio_send_ref(c->eio, att[i], 1);
+  if (r == 0) {
+    sio_server_stats_t *st = &c->io->stats;
+    st->packets_out += 1 + natt;
+    st->bytes_out += text->len;
+    for (uint32_t i = 0; i < natt; i++) st->bytes_out += att[i]->len;
+  }
   return r;
+}
+
+void sio__client_on_upgrade(sio__client_t *c) {
+  sio_server_t *io = c->io;
+  c->refs++;
+  for (uint32_t i = 0; i < c->nsocks; i++) {
+    sio_socket_t *s = c->socks[i];
+    if (s->state != SIO__SOCK_CONNECTED) continue;
+    for (uint8_t k = 0; k < io->nobs; k++) {
+      if (io->obs[k].obs->on_upgrade) io->obs[k].obs->on_upgrade(s, io->obs[k].user);
+    }
+  }
+  sio__client_unref(c);
 }
 
 /* The last socket of c that is not already in its disconnect sequence (one whose

@@ -27,20 +27,36 @@ sio_http_t *sio_server_http(const sio_server_t *io) { return io->http; }
 
 static void on_open(sio_eio_t *s, void *user) {
   sio_server_t *io = user;
+  io->stats.connections++;
+  if (strcmp(sio_eio_transport(s), "polling") == 0) io->stats.polling_clients++;
   sio__client_t *c = sio__client_new(io, s);
   if (c == NULL) sio_eio_close(s);
 }
 
 static void on_message(sio_eio_t *s, int binary, char *data, size_t len, void *user) {
-  (void)user;
+  sio_server_t *io = user;
+  io->stats.packets_in++;
+  io->stats.bytes_in += len;
   sio__client_t *c = sio_eio_get_data(s);
   if (c) sio__client_on_message(c, binary, data, len);
 }
 
 static void on_close(sio_eio_t *s, const char *reason, void *user) {
-  (void)user;
+  sio_server_t *io = user;
+  io->stats.disconnections++;
+  if (strcmp(sio_eio_transport(s), "polling") == 0 && io->stats.polling_clients) io->stats.polling_clients--;
   sio__client_t *c = sio_eio_get_data(s);
   if (c) sio__client_on_close(c, reason);
+  for (uint8_t i = 0; i < io->nobs; i++) {
+    if (io->obs[i].obs->on_session_close) io->obs[i].obs->on_session_close(io, reason, io->obs[i].user);
+  }
+}
+
+static void on_upgrade(sio_eio_t *s, void *user) {
+  sio_server_t *io = user;
+  if (io->stats.polling_clients) io->stats.polling_clients--;
+  sio__client_t *c = sio_eio_get_data(s);
+  if (c && io->nobs) sio__client_on_upgrade(c);
 }
 
 static void server_teardown(void *arg) {
@@ -52,6 +68,9 @@ static void server_teardown(void *arg) {
   sio__map_free(&io->nsps);
   for (size_t i = 0; i < io->ndyn; i++) sio__ns_free(io->dyn[i].parent);
   sio__recovery_free(io);
+  for (uint8_t i = 0; i < io->nobs; i++) {
+    if (io->obs[i].obs->on_free) io->obs[i].obs->on_free(io, io->obs[i].user);
+  }
   sio__free(io->dyn);
   sio__free(io->path);
   sio__free(io);
@@ -79,7 +98,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   }
   io->opts.path = io->path;
   sio__tlist_init(&io->connect_wait, sio__http_thub(http), io->opts.connect_timeout_ms, sio__client_connect_overdue);
-  static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
+  static const sio_engine_cbs_t cbs = {on_open, on_message, on_close, on_upgrade};
   /* Registered before the engine so that it runs after it: newest closer first. */
   sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
   int r = io->opts.recovery.enabled ? sio__recovery_new(io) : 0;

@@ -138,6 +138,12 @@ struct sio_server_s {
   void *adapter_factory_user;
   struct sio__post_s *post; /* sio_server_post's queue and uv_async_t (post.c) */
   struct sio__recovery_s *rec; /* connection-state recovery (recovery.c), NULL when off */
+  sio_server_stats_t stats;    /* observe.c; clients is read from the engine */
+  struct {
+    const sio_server_observer_t *obs;
+    void *user;
+  } obs[SIO_SERVER_MAX_OBSERVERS]; /* observe.c */
+  uint8_t nobs;
 };
 
 struct sio_ns_s {
@@ -227,6 +233,7 @@ struct sio_mw_s {
 sio__client_t *sio__client_new(sio_server_t *io, sio_eio_t *eio);
 void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len);
 void sio__client_on_close(sio__client_t *c, const char *reason);
+void sio__client_on_upgrade(sio__client_t *c); /* tells the observers (observe.c) */
 /* Adds s to c's sockets. Returns 0, SIO_ENOMEM or SIO_ELIMIT (SIO__CLIENT_MAX_SOCKS). */
 int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
@@ -247,6 +254,9 @@ void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth);
 const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t len);
 /* A namespace was registered in io->nsps: runs the server's adapter factory on it. */
 void sio__ns_added(sio_ns_t *ns);
+/* observe.c: tell the server's observers. */
+void sio__observe_room(sio_ns_t *ns, const sio_room_event_t *ev);
+void sio__observe_namespace(sio_ns_t *ns);
 
 /* socket.c */
 /* Frees a list of callbacks and their event names (NULL allowed). */

@@ -541,6 +541,21 @@ int sio_socket_off_any(sio_socket_t *s, sio_any_cb cb, void *user) {
   return removed;
 }
 
+int sio_socket_off_any_outgoing(sio_socket_t *s, sio_any_cb cb, void *user) {
+  int removed = 0;
+  for (sio__cb_t **p = &s->any_out; *p;) {
+    if (cb == NULL || ((*p)->fn == (void (*)(void))cb && (*p)->user == user)) {
+      sio__cb_t *dead = *p;
+      *p = dead->next;
+      sio__free(dead);
+      removed++;
+    } else {
+      p = &(*p)->next;
+    }
+  }
+  return removed;
+}
+
 /* ---- rooms and accessors ---- */
 
 int sio_socket_join(sio_socket_t *s, const char *room) {
