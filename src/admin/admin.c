@@ -279,8 +279,10 @@ static void on_admin_connect(sio_socket_t *s, void *user) {
     json_array_append_new(features, json_string(actions[i]));
   json_array_append_new(features, json_string("AGGREGATED_EVENTS"));
   if (dev(a)) json_array_append_new(features, json_string("ALL_EVENTS"));
+  json_t *config = json_pack("{s:o}", "supportedFeatures", features); /* takes features */
   sio_args_t *args = NULL;
-  if (sio_args_new(&args) == 0 && sio__admin_add_json(args, json_pack("{s:o}", "supportedFeatures", features)) == 0)
+  if (config && sio_args_new(&args) != 0) json_decref(config);
+  else if (sio__admin_add_json(args, config) == 0) /* takes config */
     sio_socket_emit(s, "config", args);
   else
     SIO_LOGW("admin: out of memory, the admin at %s got no config", sio_socket_address(s));

@@ -30,7 +30,9 @@ int sio__admin_add_json(sio_args_t *args, json_t *v) {
   json_decref(v);
   if (text == NULL) return SIO_ENOMEM;
   int r = sio_args_add_json(args, text, strlen(text));
-  free(text);
+  json_free_t jfree; /* jansson's allocator, whichever the program set */
+  json_get_alloc_funcs(NULL, &jfree);
+  jfree(text);
   return r;
 }
 
@@ -132,7 +134,11 @@ void sio__admin_emit_stats(sio_admin_t *a) {
                         "pollingClientsCount", (json_int_t)st.polling_clients, "aggregatedEvents",
                         events ? events : json_array(), "namespaces", nsps ? nsps : json_array());
   sio_args_t *args = NULL;
-  if (sio_args_new(&args) != 0 || sio__admin_add_json(args, o) != 0) {
+  if (sio_args_new(&args) != 0) {
+    json_decref(o);
+    return;
+  }
+  if (sio__admin_add_json(args, o) != 0) {
     sio_args_free(args);
     return;
   }
