@@ -83,8 +83,8 @@ int noom_admin_init(sio_http_t *http, sio_server_t *io, const noom_options_t *o)
     return 1;
   }
   if (!o->admin_user && !o->admin_no_auth) {
-    fprintf(stderr, "noom: --admin needs --admin-user and --admin-password-hash (a bcrypt hash, e.g. from "
-                    "`htpasswd -nbBC 10 '' PASSWORD | cut -d: -f2`), or --admin-no-auth for development\n");
+    fprintf(stderr, "noom: --admin needs --admin-user and --admin-password-hash (a bcrypt hash: see docs/operations.md, "
+                    "Admin UI), or --admin-no-auth for development\n");
     return 1;
   }
   if (o->admin_password_hash && sio_admin_hash_parse(o->admin_password_hash, strlen(o->admin_password_hash)) < 0) {
