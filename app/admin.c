@@ -34,6 +34,7 @@ static void serve_ui(sio_http_req_t *req, void *user) {
     return;
   }
   char rel[256], full[1024];
+  if (p.ptr[6] != '/') goto missing; /* "/administrator" is not ours */
   size_t n = p.len - 7;
   if (n >= sizeof rel || strcmp(sio_http_req_method(req), "GET") != 0) goto missing;
   memcpy(rel, p.ptr + 7, n);

@@ -49,6 +49,9 @@ static int session_new(sio_admin_t *a, char id[17]) {
   if (uv_random(NULL, NULL, raw, sizeof raw, 0, NULL) != 0) return SIO_EINVAL;
   for (int i = 0; i < 8; i++) snprintf(id + 2 * i, 3, "%02x", raw[i]);
   sio__admin_session_t *x = &a->sessions[a->next_session];
+  if (a->nsessions == a->opts.max_sessions && x->expires_ms > uv_now(a->loop))
+    SIO_LOGW("admin: %u login sessions kept, forgetting the oldest (its UI must log in again; raise "
+             "max_sessions if admins often see the login form)", a->opts.max_sessions);
   memcpy(x->id, id, 17);
   x->expires_ms = uv_now(a->loop) + a->opts.session_ttl_ms;
   a->next_session = (a->next_session + 1) % a->opts.max_sessions;
@@ -71,6 +74,9 @@ static void login_work(uv_work_t *w) {
   l->ok = out != NULL && out[0] != '*' && same(out, l->a->hash);
 }
 
+/* Back on the loop. The server may be gone meanwhile (sio_http_close): its shutdown
+ * disconnected the socket first, and sio_mw_next and sio_socket_unref on a disconnected
+ * socket touch neither its namespace nor the server, so answering stays safe. */
 static void login_done(uv_work_t *w, int status) {
   login_t *l = w->data;
   sio_admin_t *a = l->a;

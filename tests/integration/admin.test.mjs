@@ -14,7 +14,8 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startNoom, next, until, BUILD } from './lib/noom.mjs';
+import { startNoom, next, until, BUILD, REPO } from './lib/noom.mjs';
+import { RawConn } from './lib/rawhttp.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
@@ -253,6 +254,33 @@ describe('noom --admin flags', { skip: REF ? 'noom only' : false }, () => {
       assert.equal(s.connected, true);
     } finally {
       closeAll();
+      await srv.stop();
+    }
+  });
+
+  test('--admin-ui DIR serves the UI at /admin/, and nothing outside DIR', async () => {
+    const dir = join(REPO, 'tests/node_modules/@socket.io/admin-ui/ui/dist');
+    const srv = await startNoom(['--admin', '--admin-no-auth', '--admin-ui', dir, '--log-level', 'error']);
+    try {
+      const redirect = await fetch(`${srv.url}/admin`, { redirect: 'manual' });
+      assert.equal(redirect.status, 301);
+      assert.equal(redirect.headers.get('location'), '/admin/');
+      const index = await fetch(`${srv.url}/admin/`);
+      assert.equal(index.status, 200);
+      assert.match(index.headers.get('content-type'), /^text\/html/);
+      assert.match(await index.text(), /<title>Socket\.IO Admin UI<\/title>/);
+      const js = await fetch(`${srv.url}/admin/favicon.png`);
+      assert.equal(js.status, 200);
+      assert.equal(js.headers.get('content-type'), 'image/png');
+      // Raw requests: fetch would normalise the dots away.
+      for (const path of ['/admin/../../../../etc/passwd', '/admin/.%2e/x', '/admin/nope.js', '/administrator']) {
+        const c = await RawConn.open(srv.port);
+        await c.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+        const r = await c.readResponse();
+        c.destroy();
+        assert.notEqual(r.status, 200, path);
+      }
+    } finally {
       await srv.stop();
     }
   });
