@@ -62,15 +62,17 @@ static void on_upgrade(sio_eio_t *s, void *user) {
 static void server_teardown(void *arg) {
   sio_server_t *io = arg;
   sio_server_shutdown(io);
+  /* Observers go first, while the namespaces they may look at still exist. */
+  for (uint8_t i = 0; i < io->nobs; i++) {
+    if (io->obs[i].obs->on_free) io->obs[i].obs->on_free(io, io->obs[i].user);
+  }
+  io->nobs = 0;
   uint32_t it = 0;
   void *v;
   while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) sio__ns_free(v);
   sio__map_free(&io->nsps);
   for (size_t i = 0; i < io->ndyn; i++) sio__ns_free(io->dyn[i].parent);
   sio__recovery_free(io);
-  for (uint8_t i = 0; i < io->nobs; i++) {
-    if (io->obs[i].obs->on_free) io->obs[i].obs->on_free(io, io->obs[i].user);
-  }
   sio__free(io->dyn);
   sio__free(io->path);
   sio__free(io);
