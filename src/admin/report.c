@@ -12,6 +12,7 @@
 
 #include "admin/admin_int.h"
 #include "common/alloc.h"
+#include "common/log.h"
 
 json_t *sio__admin_date(void) {
   struct timeval tv;
@@ -162,8 +163,13 @@ typedef struct {
 static void gather_end(gather_t *g) {
   if (--g->waiting > 0) return;
   sio_args_t *args = NULL;
+  int r = 0;
   if (sio_socket_connected(g->s) && sio_args_new(&args) == 0 && sio__admin_add_json(args, json_incref(g->list)) == 0)
-    sio_socket_emit(g->s, "all_sockets", args);
+    r = sio_socket_emit(g->s, "all_sockets", args);
+  if (r == SIO_ELIMIT)
+    SIO_LOGW("admin: the list of %zu sockets (%zu bytes) is larger than the send queue allows; the admin at %s "
+             "sees no socket list (raise engine.max_send_queue, or use production mode)",
+             json_array_size(g->list), sio_args_size(args, 0), sio_socket_address(g->s));
   sio_args_free(args);
   json_decref(g->list);
   sio_socket_unref(g->s);
