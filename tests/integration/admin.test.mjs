@@ -99,6 +99,8 @@ describe('admin UI protocol', () => {
     assert.equal(me.nsp, '/admin');
     assert.equal(me.handshake.auth, undefined, 'the password is never echoed');
     const [stats] = await next(s, 'server_stats', 5000);
+    assert.deepEqual(Object.keys(stats).sort(), ['aggregatedEvents', 'clientsCount', 'hostname', 'namespaces', 'pid',
+      'pollingClientsCount', 'serverId', 'uptime']);
     assert.equal(stats.serverId, 'noom-under-test');
     assert.equal(typeof stats.hostname, 'string');
     assert.equal(typeof stats.pid, 'number');
@@ -123,6 +125,11 @@ describe('admin UI protocol', () => {
     const connected = next(s, 'socket_connected');
     const c = await appClient(t.url);
     const [sock, date] = await connected;
+    // serialize()'s shape, key for key (auth and the rest of the handshake left out).
+    assert.deepEqual(Object.keys(sock).sort(), ['clientId', 'data', 'handshake', 'id', 'nsp', 'rooms', 'transport']);
+    assert.deepEqual(Object.keys(sock.handshake).sort(),
+      ['address', 'headers', 'issued', 'query', 'secure', 'time', 'url', 'xdomain']);
+    assert.deepEqual(sock.data, {});
     assert.equal(sock.id, c.id);
     assert.equal(sock.nsp, '/');
     assert.equal(sock.transport, 'websocket');
