@@ -291,4 +291,24 @@ describe('noom --admin flags', { skip: REF ? 'noom only' : false }, () => {
       await srv.stop();
     }
   });
+
+  test('at most 4 password checks run at once: more logins are refused, visibly', async () => {
+    // Cost 11: each check takes long enough that all ten CONNECTs arrive while the first
+    // four are still on the thread pool.
+    const slow = bcrypt.hashSync(PASSWORD, 11);
+    const srv = await startNoom(['--admin', '--admin-user', USER, '--admin-password-hash', slow, '--log-level', 'warn']);
+    try {
+      const all = Array.from({ length: 10 }, () => admin(srv.url, undefined, ['websocket']).s);
+      const outcomes = await Promise.all(all.map((s) => new Promise((res) => {
+        s.once('connect', () => res('ok'));
+        s.once('connect_error', (err) => res(err.message));
+      })));
+      assert.equal(outcomes.filter((o) => o === 'ok').length, 4, outcomes.join(', '));
+      assert.equal(outcomes.filter((o) => o === 'too many login attempts, try again').length, 6);
+      await srv.waitLog(/logins are being checked already, refusing one/);
+    } finally {
+      closeAll();
+      await srv.stop();
+    }
+  });
 });
