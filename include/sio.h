@@ -317,6 +317,9 @@ typedef struct {
   /* io is being freed (sio_http_close): the observer's last call, the place to free
    * user. */
   void (*on_free)(sio_server_t *io, void *user);
+  /* A connected socket's data JSON changed (sio_socket_set_data_json): read it with
+   * sio_socket_get_data_json. */
+  void (*on_data)(sio_socket_t *s, void *user);
 } sio_server_observer_t;
 #define SIO_SERVER_MAX_OBSERVERS 4
 /* Adds an observer (obs borrowed: static storage). Returns 0, or SIO_ELIMIT past

@@ -13,7 +13,8 @@
  *    (every socket of every namespace, on every node through the adapter);
  *  - every stats_interval_ms: "server_stats" {serverId, hostname, pid, uptime,
  *    clientsCount, pollingClientsCount, aggregatedEvents, namespaces};
- *  - in development mode: socket_connected, socket_updated (transport upgrade),
+ *  - in development mode: socket_connected, socket_updated (transport upgrade, and
+ *    socket.data set with sio_socket_set_data_json),
  *    socket_disconnected, room_joined, room_left, event_received, event_sent;
  *  - unless readonly: the UI's actions "_disconnect" (nsp, close, filter), "join" and
  *    "leave" (nsp, room, filter) and "emit" (nsp, filter, event, ...args), applied to

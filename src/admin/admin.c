@@ -162,6 +162,26 @@ static void obs_upgrade(sio_socket_t *s, void *user) {
     sio_args_free(args);
 }
 
+/* socket.data changed: socket_updated {id, nsp, data} as instrument()'s Proxy reports. */
+static void obs_data(sio_socket_t *s, void *user) {
+  sio_admin_t *a = user;
+  if (!active(a) || !dev(a)) return;
+  json_t *data = json_loads(sio_socket_get_data_json(s), JSON_DECODE_ANY, NULL);
+  if (!json_is_object(data)) {
+    json_decref(data);
+    data = json_object();
+  }
+  json_object_del(data, "_admin");
+  json_t *o = json_pack("{s:s, s:s, s:o}", "id", sio_socket_id(s), "nsp", sio_ns_name(sio_socket_ns(s)), "data", data);
+  sio_args_t *args = NULL;
+  if (o == NULL || sio_args_new(&args) != 0) {
+    json_decref(o);
+    return;
+  }
+  if (sio__admin_add_json(args, o) == 0) sio__admin_emit(a, "socket_updated", args, 0); /* frees args */
+  else sio_args_free(args);
+}
+
 static void obs_close(sio_server_t *io, const char *reason, void *user) {
   sio_admin_t *a = user;
   if (!active(a)) return;
@@ -180,7 +200,7 @@ static void obs_free(sio_server_t *io, void *user) {
   sio__admin_unref(a); /* the server's reference */
 }
 
-static const sio_server_observer_t observer = {obs_namespace, obs_room, obs_upgrade, obs_close, obs_free};
+static const sio_server_observer_t observer = {obs_namespace, obs_room, obs_upgrade, obs_close, obs_free, obs_data};
 
 /* ======================================================================== actions */
 

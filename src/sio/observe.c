@@ -52,3 +52,10 @@ void sio__observe_namespace(sio_ns_t *ns) {
     if (io->obs[i].obs->on_namespace) io->obs[i].obs->on_namespace(ns, io->obs[i].user);
   }
 }
+
+void sio__observe_data(sio_socket_t *s) {
+  sio_server_t *io = s->ns->io;
+  for (uint8_t i = 0; i < io->nobs; i++) {
+    if (io->obs[i].obs->on_data) io->obs[i].obs->on_data(s, io->obs[i].user);
+  }
+}

@@ -257,6 +257,7 @@ void sio__ns_added(sio_ns_t *ns);
 /* observe.c: tell the server's observers. */
 void sio__observe_room(sio_ns_t *ns, const sio_room_event_t *ev);
 void sio__observe_namespace(sio_ns_t *ns);
+void sio__observe_data(sio_socket_t *s);
 
 /* socket.c */
 /* Frees a list of callbacks and their event names (NULL allowed). */

@@ -41,7 +41,7 @@ async function startTarget({ readonly = false, mode = 'development' } = {}) {
   const ioServer = new Server(http);
   ioServer.on('connection', (s) => {
     s.on('enter_room', (nickname, room, cb) => { s.join(room); cb?.({ room }); });
-    s.on('nickname', () => {});
+    s.on('nickname', (nick) => { s.data.nickname = nick; }); // noom keeps {nickname} in socket.data
   });
   instrument(ioServer, { auth: { type: 'basic', username: USER, password: HASH }, readonly, mode,
     serverId: 'noom-under-test' });
@@ -147,10 +147,13 @@ describe('admin UI protocol', () => {
     assert.match(when, ISO);
 
     const received = until(s, 'event_received', (n, id2, args) => id2 === c.id && args[0] === 'nickname');
+    const updated = until(s, 'socket_updated', (u) => u.id === c.id && u.data);
     c.emit('nickname', 'zoe');
     const [rn, , rargs, rdate] = await received;
     assert.deepEqual([rn, rargs], ['/', ['nickname', 'zoe']]);
     assert.match(rdate, ISO);
+    // socket.data changed: socket_updated carries it (without instrument()'s _admin).
+    assert.deepEqual((await updated)[0], { id: c.id, nsp: '/', data: { nickname: 'zoe' } });
 
     // A connected admin also lists the sockets that were there before it came.
     const late = admin(t.url);

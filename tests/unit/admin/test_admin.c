@@ -182,6 +182,7 @@ static void run_scenario(void) {
     void *v;
     if (sio__map_next(&main_ns->sockets, &it, NULL, NULL, &v)) s = v;
     if (s) {
+      ok_or_nomem(sio_socket_set_data_json(s, "{\"nick\":\"x\",\"_admin\":1}"));
       char act[128];
       snprintf(act, sizeof act, "42/admin,[\"join\",\"/\",\"r\",\"%s\"]", sio_socket_id(s));
       mc_feed(&adm, act);
