@@ -15,6 +15,7 @@
 #include "ice.h"
 #include "history.h"
 #include "checkconf.h"
+#include "admin.h"
 #include "lobby.h"
 #include "logfmt.h"
 #include "ops.h"
@@ -187,6 +188,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
     return 1;
   }
+  if (noom_admin_init(http, io, &o) != 0) return 2;
   if ((r = sio_http_listen(http, o.host, o.port)) != 0) {
     fprintf(stderr, "noom: cannot listen on %s:%d: %s (is another server using the port? try --port)\n", o.host,
             o.port, sio_strerror(r));

@@ -83,6 +83,14 @@ static const opt_t table[] = {
     {"log-format", "FORMAT", OPT_STR, OFF(log_format), "text, or json (one object per line: time, level, event, msg, ...)"},
     {"check-config", "", OPT_FLAG, OFF(check_config),
      "check flags, files, ports, Redis and the database, print what is wrong, exit 0 or 1 without serving"},
+    {"admin", "", OPT_FLAG, OFF(admin), "serve the Socket.IO admin UI's /admin namespace (docs/operations.md, Admin UI)"},
+    {"admin-user", "NAME", OPT_STR, OFF(admin_user), "admin UI login name (with --admin-password-hash)"},
+    {"admin-password-hash", "HASH", OPT_STR, OFF(admin_password_hash), "bcrypt hash of the admin UI password ($2b$...)"},
+    {"admin-no-auth", "", OPT_FLAG, OFF(admin_no_auth), "admin UI without a password (development only: anyone can use it)"},
+    {"admin-readonly", "", OPT_FLAG, OFF(admin_readonly), "admin UI may look but not disconnect, join, leave or emit"},
+    {"admin-mode", "MODE", OPT_STR, OFF(admin_mode), "development (every socket and event) or production (stats only)"},
+    {"admin-server-id", "ID", OPT_STR, OFF(admin_server_id), "this node's name in the admin UI (default: the host name)"},
+    {"admin-ui", "DIR", OPT_STR, OFF(admin_ui), "serve the admin UI's files (@socket.io/admin-ui ui/dist) from DIR at /admin/"},
 };
 
 /* Every connection holds a descriptor: stay below the open-file limit, keeping a reserve
@@ -137,6 +145,7 @@ static void defaults(noom_options_t *o) {
   o->metrics = 1;
   o->drain_ms = 10000;
   o->log_format = "text";
+  o->admin_mode = "development";
 }
 
 static void print_default(const noom_options_t *d, const opt_t *t) {

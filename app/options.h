@@ -58,6 +58,14 @@ typedef struct {
   uint64_t drain_ms;           /* SIGTERM: close sessions spread over this long */
   const char *log_format;      /* "text" or "json" */
   int check_config;            /* validate and exit */
+  int admin;                   /* the Socket.IO admin UI's /admin namespace (app/admin.c) */
+  const char *admin_user;
+  const char *admin_password_hash; /* bcrypt */
+  int admin_no_auth;
+  int admin_readonly;
+  const char *admin_mode;      /* development or production */
+  const char *admin_server_id; /* NULL: the host name */
+  const char *admin_ui;        /* serve the UI's files from DIR at /admin/ */
 } noom_options_t;
 
 /* Fills defaults, then parses argv. Returns 0 to run, 1 when --help/--version printed

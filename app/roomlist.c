@@ -268,8 +268,10 @@ static void ids_known(int status, const char *const *ids, size_t nids, void *u) 
   if (nids && sorted == NULL) r->canceled = 1;
   size_t keep = 0;
   if (!r->canceled) {
-    memcpy(sorted, ids, nids * sizeof *sorted);
-    qsort(sorted, nids, sizeof *sorted, cmp_str);
+    if (nids) { /* memcpy and qsort take no NULL, even for 0 bytes (UBSan) */
+      memcpy(sorted, ids, nids * sizeof *sorted);
+      qsort(sorted, nids, sizeof *sorted, cmp_str);
+    }
     for (size_t i = 0; i < r->n; i++) {
       const char *name = r->names[i];
       if ((nids && bsearch(&name, sorted, nids, sizeof *sorted, cmp_str)) || noom_room_is_internal(name, strlen(name)))

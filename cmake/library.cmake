@@ -27,12 +27,14 @@ pkg_check_modules(SSL REQUIRED IMPORTED_TARGET libssl)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib) # HTTP compression (src/http/compress.c)
 # msgpack-c's packer: the msgpack parser (src/sio/msgpack.c) and the Redis adapter.
 pkg_check_modules(MSGPACK REQUIRED IMPORTED_TARGET msgpack)
+pkg_check_modules(LIBCRYPT REQUIRED IMPORTED_TARGET libcrypt) # bcrypt for the admin UI's logins (src/admin/auth.c)
 # What a static link of the library needs besides libuv, as plain -l names: the .pc
 # files and the CMake package list them without their pkg-config Cflags (hiredis's would
 # put -I/usr/include/hiredis, with its alloc.h and sds.h, on every consumer's path).
-set(SIO_STATIC_LIBS jansson ssl crypto z msgpackc)
+set(SIO_STATIC_LIBS jansson ssl crypto z msgpackc crypt)
 set(SIO_CONFIG_REDIS_NOTE "")
-set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB PkgConfig::MSGPACK)
+set(SIO_PRIVATE_TARGETS PkgConfig::JANSSON PkgConfig::SSL PkgConfig::CRYPTO PkgConfig::ZLIB PkgConfig::MSGPACK
+    PkgConfig::LIBCRYPT)
 if(SIO_REDIS)
   # The Redis adapter (src/adapter/): hiredis for RESP on the loop.
   pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)

@@ -60,7 +60,7 @@ set(CPACK_COMPONENT_APP_DESCRIPTION "noom realtime chat and video-call server
  One binary serving a web app with rooms, chat and WebRTC calls over Socket.IO,
  with a systemd unit (configured in /etc/default/noom).")
 # The -dev package's static library and headers need the dependencies' -dev packages.
-set(_sio_dev_depends "libnoomsio${SIO_VERSION_MAJOR} (= ${SIO_VERSION}), libuv1-dev, libjansson-dev, libssl-dev, zlib1g-dev, libmsgpack-dev")
+set(_sio_dev_depends "libnoomsio${SIO_VERSION_MAJOR} (= ${SIO_VERSION}), libuv1-dev, libjansson-dev, libssl-dev, zlib1g-dev, libmsgpack-dev, libcrypt-dev")
 if(SIO_REDIS)
   string(APPEND _sio_dev_depends ", libhiredis-dev")
 endif()

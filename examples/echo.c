@@ -500,7 +500,7 @@ int main(int argc, char **argv) {
   uv_loop_t *loop = uv_default_loop();
   if (sio_http_new(loop, &hopts, &http) != 0) return 1;
   sio_engine_t *eng;
-  static const sio_engine_cbs_t cbs = {NULL, echo_message, NULL};
+  static const sio_engine_cbs_t cbs = {NULL, echo_message, NULL, NULL};
   if (sio_engine_attach(http, "/engine.io/", &eopts, &cbs, NULL, &eng) != 0) return 1;
   sopts.engine = eopts;
   sio_server_t *io;

@@ -289,6 +289,59 @@ typedef void (*sio_room_cb)(sio_ns_t *ns, const sio_room_event_t *ev, void *user
  * must not join or leave rooms itself (it may emit). Returns 0. */
 SIO_EXTERN int sio_ns_on_room(sio_ns_t *ns, sio_room_cb cb, void *user);
 
+/* ======================================================================== observing a server */
+
+/* What a monitor (sio/admin.h, a metrics exporter) reads from a server: engine-level
+ * figures of this process, cumulative since sio_server_new except clients and
+ * polling_clients. Reading costs nothing on the hot path (a few counters). */
+typedef struct {
+  uint64_t connections;     /* Engine.IO sessions opened */
+  uint64_t disconnections;  /* Engine.IO sessions closed */
+  uint64_t packets_in;      /* Engine.IO messages received (text and binary) */
+  uint64_t bytes_in;
+  uint64_t packets_out;     /* Socket.IO packet parts queued to a session (text and
+                               attachments; a broadcast counts once per recipient) */
+  uint64_t bytes_out;
+  size_t clients;           /* sessions open now */
+  size_t polling_clients;   /* of which still on long-polling */
+} sio_server_stats_t;
+/* Fills *out (not NULL). */
+SIO_EXTERN void sio_server_stats(const sio_server_t *io, sio_server_stats_t *out);
+
+/* Calls cb for every namespace of io (dynamic children included, their parent templates
+ * not), in no order. cb must not create namespaces. */
+SIO_EXTERN void sio_server_namespaces(sio_server_t *io, void (*cb)(sio_ns_t *ns, void *u), void *u);
+
+/* Server-wide listeners for monitors (socket.io's "new_namespace", the adapters'
+ * "join-room"/"leave-room", engine.io's "upgrade" and "close"). Every member may be NULL;
+ * all run on the loop thread with user. Unlike sio_ns_on_room (one per namespace, the
+ * application's), several observers can coexist. */
+typedef struct {
+  /* A namespace was created (not called for the ones that exist at sio_server_observe:
+   * walk them with sio_server_namespaces). */
+  void (*on_namespace)(sio_ns_t *ns, void *user);
+  /* A room event of any namespace, after the namespace's own listener; same rules as a
+   * sio_room_cb (must not join or leave; may emit). */
+  void (*on_room)(sio_ns_t *ns, const sio_room_event_t *ev, void *user);
+  /* s's connection moved from long-polling to WebSocket: once per socket of that client. */
+  void (*on_upgrade)(sio_socket_t *s, void *user);
+  /* An Engine.IO session closed with reason (engine.io's string, static). */
+  void (*on_session_close)(sio_server_t *io, const char *reason, void *user);
+  /* io is being freed (sio_http_close): the observer's last call, the place to free
+   * user. */
+  void (*on_free)(sio_server_t *io, void *user);
+  /* A connected socket's data JSON changed (sio_socket_set_data_json): read it with
+   * sio_socket_get_data_json. */
+  void (*on_data)(sio_socket_t *s, void *user);
+} sio_server_observer_t;
+#define SIO_SERVER_MAX_OBSERVERS 4
+/* Adds an observer (obs borrowed: static storage). Returns 0, or SIO_ELIMIT past
+ * SIO_SERVER_MAX_OBSERVERS. */
+SIO_EXTERN int sio_server_observe(sio_server_t *io, const sio_server_observer_t *obs, void *user);
+/* Removes the observer added with obs and user; returns 0 or SIO_ENOTFOUND. Not from
+ * inside one of its callbacks. */
+SIO_EXTERN int sio_server_unobserve(sio_server_t *io, const sio_server_observer_t *obs, void *user);
+
 /* ======================================================================== broadcast */
 
 enum {

@@ -175,6 +175,8 @@ typedef struct {
    * once ("transport error"), and one that POSTs a close packet ("transport close") has
    * its pending GET answered with a noop. */
   void (*on_close)(sio_eio_t *s, const char *reason, void *user);
+  /* The session moved from long-polling to WebSocket (engine.io "upgrade"); may be NULL. */
+  void (*on_upgrade)(sio_eio_t *s, void *user);
 } sio_engine_cbs_t;
 
 /* Attaches an Engine.IO server to http at path ("/engine.io/"). opts and cbs copied;

@@ -74,13 +74,12 @@ enum { SIO__EIO_SEND_BINARY = 1, SIO__EIO_SEND_NO_COMPRESS = 2 };
  * inside this call, so a broadcast loop runs no close callback and goes on). */
 int sio__eio_send_ref(sio_eio_t *s, sio__refbuf_t *rb, int binary);
 
-/* What socket.conn emits in engine.io (upgrade, packet, drain), for the Socket.IO layer:
- * each hook may be NULL; all run from the loop outside any send (packet before the
- * packet is handled, upgrade once the WebSocket took over, drain in the check phase once
+/* What socket.conn emits in engine.io (packet, drain; "upgrade" is sio_engine_cbs_t's
+ * on_upgrade), for the Socket.IO layer: each hook may be NULL; all run from the loop
+ * outside any send (packet before the packet is handled, drain in the check phase once
  * what was sent since the last drain has been handed to the transport: the WebSocket, or
  * the long-poll GET that carried it). The table is borrowed (static const). */
 typedef struct {
-  void (*on_upgrade)(sio_eio_t *s, void *user);
   void (*on_packet)(sio_eio_t *s, const char *type, int binary, const char *data, size_t len, void *user);
   void (*on_drain)(sio_eio_t *s, void *user);
 } sio__eio_observer_t;

@@ -111,18 +111,12 @@ static void finish_upgrade(sio_eio_t *s, sio_ws_t *ws) {
   }
   sio__free(q);
   SIO_LOGD("engine: session %s upgraded to websocket", s->id);
+  if (s->state == SIO__EIO_S_OPEN && s->eng->cbs.on_upgrade) s->eng->cbs.on_upgrade(s, s->eng->user);
   sio__eio_unref(s); /* the probe's reference; the sid map still holds one */
   /* A graceful close waiting for the client: the WebSocket delivers the queue, then closes. */
   if (s->closing) {
     sio__eio_close(s, "forced close");
     return;
-  }
-  /* socket.conn's "upgrade": the session is open (the sid map's reference keeps it). */
-  const sio__eio_observer_t *obs = s->eng->obs;
-  if (s->state == SIO__EIO_S_OPEN && obs && obs->on_upgrade) {
-    sio__eio_ref(s);
-    obs->on_upgrade(s, s->eng->user);
-    sio__eio_unref(s);
   }
 }
 

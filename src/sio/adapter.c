@@ -33,9 +33,11 @@ int sio_ns_on_room(sio_ns_t *ns, sio_room_cb cb, void *user) {
 /* Tells the room listener (the namespace's own, else its dynamic parent's). */
 static void room_event(sio_ns_t *ns, int type, const sio__room_t *r, const sio_socket_t *s) {
   const sio_ns_t *src = ns->on_room ? ns : ns->parent;
-  if (src == NULL || src->on_room == NULL) return;
+  int own = src != NULL && src->on_room != NULL;
+  if (!own && ns->io->nobs == 0) return;
   sio_room_event_t ev = {type, {r->name, r->len}, r->is_sid, s ? s->id : NULL, r->n};
-  src->on_room(ns, &ev, src->on_room_user);
+  if (own) src->on_room(ns, &ev, src->on_room_user);
+  if (ns->io->nobs) sio__observe_room(ns, &ev);
 }
 
 /* Makes room for one more entry in an array whose first entry is inline (*arr == one

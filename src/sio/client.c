@@ -66,6 +66,19 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   return r;
 }
 
+void sio__client_on_upgrade(sio__client_t *c) {
+  sio_server_t *io = c->io;
+  c->refs++;
+  for (uint32_t i = 0; i < c->nsocks; i++) {
+    sio_socket_t *s = c->socks[i];
+    if (s->state != SIO__SOCK_CONNECTED) continue;
+    for (uint8_t k = 0; k < io->nobs; k++) {
+      if (io->obs[k].obs->on_upgrade) io->obs[k].obs->on_upgrade(s, io->obs[k].user);
+    }
+  }
+  sio__client_unref(c);
+}
+
 /* The last socket of c that is not already in its disconnect sequence (one whose
  * listener got us here finishes on its own), optionally only a connected one. */
 static sio_socket_t *next_open(sio__client_t *c, int connected_only) {

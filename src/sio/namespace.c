@@ -278,6 +278,7 @@ size_t sio_ns_room_size(sio_ns_t *ns, const char *room) {
 
 void sio__ns_added(sio_ns_t *ns) {
   sio_server_t *io = ns->io;
+  if (io->nobs && !ns->is_parent) sio__observe_namespace(ns);
   if (io->adapter_factory == NULL || ns->is_parent || ns->adapter) return;
   int r = io->adapter_factory(ns, io->adapter_factory_user);
   if (r) {

@@ -38,18 +38,27 @@ static void on_message(sio_eio_t *s, int binary, char *data, size_t len, void *u
 }
 
 static void on_close(sio_eio_t *s, const char *reason, void *user) {
-  (void)user;
+  sio_server_t *io = user;
   sio__client_t *c = sio_eio_get_data(s);
   if (c) sio__client_on_close(c, reason);
+  for (uint8_t i = 0; i < io->nobs; i++) {
+    if (io->obs[i].obs->on_session_close) io->obs[i].obs->on_session_close(io, reason, io->obs[i].user);
+  }
 }
 
-/* socket.conn's events, from the engine's observer hooks. */
+/* The session moved to WebSocket: socket.conn's "upgrade", then the server observers. */
 static void on_upgrade(sio_eio_t *s, void *user) {
-  (void)user;
+  sio_server_t *io = user;
   sio__client_t *c = sio_eio_get_data(s);
+  if (c == NULL) return;
+  c->refs++; /* a listener may close the session */
   sio_conn_info_t info = {"websocket", NULL, 0, {NULL, 0}, NULL};
-  if (c) sio__client_fire_conn(c, SIO_CONN_UPGRADE, &info);
+  sio__client_fire_conn(c, SIO_CONN_UPGRADE, &info);
+  if (io->nobs && c->eio) sio__client_on_upgrade(c);
+  sio__client_unref(c);
 }
+
+/* socket.conn's other events, from the engine's observer hooks. */
 
 static void on_packet(sio_eio_t *s, const char *type, int binary, const char *data, size_t len, void *user) {
   (void)user;
@@ -64,11 +73,16 @@ static void on_drain(sio_eio_t *s, void *user) {
   if (c) sio__client_fire_conn(c, SIO_CONN_DRAIN, &(sio_conn_info_t){NULL, NULL, 0, {NULL, 0}, NULL});
 }
 
-static const sio__eio_observer_t observer = {on_upgrade, on_packet, on_drain};
+static const sio__eio_observer_t observer = {on_packet, on_drain};
 
 static void server_teardown(void *arg) {
   sio_server_t *io = arg;
   sio_server_shutdown(io);
+  /* Observers go first, while the namespaces they may look at still exist. */
+  for (uint8_t i = 0; i < io->nobs; i++) {
+    if (io->obs[i].obs->on_free) io->obs[i].obs->on_free(io, io->obs[i].user);
+  }
+  io->nobs = 0;
   uint32_t it = 0;
   void *v;
   while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) sio__ns_free(v);
@@ -103,7 +117,7 @@ int sio_server_new(sio_http_t *http, const sio_server_opts_t *opts, sio_server_t
   }
   io->opts.path = io->path;
   sio__tlist_init(&io->connect_wait, sio__http_thub(http), io->opts.connect_timeout_ms, sio__client_connect_overdue);
-  static const sio_engine_cbs_t cbs = {on_open, on_message, on_close};
+  static const sio_engine_cbs_t cbs = {on_open, on_message, on_close, on_upgrade};
   /* Registered before the engine so that it runs after it: newest closer first. */
   sio__http_add_closer(http, &io->teardown_closer, server_teardown, io);
   int r = io->opts.recovery.enabled ? sio__recovery_new(io) : 0;

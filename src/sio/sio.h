@@ -160,6 +160,11 @@ struct sio_server_s {
   sio__metrics_t m;            /* metrics.c */
   uint64_t mismatch_at;  /* parser mismatch warnings (client.c): window start (loop ms) */
   uint32_t mismatch_logged, mismatch_held; /* lines in this window, lines held back */
+  struct {
+    const sio_server_observer_t *obs;
+    void *user;
+  } obs[SIO_SERVER_MAX_OBSERVERS]; /* observe.c */
+  uint8_t nobs;
 };
 
 struct sio_ns_s {
@@ -254,6 +259,7 @@ void sio__client_on_message(sio__client_t *c, int binary, char *data, size_t len
 void sio__client_on_close(sio__client_t *c, const char *reason);
 /* socket.conn's events: every socket of c runs its listeners of ev. */
 void sio__client_fire_conn(sio__client_t *c, int ev, const sio_conn_info_t *info);
+void sio__client_on_upgrade(sio__client_t *c); /* tells the observers (observe.c) */
 /* Adds s to c's sockets. Returns 0, SIO_ENOMEM or SIO_ELIMIT (SIO__CLIENT_MAX_SOCKS). */
 int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
@@ -275,6 +281,10 @@ void sio__ns_connect(sio_ns_t *ns, sio__client_t *c, json_t *auth);
 const sio__cb_t *sio__ns_handler(const sio_ns_t *ns, const char *event, size_t len);
 /* A namespace was registered in io->nsps: runs the server's adapter factory on it. */
 void sio__ns_added(sio_ns_t *ns);
+/* observe.c: tell the server's observers. */
+void sio__observe_room(sio_ns_t *ns, const sio_room_event_t *ev);
+void sio__observe_namespace(sio_ns_t *ns);
+void sio__observe_data(sio_socket_t *s);
 
 /* socket.c */
 /* Frees a list of callbacks and their event names (NULL allowed). */

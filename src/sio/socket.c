@@ -665,6 +665,7 @@ int sio_socket_set_data_json(sio_socket_t *s, const char *json) {
   }
   sio__free(s->data_json);
   s->data_json = copy;
+  if (s->ns->io->nobs && s->state == SIO__SOCK_CONNECTED) sio__observe_data(s);
   return 0;
 }
 
