@@ -131,7 +131,7 @@ static void write_batch(worker_t *w) {
     return;
   }
   touch(w);
-  for (size_t i = 0; i < w->bn; i++) free(w->batch[i]);
+  for (size_t i = 0; i < w->bn; i++) noom_msg_unref(w->batch[i]);
   lock();
   H.held -= w->bn;
   /* Drops while the store works mean messages came faster than it writes: say how many
@@ -275,7 +275,7 @@ static void worker(void *arg) {
   if (dropped) sio_log_printf(SIO_LOG_WARN, "history: %llu messages were not stored (the queue was full)", (unsigned long long)dropped);
   if (lost) sio_log_printf(SIO_LOG_WARN, "history: %zu messages were not stored (the store was unavailable at shutdown)", lost);
   if (w.st) H.ops->close(w.st);
-  for (size_t i = 0; i < w.bn; i++) free(w.batch[i]);
+  for (size_t i = 0; i < w.bn; i++) noom_msg_unref(w.batch[i]);
   free(w.batch);
   free(w.touched);
 }
@@ -331,7 +331,7 @@ int noom_histdb_write(noom_msg_t *m) {
     int first = !H.drop_logged;
     H.drop_logged = 1;
     unlock();
-    free(m);
+    noom_msg_unref(m);
     if (first) {
       sio_log_printf(SIO_LOG_WARN, "history: %zu messages wait for the store; new messages are not stored until "
                      "the queue has room again (dropped so far: %llu)",
@@ -345,7 +345,7 @@ int noom_histdb_write(noom_msg_t *m) {
     if (q == NULL) {
       H.dropped++;
       unlock();
-      free(m);
+      noom_msg_unref(m);
       return -1;
     }
     H.q = q;
@@ -401,7 +401,7 @@ void noom_histdb_stop(void) {
   lock();
   job_t *j = H.reads;
   H.reads = NULL;
-  for (size_t i = 0; i < H.qlen; i++) free(H.q[i]);
+  for (size_t i = 0; i < H.qlen; i++) noom_msg_unref(H.q[i]);
   free(H.q);
   H.q = NULL;
   H.qlen = H.qcap = 0;

@@ -9,8 +9,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "jsontext.c"
 #include "store.c"
 #include "store_sqlite.c"
+#include "sio.h"
 
 static char err[512];
 
@@ -21,7 +23,7 @@ static noom_msg_t *msg(const char *id, const char *room, const char *text, int64
 static void insert(noom_store_t *st, const char *id, const char *room, const char *text, int64_t ts) {
   noom_msg_t *m = msg(id, room, text, ts);
   assert_int_equal(noom_store_sqlite.insert(st, &m, 1, err, sizeof err), NOOM_STORE_OK);
-  free(m);
+  noom_msg_unref(m);
 }
 
 static void read_texts(noom_store_t *st, const char *room, const char *before, size_t limit, const char *want) {
@@ -60,8 +62,8 @@ static void store_keeps_a_retried_batch_once(void **state) {
   assert_int_equal(noom_store_sqlite.insert(st, b, 2, err, sizeof err), NOOM_STORE_OK);
   assert_int_equal(noom_store_sqlite.insert(st, b, 2, err, sizeof err), NOOM_STORE_OK);
   read_texts(st, "r", NULL, 10, "x,y");
-  free(b[0]);
-  free(b[1]);
+  noom_msg_unref(b[0]);
+  noom_msg_unref(b[1]);
   noom_store_sqlite.close(st);
 }
 
@@ -124,6 +126,57 @@ static void store_for_picks_the_backend_by_url(void **state) {
 /* The PostgreSQL backend is not linked here: only its address is compared. */
 const noom_store_ops_t noom_store_pg = {"PostgreSQL", NULL, NULL, NULL, NULL, NULL};
 
+/* The stored form clients receive is built once as JSON text: every field escaped the way
+ * JSON.stringify does it, so JSON.parse gives back exactly what was sent. */
+static void message_json_is_its_fields_escaped_like_json_stringify(void **state) {
+  (void)state;
+  const char text[] = "<script>alert(\"x\")</script> \\ \xc3\xa9 \xf0\x9f\x98\x80\n\t\x01\x1f\x7f end";
+  noom_msg_t *m = noom_msg_new("0190a1b2c3d4abcdef01000001", "room", "n\"ick", text, sizeof text - 1, 1733480000123);
+  assert_non_null(m);
+  assert_string_equal(m->json, "{\"id\":\"0190a1b2c3d4abcdef01000001\",\"nickname\":\"n\\\"ick\",\"text\":\"<script>alert("
+                               "\\\"x\\\")</script> \\\\ \xc3\xa9 \xf0\x9f\x98\x80\\n\\t\\u0001\\u001f\x7f end\","
+                               "\"ts\":1733480000123}");
+  assert_int_equal(m->json_len, strlen(m->json));
+  assert_int_equal(m->len, sizeof text - 1);
+  assert_memory_equal(m->text, text, sizeof text - 1);
+  /* The library accepts it as one JSON value and reads back the very same fields. */
+  sio_args_t *a;
+  sio_str_t s;
+  assert_int_equal(sio_args_new(&a), 0);
+  assert_int_equal(sio_args_add_json_text(a, m->json, m->json_len), 0);
+  assert_int_equal(sio_args_get_member_str(a, 0, "text", &s), 0);
+  assert_int_equal(s.len, sizeof text - 1);
+  assert_memory_equal(s.ptr, text, s.len);
+  assert_int_equal(sio_args_get_member_str(a, 0, "nickname", &s), 0);
+  assert_int_equal(s.len, 5);
+  assert_memory_equal(s.ptr, "n\"ick", 5);
+  sio_args_free(a);
+  /* Shared by reference: the last unref frees it (ASan checks). */
+  noom_msg_t *r = noom_msg_ref(m);
+  noom_msg_unref(m);
+  assert_string_equal(r->nick, "n\"ick");
+  noom_msg_unref(r);
+  /* An empty text and a NUL inside one. */
+  m = noom_msg_new("i", "r", "", "a\0b", 3, 0);
+  assert_string_equal(m->json, "{\"id\":\"i\",\"nickname\":\"\",\"text\":\"a\\u0000b\",\"ts\":0}");
+  noom_msg_unref(m);
+}
+
+/* Messages read back from the store carry the same JSON form. */
+static void store_reads_messages_with_their_json_form(void **state) {
+  (void)state;
+  noom_store_t *st;
+  assert_int_equal(noom_store_sqlite.open(":memory:", &st, err, sizeof err), NOOM_STORE_OK);
+  insert(st, "c1", "r", "say \"hi\" \xf0\x9f\x91\x8b", 42);
+  noom_msg_t **v = NULL;
+  size_t n = 0;
+  assert_int_equal(noom_store_sqlite.read(st, "r", NULL, 10, &v, &n, err, sizeof err), NOOM_STORE_OK);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0]->json, "{\"id\":\"c1\",\"nickname\":\"nick\",\"text\":\"say \\\"hi\\\" \xf0\x9f\x91\x8b\",\"ts\":42}");
+  noom_msgs_free(v, n);
+  noom_store_sqlite.close(st);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(store_reads_latest_and_pages_oldest_first),
@@ -131,6 +184,8 @@ int main(void) {
       cmocka_unit_test(store_prunes_by_age_and_count),
       cmocka_unit_test(store_survives_reopen_and_refuses_a_newer_schema),
       cmocka_unit_test(store_for_picks_the_backend_by_url),
+      cmocka_unit_test(message_json_is_its_fields_escaped_like_json_stringify),
+      cmocka_unit_test(store_reads_messages_with_their_json_form),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
