@@ -13,18 +13,28 @@
 
 #include "store.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct noom_store_s {
   sqlite3 *db;
-  sqlite3_stmt *ins, *latest, *before;
+  sqlite3_stmt *ins, *latest, *before, *begin, *commit;
 };
 
-/* Each step brings the schema from version i to i+1. */
+/* Each step brings the schema from version i to i+1. Version 2 keeps the rows in their
+ * (room, id) key, the order every read wants, with no rowid table beside it: an insert
+ * writes two B-trees (the key and the ts index for retention) instead of four (the
+ * table, the unique id, (room, id) and ts). Ids are unique per node and room, so the key
+ * also makes a retried batch land once. */
 static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE TABLE messages(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room TEXT NOT NULL,"
     " nickname TEXT NOT NULL, text TEXT NOT NULL, ts INTEGER NOT NULL);"
     "CREATE INDEX messages_room_id ON messages(room, id);"
+    "CREATE INDEX messages_ts ON messages(ts);",
+    "CREATE TABLE messages_v2(room TEXT NOT NULL, id TEXT NOT NULL, nickname TEXT NOT NULL, text TEXT NOT NULL,"
+    " ts INTEGER NOT NULL, PRIMARY KEY(room, id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO messages_v2(room, id, nickname, text, ts) SELECT room, id, nickname, text, ts FROM messages;"
+    "DROP TABLE messages;"
+    "ALTER TABLE messages_v2 RENAME TO messages;"
     "CREATE INDEX messages_ts ON messages(ts);",
 };
 
@@ -107,6 +117,8 @@ static void st_close(noom_store_t *st) {
   sqlite3_finalize(st->ins);
   sqlite3_finalize(st->latest);
   sqlite3_finalize(st->before);
+  sqlite3_finalize(st->begin);
+  sqlite3_finalize(st->commit);
   sqlite3_close(st->db);
   free(st);
 }
@@ -131,7 +143,9 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
                                 -1, &st->latest, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(st->db,
                                 "SELECT id, nickname, text, ts FROM messages WHERE room=? AND id<? ORDER BY id DESC LIMIT ?",
-                                -1, &st->before, NULL) != SQLITE_OK) {
+                                -1, &st->before, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(st->db, "BEGIN IMMEDIATE", -1, &st->begin, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(st->db, "COMMIT", -1, &st->commit, NULL) != SQLITE_OK) {
     r = report(st->db, "cannot prepare statements", path, err, errlen);
   } else if (sqlite3_db_readonly(st->db, "main") == 1) {
     /* Readable still: history is served, new messages wait for the file to be writable. */
@@ -149,7 +163,10 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
 
 static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *err, size_t errlen) {
   const char *path = sqlite3_db_filename(st->db, "main");
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return report(st->db, "cannot write", path, err, errlen);
+  /* Prepared once at open, like the insert: a batch parses no SQL. */
+  int rc = sqlite3_step(st->begin);
+  sqlite3_reset(st->begin);
+  if (rc != SQLITE_DONE) return report(st->db, "cannot write", path, err, errlen);
   for (size_t i = 0; i < n; i++) {
     const noom_msg_t *m = msgs[i];
     sqlite3_bind_text(st->ins, 1, m->id, -1, SQLITE_STATIC);
@@ -157,7 +174,7 @@ static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *
     sqlite3_bind_text(st->ins, 3, m->nick, -1, SQLITE_STATIC);
     sqlite3_bind_text(st->ins, 4, m->text, (int)m->len, SQLITE_STATIC);
     sqlite3_bind_int64(st->ins, 5, m->ts);
-    int rc = sqlite3_step(st->ins);
+    rc = sqlite3_step(st->ins);
     sqlite3_reset(st->ins);
     if (rc != SQLITE_DONE) {
       int r = report(st->db, "cannot write", path, err, errlen);
@@ -165,7 +182,9 @@ static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *
       return r;
     }
   }
-  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+  rc = sqlite3_step(st->commit);
+  sqlite3_reset(st->commit);
+  if (rc != SQLITE_DONE) {
     int r = report(st->db, "cannot commit", path, err, errlen);
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     return r;
@@ -240,7 +259,7 @@ static int st_prune(noom_store_t *st, int64_t min_ts, uint64_t max_per_room, con
     return rc == SQLITE_DONE || n == 0 ? NOOM_STORE_OK : report(st->db, "cannot prune", path, err, errlen);
   }
   if (sqlite3_prepare_v2(st->db,
-                         "DELETE FROM messages WHERE seq IN (SELECT seq FROM (SELECT seq, row_number() OVER "
+                         "DELETE FROM messages WHERE (room, id) IN (SELECT room, id FROM (SELECT room, id, row_number() OVER "
                          "(PARTITION BY room ORDER BY id DESC) AS n FROM messages) WHERE n>?)",
                          -1, &q, NULL) != SQLITE_OK)
     return report(st->db, "cannot prune", path, err, errlen);

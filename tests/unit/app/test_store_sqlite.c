@@ -115,6 +115,41 @@ static void store_survives_reopen_and_refuses_a_newer_schema(void **state) {
   unlink(wal);
 }
 
+/* A version-1 file (rowid table, three indexes) is migrated to version 2 at open with
+ * every message kept, and keeps skipping a retried batch. */
+static void store_migrates_a_version_1_file(void **state) {
+  (void)state;
+  char path[] = "/tmp/noom-store-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  sqlite3 *db;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, migrations[0], NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "INSERT INTO messages(id, room, nickname, text, ts) VALUES"
+                                    "('e2','r','n','second',2),('e1','r','n','first',1),('e3','o','n','other',3);"
+                                    "PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  noom_store_t *st;
+  assert_int_equal(noom_store_sqlite.open(path, &st, err, sizeof err), NOOM_STORE_OK);
+  int v = 0;
+  assert_int_equal(user_version(st->db, &v), 0);
+  assert_int_equal(v, SCHEMA_VERSION);
+  read_texts(st, "r", NULL, 10, "first,second");
+  read_texts(st, "o", NULL, 10, "other");
+  noom_msg_t *m = msg("e2", "r", "second", 2);
+  assert_int_equal(noom_store_sqlite.insert(st, &m, 1, err, sizeof err), NOOM_STORE_OK);
+  noom_msg_unref(m);
+  read_texts(st, "r", NULL, 10, "first,second");
+  noom_store_sqlite.close(st);
+  char wal[64];
+  unlink(path);
+  snprintf(wal, sizeof wal, "%s-wal", path);
+  unlink(wal);
+  snprintf(wal, sizeof wal, "%s-shm", path);
+  unlink(wal);
+}
+
 static void store_for_picks_the_backend_by_url(void **state) {
   (void)state;
   assert_ptr_equal(noom_store_for("postgres://u@h/db"), &noom_store_pg);
@@ -183,6 +218,7 @@ int main(void) {
       cmocka_unit_test(store_keeps_a_retried_batch_once),
       cmocka_unit_test(store_prunes_by_age_and_count),
       cmocka_unit_test(store_survives_reopen_and_refuses_a_newer_schema),
+      cmocka_unit_test(store_migrates_a_version_1_file),
       cmocka_unit_test(store_for_picks_the_backend_by_url),
       cmocka_unit_test(message_json_is_its_fields_escaped_like_json_stringify),
       cmocka_unit_test(store_reads_messages_with_their_json_form),
