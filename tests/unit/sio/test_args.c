@@ -769,6 +769,7 @@ static void text_args_survive_oom_at_every_allocation(void **state) {
     int rc = sio_args_copy(&r.view, 0, 3, &c);
     if (rc == 0) rc = sio_args_add_str(c, "more", 4);
     if (rc == 0) rc = sio_args_add_int(c, INT64_MAX);
+    if (rc == 0) rc = sio_args_add_json_text(c, "{\"t\":\"a\\\"b\"}", 12);
     if (rc == 0) rc = sio_args_get_double(c, 1, &d);
     if (rc == 0) rc = sio_args_to_json(&r.view, 0, &json, NULL);
     if (rc == 0) rc = sio__encode_event("/", "e", c, 3, &text);
@@ -777,7 +778,7 @@ static void text_args_survive_oom_at_every_allocation(void **state) {
       completed = 1;
       assert_true(d == 2.5);
       assert_string_equal(json, "{\"k\":[1,\"x\"]}");
-      const char *want = "423[\"e\",{\"k\":[1,\"x\"]},2.5,\"s\\n\",\"more\",9223372036854776000]";
+      const char *want = "423[\"e\",{\"k\":[1,\"x\"]},2.5,\"s\\n\",\"more\",9223372036854776000,{\"t\":\"a\\\"b\"}]";
       assert_int_equal(text->len, strlen(want));
       assert_memory_equal(sio__refbuf_ptr(text), want, text->len);
     } else {
