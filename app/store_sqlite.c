@@ -17,8 +17,14 @@
 
 struct noom_store_s {
   sqlite3 *db;
-  sqlite3_stmt *ins, *latest, *before, *begin, *commit;
+  sqlite3_stmt *ins, *ins_many, *latest, *before, *begin, *commit;
 };
+
+/* Rows per multi-row INSERT: a batch is mostly statements of this many rows, so the cost
+ * of running a statement (start, halt, reset) is paid once per INS_ROWS messages. */
+#define INS_ROWS 32
+#define INS_SQL "INSERT OR IGNORE INTO messages(id, room, nickname, text, ts) VALUES"
+
 
 /* Each step brings the schema from version i to i+1. Version 2 keeps the rows in their
  * (room, id) key, the order every read wants, with no rowid table beside it: an insert
@@ -115,6 +121,7 @@ static int migrate(sqlite3 *db, const char *path, int v, char *err, size_t errle
 static void st_close(noom_store_t *st) {
   if (st == NULL) return;
   sqlite3_finalize(st->ins);
+  sqlite3_finalize(st->ins_many);
   sqlite3_finalize(st->latest);
   sqlite3_finalize(st->before);
   sqlite3_finalize(st->begin);
@@ -127,6 +134,8 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
   noom_store_t *st = calloc(1, sizeof *st);
   if (st == NULL) return report(NULL, "open", path, err, errlen);
   int r = NOOM_STORE_OK, v = 0;
+  char many[sizeof INS_SQL + INS_ROWS * sizeof ",(?,?,?,?,?)"] = INS_SQL;
+  for (int i = 0; i < INS_ROWS; i++) strcat(many, i ? ",(?,?,?,?,?)" : "(?,?,?,?,?)");
   if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
       SQLITE_OK) {
     r = report(st->db, "cannot open", path, err, errlen);
@@ -137,8 +146,8 @@ static int st_open(const char *path, noom_store_t **out, char *err, size_t errle
              sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
     r = report(st->db, "cannot set WAL mode", path, err, errlen);
   } else if ((r = migrate(st->db, path, v, err, errlen)) != NOOM_STORE_OK) {
-  } else if (sqlite3_prepare_v2(st->db, "INSERT OR IGNORE INTO messages(id, room, nickname, text, ts) VALUES(?,?,?,?,?)",
-                                -1, &st->ins, NULL) != SQLITE_OK ||
+  } else if (sqlite3_prepare_v2(st->db, INS_SQL "(?,?,?,?,?)", -1, &st->ins, NULL) != SQLITE_OK ||
+             sqlite3_prepare_v2(st->db, many, -1, &st->ins_many, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(st->db, "SELECT id, nickname, text, ts FROM messages WHERE room=? ORDER BY id DESC LIMIT ?",
                                 -1, &st->latest, NULL) != SQLITE_OK ||
              sqlite3_prepare_v2(st->db,
@@ -167,15 +176,20 @@ static int st_insert(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *
   int rc = sqlite3_step(st->begin);
   sqlite3_reset(st->begin);
   if (rc != SQLITE_DONE) return report(st->db, "cannot write", path, err, errlen);
-  for (size_t i = 0; i < n; i++) {
-    const noom_msg_t *m = msgs[i];
-    sqlite3_bind_text(st->ins, 1, m->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st->ins, 2, m->room, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st->ins, 3, m->nick, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st->ins, 4, m->text, (int)m->len, SQLITE_STATIC);
-    sqlite3_bind_int64(st->ins, 5, m->ts);
-    rc = sqlite3_step(st->ins);
-    sqlite3_reset(st->ins);
+  for (size_t i = 0; i < n;) {
+    /* INS_ROWS at a time while there are that many, then one by one. */
+    sqlite3_stmt *q = n - i >= INS_ROWS ? st->ins_many : st->ins;
+    int rows = q == st->ins_many ? INS_ROWS : 1;
+    for (int k = 0; k < rows; k++, i++) {
+      const noom_msg_t *m = msgs[i];
+      sqlite3_bind_text(q, k * 5 + 1, m->id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, k * 5 + 2, m->room, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, k * 5 + 3, m->nick, -1, SQLITE_STATIC);
+      sqlite3_bind_text(q, k * 5 + 4, m->text, (int)m->len, SQLITE_STATIC);
+      sqlite3_bind_int64(q, k * 5 + 5, m->ts);
+    }
+    rc = sqlite3_step(q);
+    sqlite3_reset(q);
     if (rc != SQLITE_DONE) {
       int r = report(st->db, "cannot write", path, err, errlen);
       sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);

@@ -67,6 +67,36 @@ static void store_keeps_a_retried_batch_once(void **state) {
   noom_store_sqlite.close(st);
 }
 
+/* A batch larger than one multi-row INSERT (INS_ROWS) is stored whole, in order, and a
+ * retry of it (after a failed commit) stores nothing twice. */
+static void store_writes_a_large_batch_once(void **state) {
+  (void)state;
+  noom_store_t *st;
+  assert_int_equal(noom_store_sqlite.open(":memory:", &st, err, sizeof err), NOOM_STORE_OK);
+  enum { N = INS_ROWS * 2 + 5 };
+  noom_msg_t *b[N];
+  for (int i = 0; i < N; i++) {
+    char id[16], text[16];
+    snprintf(id, sizeof id, "m%03d", i);
+    snprintf(text, sizeof text, "t%d", i);
+    b[i] = msg(id, i % 2 ? "odd" : "even", text, i);
+  }
+  assert_int_equal(noom_store_sqlite.insert(st, b, N, err, sizeof err), NOOM_STORE_OK);
+  assert_int_equal(noom_store_sqlite.insert(st, b, N, err, sizeof err), NOOM_STORE_OK);
+  noom_msg_t **v = NULL;
+  size_t n = 0;
+  assert_int_equal(noom_store_sqlite.read(st, "odd", NULL, 200, &v, &n, err, sizeof err), NOOM_STORE_OK);
+  assert_int_equal(n, N / 2);
+  for (size_t i = 0; i < n; i++) assert_string_equal(v[i]->id, b[2 * i + 1]->id);
+  noom_msgs_free(v, n);
+  assert_int_equal(noom_store_sqlite.read(st, "even", NULL, 200, &v, &n, err, sizeof err), NOOM_STORE_OK);
+  assert_int_equal(n, N - N / 2);
+  assert_string_equal(v[n - 1]->text, "t68");
+  noom_msgs_free(v, n);
+  for (int i = 0; i < N; i++) noom_msg_unref(b[i]);
+  noom_store_sqlite.close(st);
+}
+
 static void store_prunes_by_age_and_count(void **state) {
   (void)state;
   noom_store_t *st;
@@ -216,6 +246,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(store_reads_latest_and_pages_oldest_first),
       cmocka_unit_test(store_keeps_a_retried_batch_once),
+      cmocka_unit_test(store_writes_a_large_batch_once),
       cmocka_unit_test(store_prunes_by_age_and_count),
       cmocka_unit_test(store_survives_reopen_and_refuses_a_newer_schema),
       cmocka_unit_test(store_migrates_a_version_1_file),
