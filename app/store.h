@@ -60,8 +60,8 @@ typedef struct {
    * err gets a sentence for the operator that says what to do; with NOOM_STORE_RETRY,
    * *out may still get a handle that only reads (a read-only file), else NULL. */
   int (*open)(const char *url, noom_store_t **out, char *err, size_t errlen);
-  /* Stores the n messages in ONE transaction (all or none); an id already stored is
-   * skipped, so a retried batch is stored exactly once. msgs borrowed. */
+  /* Stores the n messages in ONE transaction (all or none); a message already stored (the same
+   * room and id) is skipped, so a retried batch is stored exactly once. msgs borrowed. */
   int (*insert)(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *err, size_t errlen);
   /* The latest limit messages of room with an id below before (NULL: the latest), oldest
    * first, into a new array *out of *n new messages (free with noom_msgs_free). */
