@@ -55,6 +55,17 @@ typedef struct {
   char nick[NOOM_MAX_NICK + 1];
 } entry_t;
 
+/* Answers a kept ack with {error: "server busy, try again"} when its answer could not be
+ * built, or frees it when even that fails: a kept ack is answered or freed, never leaked. */
+static void ack_busy(sio_ack_t *ack) {
+  static const char busy[] = "{\"error\":\"server busy, try again\"}";
+  sio_args_t *a = NULL;
+  if (ack == NULL) return;
+  if (sio_args_new(&a) == 0 && sio_args_add_json_text(a, busy, sizeof busy - 1) == 0) sio_ack_send(ack, a);
+  else sio_ack_free(ack);
+  sio_args_free(a);
+}
+
 /* The answer {room, count, nickname, history} is written as JSON text: the history is
  * the messages' own texts joined, so 50 messages cost 50 memcpys and no tree. */
 static void send_entered(noom_msg_t *const *msgs, size_t n, void *u) {
@@ -78,7 +89,7 @@ static void send_entered(noom_msg_t *const *msgs, size_t n, void *u) {
     sio_args_free(a);
   }
   free(j.p);
-  noom_ack_error(e->ack, "server busy, try again"); /* when it could not be sent */
+  ack_busy(e->ack); /* when it could not be sent */
   free(e);
 }
 
@@ -228,7 +239,7 @@ static void send_page(noom_msg_t *const *msgs, size_t n, void *u) {
     sio_args_free(a);
   }
   free(j.p);
-  noom_ack_error(ack, "server busy, try again");
+  ack_busy(ack);
 }
 
 static void on_history(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {
