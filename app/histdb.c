@@ -137,7 +137,7 @@ static void write_batch(worker_t *w) {
     return;
   }
   touch(w);
-  for (size_t i = 0; i < w->bn; i++) free(w->batch[i]);
+  for (size_t i = 0; i < w->bn; i++) noom_msg_unref(w->batch[i]);
   lock();
   H.held -= w->bn;
   /* Drops while the store works mean messages came faster than it writes: say how many
@@ -289,7 +289,7 @@ static void worker(void *arg) {
                    "bring it back before stopping noom to keep them)", lost);
   }
   if (w.st) H.ops->close(w.st);
-  for (size_t i = 0; i < w.bn; i++) free(w.batch[i]);
+  for (size_t i = 0; i < w.bn; i++) noom_msg_unref(w.batch[i]);
   free(w.batch);
   free(w.touched);
 }
@@ -346,7 +346,7 @@ int noom_histdb_write(noom_msg_t *m) {
     int first = !H.drop_logged;
     H.drop_logged = 1;
     unlock();
-    free(m);
+    noom_msg_unref(m);
     if (first) {
       sio_log_printf(SIO_LOG_WARN, "history: %zu messages wait for the store; new messages are not stored until "
                      "the queue has room again (dropped so far: %llu)",
@@ -360,7 +360,7 @@ int noom_histdb_write(noom_msg_t *m) {
     if (q == NULL) {
       H.dropped++;
       unlock();
-      free(m);
+      noom_msg_unref(m);
       return -1;
     }
     H.q = q;
@@ -416,7 +416,7 @@ void noom_histdb_stop(void) {
   lock();
   job_t *j = H.reads;
   H.reads = NULL;
-  for (size_t i = 0; i < H.qlen; i++) free(H.q[i]);
+  for (size_t i = 0; i < H.qlen; i++) noom_msg_unref(H.q[i]);
   free(H.q);
   H.q = NULL;
   H.qlen = H.qcap = 0;

@@ -27,8 +27,9 @@ typedef struct {
  * on stderr and noom should exit. opts copied. */
 int noom_histdb_start(uv_loop_t *loop, const noom_histdb_opts_t *opts);
 
-/* Queues m for the next batch. Takes ownership of m (freed if dropped). Returns 0, or -1
- * when the queue is full (counted and logged). Loop thread only. */
+/* Queues m for the next batch. Takes ownership of one reference to m (dropped when m
+ * is not queued). Returns 0, or -1 when the queue is full (counted and logged). Loop
+ * thread only. */
 int noom_histdb_write(noom_msg_t *m);
 
 /* status NOOM_STORE_OK with msgs (oldest first; ownership passes to the callback: free

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "histdb.h"
+#include "jsontext.h"
 #include "sio.h"
 #include "store.h"
 
@@ -35,10 +36,10 @@ int noom_history_attach(sio_ns_t *ns);
 int noom_history_on(void);
 
 /* Records an accepted message of nick in room, queues it for the store and tells the
- * other nodes (noom_history_attach). Returns its
- * stored form (borrowed: valid until control returns to the loop), or NULL when history
- * is off or memory ran out. */
-const noom_msg_t *noom_history_add(const char *room, const char *nick, const char *text, size_t len);
+ * other nodes (noom_history_attach). Returns its stored form (returns a new reference:
+ * drop it with noom_msg_unref; the window and the writer hold their own), or NULL when
+ * history is off or memory ran out. */
+noom_msg_t *noom_history_add(const char *room, const char *nick, const char *text, size_t len);
 
 /* cb gets messages oldest first, borrowed for the call. */
 typedef void (*noom_history_cb)(noom_msg_t *const *msgs, size_t n, void *user);
@@ -52,10 +53,11 @@ int noom_history_latest(const char *room, noom_history_cb cb, void *user);
  * noom_history_latest. */
 int noom_history_before(const char *room, const char *before, size_t limit, noom_history_cb cb, void *user);
 
-/* Appends m as one argument {id, nickname, text, ts}. Returns 0 or an sio error. */
+/* Appends m as one argument {id, nickname, text, ts}: its JSON text, made once with m.
+ * Returns 0 or an sio error. */
 int noom_history_add_msg(sio_args_t *a, const noom_msg_t *m);
-/* Appends one argument: the array of n messages. */
-int noom_history_add_list(sio_args_t *a, noom_msg_t *const *msgs, size_t n);
+/* Appends the JSON array of n messages to j (their JSON texts joined: no tree). */
+void noom_history_put_list(noom_json_t *j, noom_msg_t *const *msgs, size_t n);
 
 /* Writes what is queued and stops the store (shutdown). */
 void noom_history_close(void);

@@ -58,24 +58,41 @@ typedef struct {
   char nick[NOOM_MAX_NICK + 1];
 } entry_t;
 
+/* Answers a kept ack with {error: "server busy, try again"} when its answer could not be
+ * built, or frees it when even that fails: a kept ack is answered or freed, never leaked. */
+static void ack_busy(sio_ack_t *ack) {
+  static const char busy[] = "{\"error\":\"server busy, try again\"}";
+  sio_args_t *a = NULL;
+  if (ack == NULL) return;
+  if (sio_args_new(&a) == 0 && sio_args_add_json_text(a, busy, sizeof busy - 1) == 0) sio_ack_send(ack, a);
+  else sio_ack_free(ack);
+  sio_args_free(a);
+}
+
+/* The answer {room, count, nickname, history} is written as JSON text: the history is
+ * the messages' own texts joined, so 50 messages cost 50 memcpys and no tree. */
 static void send_entered(noom_msg_t *const *msgs, size_t n, void *u) {
   entry_t *e = u;
-  sio_args_t *a, *v;
-  if (sio_args_new(&a) == 0) {
-    static const char *const keys[] = {"room", "count", "nickname", "history"};
-    if (sio_args_new(&v) == 0) {
-      sio_args_add_cstr(v, e->room);
-      sio_args_add_int(v, (int64_t)e->count);
-      sio_args_add_cstr(v, e->nick);
-      noom_history_add_list(v, msgs, n);
-      sio_args_add_object(a, keys, v);
-      sio_args_free(v);
+  noom_json_t j = {0};
+  noom_json_raw(&j, "{\"room\":", 8);
+  noom_json_cstr(&j, e->room);
+  noom_json_raw(&j, ",\"count\":", 9);
+  noom_json_int(&j, (int64_t)e->count);
+  noom_json_raw(&j, ",\"nickname\":", 12);
+  noom_json_cstr(&j, e->nick);
+  noom_json_raw(&j, ",\"history\":", 11);
+  noom_history_put_list(&j, msgs, n);
+  noom_json_raw(&j, "}", 1);
+  sio_args_t *a;
+  if (!j.err && sio_args_new(&a) == 0) {
+    if (sio_args_add_json_text(a, j.p, j.len) == 0) {
+      ack_ok(e->ack, a);
+      e->ack = NULL;
     }
-    ack_ok(e->ack, a);
-    e->ack = NULL;
     sio_args_free(a);
   }
-  sio_ack_free(e->ack);
+  free(j.p);
+  ack_busy(e->ack); /* when it could not be sent */
   free(e);
 }
 
@@ -210,13 +227,14 @@ static void on_new_message(sio_socket_t *s, const sio_args_t *args, sio_ack_t *a
   sio_args_add_str(a, line, nl + 2 + msg.len);
   sio_args_add_cstr(a, room);
   /* Stored only now that it is accepted; the third argument is the stored form. */
-  const noom_msg_t *stored = noom_history_add(room, nick, msg.ptr, msg.len);
+  noom_msg_t *stored = noom_history_add(room, nick, msg.ptr, msg.len);
   if (stored) noom_history_add_msg(a, stored);
   const char *rooms[] = {room};
   sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
   sio_socket_broadcast(s, &to, "new_message", a);
   sio_args_free(a);
   noom_stats.messages++;
+  noom_msg_unref(stored);
   ack_ok(ack, NULL);
 }
 
@@ -224,19 +242,20 @@ static void on_new_message(sio_socket_t *s, const sio_args_t *args, sio_ack_t *a
 
 static void send_page(noom_msg_t *const *msgs, size_t n, void *u) {
   sio_ack_t *ack = u;
-  sio_args_t *a, *v;
-  if (sio_args_new(&a) == 0) {
-    static const char *const keys[] = {"messages"};
-    if (sio_args_new(&v) == 0) {
-      noom_history_add_list(v, msgs, n);
-      sio_args_add_object(a, keys, v);
-      sio_args_free(v);
+  noom_json_t j = {0};
+  noom_json_raw(&j, "{\"messages\":", 12);
+  noom_history_put_list(&j, msgs, n);
+  noom_json_raw(&j, "}", 1);
+  sio_args_t *a;
+  if (!j.err && sio_args_new(&a) == 0) {
+    if (sio_args_add_json_text(a, j.p, j.len) == 0) {
+      sio_ack_send(ack, a);
+      ack = NULL;
     }
-    sio_ack_send(ack, a);
     sio_args_free(a);
-  } else {
-    sio_ack_free(ack);
   }
+  free(j.p);
+  ack_busy(ack);
 }
 
 static void on_history(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack, void *u) {

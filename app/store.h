@@ -7,6 +7,7 @@
 #ifndef NOOM_STORE_H
 #define NOOM_STORE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,23 +15,31 @@
 
 #define NOOM_MSG_ID 40 /* id buffer: 26 hex digits today, room to grow */
 
-/* One stored message. text is not NUL-terminated inside the struct's tail (len bytes),
- * but a NUL follows it for convenience. Allocated whole with noom_msg_new. */
+/* One stored message, in one allocation: the fields, the text and the message's stored
+ * form as JSON text (what clients receive: {"id","nickname","text","ts"}), built once
+ * when the message is made. Refcounted, so the broadcast, the room's window and the
+ * writer's queue share one copy; the count is atomic because the writer thread drops
+ * its reference. Immutable once made. */
 typedef struct noom_msg_s {
   char id[NOOM_MSG_ID];
   char room[NOOM_MAX_ROOM + 1];
   char nick[NOOM_MAX_NICK + 1];
-  int64_t ts; /* milliseconds since the epoch */
-  size_t len;
+  int64_t ts;        /* milliseconds since the epoch */
+  atomic_uint refs;
+  size_t len;        /* text bytes (a NUL follows them) */
+  const char *json;  /* the stored form, json_len bytes (a NUL follows), inside the block */
+  size_t json_len;
   char text[];
 } noom_msg_t;
 
-/* Returns a new message (free with free()), or NULL when memory ran out. Strings copied;
- * room and nick are cut to their maximum sizes. */
+/* Returns a new message with one reference (drop with noom_msg_unref), or NULL when
+ * memory ran out. Strings copied; room and nick are cut to their maximum sizes. */
 noom_msg_t *noom_msg_new(const char *id, const char *room, const char *nick, const char *text, size_t len, int64_t ts);
-/* A copy of m (free with free()), or NULL. */
-noom_msg_t *noom_msg_dup(const noom_msg_t *m);
-/* Frees n messages and the array itself (either may be NULL). */
+/* Adds a reference to m and returns it. Any thread. */
+noom_msg_t *noom_msg_ref(noom_msg_t *m);
+/* Drops a reference; the last one frees m. NULL allowed. Any thread. */
+void noom_msg_unref(noom_msg_t *m);
+/* Drops one reference to each of n messages and frees the array (either may be NULL). */
 void noom_msgs_free(noom_msg_t **msgs, size_t n);
 
 /* Wall-clock milliseconds since the epoch (message times, retention). Any thread. */
@@ -51,8 +60,8 @@ typedef struct {
    * err gets a sentence for the operator that says what to do; with NOOM_STORE_RETRY,
    * *out may still get a handle that only reads (a read-only file), else NULL. */
   int (*open)(const char *url, noom_store_t **out, char *err, size_t errlen);
-  /* Stores the n messages in ONE transaction (all or none); an id already stored is
-   * skipped, so a retried batch is stored exactly once. msgs borrowed. */
+  /* Stores the n messages in ONE transaction (all or none); a message already stored (the same
+   * room and id) is skipped, so a retried batch is stored exactly once. msgs borrowed. */
   int (*insert)(noom_store_t *st, noom_msg_t *const *msgs, size_t n, char *err, size_t errlen);
   /* The latest limit messages of room with an id below before (NULL: the latest), oldest
    * first, into a new array *out of *n new messages (free with noom_msgs_free). */

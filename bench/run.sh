@@ -242,8 +242,9 @@ want slow && run_case slow --scenario slow --conns 20 --slow 5 --rate 1000 --siz
 want app && run_app_case --conns "$APP_N" --close "$APP_CLOSE" --rate 1500 --duration 3 \
   --chat 4 --chat-rate 4 --phase-timeout "$APP_TIMEOUT"
 # history: the chat path with room history off, in memory and in SQLite (CPU per accepted
-# message, in a room of 2 and of 100), and sustained persisted messages per second
-# (bench/history.mjs; its own table, next to the report).
+# message, in a room of 2 and of 100), sustained persisted messages per second, and the
+# time to answer enter_room with 50 messages from a cold and a warm room
+# (bench/history.mjs; its own tables, next to the report).
 if want history; then
   APP_BIN="$APP_BIN" node bench/history.mjs | tee "$OUT/history-$STAMP.md"
 fi

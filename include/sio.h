@@ -77,6 +77,16 @@ SIO_EXTERN int sio_args_add_bool(sio_args_t *a, int v);
 SIO_EXTERN int sio_args_add_null(sio_args_t *a);
 SIO_EXTERN int sio_args_add_json(sio_args_t *a, const char *json, size_t len);
 SIO_EXTERN int sio_args_add_binary(sio_args_t *a, const void *data, size_t len);
+/* Appends one argument given as JSON text you encoded yourself (copied): the text is
+ * checked (exactly one JSON value, UTF-8 strings) and kept as it is, white space around
+ * it trimmed, with no tree built. Encoding it is a memcpy, so a value serialised once can
+ * be sent many times for the price of a string. (sio_args_add_json, by contrast, parses
+ * the value and writes it out as JSON.stringify spells it.) A value with an object key
+ * that is or may spell "_placeholder", or with a number at the double's limit, is added
+ * the way sio_args_add_json adds it. Returns 0, SIO_EJSON (not one valid JSON value, or
+ * a {"_placeholder":true} object), SIO_EINVAL (a NULL or borrowed from a callback) or
+ * SIO_ENOMEM; on failure a is unchanged. */
+SIO_EXTERN int sio_args_add_json_text(sio_args_t *a, const char *json, size_t len);
 /* Appends a copy of argument i of src (borrowed; its binary parts are shared). Returns
  * 0, SIO_EINVAL (i out of range, or a borrowed from a callback), SIO_ENOMEM. */
 SIO_EXTERN int sio_args_add_arg(sio_args_t *a, const sio_args_t *src, size_t i);

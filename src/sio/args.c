@@ -284,6 +284,31 @@ int sio_args_add_json(sio_args_t *a, const char *json, size_t len) {
   return add_tree(a, v);
 }
 
+int sio_args_add_json_text(sio_args_t *a, const char *json, size_t len) {
+  if (a == NULL || a->view) return SIO_EINVAL;
+  if (len > SIZE_MAX - 2) return SIO_EJSON;
+  /* Scanned as the one element of an array, in place: "[" json "]" written where the
+   * text will stay, so the value is copied once and checked by the same scanner as a
+   * received packet. */
+  char *w;
+  if (item_room(a) != 0 || (w = text_room(a, len + 2)) == NULL) return SIO_ENOMEM;
+  w[0] = '[';
+  memcpy(w + 1, json, len);
+  w[len + 1] = ']';
+  sio__jspan_t span;
+  size_t n = 0;
+  unsigned flags = 0;
+  int r = sio__jscan_array(w, len + 2, &span, 1, &n, &flags);
+  if (r == SIO__JSCAN_OK && n == 1 && !(flags & SIO__JSCAN_PLACEHOLDER)) {
+    a->chunks->used += len + 2;
+    a->items[a->n++] = (sio__jitem_t){w + span.off, span.len, NULL, span.flags};
+    return 0;
+  }
+  if (r == SIO__JSCAN_INVALID || (r == SIO__JSCAN_OK && n != 1)) return SIO_EJSON;
+  /* Text with keys that may be placeholders or a borderline number: jansson decides. */
+  return sio_args_add_json(a, json, len);
+}
+
 int sio_args_add_binary(sio_args_t *a, const void *data, size_t len) {
   if (a->view) return SIO_EINVAL;
   sio__refbuf_t *rb = sio__refbuf_from(SIO__EIO_HEADROOM, data, len);

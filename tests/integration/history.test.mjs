@@ -50,6 +50,14 @@ function sixty() {
   return texts;
 }
 
+// Text that JSON escaping must get right (the stored form is written as JSON text by
+// hand): every control character, quotes, backslashes (one before a "u"), markup, emoji,
+// a NUL, U+2028/U+2029 and text that looks like JSON.
+const TRICKY = [Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('') + '\x7f',
+  'say "hi" \\ \\u0041 \\"', '</script><script>alert("x")</script>', '😀👍🏽 日本語 é',
+  '\u2028\u2029 line separators', '{"id":"forged","ts":0}', '\0nul first', 'tab\there\r\nend'];
+const TRICKY_NICK = 'q"u\\o<t>e😀';
+
 function checkShape(m) {
   assert.deepEqual(Object.keys(m).sort(), ['id', 'nickname', 'text', 'ts']);
   assert.equal(typeof m.id, 'string');
@@ -106,6 +114,30 @@ describe('history in an SQLite file', () => {
     assert.deepEqual((await ack(c, 'enter_room', 'cy', r)).history, [msg]);
   });
 
+  test('the stored form is written as JSON text: every character comes back exactly as sent', async () => {
+    // Every control character, quotes, backslashes (one before a "u"), markup, emoji, a
+    // NUL, U+2028/U+2029 and text that looks like JSON: in the broadcast, on entering,
+    // through paging and in the file.
+    const tricky = TRICKY, nick = TRICKY_NICK;
+    const [a, b] = await Promise.all([client(srv.url), client(srv.url)]);
+    const r = 'json-escaping';
+    assert.equal((await ack(a, 'enter_room', nick, r)).nickname, nick);
+    await ack(b, 'enter_room', 'reader', r);
+    const seen = [];
+    for (const text of tricky) {
+      const got = next(b, 'new_message');
+      assert.equal(await ack(a, 'new_message', text, r), undefined);
+      const [line, room2, msg] = await got;
+      assert.deepEqual([line, room2, msg.text, msg.nickname], [`${nick}: ${text}`, r, text, nick]);
+      checkShape(msg);
+      seen.push(msg);
+    }
+    const c = await client(srv.url);
+    assert.deepEqual((await ack(c, 'enter_room', 'cy', r)).history, seen);
+    assert.deepEqual((await ack(c, 'history', r, { before: seen[3].id, limit: 10 })).messages, seen.slice(0, 3));
+    tricky.seen = seen; // the restart below reads them back from the file
+  });
+
   test('paging returns the 10 before the oldest shown; only members may read', async () => {
     const c = await client(srv.url);
     await ack(c, 'enter_room', 'dave', room);
@@ -137,6 +169,10 @@ describe('history in an SQLite file', () => {
     const res = await ack(c, 'enter_room', 'frank', room);
     assert.deepEqual(res.history, latest);
     assert.deepEqual(sqlite(file, 'PRAGMA integrity_check'), [['ok']]);
+    // The escaping test's messages: in the file as sent, and read back (cold) the same.
+    assert.deepEqual(sqlite(file, "SELECT nickname, text FROM messages WHERE room='json-escaping' ORDER BY id"),
+      TRICKY.map((t) => [TRICKY_NICK, t]));
+    assert.deepEqual((await ack(c, 'enter_room', 'frank', 'json-escaping')).history, TRICKY.seen);
     assert.deepEqual(sqlite(file, "SELECT length(CAST(text AS BLOB)) FROM messages WHERE text LIKE 'éé%'"), [[2000]]);
     assert.deepEqual(sqlite(file, 'PRAGMA journal_mode'), [['wal']]);
     await srv.stop();

@@ -324,6 +324,40 @@ static void added_text_args_encode_like_json_stringify(void **state) {
   sio_args_free(a);
 }
 
+/* add_json_text keeps the caller's spelling (the encoder copies it), refuses what is not
+ * exactly one valid value, and readers still see the values. */
+static void json_text_args_are_kept_as_written_and_checked(void **state) {
+  (void)state;
+  sio_args_t *a = args_new();
+  const char *obj = "{\"id\":\"1\",\"text\":\"<script>\\\"\\u00e9\xf0\x9f\x98\x80\\n\",\"ts\":1.0}";
+  assert_int_equal(sio_args_add_json_text(a, obj, strlen(obj)), 0);
+  assert_int_equal(sio_args_add_json_text(a, "  [1, 2]\n", 9), 0);
+  assert_int_equal(sio_args_add_json_text(a, "\"a\\tb\"", 6), 0);
+  /* Refused, a unchanged. */
+  assert_int_equal(sio_args_add_json_text(a, "", 0), SIO_EJSON);
+  assert_int_equal(sio_args_add_json_text(a, "1,2", 3), SIO_EJSON);
+  assert_int_equal(sio_args_add_json_text(a, "1],[2", 5), SIO_EJSON);
+  assert_int_equal(sio_args_add_json_text(a, "{\"a\":}", 6), SIO_EJSON);
+  assert_int_equal(sio_args_add_json_text(a, "\"\xff\"", 3), SIO_EJSON);
+  assert_int_equal(sio_args_add_json_text(a, "{\"_placeholder\":true,\"num\":0}", 29), SIO_EJSON);
+  assert_int_equal(sio_args_count(a), 3);
+  expect_packet(a, "42[\"e\",{\"id\":\"1\",\"text\":\"<script>\\\"\\u00e9\xf0\x9f\x98\x80\\n\",\"ts\":1.0},[1, 2],"
+                   "\"a\\tb\"]");
+  sio_str_t s;
+  assert_int_equal(sio_args_get_member_str(a, 0, "text", &s), 0);
+  assert_int_equal(s.len, strlen("<script>\"\xc3\xa9\xf0\x9f\x98\x80\n"));
+  assert_memory_equal(s.ptr, "<script>\"\xc3\xa9\xf0\x9f\x98\x80\n", s.len);
+  assert_int_equal(sio_args_type(a, 1), SIO_ARG_ARRAY);
+  assert_int_equal(sio_args_get_str(a, 2, &s), 0);
+  assert_int_equal(s.len, 3);
+  assert_memory_equal(s.ptr, "a\tb", 3);
+  /* A key spelled with an escape goes the add_json way: checked as a tree. */
+  assert_int_equal(sio_args_add_json_text(a, "{\"\\u0061\":1}", 12), 0);
+  assert_int_equal(sio_args_add_json_text(a, "{\"_placeholder\":false}", 22), 0);
+  assert_int_equal(sio_args_count(a), 5);
+  sio_args_free(a);
+}
+
 /* Text never moves once written: strings read from args stay valid while the same
  * args grow, even as the source of what is appended. */
 static void strings_read_from_args_stay_put_while_they_grow(void **state) {
@@ -735,6 +769,7 @@ static void text_args_survive_oom_at_every_allocation(void **state) {
     int rc = sio_args_copy(&r.view, 0, 3, &c);
     if (rc == 0) rc = sio_args_add_str(c, "more", 4);
     if (rc == 0) rc = sio_args_add_int(c, INT64_MAX);
+    if (rc == 0) rc = sio_args_add_json_text(c, "{\"t\":\"a\\\"b\"}", 12);
     if (rc == 0) rc = sio_args_get_double(c, 1, &d);
     if (rc == 0) rc = sio_args_to_json(&r.view, 0, &json, NULL);
     if (rc == 0) rc = sio__encode_event(SIO_PARSER_DEFAULT, "/", "e", c, 3, &text);
@@ -743,7 +778,7 @@ static void text_args_survive_oom_at_every_allocation(void **state) {
       completed = 1;
       assert_true(d == 2.5);
       assert_string_equal(json, "{\"k\":[1,\"x\"]}");
-      const char *want = "423[\"e\",{\"k\":[1,\"x\"]},2.5,\"s\\n\",\"more\",9223372036854776000]";
+      const char *want = "423[\"e\",{\"k\":[1,\"x\"]},2.5,\"s\\n\",\"more\",9223372036854776000,{\"t\":\"a\\\"b\"}]";
       assert_int_equal(text->len, strlen(want));
       assert_memory_equal(sio__refbuf_ptr(text), want, text->len);
     } else {
@@ -770,6 +805,7 @@ int main(void) {
       cmocka_unit_test(text_args_member_and_unpack_stay_text),
       cmocka_unit_test(copies_and_acks_carry_text_verbatim),
       cmocka_unit_test(added_text_args_encode_like_json_stringify),
+      cmocka_unit_test(json_text_args_are_kept_as_written_and_checked),
       cmocka_unit_test(strings_read_from_args_stay_put_while_they_grow),
       cmocka_unit_test(events_with_many_arguments_keep_them_all),
       cmocka_unit_test(member_keeps_binary_and_renumbers_it),
