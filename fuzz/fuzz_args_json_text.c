@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(jr == 0);
     CHECK(sio_args_count(a) == 1);
     sio__refbuf_t *text = NULL;
-    CHECK(sio__encode_event("/", "e", a, -1, &text) == 0);
+    CHECK(sio__encode_event(SIO_PARSER_DEFAULT, "/", "e", a, -1, &text) == 0);
     sio__decoder_t d;
     sio__decoder_init(&d);
     sio__packet_t *p = NULL;
