@@ -41,7 +41,7 @@ WARN_DEFAULT = ('speaks the default parser (text packets) but this server uses m
 
 
 class MsgPackPacket(msgpack_packet.MsgPackPacket):
-    """Debian's python3-socketio 5.7.2 with python-socketio's own fix (PR #1329, in 5.11.3):
+    """Debian's python3-socketio 5.7.2 with python-socketio's own fix (PR #1329, 2024):
     its packet dict leaves out an `id` of 0 (`if self.id:`), so the answer to the first
     ack a server asks for (Node and noom number them from 0) goes out as an ACK without id,
     which socket.io-msgpack-parser and noom refuse by closing the connection."""
