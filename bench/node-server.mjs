@@ -2,10 +2,11 @@
 // the reference the C server is measured against. WebSocket transport only (as the load
 // generator connects), default options otherwise (pingInterval 25 s, maxHttpBufferSize 1e6).
 //
-//   node bench/node-server.mjs [--port P] [--host H] [--per-message-deflate] [--recovery-ms MS]
+//   node bench/node-server.mjs [--port P] [--host H] [--per-message-deflate] [--deflate-server-no-takeover] [--recovery-ms MS]
 //                              [--parser msgpack]
 //
-// --per-message-deflate: perMessageDeflate {threshold: 1024}, for bench/deflate.mjs.
+// --per-message-deflate: perMessageDeflate {threshold: 1024}, for bench/deflate.mjs;
+// --deflate-server-no-takeover adds serverNoContextTakeover (bench/deflate-fanout.mjs).
 // --recovery-ms MS turns connectionStateRecovery on with maxDisconnectionDuration MS.
 // --parser msgpack: socket.io-msgpack-parser, as build/examples/echo --parser msgpack.
 //
@@ -28,7 +29,10 @@ let parser = null;
 for (let i = 2; i < process.argv.length; i += 2) {
   const [flag, value] = [process.argv[i], process.argv[i + 1]];
   if (flag === '--per-message-deflate') {
-    perMessageDeflate = { threshold: 1024 };
+    perMessageDeflate = { threshold: 1024, ...(perMessageDeflate || {}) };
+    i--;
+  } else if (flag === '--deflate-server-no-takeover') {
+    perMessageDeflate = { threshold: 1024, ...(perMessageDeflate || {}), serverNoContextTakeover: true };
     i--;
   } else if (flag === '--port') port = Number(value);
   else if (flag === '--host') host = value;

@@ -29,7 +29,7 @@
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
 #                      fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow
-#                      sweep app history deflate metrics msgpack);
+#                      sweep app history deflate deflate-fanout metrics msgpack);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
@@ -49,7 +49,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate metrics msgpack}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate deflate-fanout metrics msgpack}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -253,6 +253,12 @@ fi
 # own table, next to the report).
 if want deflate; then
   ECHO_BIN="$ECHO_BIN" node bench/deflate.mjs | tee "$OUT/deflate-$STAMP.md"
+fi
+# deflate-fanout: permessage-deflate off, on and on with server_no_context_takeover in a
+# room of 200, noom and Node: server CPU and wire bytes per delivery of a 4 KiB chat-like
+# JSON packet (bench/deflate-fanout.mjs; its own table, next to the report).
+if want deflate-fanout; then
+  ECHO_BIN="$ECHO_BIN" node bench/deflate-fanout.mjs | tee "$OUT/deflate-fanout-$STAMP.md"
 fi
 want metrics && run_metrics_case --scenario fanout --conns 1000 --window 16 --size 100 --duration "$D"
 # msgpack: the msgpack parser against the default one, noom and Node each with both, echo

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(pkg-config cmake ninja-build gcc make libuv1-dev node-llhttp
   libjansson-dev libssl-dev openssl zlib1g-dev libhiredis-dev libmsgpack-dev libsqlite3-dev libpq-dev libcrypt-dev)
-TEST_PKGS=(libcmocka-dev python3-socketio python3-requests python3-websocket python3-aiohttp python3-prometheus-client
+TEST_PKGS=(libcmocka-dev python3-socketio python3-msgpack python3-requests python3-websocket python3-aiohttp python3-prometheus-client
   clang libclang-rt-14-dev chromium stun-client iproute2 redis-server nginx dpkg-dev postgresql)
 DEB_PKGS=(dpkg-dev)
 DOCS_PKGS=(doxygen)

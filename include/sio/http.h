@@ -46,8 +46,9 @@ typedef struct {
   int enabled;                    /* default 0 (Node: perMessageDeflate false) */
   size_t threshold;               /* messages shorter than this go uncompressed; default 1024 */
   int server_no_context_takeover; /* 1: we reset our compressor after each message
-                                   * (ask it of ourselves); 0 (default): only if the
-                                   * client asks for it */
+                                   * (ask it of ourselves), which also lets a Socket.IO
+                                   * broadcast be compressed once for all its receivers;
+                                   * 0 (default): only if the client asks for it */
   int client_no_context_takeover; /* 1: ask the client to reset after each message; 0
                                    * (default): only if the client offers it */
   int server_max_window_bits;     /* 9..15 to limit our window (offers needing a

@@ -12,6 +12,8 @@ sio__refbuf_t *sio__refbuf_new(size_t headroom, size_t len) {
   rb->refs = 1;
   rb->head = (uint32_t)headroom;
   rb->len = len;
+  rb->alt = NULL;
+  rb->alt_key = 0;
   return rb;
 }
 
@@ -22,5 +24,21 @@ sio__refbuf_t *sio__refbuf_from(size_t headroom, const void *data, size_t len) {
 }
 
 void sio__refbuf_unref(sio__refbuf_t *rb) {
-  if (rb != NULL && --rb->refs == 0) sio__free(rb);
+  if (rb != NULL && --rb->refs == 0) {
+    sio__refbuf_unref(rb->alt); /* an alt has no alt of its own: one level deep */
+    sio__free(rb);
+  }
+}
+
+void sio__refbuf_set_alt(sio__refbuf_t *rb, sio__refbuf_t *alt, uint32_t key) {
+  sio__refbuf_t *old = rb->alt;
+  rb->alt = sio__refbuf_ref(alt);
+  rb->alt_key = key;
+  sio__refbuf_unref(old);
+}
+
+void sio__refbuf_drop_alt(sio__refbuf_t *rb) {
+  if (rb == NULL || rb->alt == NULL) return;
+  sio__refbuf_unref(rb->alt);
+  rb->alt = NULL;
 }

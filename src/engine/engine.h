@@ -64,8 +64,10 @@ void sio__eio_close(sio_eio_t *s, const char *reason);
 void sio__eio_close_graceful(sio_eio_t *s);
 /* sio__eio_send_ref's flags (binary is 0 or SIO__EIO_SEND_BINARY): SIO__EIO_SEND_NO_COMPRESS
  * sends the packet uncompressed over a permessage-deflate WebSocket (socket.io's
- * compress(false)); polling queues keep the flag for the upgrade. */
-enum { SIO__EIO_SEND_BINARY = 1, SIO__EIO_SEND_NO_COMPRESS = 2 };
+ * compress(false)); polling queues keep the flag for the upgrade. SIO__EIO_SEND_SHARED: the
+ * same refbuf goes to many sessions (a broadcast), so a compressed frame that does not
+ * depend on one connection may be kept on it (sio__ws_send_ref); polling queues drop it. */
+enum { SIO__EIO_SEND_BINARY = 1, SIO__EIO_SEND_NO_COMPRESS = 2, SIO__EIO_SEND_SHARED = 4 };
 
 /* Queues a shared encoded packet (takes a new reference). Returns 0, SIO_ECLOSED,
  * SIO_ENOMEM or SIO_ELIMIT: the packet alone is over max_send_queue (refused, the session

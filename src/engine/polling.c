@@ -184,7 +184,9 @@ int sio__eio_polling_queue(sio_eio_t *s, sio__refbuf_t *rb, int binary) {
     s->q = q;
     s->qcap = cap;
   }
-  s->q[s->qn++] = (sio__eio_qent_t){sio__refbuf_ref(rb), (uint8_t)binary};
+  /* Not SHARED: sent later (after an upgrade, on the WebSocket), the fan-out that would
+   * release a kept compressed frame is long over. */
+  s->q[s->qn++] = (sio__eio_qent_t){sio__refbuf_ref(rb), (uint8_t)(binary & ~SIO__EIO_SEND_SHARED)};
   s->qbytes += rb->len;
   if (s->poll_req) sio__eio_schedule_flush(s);
   return 0;

@@ -194,7 +194,10 @@ static int ws_send(sio_eio_t *s, sio__refbuf_t *rb, int flags) {
   size_t off = sio__ws_frame_in_headroom(rb, flags & SIO__EIO_SEND_BINARY);
   size_t len = rb->head + rb->len - off;
   int r = sio__eio_fits(s, len, sio__ws_queued(s->ws));
-  return r ? r : sio__ws_send_ref(s->ws, rb, off, len, !(flags & SIO__EIO_SEND_NO_COMPRESS));
+  int compress = flags & SIO__EIO_SEND_NO_COMPRESS ? SIO__WS_COMPRESS_NO
+                 : flags & SIO__EIO_SEND_SHARED     ? SIO__WS_COMPRESS_SHARED
+                                                    : SIO__WS_COMPRESS_YES;
+  return r ? r : sio__ws_send_ref(s->ws, rb, off, len, compress);
 }
 
 static size_t ws_queued(const sio_eio_t *s) { return s->ws ? sio__ws_queued(s->ws) : 0; }

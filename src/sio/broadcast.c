@@ -96,9 +96,19 @@ static void deliver(sio_socket_t *s, void *u) {
   emit_ctx_t *e = u;
   if (e->bcast && sio__ack_register(s, e->id, 0, NULL, NULL, e->bcast) != 0) return;
   if (s->any_out) sio__socket_fire_any_out(s, e->event, e->args);
-  if (sio__client_send(s->client, e->text, e->args ? e->args->att : NULL, e->args ? e->args->natt : 0, e->flags) == 0) {
+  if (sio__client_send(s->client, e->text, e->args ? e->args->att : NULL, e->args ? e->args->natt : 0,
+                       e->flags | SIO__SEND_SHARED) == 0) {
     e->count++;
   }
+}
+
+/* sio__select with deliver, then the compressed frames shared by the receivers are let
+ * go: the packet may live on in a recovery buffer, which counts its bytes only. */
+static int fan_out(sio_ns_t *ns, const sio_broadcast_opts_t *to, emit_ctx_t *e) {
+  int r = sio__select(ns, to, NULL, deliver, e);
+  sio__refbuf_drop_alt(e->text);
+  for (uint32_t i = 0; e->args && i < e->args->natt; i++) sio__refbuf_drop_alt(e->args->att[i]);
+  return r;
 }
 
 /* The adapter's view of an encoded packet: its text without the Engine.IO "4", and
@@ -255,7 +265,7 @@ int sio_ns_emit(sio_ns_t *ns, const sio_broadcast_opts_t *to, const char *event,
     sio__refbuf_unref(e.text);
     return r;
   }
-  r = sio__select(ns, to, NULL, deliver, &e);
+  r = fan_out(ns, to, &e);
   if (r == 0) sio__m_broadcast(ns, (size_t)e.count, e.text, args);
   if (r == 0 && fanout) {
     sio_packet_view_t view = packet_view(ns->io->opts.parser, event, args, e.text, atts.atts);
@@ -292,7 +302,7 @@ int sio_ns_emit_with_ack(sio_ns_t *ns, const sio_broadcast_opts_t *to, const cha
   emit_ctx_t e;
   int r = prepare_acked(ns, event, args, timeout_ms, cb, user, &e);
   e.flags = to ? (int)(to->flags & SIO_BCAST_NO_COMPRESS) : 0;
-  if (r == 0 && (r = sio__select(ns, to, NULL, deliver, &e)) != 0) {
+  if (r == 0 && (r = fan_out(ns, to, &e)) != 0) {
     /* Nothing was sent: the aggregate goes without its callback. */
     sio__bcast_ack_discard(e.bcast);
     sio__refbuf_unref(e.text);
@@ -353,7 +363,7 @@ int sio_adapter_emit_with_ack_local(sio_ns_t *ns, const sio_broadcast_opts_t *to
   sio__bcast_ack_set_each(e.bcast, local_each, l);
   sio_broadcast_opts_t local = to ? *to : (sio_broadcast_opts_t)SIO_BROADCAST_ALL;
   local.flags |= SIO_BCAST_LOCAL;
-  r = sio__select(ns, &local, NULL, deliver, &e);
+  r = fan_out(ns, &local, &e);
   sio__refbuf_unref(e.text);
   if (r) {
     sio__bcast_ack_discard(e.bcast); /* local_end does not run: l is ours to free */

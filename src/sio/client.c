@@ -46,6 +46,7 @@ int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const
   if ((flags & SIO_BCAST_VOLATILE) && !sio__eio_writable(c->eio)) return SIO__COUNT(c->io->m.volatile_drops++), 0;
   /* socket.io's compress(false): no permessage-deflate for these packets. */
   int nc = flags & SIO_BCAST_NO_COMPRESS ? SIO__EIO_SEND_NO_COMPRESS : 0;
+  if (flags & SIO__SEND_SHARED) nc |= SIO__EIO_SEND_SHARED;
   /* msgpack: one binary message, the binary parts inside (the args' att were encoded). */
   if (c->io->opts.parser == SIO_PARSER_MSGPACK) {
     int r = sio__eio_send_ref(c->eio, text, SIO__EIO_SEND_BINARY | nc);

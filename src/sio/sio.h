@@ -263,8 +263,12 @@ void sio__client_on_upgrade(sio__client_t *c); /* tells the observers (observe.c
 /* Adds s to c's sockets. Returns 0, SIO_ENOMEM or SIO_ELIMIT (SIO__CLIENT_MAX_SOCKS). */
 int sio__client_add(sio__client_t *c, sio_socket_t *s);
 void sio__client_remove(sio__client_t *c, sio_socket_t *s);
-/* Sends an encoded packet (text + attachments) to the client. */
-/* flags: SIO_BCAST_VOLATILE (dropped unless writable now), SIO_BCAST_NO_COMPRESS. */
+/* Sends an encoded packet (text + attachments) to the client.
+ * flags: SIO_BCAST_VOLATILE (dropped unless writable now), SIO_BCAST_NO_COMPRESS, and
+ * SIO__SEND_SHARED: the same refbufs go to many clients (a broadcast), so a compressed
+ * frame that can be shared is kept on them; the caller drops it afterwards
+ * (sio__refbuf_drop_alt). */
+#define SIO__SEND_SHARED (1 << 16)
 int sio__client_send(sio__client_t *c, sio__refbuf_t *text, sio__refbuf_t *const *att, uint32_t natt, int flags);
 /* Runs every socket's disconnect sequence with reason, then closes the session. */
 void sio__client_close(sio__client_t *c, const char *reason);

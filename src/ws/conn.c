@@ -28,17 +28,21 @@ size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary) {
   return rb->head - hl;
 }
 
-/* Compresses data into a frame of its own with RSV1 set (RFC 7692 §6) and queues it. */
-static int send_compressed(sio_ws_t *ws, int opcode, const void *data, size_t len) {
+/* Compresses data (or src's payload, shared with src's other receivers when src is not
+ * NULL) into a frame of its own with RSV1 set (RFC 7692 §6) and queues it. */
+static int send_compressed(sio_ws_t *ws, int opcode, const void *data, size_t len, sio__refbuf_t *src) {
   sio__refbuf_t *rb;
-  if (sio__ws_pmd_compress(ws->pmd, data, len, SIO__WS_SERVER_HEADER_MAX, &rb) != 0) {
+  int binary = opcode == SIO__WS_OP_BINARY;
+  if ((src ? sio__ws_pmd_compress_shared(ws->pmd, src, binary, SIO__WS_SERVER_HEADER_MAX, &rb)
+           : sio__ws_pmd_compress(ws->pmd, data, len, SIO__WS_SERVER_HEADER_MAX, &rb)) != 0) {
     /* The compressor may hold part of this message: the peer's inflater would be out of
      * step from here on. */
     SIO_LOGW("%s: out of memory compressing a websocket message, closing it", sio__conn_peer(ws->conn));
     sio__ws_abort_later(ws, SIO__WS_CLOSE_INTERNAL);
     return SIO_ENOMEM;
   }
-  size_t off = sio__ws_frame_in_headroom(rb, opcode == SIO__WS_OP_BINARY);
+  /* A shared frame gets the same header bytes from every receiver. */
+  size_t off = sio__ws_frame_in_headroom(rb, binary);
   rb->data[off] |= 0x40;
   int r = sio__conn_write_ref(ws->conn, rb, off, rb->head + rb->len - off);
   sio__refbuf_unref(rb);
@@ -48,7 +52,8 @@ static int send_compressed(sio_ws_t *ws, int opcode, const void *data, size_t le
 int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len, int compress) {
   if (ws->conn == NULL || ws->close_sent) return SIO_ECLOSED;
   if (compress && sio__ws_pmd_wants(ws->pmd, rb->len))
-    return send_compressed(ws, rb->data[off] & 0x0F, rb->data + rb->head, rb->len);
+    return send_compressed(ws, rb->data[off] & 0x0F, rb->data + rb->head, rb->len,
+                           compress == SIO__WS_COMPRESS_SHARED ? rb : NULL);
   return sio__conn_write_ref(ws->conn, rb, off, len);
 }
 
@@ -75,7 +80,7 @@ int sio_ws_send_opts(sio_ws_t *ws, int binary, const void *data, size_t len, int
     return SIO_ELIMIT;
   }
   if (compress && sio__ws_pmd_wants(ws->pmd, len))
-    return send_compressed(ws, binary ? SIO__WS_OP_BINARY : SIO__WS_OP_TEXT, data, len);
+    return send_compressed(ws, binary ? SIO__WS_OP_BINARY : SIO__WS_OP_TEXT, data, len, NULL);
   sio__refbuf_t *rb = sio__refbuf_from(SIO__WS_SERVER_HEADER_MAX, data, len);
   if (rb == NULL) return SIO_ENOMEM;
   size_t off = sio__ws_frame_in_headroom(rb, binary);

@@ -19,11 +19,18 @@ void sio__ws_set_cbs(sio_ws_t *ws, const sio_ws_cbs_t *cbs);
  * returns the offset of the frame in rb->data; the frame is rb->data[off .. head+len). */
 size_t sio__ws_frame_in_headroom(sio__refbuf_t *rb, int binary);
 
+/* sio__ws_send_ref's compress argument. SHARED: rb goes to many connections, so a
+ * compressed frame that does not depend on this connection's history (no server context
+ * takeover) is kept on rb for the next ones (sio__ws_pmd_compress_shared; the sender
+ * releases it with sio__refbuf_drop_alt). */
+enum { SIO__WS_COMPRESS_NO = 0, SIO__WS_COMPRESS_YES = 1, SIO__WS_COMPRESS_SHARED = 2 };
+
 /* Queues a pre-framed range of rb (takes a reference): rb->data[off .. off+len) must be
  * the frame sio__ws_frame_in_headroom built around rb's payload. With permessage-deflate
- * negotiated, compress set and the payload at or above the threshold, the payload is
- * compressed into a frame of ws's own instead (rb untouched). Returns 0, SIO_ECLOSED,
- * SIO_ENOMEM (compression failed: ws is then being closed with 1011). */
+ * negotiated, compress not NO and the payload at or above the threshold, the payload is
+ * compressed into a frame of ws's own instead (rb untouched but for its alt with
+ * SHARED). Returns 0, SIO_ECLOSED, SIO_ENOMEM (compression failed: ws is then being
+ * closed with 1011). */
 int sio__ws_send_ref(sio_ws_t *ws, sio__refbuf_t *rb, size_t off, size_t len, int compress);
 
 /* Closes at once without a close frame, dropping queued output and resetting the TCP

@@ -312,6 +312,26 @@ int sio__ws_pmd_compress(sio__ws_pmd_t *p, const void *in, size_t len, size_t he
   return 0;
 }
 
+/* The parameters a no-takeover frame depends on, and the opcode (its header is written
+ * in place into the shared headroom, so one opcode per kept frame). Never 0. */
+static uint32_t share_key(const sio__ws_pmd_t *p, int binary) {
+  uint32_t bits = p->p.server_max_window_bits ? p->p.server_max_window_bits : 15;
+  return 1u << 24 | bits << 16 | (uint32_t)(uint8_t)p->level << 8 | (uint32_t)p->mem_level << 1 | (binary != 0);
+}
+
+int sio__ws_pmd_compress_shared(sio__ws_pmd_t *p, sio__refbuf_t *src, int binary, size_t headroom,
+                                sio__refbuf_t **out) {
+  if (!p->p.server_no_context_takeover) return sio__ws_pmd_compress(p, sio__refbuf_ptr(src), src->len, headroom, out);
+  uint32_t key = share_key(p, binary);
+  if (src->alt != NULL && src->alt_key == key && src->alt->head == headroom) {
+    *out = sio__refbuf_ref(src->alt);
+    return 0;
+  }
+  int r = sio__ws_pmd_compress(p, sio__refbuf_ptr(src), src->len, headroom, out);
+  if (r == 0) sio__refbuf_set_alt(src, *out, key);
+  return r;
+}
+
 /* Doubles b's capacity (16 KiB first) but never past limit: the inflate bound is a
  * bound on memory too. */
 static int grow(sio__buf_t *b, size_t limit) {

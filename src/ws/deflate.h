@@ -72,6 +72,18 @@ int sio__ws_pmd_wants(const sio__ws_pmd_t *p, size_t len);
 int sio__ws_pmd_compress(sio__ws_pmd_t *p, const void *in, size_t len, size_t headroom, sio__refbuf_t **out);
 
 /*
+ * sio__ws_pmd_compress of src's payload for a message sent to many connections (a
+ * broadcast). Without server context takeover a fresh compressor turns the same bytes
+ * into the same frame for the same window, level and memLevel, so the first connection's
+ * result is kept on src (sio__refbuf_set_alt, keyed by those and binary) and the next
+ * connections with the same parameters get a reference to it: one compression per
+ * broadcast instead of one per receiver. With takeover it compresses as usual. The
+ * caller releases the kept frame when its fan-out is over (sio__refbuf_drop_alt).
+ */
+int sio__ws_pmd_compress_shared(sio__ws_pmd_t *p, sio__refbuf_t *src, int binary, size_t headroom,
+                                sio__refbuf_t **out);
+
+/*
  * Inflates one compressed message in[0..len) (borrowed) and appends it to out, which
  * must be empty. At most max bytes are produced. Returns 0, SIO_ETOOBIG (it would
  * inflate past max: close with 1009), SIO_EPROTO (not valid deflate data: close with

@@ -384,6 +384,70 @@ describe('permessage-deflate threshold with context takeover off (same in Node)'
   });
 });
 
+describe('a broadcast with server_no_context_takeover (one compressed frame for every receiver)', () => {
+  const fx = useServer({ extra: [...DEFLATE, '--deflate-server-no-takeover'] });
+
+  // A Socket.IO client by hand on /socket.io/ over ws with opts, joined to room.
+  async function member(room, opts) {
+    const ws = await open(fx, '/socket.io/?EIO=4&transport=websocket', opts);
+    assert.match((await next(ws)).data, /^0\{/);
+    ws.send('40');
+    assert.match((await next(ws)).data, /^40\{/);
+    ws.send(`420["join",${JSON.stringify(room)}]`);
+    for (;;) if ((await next(ws)).data === '430[true]') return ws;
+  }
+
+  // The next message that is not the echo server's greeting or a ping.
+  async function nextEventMsg(ws) {
+    for (;;) {
+      const m = await next(ws);
+      if (m.binary || !/^(2$|42\["auth")/.test(m.data)) return m;
+    }
+  }
+
+  fx.test('receivers with the same, other and no parameters all get every packet intact', { skip: IS_REF ? 'ref-echo.mjs has no join/bcast' : false }, async () => {
+    const room = `deflate-${process.pid}-${Date.now()}`;
+    const kinds = [
+      ['default offer', { perMessageDeflate: true }],
+      ['same offer again', { perMessageDeflate: true }],
+      ['server_max_window_bits=10', { perMessageDeflate: { serverMaxWindowBits: 10 } }],
+      ['client_no_context_takeover', { perMessageDeflate: { clientNoContextTakeover: true } }],
+      ['no extension', { perMessageDeflate: false }],
+    ];
+    const sender = await member(room, { perMessageDeflate: true });
+    const rx = [];
+    for (const [, opts] of kinds) rx.push(await member(room, opts));
+    try {
+      assert.match(rx[2].ext, /server_max_window_bits=10/);
+      assert.equal(rx[4].ext, '');
+      for (let round = 0; round < 2; round++) {
+        // A large text packet, then one with a large binary attachment.
+        const msg = { room, round, text: text(6000, 11 + round) };
+        sender.send(`42["bcast",${JSON.stringify(msg)}]`);
+        const bin = Buffer.from(text(3000, 21 + round));
+        sender.send(`451-["bcast",{"room":${JSON.stringify(room)},"round":${round},"bin":{"_placeholder":true,"num":0}}]`);
+        sender.send(bin);
+        for (const [i, ws] of rx.entries()) {
+          const m1 = await nextEventMsg(ws);
+          assert.deepEqual(JSON.parse(m1.data.slice(2)), ['bcast', msg], kinds[i][0]);
+          const compressed = i !== 4;
+          assert.equal(ws.frames.at(-1).rsv1, compressed, `${kinds[i][0]}: RSV1`);
+          const h = await nextEventMsg(ws);
+          assert.equal(h.data, `451-["bcast",{"room":${JSON.stringify(room)},"round":${round},"bin":{"_placeholder":true,"num":0}}]`);
+          const b = await nextEventMsg(ws);
+          assert.ok(b.binary && Buffer.from(b.data).equals(bin), `${kinds[i][0]}: attachment`);
+          assert.equal(ws.frames.at(-1).rsv1, compressed, `${kinds[i][0]}: attachment RSV1`);
+        }
+      }
+      // The sender got none of its own broadcasts: an echo round trip comes back first.
+      sender.send('421["echo","sync"]');
+      assert.equal((await nextEventMsg(sender)).data, '431["sync"]');
+    } finally {
+      for (const ws of [sender, ...rx]) ws.close();
+    }
+  });
+});
+
 describe('permessage-deflate off (the default)', () => {
   const fx = useServer();
 

@@ -197,6 +197,72 @@ static void no_context_takeover_frees_the_streams_after_each_message(void **stat
   sio__ws_pmd_free(rx);
 }
 
+/* Inflates rb with a fresh no-takeover receiver and checks it gives msg back. */
+static void check_inflates_to(const sio__refbuf_t *rb, const char *msg, size_t len) {
+  sio__ws_pmd_t *rx = new_pmd(1, 1);
+  sio__buf_t out = SIO__BUF_INIT;
+  assert_int_equal(sio__ws_pmd_inflate(rx, rb->data + rb->head, rb->len, 1 << 20, &out), 0);
+  assert_int_equal(out.len, len);
+  assert_memory_equal(out.base, msg, len);
+  sio__buf_free(&out);
+  sio__ws_pmd_free(rx);
+}
+
+static void a_broadcast_is_compressed_once_without_server_context_takeover(void **state) {
+  (void)state;
+  char msg[4000];
+  make_text(msg, sizeof msg, 9);
+  sio__refbuf_t *src = sio__refbuf_from(10, msg, sizeof msg);
+  assert_non_null(src);
+  /* Three receivers with server_no_context_takeover and the same window: one frame. */
+  sio__ws_pmd_t *a = new_pmd(1, 0), *b = new_pmd(1, 1), *c = new_pmd(1, 0);
+  sio__refbuf_t *fa, *fb, *fc;
+  assert_int_equal(sio__ws_pmd_compress_shared(a, src, 0, 10, &fa), 0);
+  assert_ptr_equal(src->alt, fa);
+  assert_int_equal(sio__ws_pmd_compress_shared(b, src, 0, 10, &fb), 0);
+  assert_int_equal(sio__ws_pmd_compress_shared(c, src, 0, 10, &fc), 0);
+  assert_ptr_equal(fa, fb);
+  assert_ptr_equal(fa, fc);
+  assert_int_equal(fa->refs, 4); /* three receivers and src */
+  check_inflates_to(fa, msg, sizeof msg);
+  /* What a receiver of its own would have got, byte for byte. */
+  sio__refbuf_t *own;
+  assert_int_equal(sio__ws_pmd_compress(b, msg, sizeof msg, 10, &own), 0);
+  assert_int_equal(own->len, fa->len);
+  assert_memory_equal(own->data + own->head, fa->data + fa->head, fa->len);
+  sio__refbuf_unref(own);
+  /* With context takeover every receiver compresses with its own history: not shared,
+   * and the kept frame stays for the others. */
+  sio__ws_pmd_t *t = new_pmd(0, 0);
+  sio__refbuf_t *ft;
+  assert_int_equal(sio__ws_pmd_compress_shared(t, src, 0, 10, &ft), 0);
+  assert_ptr_not_equal(ft, fa);
+  assert_ptr_equal(src->alt, fa);
+  check_inflates_to(ft, msg, sizeof msg);
+  assert_int_equal(sio__ws_pmd_has_stream(t, 0), 1);
+  /* Another window (a client that asked for server_max_window_bits=10) gets its own. */
+  sio_ws_deflate_opts_t o = on_opts();
+  sio__ws_pmd_params_t p10 = {1, 0, 10, 0};
+  sio__ws_pmd_t *w10 = sio__ws_pmd_new(&o, &p10);
+  assert_non_null(w10);
+  sio__refbuf_t *f10;
+  assert_int_equal(sio__ws_pmd_compress_shared(w10, src, 0, 10, &f10), 0);
+  assert_ptr_not_equal(f10, fa);
+  check_inflates_to(f10, msg, sizeof msg);
+  /* Dropping the kept frame leaves the receivers' references alone. */
+  sio__refbuf_drop_alt(src);
+  assert_null(src->alt);
+  assert_int_equal(fa->refs, 3);
+  sio__refbuf_t *all[] = {fa, fb, fc, ft, f10};
+  for (size_t i = 0; i < 5; i++) sio__refbuf_unref(all[i]);
+  /* A kept frame is freed with its source too (ASan would see a leak otherwise). */
+  assert_int_equal(sio__ws_pmd_compress_shared(a, src, 1, 10, &fa), 0);
+  sio__refbuf_unref(fa);
+  sio__refbuf_unref(src);
+  sio__ws_pmd_t *pmds[] = {a, b, c, t, w10};
+  for (size_t i = 0; i < 5; i++) sio__ws_pmd_free(pmds[i]);
+}
+
 static void empty_and_tiny_messages_roundtrip(void **state) {
   (void)state;
   sio__ws_pmd_t *tx = new_pmd(0, 0), *rx = new_pmd(0, 0);
@@ -356,6 +422,7 @@ int main(void) {
       cmocka_unit_test(streams_are_created_lazily_and_threshold_does_not_allocate),
       cmocka_unit_test(context_takeover_shrinks_a_repeated_message),
       cmocka_unit_test(no_context_takeover_frees_the_streams_after_each_message),
+      cmocka_unit_test(a_broadcast_is_compressed_once_without_server_context_takeover),
       cmocka_unit_test(empty_and_tiny_messages_roundtrip),
       cmocka_unit_test(inflate_stops_a_bomb_at_the_limit),
       cmocka_unit_test(inflate_refuses_bad_data),
