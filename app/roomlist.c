@@ -268,7 +268,7 @@ static void ids_known(int status, const char *const *ids, size_t nids, void *u) 
   if (nids && sorted == NULL) r->canceled = 1;
   size_t keep = 0;
   if (!r->canceled) {
-    memcpy(sorted, ids, nids * sizeof *sorted);
+    if (nids) memcpy(sorted, ids, nids * sizeof *sorted);
     qsort(sorted, nids, sizeof *sorted, cmp_str);
     for (size_t i = 0; i < r->n; i++) {
       const char *name = r->names[i];
