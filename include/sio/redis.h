@@ -42,8 +42,8 @@ typedef struct sio_redis_s sio_redis_t; /* opaque: the Redis client of one serve
 
 typedef struct {
   /* redis://[[user]:password@]host[:port][/db] (copied). Default
-   * "redis://127.0.0.1:6379". The db number is accepted and has no effect: Redis
-   * pub/sub ignores databases. No TLS (rediss://) and no Unix sockets. */
+   * "redis://127.0.0.1:6379". The db number is SELECTed, with no effect on pub/sub
+   * (Redis pub/sub ignores databases). No TLS (rediss://) and no Unix sockets. */
   const char *url;
   /* Key prefix of the channels (the JS adapter's `key` option), copied. Default
    * "socket.io". Fleets sharing one Redis are kept apart by different prefixes. */
@@ -113,7 +113,7 @@ SIO_EXTERN void sio_redis_stats(const sio_redis_t *r, sio_redis_stats_t *out);
 typedef struct sio_redis_streams_s sio_redis_streams_t; /* opaque */
 
 typedef struct {
-  const char *url;             /* as sio_redis_opts_t.url; the db number IS used here */
+  const char *url;             /* as sio_redis_opts_t.url; the stream and the session keys live in its db */
   const char *stream_name;     /* "socket.io" (the JS streamName), copied */
   size_t maxlen;               /* 10000: XADD MAXLEN ~ (the JS maxLen) */
   const char *channel_prefix;  /* "socket.io" (the JS channelPrefix), copied */
