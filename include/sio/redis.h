@@ -120,7 +120,7 @@ typedef struct {
   const char *session_prefix;  /* "sio:session:" (the JS sessionKeyPrefix), copied */
   uint32_t read_count;         /* 100: XREAD COUNT (the JS readCount) */
   uint64_t block_ms;           /* 5000: XREAD BLOCK (the JS blockTimeInMs) */
-  uint64_t requests_timeout_ms;/* 5000: fetchSockets, serverSideEmit with acks... */
+  uint64_t requests_timeout_ms; /* 5000: fetchSockets, serverSideEmit with acks... */
   uint32_t max_pending;        /* 65536: broadcasts waiting for their XADD answer */
   uint32_t max_restores;       /* 1024: session restores in flight */
 } sio_redis_streams_opts_t;
