@@ -42,8 +42,8 @@ typedef struct sio_redis_s sio_redis_t; /* opaque: the Redis client of one serve
 
 typedef struct {
   /* redis://[[user]:password@]host[:port][/db] (copied). Default
-   * "redis://127.0.0.1:6379". The db number is accepted and has no effect: Redis
-   * pub/sub ignores databases. No TLS (rediss://) and no Unix sockets. */
+   * "redis://127.0.0.1:6379". The db number is SELECTed, with no effect on pub/sub
+   * (Redis pub/sub ignores databases). No TLS (rediss://) and no Unix sockets. */
   const char *url;
   /* Key prefix of the channels (the JS adapter's `key` option), copied. Default
    * "socket.io". Fleets sharing one Redis are kept apart by different prefixes. */
@@ -117,14 +117,14 @@ SIO_EXTERN size_t sio_redis_backlog(const sio_redis_t *r);
 typedef struct sio_redis_streams_s sio_redis_streams_t; /* opaque */
 
 typedef struct {
-  const char *url;             /* as sio_redis_opts_t.url; the db number IS used here */
+  const char *url;             /* as sio_redis_opts_t.url; the stream and the session keys live in its db */
   const char *stream_name;     /* "socket.io" (the JS streamName), copied */
   size_t maxlen;               /* 10000: XADD MAXLEN ~ (the JS maxLen) */
   const char *channel_prefix;  /* "socket.io" (the JS channelPrefix), copied */
   const char *session_prefix;  /* "sio:session:" (the JS sessionKeyPrefix), copied */
   uint32_t read_count;         /* 100: XREAD COUNT (the JS readCount) */
   uint64_t block_ms;           /* 5000: XREAD BLOCK (the JS blockTimeInMs) */
-  uint64_t requests_timeout_ms;/* 5000: fetchSockets, serverSideEmit with acks... */
+  uint64_t requests_timeout_ms; /* 5000: fetchSockets, serverSideEmit with acks... */
   uint32_t max_pending;        /* 65536: broadcasts waiting for their XADD answer */
   uint32_t max_restores;       /* 1024: session restores in flight */
 } sio_redis_streams_opts_t;

@@ -19,9 +19,13 @@
  * never both. The reader's cursor C (the last entry id XREAD handed us, or the stream's
  * last id when reading started) splits them: another node's entries up to C were
  * delivered here before the socket was back in its rooms (replay them); later ones
- * will come through XREAD after it is (skip them). Our own entries were delivered when
- * their XADD answered, which on the same connection comes before the XRANGE answer
- * that lists them: replay every one XRANGE lists.
+ * will come through XREAD after it is (skip them). XREAD answers on its own connection,
+ * so it may hand over entries newer than the last XRANGE saw: a restore that is reading
+ * the stream keeps those it selects (its "tail") and replays the ones past what XRANGE
+ * listed. Our own entries were delivered when their XADD
+ * answered, which on the same connection comes before the XRANGE answer that lists
+ * them: replay every one XRANGE lists (ours not listed are answered, so delivered,
+ * after the socket is back).
  *
  * Never a crash on what another node sends: anything that does not decode is sio__xsa_dropped
  * with a debug line. Layer: adapter.
@@ -576,6 +580,7 @@ static void on_xread(redisAsyncContext *ac, void *reply, void *priv) {
       }
       xadapter_t *a = sio__map_get(&r->nsps, e.nsp.ptr, e.nsp.len);
       if (a && !(e.uid.len == UID_LEN && memcmp(e.uid.ptr, a->uid, UID_LEN) == 0)) {
+        if (a->scanning) sio__xsa_restore_observe(a, ent, id);
         char idtxt[SIO__XID_MAX + 1];
         sio__xid_format(id, idtxt);
         r->stats.received++;

@@ -48,6 +48,7 @@ typedef struct {
   char *own_channel;            /* P#nsp#uid# */
   sio__map_t requests;          /* requestId -> request_t* */
   sio__list_t held;             /* publish_t / restore_t holding library handles */
+  uint32_t scanning;            /* restores of this namespace reading the stream */
   sio__list_t link;
 } xadapter_t;
 
@@ -87,7 +88,9 @@ typedef struct {
   xadapter_t *a;                /* NULL once the namespace is gone */
   sio_adapter_restore_t *h;     /* NULL once handed back */
   sio__xs_session_t sess;
-  uint8_t have_sess, offset_ok, got_session_reply, got_offset_reply, failed;
+  uint8_t have_sess, offset_ok, got_session_reply, got_offset_reply, failed, scanning;
+  struct xtail_s *tail, *tail_last; /* what the reader delivered meanwhile (see the .c) */
+  size_t ntail;
   sio__xid_t from;              /* the client's offset, then the last entry scanned */
   int calls;
   char key[];                   /* <session prefix><pid> */
@@ -120,5 +123,10 @@ int sio__xsa_publish_offset(void *self, sio_ns_t *ns, const sio_broadcast_opts_t
 void sio__xsa_persist_session(void *self, sio_ns_t *ns, const sio_adapter_session_t *sess, uint64_t window_ms);
 int sio__xsa_restore_session(void *self, sio_ns_t *ns, const char *pid, const char *offset, sio_adapter_restore_t *h);
 void sio__xsa_release_held(xadapter_t *a);
+/* The reader handed over another node's entry ent (id) of a's namespace: restores of a
+ * that are reading the stream keep it if it is a broadcast their session selects. */
+void sio__xsa_restore_observe(xadapter_t *a, redisReply *ent, sio__xid_t id);
+/* Most entries a restore keeps that way before it gives up (logged). */
+#define SIO__XSA_MAX_TAIL 10000
 
 #endif

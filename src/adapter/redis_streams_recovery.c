@@ -87,7 +87,10 @@ void sio__xsa_persist_session(void *self, sio_ns_t *ns, const sio_adapter_sessio
 }
 
 /* Hands the restore back (session or not) and frees it once no reply is pending. */
+static void stop_scanning(restore_t *t);
+
 static void restore_finish(restore_t *t, int ok, int status) {
+  stop_scanning(t);
   if (t->h == NULL) return;
   sio_adapter_restore_t *h = t->h;
   t->h = NULL;
@@ -97,13 +100,88 @@ static void restore_finish(restore_t *t, int ok, int status) {
   sio_adapter_restore_done(h, ok ? &view : NULL, status);
 }
 
+/* An entry the reader delivered while a restore was reading the stream. */
+typedef struct xtail_s {
+  struct xtail_s *next;
+  sio__xid_t id;
+  sio__redis_bcast_t b; /* owns its decoded value */
+} xtail_t;
+
+static void stop_scanning(restore_t *t) {
+  if (t->scanning && t->a) t->a->scanning--;
+  t->scanning = 0;
+}
+
 static void restore_free(restore_t *t) {
+  stop_scanning(t);
+  while (t->tail) {
+    xtail_t *n = t->tail->next;
+    sio__redis_bcast_free(&t->tail->b);
+    sio__free(t->tail);
+    t->tail = n;
+  }
   sio__xs_session_free(&t->sess);
   sio__xsa_client_unref(t->r);
   sio__free(t);
 }
 
 static void restore_scan(restore_t *t);
+static int included(const sio__xs_session_t *s, const sio__redis_bcast_t *b);
+
+/* Keeps ent in t's tail when t's session selects it. */
+static void observe_one(restore_t *t, redisReply *ent, sio__xid_t id) {
+  if (t->failed || t->h == NULL) return;
+  if (t->ntail >= SIO__XSA_MAX_TAIL) {
+    SIO_LOGW("redis streams adapter: more than %d entries arrived during one session restore: the client "
+             "reconnects as a new socket",
+             SIO__XSA_MAX_TAIL);
+    t->failed = 1;
+    return;
+  }
+  sio__xs_entry_t e;
+  sio__xid_t check;
+  if (sio__xsa_read_entry(ent, &e, &check) != 0) return;
+  xtail_t *x = NULL;
+  if (e.type == SIO__XS_BROADCAST && e.v.root && json_object_get(e.v.root, "requestId") == NULL &&
+      (x = sio__calloc(1, sizeof *x)) != NULL) {
+    if (sio__xsa_entry_bcast(&e, &x->b) == 0 && included(&t->sess, &x->b)) {
+      x->id = id;
+      if (t->tail_last) t->tail_last->next = x;
+      else t->tail = x;
+      t->tail_last = x;
+      t->ntail++;
+      x = NULL;
+    }
+  }
+  if (x) {
+    sio__redis_bcast_free(&x->b);
+    sio__free(x);
+  }
+  sio__xs_entry_free(&e);
+}
+
+void sio__xsa_restore_observe(xadapter_t *a, redisReply *ent, sio__xid_t id) {
+  sio__list_t *it;
+  sio__list_foreach(it, &a->held) {
+    held_t *hd = sio__container_of(it, held_t, link);
+    if (hd->restore && ((restore_t *)hd)->scanning) observe_one((restore_t *)hd, ent, id);
+  }
+}
+
+/* XRANGE has reached the end: the tail's entries past what it listed follow (those up
+ * to it are in the replay already). */
+static void add_tail(restore_t *t) {
+  for (xtail_t *x = t->tail; x && !t->failed; x = x->next) {
+    if (sio__xid_cmp(x->id, t->from) <= 0) continue;
+    char idtxt[SIO__XID_MAX + 1];
+    sio__xid_format(x->id, idtxt);
+    sio_args_t args;
+    sio__args_view(&args, x->b.data, 1, x->b.v.att, x->b.v.natt);
+    if (sio_adapter_restore_add_packet(t->h, json_string_value(json_array_get(x->b.data, 0)), &args, idtxt) != 0)
+      t->failed = 1;
+    t->from = x->id;
+  }
+}
 
 /* shouldIncludePacket: in one of opts.rooms (or no rooms), in none of opts.except. */
 static int included(const sio__xs_session_t *s, const sio__redis_bcast_t *b) {
@@ -157,7 +235,10 @@ static void on_restore_range(redisAsyncContext *ac, void *reply, void *priv) {
     restore_finish(t, 0, 0);
     restore_free(t);
   } else if (rep->elements < RESTORE_BATCH) {
-    restore_finish(t, 1, 0);
+    /* The end when this XRANGE ran. What the reader delivered since (the tail) went to
+     * rooms the socket is not back in yet: it follows. */
+    add_tail(t);
+    restore_finish(t, !t->failed, 0);
     restore_free(t);
   } else if (++t->calls >= RESTORE_MAX_CALLS) {
     SIO_LOGW("redis streams adapter: a session restore scanned %d entries of %s and did not reach the end: the "
@@ -193,10 +274,14 @@ static void restore_scan(restore_t *t) {
 static void restore_step(restore_t *t) {
   if (!t->got_session_reply || !t->got_offset_reply) return;
   if (t->h == NULL || t->a == NULL || !t->have_sess || !t->offset_ok) {
+    SIO_LOGD("redis streams adapter: no session to restore under %s (%s)", t->key,
+             !t->have_sess ? "no session kept" : !t->offset_ok ? "the offset is no longer in the stream" : "gone");
     restore_finish(t, 0, 0);
     restore_free(t);
     return;
   }
+  t->scanning = 1;
+  t->a->scanning++;
   restore_scan(t);
 }
 
@@ -278,6 +363,7 @@ void sio__xsa_release_held(xadapter_t *a) {
       restore_t *t = (restore_t *)hd;
       sio_adapter_restore_t *h = t->h;
       t->h = NULL;
+      stop_scanning(t);
       t->a = NULL;
       t->r->restores--;
       sio_adapter_restore_done(h, NULL, SIO_ECANCELED);

@@ -316,6 +316,50 @@ async function pastWindow(X, Y, transport) {
   }
 }
 
+// The restore runs while the sender keeps broadcasting: entries are added between the
+// restore's XRANGE and its answer, and the restoring node's reader may hand them over
+// first. Every message must still arrive exactly once, in order.
+async function recoveryUnderTraffic(X, Y) {
+  const proxy = switchProxy(X.port);
+  const port = await proxy.listen();
+  const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: ['websocket'], ...RECONNECT });
+  try {
+    await once(receiver, 'connect');
+    const r = room('flow');
+    assert.ok(await call(receiver, 'join', r));
+    const got = [];
+    receiver.on('bcast', (msg) => got.push(msg.n));
+    const sender = await connect(X.url);
+    let n = 0, running = true;
+    const pump = (async () => {
+      while (running) {
+        // About 2000 a second: the 1.5 s cut stays well within the stream's 10,000
+        // entries (a client whose offset was trimmed rightly comes back as new).
+        for (let i = 0; i < 20; i++) sender.emit('bcast', { room: r, n: n++ });
+        await call(sender, 'echo', 'tick');
+        await delay(10);
+      }
+    })();
+    await eventually(() => got.length > 50, 5000, 'traffic before the cut');
+    const reconnected = once(receiver, 'connect', CUT_MS + 10000);
+    proxy.cut();
+    await delay(CUT_MS);
+    proxy.open(Y.port);
+    await reconnected;
+    assert.equal(receiver.recovered, true);
+    const target = n + 200;
+    await eventually(() => n >= target, 10000, 'traffic after the restore');
+    running = false;
+    await pump;
+    const last = n;
+    await eventually(() => got.length >= last, 10000, 'every message');
+    assert.deepEqual(got, Array.from({ length: last }, (_, i) => i), 'once and in order across the restore');
+  } finally {
+    receiver.close();
+    await proxy.close();
+  }
+}
+
 describe('streams adapter: connection-state recovery across nodes', { skip }, () => {
   let redis, A, B, SA, SB, J;
   before(async () => {
@@ -344,6 +388,10 @@ describe('streams adapter: connection-state recovery across nodes', { skip }, ()
     test(`noom -> other noom node over ${transport}, past the window: a new socket`, () => pastWindow(SA, SB, transport));
     test(`Node.js -> noom over ${transport}: recovered with everything`, () => crossNodeRecovery(J, A, transport));
     test(`noom -> Node.js over ${transport}: recovered with everything`, () => crossNodeRecovery(B, J, transport));
+  }
+  for (let i = 0; i < 3; i++) {
+    test(`noom -> other noom node while the sender keeps broadcasting (${i + 1})`, () => recoveryUnderTraffic(A, B));
+    test(`Node.js -> noom while the sender keeps broadcasting (${i + 1})`, () => recoveryUnderTraffic(J, A));
   }
 });
 

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the adapter interface (include/sio/adapter.h) as the library drives it
  * (src/sio/broadcast.c, src/sio/namespace.c, the aggregate in src/sio/ack.c): a fake
- * version-2 adapter that records its hooks and answers queries when the test says so.
+ * version-2 adapter that records its hooks and answers queries when the test says so,
+ * and a version-3 one for recovery across nodes (offsets from the adapter).
  * No sockets and no Redis: the server runs on a private loop with an HTTP server that
  * never listens, and every test ends with the loop closing clean.
  */
@@ -680,8 +681,121 @@ static void destroy_finishes_held_queries_with_ecanceled(void **state) {
   assert_int_equal(a.status, SIO_ECANCELED);
 }
 
+/* ---- version 3: recovery across nodes ---- */
+
+typedef struct {
+  fake_t base;
+  int published, persisted;
+  char last_text[128];
+  sio_adapter_offset_t *held[4];
+  size_t nheld;
+} fake3_t;
+
+static int f3_publish_offset(void *self, sio_ns_t *ns, const sio_broadcast_opts_t *to, const sio_packet_view_t *pkt,
+                             sio_adapter_offset_t *h) {
+  fake3_t *f = self;
+  f->published++;
+  snprintf(f->last_text, sizeof f->last_text, "%.*s", (int)pkt->text.len, pkt->text.ptr);
+  if (f->base.fail) return f->base.fail;
+  f->held[f->nheld++] = h;
+  return 0;
+}
+static void f3_persist(void *self, sio_ns_t *ns, const sio_adapter_session_t *sess, uint64_t window_ms) {
+  ((fake3_t *)self)->persisted++;
+}
+static int f3_restore(void *self, sio_ns_t *ns, const char *pid, const char *offset, sio_adapter_restore_t *h) {
+  return SIO_ENOTSUP;
+}
+static void f3_destroy(void *self) {
+  fake3_t *f = self;
+  f->base.destroyed++;
+  /* Handles still held are given back without a delivery, as the contract says. */
+  for (size_t i = 0; i < f->nheld; i++) sio_adapter_offset_done(f->held[i], NULL, 1);
+  f->nheld = 0;
+}
+
+static const sio_adapter_vtable_t fake3_vt = {
+    SIO_ADAPTER_VERSION, f_broadcast, NULL, NULL, NULL, f3_destroy, NULL, NULL, NULL, NULL, NULL, NULL,
+    f3_publish_offset,   f3_persist,  f3_restore,
+};
+/* Version 3 without the restore hook: recovery stays in memory, broadcast is used. */
+static const sio_adapter_vtable_t partial3_vt = {
+    SIO_ADAPTER_VERSION, f_broadcast, NULL, NULL, NULL, f3_destroy, NULL, NULL, NULL, NULL, NULL, NULL,
+    f3_publish_offset,   f3_persist,  NULL,
+};
+
+static void env_init_recovery(env_t *t) {
+  sio_log_set_level(SIO_LOG_NONE);
+  assert_int_equal(uv_loop_init(&t->loop), 0);
+  assert_int_equal(sio_http_new(&t->loop, NULL, &t->http), 0);
+  sio_server_opts_t o;
+  sio_server_opts_init(&o);
+  o.recovery.enabled = 1;
+  assert_int_equal(sio_server_new(t->http, &o, &t->io), 0);
+}
+
+static void recoverable_emits_wait_for_the_adapters_offset(void **state) {
+  (void)state;
+  env_t t;
+  env_init_recovery(&t);
+  fake3_t f = {0};
+  sio_ns_t *ns = sio_server_main(t.io);
+  assert_int_equal(sio_ns_set_adapter(ns, &fake3_vt, &f), 0);
+  sio_args_t *a = args_of("hi");
+  const char *rooms[] = {"r1"};
+  sio_broadcast_opts_t to = {rooms, 1, NULL, 0, 0};
+  /* Published without an offset, not through broadcast; nothing delivered yet (0). */
+  assert_int_equal(sio_ns_emit(ns, &to, "msg", a), 0);
+  assert_int_equal(f.published, 1);
+  assert_int_equal(f.base.broadcasts, 0);
+  assert_string_equal(f.last_text, "2[\"msg\",\"hi\"]");
+  /* Local-only and volatile emits are not recoverable: the old path (no adapter for
+   * local, broadcast for volatile), no offset handle. */
+  sio_broadcast_opts_t local = {rooms, 1, NULL, 0, SIO_BCAST_LOCAL};
+  assert_int_equal(sio_ns_emit(ns, &local, "msg", a), 0);
+  sio_broadcast_opts_t vol = {rooms, 1, NULL, 0, SIO_BCAST_VOLATILE};
+  assert_int_equal(sio_ns_emit(ns, &vol, "msg", a), 0);
+  assert_int_equal(f.published, 1);
+  assert_int_equal(f.base.broadcasts, 1);
+  /* The offset comes back: delivered (to nobody here) and released. */
+  sio_adapter_offset_done(f.held[0], "1700000000000-0", 0);
+  f.nheld = 0;
+  /* A refused publish (the adapter's bound) still delivers locally, and holds nothing. */
+  f.base.fail = SIO_ELIMIT;
+  assert_int_equal(sio_ns_emit(ns, &to, "msg", a), 0);
+  assert_int_equal(f.published, 2);
+  assert_int_equal(f.nheld, 0);
+  f.base.fail = 0;
+  /* One more held at teardown: destroy gives it back (LeakSanitizer checks the copy). */
+  assert_int_equal(sio_ns_emit(ns, NULL, "msg", a), 0);
+  assert_int_equal(f.nheld, 1);
+  sio_args_free(a);
+  env_close(&t);
+  assert_int_equal(f.base.destroyed, 1);
+  assert_int_equal(f.nheld, 0);
+}
+
+static void a_partial_version_3_adapter_keeps_recovery_in_memory(void **state) {
+  (void)state;
+  env_t t;
+  env_init_recovery(&t);
+  fake3_t f = {0};
+  sio_ns_t *ns = sio_server_main(t.io);
+  assert_int_equal(sio_ns_set_adapter(ns, &partial3_vt, &f), 0);
+  sio_args_t *a = args_of("hi");
+  assert_int_equal(sio_ns_emit(ns, NULL, "msg", a), 0);
+  assert_int_equal(f.published, 0);
+  assert_int_equal(f.base.broadcasts, 1);
+  /* The in-memory store appended its own offset (a last string argument). */
+  assert_true(strncmp(f.base.last_text, "2[\"msg\",\"hi\",\"", 14) == 0);
+  sio_args_free(a);
+  env_close(&t);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(recoverable_emits_wait_for_the_adapters_offset),
+      cmocka_unit_test(a_partial_version_3_adapter_keeps_recovery_in_memory),
       cmocka_unit_test(set_adapter_checks_the_vtable_version_and_refuses_a_second),
       cmocka_unit_test(a_version_1_adapter_is_kept_and_queries_stay_local),
       cmocka_unit_test(the_factory_covers_existing_and_new_namespaces_not_dynamic_templates),
