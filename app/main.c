@@ -11,9 +11,11 @@
 
 #include "assets.h"
 #include "call.h"
+#include "callsfu.h"
 #include "ice.h"
 #include "history.h"
 #include "lobby.h"
+#include "media/sfu.h"
 #include "options.h"
 #include "stunsrv.h"
 #include "sio.h"
@@ -51,6 +53,7 @@ static void on_signal(uv_signal_t *h, int signum) {
   uv_close((uv_handle_t *)&sig_term, NULL);
   noom_wschat_close();
   noom_stunsrv_stop();
+  noom_sfu_stop();
   noom_lobby_close();
   noom_history_close(); /* writes what is queued */
   sio_http_close(http, on_stopped, NULL);
@@ -132,10 +135,17 @@ int main(int argc, char **argv) {
       .shared = o.redis != NULL,
       .db = {o.db, o.history_max_age_days * 86400000ull, o.history_max_per_room, 10000},
   };
+  int sfu = strcmp(o.media, "sfu") == 0;
+  if (!sfu && strcmp(o.media, "mesh") != 0) {
+    fprintf(stderr, "noom: bad --media '%s' (sfu or mesh)\n", o.media);
+    return 2;
+  }
+  noom_call_opts_t copts = {sfu, sfu ? (int)(o.max_call > 1000 ? 1000 : o.max_call) : NOOM_CALL_MAX_PEERS};
   if (noom_history_init(loop, &hist) != 0) return 1;
   if ((r = sio_server_new(http, &sopts, &io)) == 0 && o.redis && (r = start_redis(io, &o)) != 0) return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
-      (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
+      (r = noom_call_init(io, &copts)) != 0 ||
+      (sfu && (r = noom_callsfu_init(io)) != 0) || (r = noom_ice_init(http, &iopts)) != 0 ||
       (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
     return 1;
@@ -149,6 +159,16 @@ int main(int argc, char **argv) {
     /* Calls still work on a LAN without it (host candidates); say so and go on. */
     sio_log_printf(SIO_LOG_WARN, "STUN responder not started on UDP %s:%d: %s (use --stun-port, 0 disables it)",
                    o.host, o.stun_port, sio_strerror(r));
+  }
+  if (sfu) {
+    noom_sfu_opts_t mo = {o.host, o.media_port, o.media_ip, o.max_bitrate, 30000};
+    if ((r = noom_sfu_start(loop, &mo)) != 0) {
+      fprintf(stderr, "noom: cannot open the SFU's UDP port %s:%d: %s (is it in use? try --media-port, or --media mesh)\n",
+              o.host, o.media_port, sio_strerror(r));
+      return 1;
+    }
+    sio_log_printf(SIO_LOG_INFO, "calls through the SFU on UDP port %d, up to %d people each", noom_sfu_port(),
+                   copts.max_call);
   }
   if (hopts.max_connections) {
     sio_log_printf(SIO_LOG_INFO, "accepting up to %u connections at once, then 503 (--max-connections)",
