@@ -330,12 +330,14 @@ static void on_dtls(peer_t *p, const uint8_t *d, size_t n) {
   if (!p->dtls && !(p->dtls = noom_dtls_new(dtls_send, p))) return;
   int r = noom_dtls_feed(p->dtls, d, n);
   if (r == NOOM_DTLS_FAILED) {
+    g.st.dtls_failures++;
     p->expired = 1; /* ended by the next tick */
     return;
   }
   if (r != NOOM_DTLS_DONE || p->srtp_ok) return;
   uint8_t client[NOOM_SRTP_MASTER_LEN], server[NOOM_SRTP_MASTER_LEN];
   if (noom_dtls_keys(p->dtls, p->fp, client, server) != 0) {
+    g.st.dtls_failures++;
     p->expired = 1;
     return;
   }

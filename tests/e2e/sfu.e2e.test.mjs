@@ -14,6 +14,8 @@
 //
 //   NOOM_BUILD=/tmp/build-x node --test tests/e2e/sfu.e2e.test.mjs
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 
 import { IS_REF, launchBrowser, newUser, startNetns, startServer, waitState } from './lib.mjs';
@@ -90,6 +92,75 @@ function instrument() {
 }
 
 const REMOTE = '#video-grid .tile:not(.tile-self)';
+
+// A hostile UDP sender, run with `node -e` (inside the namespace when there is one):
+//   garbage PORT: datagrams of every first-byte class from an address that did no ICE;
+//   hijack PORT UFRAG PWD: a valid ICE check with USE-CANDIDATE for a participant (so the
+//     server moves its media path here), then RTP with bad SRTP authentication tags.
+// Prints {"sent": N} when done.
+const HOSTILE_SRC = `
+const dgram = require('node:dgram');
+const crypto = require('node:crypto');
+const [mode, port, ufrag, pwd] = process.argv.slice(1);
+const sock = dgram.createSocket('udp4');
+const send = (b) => new Promise((res) => sock.send(b, Number(port), '127.0.0.1', res));
+function attr(t, v) {
+  const pad = (4 - (v.length % 4)) % 4;
+  const h = Buffer.alloc(4); h.writeUInt16BE(t); h.writeUInt16BE(v.length, 2);
+  return Buffer.concat([h, v, Buffer.alloc(pad)]);
+}
+function check(user, key) {
+  const tid = crypto.randomBytes(12);
+  let body = Buffer.concat([attr(0x0006, Buffer.from(user)), attr(0x0025, Buffer.alloc(0))]);
+  const hdr = (len) => { const h = Buffer.alloc(20); h.writeUInt16BE(1); h.writeUInt16BE(len, 2); h.writeUInt32BE(0x2112A442, 4); tid.copy(h, 8); return h; };
+  const mac = crypto.createHmac('sha1', key).update(Buffer.concat([hdr(body.length + 24), body])).digest();
+  body = Buffer.concat([body, attr(0x0008, mac)]);
+  return Buffer.concat([hdr(body.length), body]);
+}
+function rtp(seq) {
+  const b = crypto.randomBytes(200);
+  b[0] = 0x80; b[1] = 96; b.writeUInt16BE(seq, 2);
+  return b;
+}
+(async () => {
+  let sent = 0;
+  if (mode === 'garbage') {
+    for (let i = 0; i < 300; i++) {
+      const b = crypto.randomBytes(50 + (i % 200));
+      b[0] = [0x00, 0x16, 0x80, 0x81, 0x17][i % 5];
+      if (i % 5 === 3) b[1] = 200;
+      await send(b); sent++;
+    }
+    await send(check('nosuchufrag:x', 'nosuchpassword')); sent++;
+  } else {
+    await new Promise((res) => { sock.once('message', res); send(check(ufrag + ':x', pwd)); });
+    for (let i = 0; i < 100; i++) { await send(rtp(i)); sent++; }
+  }
+  process.stdout.write(JSON.stringify({ sent }) + '\\n');
+  sock.close();
+})();
+`;
+
+async function hostile(args) {
+  const [cmd, argv] = netns ? netns.wrap(process.execPath, ['-e', HOSTILE_SRC, ...args])
+    : [process.execPath, ['-e', HOSTILE_SRC, ...args]];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((res) => child.on('exit', res));
+  assert.equal(code, 0, 'the hostile sender ran');
+  return JSON.parse(out.trim());
+}
+
+async function freeUdpPort() {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((res) => sock.bind(0, '127.0.0.1', res));
+  const { port } = sock.address();
+  await new Promise((res) => sock.close(res));
+  return port;
+}
+let MEDIA_PORT = 3479; // inside the private namespace nobody else has it
+const stats = (page) => page.evaluate((room) => window.__sfu.stats(room), ROOM);
 
 let netns = null;
 let server;
@@ -168,7 +239,8 @@ async function waitStreamsAdvance(page, n) {
 before(async () => {
   if (IS_REF) return;
   netns = await startNetns();
-  server = await startServer({ netns, extra: ['--media', 'sfu', '--media-port', '0', '--stun-port', '0'] });
+  if (!netns) MEDIA_PORT = await freeUdpPort();
+  server = await startServer({ netns, extra: ['--media', 'sfu', '--media-port', String(MEDIA_PORT), '--stun-port', '0'] });
   browser = await launchBrowser({ netns, args: CALL_ARGS });
 });
 
@@ -194,6 +266,9 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     assert.equal(st.upstreams, 2 * PEOPLE, `one audio and one video upstream per publisher: ${JSON.stringify(st)}`);
     assert.equal(st.legs, 2 * PEOPLE * (PEOPLE - 1));
     assert.ok(st.forwarded > 0);
+    assert.ok(st.keyframeRequests > 0, 'newcomers got a keyframe requested for them');
+    assert.equal(st.authFailures, 0);
+    assert.equal(st.dtlsFailures, 0);
   }));
 
   test('a participant who leaves disappears from the others, who keep going', { timeout: 120000 }, check(async () => {
@@ -208,5 +283,86 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     const st = await pages[0].evaluate((room) => window.__sfu.stats(room), ROOM);
     assert.equal(st.participants, PEOPLE - 1);
     assert.equal(st.upstreams, 2 * (PEOPLE - 1));
+  }));
+
+  test('garbage UDP and hostile offers are refused; the call goes on', { timeout: 120000 }, check(async () => {
+    const before0 = await stats(pages[0]);
+    const { sent } = await hostile(['garbage', String(MEDIA_PORT)]);
+    // Everything but the STUN-looking datagrams counts as coming from an unknown address.
+    await pages[0].waitForFunction(([room, want]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
+      window.__st && window.__st.unknownSource >= want, [ROOM, before0.unknownSource + 200], { timeout: 10000 });
+    assert.ok(sent >= 300);
+    const offer = (sdp, subs = []) => pages[0].evaluate(([room, d, s]) => new Promise((res) =>
+      window.__socket.emit('sfu_offer', room, { type: 'offer', sdp: d, subs: s }, res)), [ROOM, sdp, subs]);
+    const head = 'v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n' +
+      `a=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}\r\n`;
+    const mline = (i) => `m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:${i}\r\na=rtpmap:96 VP8/90000\r\na=recvonly\r\n`;
+    const many = (n) => head + Array.from({ length: n }, (_, i) => mline(i)).join('');
+    assert.deepEqual(await offer(many(10000)), { error: 'bad payload: expected {type: "offer", sdp, subs}' });
+    assert.deepEqual(await offer(many(300)), { error: 'the offer has too many m-lines' });
+    assert.deepEqual(await offer('v=0\r\nnonsense'), { error: 'malformed SDP line' });
+    assert.deepEqual(await offer(head + mline(0), ['0']), { error: 'bad payload: subs must be [mid, peerId, ...] pairs' });
+    // The page's own session is untouched by the refused offers.
+    for (const page of pages) await waitStreamsAdvance(page, pages.length - 1);
+  }));
+
+  test('a browser whose certificate does not match its offer gets no media', { timeout: 120000 }, check(async () => {
+    const before0 = await stats(pages[0]);
+    const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+    page.nick = 'forger';
+    // Rewrites the a=fingerprint lines of every offer this page sends.
+    await page.addInitScript(() => {
+      const wrap = () => {
+        const s = window.__socket;
+        if (!s || s.__forged) return;
+        s.__forged = true;
+        const emit = s.emit.bind(s);
+        s.emit = (ev, ...args) => {
+          if (ev === 'sfu_offer' && args[1] && typeof args[1].sdp === 'string') {
+            args[1] = { ...args[1], sdp: args[1].sdp.replace(/a=fingerprint:sha-256 [0-9A-F:]+/g, `a=fingerprint:sha-256 ${Array(32).fill('00').join(':')}`) };
+          }
+          return emit(ev, ...args);
+        };
+      };
+      setInterval(wrap, 10);
+    });
+    await page.goto('/');
+    await waitState(page, '#conn-status[data-state="connected"]', 'visible');
+    await page.fill('#nickname', 'forger');
+    await page.fill('#room-name', ROOM);
+    await page.click('#enter-btn');
+    await waitState(page, '#room', 'visible');
+    await page.click('#call-join-btn');
+    await waitState(page, '#call-controls', 'visible');
+    // The server finishes the handshake, finds the certificate is not the offered one,
+    // and ends that participant's media and call membership.
+    await pages[0].waitForFunction(([room, want]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
+      window.__st && window.__st.dtlsFailures >= want, [ROOM, before0.dtlsFailures + 1], { timeout: 20000 });
+    for (const p of pages) {
+      await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+        [REMOTE, pages.length - 1], { timeout: 10000 });
+    }
+    const st = await stats(pages[0]);
+    assert.equal(st.participants, pages.length);
+    await page.context().close();
+  }));
+
+  test('SRTP with bad authentication tags is dropped and counted', { timeout: 120000 }, check(async () => {
+    // The last page's ICE credentials, from the server's answer in that page.
+    const victim = pages.pop();
+    const { ufrag, pwd } = await victim.evaluate(() => {
+      const sdp = window.__sfu.live()[0].remoteDescription.sdp;
+      return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
+    });
+    const before0 = await stats(pages[0]);
+    const { sent } = await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd]);
+    const st = await stats(pages[0]);
+    assert.equal(sent, 100);
+    assert.ok(st.authFailures >= before0.authFailures + 100, `auth failures counted: ${JSON.stringify(st)}`);
+    await victim.context().close();
+    for (const p of pages) {
+      await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+        [REMOTE, pages.length - 1], { timeout: 10000 });
+    }
   }));
 });
