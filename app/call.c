@@ -256,12 +256,13 @@ static void call_members(int status, const sio_remote_socket_t *sockets, size_t 
     sio_args_free(v);
   }
   sio_socket_join(s, j->croom);
+  /* "media" only with the SFU: a mesh ack stays what course clients know. */
   static const char *const keys[] = {"peers", "max", "media"};
   sio_args_t *v;
   if (sio_args_new(&v) == 0) {
     sio_args_add_array(v, list);
     sio_args_add_int(v, max_call);
-    sio_args_add_cstr(v, sfu_on ? "sfu" : "mesh");
+    if (sfu_on) sio_args_add_cstr(v, "sfu");
     sio_args_add_object(a, keys, v);
     sio_args_free(v);
   }
