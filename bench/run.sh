@@ -27,7 +27,7 @@
 #   BENCH_FLOOR=0      skip the floor server (default 1: run it where it applies:
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
-#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep app history);
+#                      fanout-rate echo echo-pipelined echo-rate churn slow sweep app history sfu);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
@@ -47,7 +47,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep app history}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate churn slow sweep app history sfu}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -179,6 +179,11 @@ want app && run_app_case --conns "$APP_N" --close "$APP_CLOSE" --rate 1500 --dur
 # (bench/history.mjs; its own table, next to the report).
 if want history; then
   APP_BIN="$APP_BIN" node bench/history.mjs | tee "$OUT/history-$STAMP.md"
+fi
+# sfu: the app's SFU (--media sfu) forwarding real Chromium media, 2/4/6 people: server
+# CPU per forwarded packet (bench/sfu.mjs; its own table, next to the report).
+if want sfu; then
+  NOOM_BUILD="$(dirname "$APP_BIN")" node bench/sfu.mjs | tee "$OUT/sfu-$STAMP.md"
 fi
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then
