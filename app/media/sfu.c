@@ -380,7 +380,9 @@ static void on_stun(const uint8_t *d, size_t n, const struct sockaddr *from) {
       memcpy(&p->addr, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
       p->addr_ok = 1;
     }
-    p->last_check_ms = uv_now(g.loop);
+    /* Consent (RFC 7675) is for the path media uses: checks on another pair do not
+     * keep a dead one alive. */
+    if (same_addr(&p->addr, from)) p->last_check_ms = uv_now(g.loop);
     uv_buf_t b = uv_buf_init((char *)out, (unsigned)rn);
     (void)uv_udp_try_send(&g.udp, &b, 1, from);
     return;

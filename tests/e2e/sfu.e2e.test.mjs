@@ -63,14 +63,18 @@ function instrument() {
     async inbound() {
       const video = {};
       const audio = {};
+      let samples = 0;
       for (const pc of live()) {
         for (const r of (await pc.getStats()).values()) {
           if (r.type !== 'inbound-rtp') continue;
           if (r.kind === 'video') video[r.id] = r.framesDecoded || 0;
-          else audio[r.id] = r.totalAudioEnergy || 0;
+          else {
+            audio[r.id] = r.totalAudioEnergy || 0;
+            samples += r.totalSamplesReceived || 0;
+          }
         }
       }
-      return { video, audio };
+      return { video, audio, samples };
     },
     // Addresses of the remote candidates of every selected pair (where media is sent).
     async remotes() {
@@ -84,6 +88,18 @@ function instrument() {
         }
       }
       return [...out];
+    },
+    // Mean luma of a <video> (black: camera off).
+    luma(video) {
+      const c = document.createElement('canvas');
+      c.width = 32;
+      c.height = 24;
+      const g = c.getContext('2d', { willReadFrequently: true });
+      g.drawImage(video, 0, 0, 32, 24);
+      const px = g.getImageData(0, 0, 32, 24).data;
+      let y = 0;
+      for (let i = 0; i < px.length; i += 4) y += 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
+      return y / (px.length / 4);
     },
     stats(room) {
       return new Promise((res) => window.__socket.emit('sfu_stats', room, res));
@@ -285,6 +301,54 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     assert.equal(st.upstreams, 2 * (PEOPLE - 1));
   }));
 
+  test('camera off shows black, mute silences, both come back (through the SFU)', { timeout: 120000 }, check(async () => {
+    const [a, b] = pages;
+    const luma = () => b.evaluate((sel) => window.__sfu.luma(document.querySelector(`${sel} video`)), REMOTE);
+    assert.ok(await luma() > 30, 'a picture before');
+    await a.click('#camera-btn');
+    await b.waitForFunction((sel) => window.__sfu.luma(document.querySelector(`${sel} video`)) < 10, REMOTE,
+      { timeout: 10000, polling: 100 });
+    await a.click('#camera-btn');
+    await b.waitForFunction((sel) => window.__sfu.luma(document.querySelector(`${sel} video`)) > 30, REMOTE,
+      { timeout: 10000, polling: 100 });
+    // Muted: b keeps receiving audio samples, but their energy stops growing for 1.5 s.
+    const energy = async () => {
+      const s = await b.evaluate(() => window.__sfu.inbound());
+      return { e: Object.values(s.audio).reduce((x, y) => x + y, 0), n: s.samples, t: Date.now() };
+    };
+    await a.click('#mute-btn');
+    const deadline = Date.now() + 15000;
+    let quiet = null;
+    let last = await energy();
+    while (Date.now() < deadline) {
+      await b.waitForTimeout(200); // polling getStats (a promise) from outside the page
+      const now = await energy();
+      if (now.e === last.e && now.n > last.n) quiet ??= last;
+      else quiet = null;
+      last = now;
+      if (quiet && now.t - quiet.t >= 1500) break;
+    }
+    assert.ok(quiet && last.t - quiet.t >= 1500, 'received audio went quiet after mute');
+    await a.click('#mute-btn');
+    await waitStreamsAdvance(b, 1);
+  }));
+
+  test('a browser that closes its media connection is ended at once (DTLS close_notify)', { timeout: 120000 }, check(async () => {
+    const page = await enterAndJoin('vanishing');
+    pages.pop(); // not in the shared list: it stops on purpose
+    for (const p of [...pages, page]) await waitTiles(p, pages.length);
+    const before0 = await stats(pages[0]);
+    // Its socket stays connected; only its media connection dies without a word.
+    await page.evaluate(() => window.__sfu.live()[0].close());
+    for (const p of pages) {
+      await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+        [REMOTE, pages.length - 1], { timeout: 10000 });
+    }
+    const st = await stats(pages[0]);
+    assert.equal(st.participants, before0.participants - 1, 'its media state is gone');
+    await page.context().close();
+  }));
+
   test('garbage UDP and hostile offers are refused; the call goes on', { timeout: 120000 }, check(async () => {
     const before0 = await stats(pages[0]);
     const { sent } = await hostile(['garbage', String(MEDIA_PORT)]);
@@ -344,6 +408,41 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     }
     const st = await stats(pages[0]);
     assert.equal(st.participants, pages.length);
+    await page.context().close();
+  }));
+
+  test('a browser that never gets ICE through is ended after 30 s (consent)', { timeout: 120000 }, check(async () => {
+    const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+    page.nick = 'unreachable';
+    // Points the server's candidates at the discard port: no check ever reaches the SFU,
+    // while the page's socket stays connected and in the call.
+    await page.addInitScript(() => {
+      const srd = RTCPeerConnection.prototype.setRemoteDescription;
+      RTCPeerConnection.prototype.setRemoteDescription = function (d, ...rest) {
+        if (d && d.type === 'answer') d = { type: 'answer', sdp: d.sdp.replace(/(a=candidate:\S+ 1 udp \d+ \S+) \d+/g, '$1 9') };
+        return srd.call(this, d, ...rest);
+      };
+    });
+    await page.goto('/');
+    await waitState(page, '#conn-status[data-state="connected"]', 'visible');
+    await page.fill('#nickname', 'unreachable');
+    await page.fill('#room-name', ROOM);
+    await page.click('#enter-btn');
+    await waitState(page, '#room', 'visible');
+    await page.click('#call-join-btn');
+    await waitState(page, '#call-controls', 'visible');
+    for (const p of pages) {
+      await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+        [REMOTE, pages.length], { timeout: 10000 });
+    }
+    const t0 = Date.now();
+    for (const p of pages) {
+      await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+        [REMOTE, pages.length - 1], { timeout: 45000 });
+    }
+    const waited = Date.now() - t0;
+    assert.ok(waited > 20000, `ended by the 30 s consent timeout, not at once (${waited} ms)`);
+    assert.equal((await stats(pages[0])).participants, pages.length, 'its media state is gone');
     await page.context().close();
   }));
 
