@@ -393,7 +393,16 @@ static void on_disconnecting(sio_socket_t *s, const char *reason, void *u) {
 }
 
 /* The SFU saw no ICE consent for too long: the browser is gone; end its part. */
-static void sfu_expired(sio_socket_t *s, const char *croom) { leave_call(s, croom); }
+static void sfu_expired(sio_socket_t *s, const char *croom) {
+  leave_call(s, croom);
+  /* Tell the page too: its socket may be fine while its media is not. */
+  sio_args_t *a;
+  if (!sio_socket_connected(s) || sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, croom + strlen(CALL_PREFIX));
+  sio_args_add_cstr(a, "the media connection to the server was lost");
+  sio_socket_emit(s, "call_ended", a);
+  sio_args_free(a);
+}
 
 int noom_call_init(sio_server_t *io, const noom_call_opts_t *o) {
   ns = sio_server_main(io);

@@ -753,6 +753,14 @@
       if (typeof id === 'string') removePeer(id, true);
     });
 
+    // SFU: the server ended our part (our media stopped reaching it).
+    socket.on('call_ended', (room, reason) => {
+      if (!inCall() || room !== call.room) return;
+      teardown();
+      setNotice('');
+      setError(`You left the call: ${typeof reason === 'string' ? reason : 'ended by the server'}. Join again to retry.`);
+    });
+
     socket.on('peer_state', (id, state) => {
       const peer = call.peers.get(id);
       if (peer && state && typeof state === 'object') setTileState(peer.tile, state);

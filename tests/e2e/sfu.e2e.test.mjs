@@ -443,6 +443,9 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     const waited = Date.now() - t0;
     assert.ok(waited > 20000, `ended by the 30 s consent timeout, not at once (${waited} ms)`);
     assert.equal((await stats(pages[0])).participants, pages.length, 'its media state is gone');
+    // The page is told, and is back to "Join call".
+    await waitState(page, '#call-join-btn', 'visible');
+    assert.match(await page.textContent('#call-error'), /media connection to the server was lost/);
     await page.context().close();
   }));
 
