@@ -8,10 +8,13 @@
  * address: dropped | DTLS: handshake (dtls.c) | SRTP/SRTCP: libsrtp2 unprotect, then
  * forward (RTP) or act on feedback (RTCP).
  */
+#define _GNU_SOURCE /* sendmmsg */
 #include "sfu.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/rand.h>
 #include <srtp2/srtp.h>
 #include <stdio.h>
@@ -102,8 +105,21 @@ static struct {
   noom_sfu_stats_t st;
 } g;
 
-static uint8_t rxbuf[2048];
+/* recvmmsg: libuv splits the buffer in 64 KiB slots, one datagram each. */
+#define RX_SLOTS 16
+static uint8_t rxbuf[RX_SLOTS * 64 * 1024];
 static uint8_t txbuf[1500 + SRTP_MAX_TRAILER_LEN];
+
+/* Forwarded packets wait here and leave in one sendmmsg per received batch: with 24
+ * subscribers one incoming packet is 24 outgoing ones, one system call instead of 24. */
+#define TX_BATCH 128
+static struct {
+  uint8_t buf[TX_BATCH][1500 + SRTP_MAX_TRAILER_LEN];
+  struct sockaddr_storage to[TX_BATCH];
+  struct iovec iov[TX_BATCH];
+  struct mmsghdr msg[TX_BATCH];
+  unsigned n;
+} tx;
 static noom_sfu_expire_cb on_expire;
 
 static uint32_t rand32(void) {
@@ -124,6 +140,43 @@ static void send_to(peer_t *p, const uint8_t *data, size_t n) {
   if (!p->addr_ok) return;
   uv_buf_t b = uv_buf_init((char *)data, (unsigned)n);
   (void)uv_udp_try_send(&g.udp, &b, 1, (const struct sockaddr *)&p->addr); /* UDP: a full buffer drops */
+}
+
+static void tx_flush(void) {
+  uv_os_fd_t fd;
+  if (tx.n == 0 || uv_fileno((uv_handle_t *)&g.udp, &fd) != 0) {
+    tx.n = 0;
+    return;
+  }
+  for (unsigned done = 0; done < tx.n;) {
+    int r = sendmmsg(fd, tx.msg + done, tx.n - done, MSG_DONTWAIT);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      done++; /* drop the one the kernel refused (full buffer, unreachable), keep going */
+      continue;
+    }
+    done += (unsigned)r;
+  }
+  tx.n = 0;
+}
+
+/* The next free batch buffer (flushing a full batch first). */
+static uint8_t *tx_slot(void) {
+  if (tx.n == TX_BATCH) tx_flush();
+  return tx.buf[tx.n];
+}
+
+static void tx_commit(peer_t *p, size_t len) {
+  unsigned i = tx.n;
+  tx.to[i] = p->addr;
+  tx.iov[i].iov_base = tx.buf[i];
+  tx.iov[i].iov_len = len;
+  memset(&tx.msg[i], 0, sizeof tx.msg[i]);
+  tx.msg[i].msg_hdr.msg_name = &tx.to[i];
+  tx.msg[i].msg_hdr.msg_namelen = p->addr.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+  tx.msg[i].msg_hdr.msg_iov = &tx.iov[i];
+  tx.msg[i].msg_hdr.msg_iovlen = 1;
+  tx.n++;
 }
 
 static peer_t *find_peer(const char *sid, const char *croom) {
@@ -172,11 +225,13 @@ static void forward_one(peer_t *sub, leg_t *l, const uint8_t *pkt, size_t n, con
   uint32_t ts = h->ts + l->ts_off;
   if ((int16_t)(seq - l->last_seq) > 0) l->last_seq = seq;
   if ((int32_t)(ts - l->last_ts) > 0) l->last_ts = ts;
-  memcpy(txbuf, pkt, n);
-  noom_rtp_rewrite(txbuf, (uint8_t)l->pt, seq, ts, l->ssrc);
+  if (!sub->addr_ok) return;
+  uint8_t *out = tx_slot();
+  memcpy(out, pkt, n);
+  noom_rtp_rewrite(out, (uint8_t)l->pt, seq, ts, l->ssrc);
   int len = (int)n;
-  if (srtp_protect(sub->out, txbuf, &len) != srtp_err_status_ok) return;
-  send_to(sub, txbuf, (size_t)len);
+  if (srtp_protect(sub->out, out, &len) != srtp_err_status_ok) return;
+  tx_commit(sub, (size_t)len);
   l->packets++;
   l->octets += (uint32_t)(n - h->header_len);
   g.st.forwarded++;
@@ -259,11 +314,13 @@ static void resend(uint16_t out_seq, void *u) {
   if (e->len == 0 || e->seq != seq) return;
   noom_rtp_t h;
   if (noom_rtp_parse(e->data, e->len, &h) != 0) return;
-  memcpy(txbuf, e->data, e->len);
-  noom_rtp_rewrite(txbuf, (uint8_t)l->pt, out_seq, h.ts + l->ts_off, l->ssrc);
+  if (!c->sub->addr_ok) return;
+  uint8_t *out = tx_slot();
+  memcpy(out, e->data, e->len);
+  noom_rtp_rewrite(out, (uint8_t)l->pt, out_seq, h.ts + l->ts_off, l->ssrc);
   int len = e->len;
-  if (srtp_protect(c->sub->out, txbuf, &len) != srtp_err_status_ok) return;
-  send_to(c->sub, txbuf, (size_t)len);
+  if (srtp_protect(c->sub->out, out, &len) != srtp_err_status_ok) return;
+  tx_commit(c->sub, (size_t)len);
   g.st.nacks_answered++;
 }
 
@@ -394,9 +451,16 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   *buf = uv_buf_init((char *)rxbuf, sizeof rxbuf);
 }
 
+static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from);
+
 static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from, unsigned flags) {
-  (void)h, (void)flags;
-  if (nread <= 0 || from == NULL) return;
+  (void)h;
+  if (nread > 0 && from != NULL) on_datagram(nread, buf, from);
+  /* A recvmmsg batch ends with a call without a datagram; a plain recvmsg is one. */
+  if (!(flags & UV_UDP_MMSG_CHUNK)) tx_flush();
+}
+
+static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from) {
   uint8_t *d = (uint8_t *)buf->base;
   size_t n = (size_t)nread;
   int cls = noom_pkt_classify(d, n);
@@ -657,7 +721,7 @@ int noom_sfu_start(uv_loop_t *loop, const noom_sfu_opts_t *o) {
   int r = strchr(o->host, ':') ? uv_ip6_addr(o->host, o->port, (struct sockaddr_in6 *)&ss)
                                : uv_ip4_addr(o->host, o->port, (struct sockaddr_in *)&ss);
   if (r != 0) return r;
-  if ((r = uv_udp_init(loop, &g.udp)) != 0) return r;
+  if ((r = uv_udp_init_ex(loop, &g.udp, (unsigned)ss.ss_family | UV_UDP_RECVMMSG)) != 0) return r;
   if ((r = uv_udp_bind(&g.udp, (const struct sockaddr *)&ss, 0)) != 0) {
     uv_close((uv_handle_t *)&g.udp, NULL);
     return r;
