@@ -81,9 +81,11 @@ function instrument() {
       const out = new Set();
       for (const pc of live()) {
         const stats = await pc.getStats();
+        // Every transport's selected pair (BUNDLE: one transport).
         for (const r of stats.values()) {
-          if (r.type !== 'candidate-pair' || !r.nominated || r.state !== 'succeeded') continue;
-          const c = stats.get(r.remoteCandidateId);
+          if (r.type !== 'transport' || !r.selectedCandidatePairId) continue;
+          const pair = stats.get(r.selectedCandidatePairId);
+          const c = pair && stats.get(pair.remoteCandidateId);
           if (c) out.add(`${c.address || c.ip}:${c.port}`);
         }
       }
@@ -288,8 +290,13 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     for (const page of pages) {
       const n = await page.evaluate(() => window.__sfu.live().length);
       assert.equal(n, 1, `${page.nick}: one RTCPeerConnection`);
-      const remotes = await page.evaluate(() => window.__sfu.remotes());
+      let remotes = [];
+      for (let i = 0; i < 50 && remotes.length === 0; i++) {
+        remotes = await page.evaluate(() => window.__sfu.remotes());
+        if (!remotes.length) await page.waitForTimeout(200); // stats lag the state on a loaded machine
+      }
       assert.equal(remotes.length, 1, `${page.nick}: media to exactly one address: ${remotes}`);
+      assert.ok(remotes[0].endsWith(`:${MEDIA_PORT}`), `${page.nick}: that address is the SFU's port: ${remotes}`);
     }
     const st = await pages[0].evaluate((room) => window.__sfu.stats(room), ROOM);
     assert.equal(st.participants, PEOPLE);
