@@ -66,6 +66,15 @@ typedef struct {
   int pli_pending;
   cached_t *cache;         /* video only, allocated on first packet */
   uint64_t packets;
+  /* Reception statistics for our receiver reports (RFC 3550 A.3, A.8). */
+  uint32_t clock;          /* RTP clock rate */
+  int seq_init;
+  uint16_t base_seq, max_seq;
+  uint32_t cycles, received, expected_prior, received_prior;
+  int32_t transit;
+  double jitter;
+  uint32_t last_sr;        /* middle 32 bits of the last SR's NTP time */
+  uint64_t last_sr_ms;
 } stream_t;
 
 struct peer {
@@ -250,6 +259,70 @@ static int within_cap(peer_t *p, size_t n) {
   return 1;
 }
 
+/* Sequence and jitter bookkeeping for the receiver report (RFC 3550 A.1, A.8). */
+static void note_arrival(stream_t *s, const noom_rtp_t *h) {
+  if (!s->seq_init) {
+    s->seq_init = 1;
+    s->base_seq = s->max_seq = h->seq;
+  } else if ((uint16_t)(h->seq - s->max_seq) < 0x8000) {
+    if (h->seq < s->max_seq) s->cycles += 65536;
+    s->max_seq = h->seq;
+  }
+  s->received++;
+  uint32_t arrival = (uint32_t)(uv_hrtime() / 1000 * (s->clock ? s->clock : 90000) / 1000000);
+  int32_t transit = (int32_t)(arrival - h->ts);
+  if (s->received > 1) {
+    int32_t d = transit - s->transit;
+    s->jitter += ((d < 0 ? -(double)d : (double)d) - s->jitter) / 16.0;
+  }
+  s->transit = transit;
+}
+
+/* One report block about a publisher's stream (24 bytes). */
+static size_t report_block(stream_t *s, uint8_t *b, uint64_t now) {
+  uint32_t ext = s->cycles + s->max_seq;
+  uint32_t expected = ext - s->base_seq + 1;
+  int64_t lost = (int64_t)expected - s->received;
+  uint32_t exp_int = expected - s->expected_prior, rec_int = s->received - s->received_prior;
+  s->expected_prior = expected;
+  s->received_prior = s->received;
+  int64_t lost_int = (int64_t)exp_int - rec_int;
+  uint8_t fraction = exp_int == 0 || lost_int <= 0 ? 0 : (uint8_t)((lost_int << 8) / exp_int);
+  if (lost > 0x7FFFFF) lost = 0x7FFFFF;
+  if (lost < -0x800000) lost = -0x800000;
+  uint32_t dlsr = s->last_sr_ms ? (uint32_t)((now - s->last_sr_ms) * 65536 / 1000) : 0;
+  uint32_t v[6] = {s->ssrc, (uint32_t)fraction << 24 | ((uint32_t)lost & 0xFFFFFF), ext, (uint32_t)s->jitter, s->last_sr,
+                   dlsr};
+  for (int i = 0; i < 6; i++) {
+    b[4 * i] = (uint8_t)(v[i] >> 24);
+    b[4 * i + 1] = (uint8_t)(v[i] >> 16);
+    b[4 * i + 2] = (uint8_t)(v[i] >> 8);
+    b[4 * i + 3] = (uint8_t)v[i];
+  }
+  return 24;
+}
+
+/* Once a second to each publisher: a receiver report on its streams, then REMB with
+ * the --max-bitrate cap (one compound packet). */
+static void send_reports(peer_t *p, uint64_t now) {
+  uint8_t pkt[8 + 2 * 24 + 24];
+  size_t n = 8;
+  int rc = 0;
+  for (int k = 0; k < 2; k++)
+    if (p->up[k].pt >= 0 && p->up[k].seq_init) n += report_block(&p->up[k], pkt + n, now), rc++;
+  if (rc == 0) return;
+  pkt[0] = (uint8_t)(0x80 | rc);
+  pkt[1] = NOOM_RTCP_RR;
+  pkt[2] = 0;
+  pkt[3] = (uint8_t)(n / 4 - 1);
+  pkt[4] = (uint8_t)(p->rtcp_ssrc >> 24);
+  pkt[5] = (uint8_t)(p->rtcp_ssrc >> 16);
+  pkt[6] = (uint8_t)(p->rtcp_ssrc >> 8);
+  pkt[7] = (uint8_t)p->rtcp_ssrc;
+  if (g.max_bitrate && p->up[VIDEO].ssrc) n += noom_rtcp_remb(pkt + n, p->rtcp_ssrc, g.max_bitrate, p->up[VIDEO].ssrc);
+  send_rtcp(p, pkt, n);
+}
+
 static void on_rtp(peer_t *p, uint8_t *pkt, size_t n) {
   noom_rtp_t h;
   if (noom_rtp_parse(pkt, n, &h) != 0) return;
@@ -273,6 +346,7 @@ static void on_rtp(peer_t *p, uint8_t *pkt, size_t n) {
     if (kind == VIDEO) request_keyframe(p);
   }
   s->packets++;
+  note_arrival(s, &h);
   if (kind == VIDEO && n <= CACHE_PKT) {
     if (!s->cache) s->cache = calloc(CACHE_SLOTS, sizeof *s->cache);
     if (s->cache) {
@@ -349,6 +423,8 @@ static int on_rtcp_packet(int pt, int fmt, uint8_t *pkt, size_t len, void *u) {
     uint32_t ssrc = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
     int kind = ssrc == p->up[AUDIO].ssrc ? AUDIO : ssrc == p->up[VIDEO].ssrc ? VIDEO : -1;
     if (kind < 0 || ssrc == 0) return 0;
+    p->up[kind].last_sr = (uint32_t)pkt[10] << 24 | (uint32_t)pkt[11] << 16 | (uint32_t)pkt[12] << 8 | pkt[13];
+    p->up[kind].last_sr_ms = uv_now(g.loop);
     for (peer_t *q = g.peers; q; q = q->next)
       for (size_t i = 0; q != p && i < q->nlegs; i++)
         if (q->legs[i].pub == p && q->legs[i].kind == kind && q->legs[i].started) forward_sr(q, &q->legs[i], pkt);
@@ -574,6 +650,7 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
       published[k] = 1;
       am[i].dir = NOOM_SDP_RECVONLY;
       p->up[k].pt = m->pt;
+      p->up[k].clock = m->clock;
       memcpy(p->up[k].codec, m->codec, sizeof p->up[k].codec);
       continue;
     }
@@ -641,7 +718,7 @@ void noom_sfu_stats(const char *croom, noom_sfu_stats_t *out) {
   }
 }
 
-/* ---- the tick: DTLS retransmissions, consent, coalesced PLIs, REMB caps ---- */
+/* ---- the tick: DTLS retransmissions, consent, coalesced PLIs, reports and REMB ---- */
 
 static void on_tick(uv_timer_t *t) {
   (void)t;
@@ -660,10 +737,7 @@ static void on_tick(uv_timer_t *t) {
     }
     stream_t *v = &p->up[VIDEO];
     if (v->pli_pending && now - v->last_pli_ms >= PLI_GAP_MS) request_keyframe(p);
-    if (remb && g.max_bitrate && v->ssrc && p->srtp_ok) {
-      uint8_t pkt[24];
-      send_rtcp(p, pkt, noom_rtcp_remb(pkt, p->rtcp_ssrc, g.max_bitrate, v->ssrc));
-    }
+    if (remb && p->srtp_ok) send_reports(p, now);
   }
   /* Expired participants leave their call through the signaling (peer_left to the
    * others), which calls noom_sfu_leave; one at a time since that edits the list. */

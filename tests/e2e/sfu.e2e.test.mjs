@@ -117,6 +117,16 @@ function instrument() {
       }
       return { e: 0, n: 0 };
     },
+    // What the server's receiver reports told this publisher (remote-inbound-rtp).
+    async reported() {
+      const out = [];
+      for (const pc of live()) {
+        for (const r of (await pc.getStats()).values()) {
+          if (r.type === 'remote-inbound-rtp') out.push({ kind: r.kind, rtt: r.roundTripTime, lost: r.packetsLost });
+        }
+      }
+      return out;
+    },
     stats(room) {
       return new Promise((res) => window.__socket.emit('sfu_stats', room, res));
     },
@@ -297,6 +307,13 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       }
       assert.equal(remotes.length, 1, `${page.nick}: media to exactly one address: ${remotes}`);
       assert.ok(remotes[0].endsWith(`:${MEDIA_PORT}`), `${page.nick}: that address is the SFU's port: ${remotes}`);
+    }
+    // The server's receiver reports reach every publisher, for audio and video, with a
+    // round-trip time (from LSR/DLSR of its own sender reports).
+    for (const page of pages) {
+      await page.waitForFunction(() => window.__sfu.reported().then((r) => (window.__rr = r)) && window.__rr &&
+        ['audio', 'video'].every((k) => window.__rr.some((x) => x.kind === k && x.rtt > 0 && x.lost >= 0)),
+      null, { timeout: 15000 });
     }
     const st = await pages[0].evaluate((room) => window.__sfu.stats(room), ROOM);
     assert.equal(st.participants, PEOPLE);
