@@ -183,6 +183,41 @@ function rtp(seq) {
 })();
 `;
 
+// A lossy UDP relay, run with `node -e`: listens on a free port (printed as {"port"}),
+// forwards each client's datagrams to 127.0.0.1:TARGET from a socket of its own and the
+// answers back, dropping LOSS percent of the RTP/RTCP ones in each direction (STUN and
+// DTLS pass, so set-up is not what is measured).
+const LOSSY_SRC = `
+const dgram = require('node:dgram');
+const [target, loss] = process.argv.slice(1).map(Number);
+const front = dgram.createSocket('udp4');
+const backs = new Map();
+const drop = (b) => b[0] >= 128 && b[0] <= 191 && Math.random() * 100 < loss;
+front.on('message', (msg, from) => {
+  const key = from.address + ':' + from.port;
+  let back = backs.get(key);
+  if (!back) {
+    back = dgram.createSocket('udp4');
+    back.on('message', (m) => { if (!drop(m)) front.send(m, from.port, from.address); });
+    back.bind(0, '127.0.0.1');
+    backs.set(key, back);
+  }
+  if (!drop(msg)) back.send(msg, target, '127.0.0.1');
+});
+front.bind(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: front.address().port }) + '\\n'));
+`;
+
+async function lossyRelay(target, loss) {
+  const [cmd, argv] = netns ? netns.wrap(process.execPath, ['-e', LOSSY_SRC, String(target), String(loss)])
+    : [process.execPath, ['-e', LOSSY_SRC, String(target), String(loss)]];
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((res, rej) => {
+    child.stdout.once('data', (d) => res(JSON.parse(String(d)).port));
+    child.once('exit', (code) => rej(new Error(`lossy relay exited (${code})`)));
+  });
+  return { port, stop: () => child.kill('SIGKILL') };
+}
+
 async function hostile(args) {
   const [cmd, argv] = netns ? netns.wrap(process.execPath, ['-e', HOSTILE_SRC, ...args])
     : [process.execPath, ['-e', HOSTILE_SRC, ...args]];
@@ -338,6 +373,49 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     assert.equal(st.participants, PEOPLE - 1);
     assert.equal(st.upstreams, 2 * (PEOPLE - 1));
   }));
+
+  test('5% packet loss on one browser\'s path: NACKs answered from the cache, video keeps advancing',
+    { timeout: 120000 }, check(async () => {
+      const relay = await lossyRelay(MEDIA_PORT, 5);
+      const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+      page.nick = 'lossy';
+      try {
+        // The server's candidates point at the relay instead of the SFU.
+        await page.addInitScript((port) => {
+          const srd = RTCPeerConnection.prototype.setRemoteDescription;
+          RTCPeerConnection.prototype.setRemoteDescription = function (d, ...rest) {
+            if (d && d.type === 'answer') d = { type: 'answer', sdp: d.sdp.replace(/(a=candidate:\S+ 1 udp \d+ \S+) \d+/g, `$1 ${port}`) };
+            return srd.call(this, d, ...rest);
+          };
+        }, relay.port);
+        await page.goto('/');
+        await waitState(page, '#conn-status[data-state="connected"]', 'visible');
+        await page.fill('#nickname', 'lossy');
+        await page.fill('#room-name', ROOM);
+        await page.click('#enter-btn');
+        await waitState(page, '#room', 'visible');
+        await page.click('#call-join-btn');
+        await waitState(page, '#call-controls', 'visible');
+        const before0 = await stats(pages[0]);
+        await waitTiles(page, pages.length);
+        await waitStreamsAdvance(page, pages.length);
+        // The receiver asked for retransmissions and the server answered some from its cache.
+        await page.waitForFunction(() => window.__sfu.live()[0].getStats().then((s) => {
+          window.__nacks = [...s.values()].filter((r) => r.type === 'inbound-rtp' && r.kind === 'video')
+            .reduce((n, r) => n + (r.nackCount || 0), 0);
+        }) && window.__nacks > 0, null, { timeout: 20000 });
+        await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
+          window.__st && window.__st.nacksAnswered > b, [ROOM, before0.nacksAnswered], { timeout: 20000 });
+        await waitStreamsAdvance(page, pages.length);
+      } finally {
+        await page.context().close();
+        relay.stop();
+      }
+      for (const p of pages) {
+        await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+          [REMOTE, pages.length - 1], { timeout: 10000 });
+      }
+    }));
 
   test('camera off shows black, mute silences, both come back (through the SFU)', { timeout: 120000 }, check(async () => {
     const [a, b] = pages;
