@@ -169,6 +169,9 @@ int main(int argc, char **argv) {
     }
     sio_log_printf(SIO_LOG_INFO, "calls through the SFU on UDP port %d, up to %d people each", noom_sfu_port(),
                    copts.max_call);
+    if (o.redis)
+      sio_log_printf(SIO_LOG_WARN, "--media sfu with --redis: media is forwarded within one node only; route every "
+                                   "member of a call to the same node (sticky by room) or use --media mesh");
   }
   if (hopts.max_connections) {
     sio_log_printf(SIO_LOG_INFO, "accepting up to %u connections at once, then 503 (--max-connections)",
