@@ -37,6 +37,14 @@
 enum { AUDIO = 0, VIDEO = 1 };
 
 typedef struct peer peer_t;
+typedef struct call call_t;
+
+/* The participants of one call: forwarding walks these, not every participant. */
+struct call {
+  call_t *next;
+  char croom[CROOM_MAX];
+  peer_t *members;
+};
 
 /* A subscriber leg: one recvonly m-line of the subscriber carrying one publisher's kind. */
 typedef struct {
@@ -78,7 +86,9 @@ typedef struct {
 } stream_t;
 
 struct peer {
-  peer_t *next;
+  peer_t *next;            /* every participant (lookups by ufrag and address) */
+  peer_t *cnext;           /* the others in its call */
+  call_t *call;
   sio_socket_t *s;
   char sid[SID_MAX];
   char croom[CROOM_MAX];
@@ -110,6 +120,7 @@ static struct {
   size_t nips;
   uint64_t max_bitrate, consent_ms;
   peer_t *peers;
+  call_t *calls;
   uint64_t last_remb_ms;
   noom_sfu_stats_t st;
 } g;
@@ -340,7 +351,7 @@ static void on_rtp(peer_t *p, uint8_t *pkt, size_t n) {
                      kind ? "video" : "audio", h.ssrc);
     s->ssrc = h.ssrc;
     /* A new source: legs re-base their numbering on it. */
-    for (peer_t *q = g.peers; q; q = q->next)
+    for (peer_t *q = p->call->members; q; q = q->cnext)
       for (size_t i = 0; i < q->nlegs; i++)
         if (q->legs[i].pub == p && q->legs[i].kind == kind) q->legs[i].started = 0;
     if (kind == VIDEO) request_keyframe(p);
@@ -356,8 +367,8 @@ static void on_rtp(peer_t *p, uint8_t *pkt, size_t n) {
       memcpy(c->data, pkt, n);
     }
   }
-  for (peer_t *q = g.peers; q; q = q->next) {
-    if (q == p || !q->srtp_ok || strcmp(q->croom, p->croom) != 0) continue;
+  for (peer_t *q = p->call->members; q; q = q->cnext) {
+    if (q == p || !q->srtp_ok) continue;
     for (size_t i = 0; i < q->nlegs; i++) {
       leg_t *l = &q->legs[i];
       if (l->pub == p && l->kind == kind && strcmp(l->codec, s->codec) == 0) forward_one(q, l, pkt, n, &h);
@@ -425,7 +436,7 @@ static int on_rtcp_packet(int pt, int fmt, uint8_t *pkt, size_t len, void *u) {
     if (kind < 0 || ssrc == 0) return 0;
     p->up[kind].last_sr = (uint32_t)pkt[10] << 24 | (uint32_t)pkt[11] << 16 | (uint32_t)pkt[12] << 8 | pkt[13];
     p->up[kind].last_sr_ms = uv_now(g.loop);
-    for (peer_t *q = g.peers; q; q = q->next)
+    for (peer_t *q = p->call->members; q; q = q->cnext)
       for (size_t i = 0; q != p && i < q->nlegs; i++)
         if (q->legs[i].pub == p && q->legs[i].kind == kind && q->legs[i].started) forward_sr(q, &q->legs[i], pkt);
   } else if (pt == NOOM_RTCP_PSFB && (fmt == 1 || fmt == 4) && len >= 12) {
@@ -567,13 +578,33 @@ static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockadd
 /* ---- participants ---- */
 
 static void unlink_legs_to(peer_t *gone) {
-  for (peer_t *q = g.peers; q; q = q->next)
+  for (peer_t *q = gone->call->members; q; q = q->cnext)
     for (size_t i = 0; i < q->nlegs; i++)
       if (q->legs[i].pub == gone) q->legs[i].pub = NULL;
 }
 
+static call_t *find_call(const char *croom) {
+  for (call_t *c = g.calls; c; c = c->next)
+    if (strcmp(c->croom, croom) == 0) return c;
+  return NULL;
+}
+
 static void peer_free(peer_t *p) {
   unlink_legs_to(p);
+  call_t *c = p->call;
+  for (peer_t **pp = &c->members; *pp; pp = &(*pp)->cnext)
+    if (*pp == p) {
+      *pp = p->cnext;
+      break;
+    }
+  if (!c->members) { /* the call's last participant: the call goes too */
+    for (call_t **cc = &g.calls; *cc; cc = &(*cc)->next)
+      if (*cc == c) {
+        *cc = c->next;
+        break;
+      }
+    free(c);
+  }
   noom_dtls_free(p->dtls);
   if (p->srtp_ok) {
     srtp_dealloc(p->in);
@@ -589,8 +620,22 @@ int noom_sfu_join(sio_socket_t *s, const char *croom) {
   const char *sid = sio_socket_id(s);
   if (strlen(sid) >= SID_MAX || strlen(croom) >= CROOM_MAX) return SIO_EINVAL;
   if (find_peer(sid, croom)) return 0;
+  call_t *c = find_call(croom);
+  if (!c) {
+    if (!(c = calloc(1, sizeof *c))) return SIO_ENOMEM;
+    snprintf(c->croom, sizeof c->croom, "%s", croom);
+    c->next = g.calls;
+    g.calls = c;
+  }
   peer_t *p = calloc(1, sizeof *p);
-  if (!p) return SIO_ENOMEM;
+  if (!p) {
+    if (!c->members) {
+      g.calls = c->next; /* just made: it is the head */
+      free(c);
+    }
+    return SIO_ENOMEM;
+  }
+  p->call = c;
   p->s = sio_socket_ref(s);
   snprintf(p->sid, sizeof p->sid, "%s", sid);
   snprintf(p->croom, sizeof p->croom, "%s", croom);
@@ -600,12 +645,14 @@ int noom_sfu_join(sio_socket_t *s, const char *croom) {
   p->up[AUDIO].pt = p->up[VIDEO].pt = -1;
   p->tokens_ms = uv_now(g.loop);
   p->tokens = (double)g.max_bitrate / 8.0;
+  /* Legs that were waiting for this publisher (offers that named it early). */
+  for (peer_t *q = c->members; q; q = q->cnext)
+    for (size_t i = 0; i < q->nlegs; i++)
+      if (strcmp(q->legs[i].pub_id, sid) == 0) q->legs[i].pub = p;
   p->next = g.peers;
   g.peers = p;
-  /* Legs that were waiting for this publisher (offers that named it early). */
-  for (peer_t *q = p->next; q; q = q->next)
-    for (size_t i = 0; strcmp(q->croom, croom) == 0 && i < q->nlegs; i++)
-      if (strcmp(q->legs[i].pub_id, sid) == 0) q->legs[i].pub = p;
+  p->cnext = c->members;
+  c->members = p;
   return 0;
 }
 
@@ -710,8 +757,8 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
 void noom_sfu_stats(const char *croom, noom_sfu_stats_t *out) {
   *out = g.st;
   out->participants = out->upstreams = out->legs = 0;
-  for (peer_t *p = g.peers; p; p = p->next) {
-    if (strcmp(p->croom, croom) != 0) continue;
+  call_t *c = find_call(croom);
+  for (peer_t *p = c ? c->members : NULL; p; p = p->cnext) {
     out->participants++;
     out->upstreams += (p->up[AUDIO].pt >= 0 && p->up[AUDIO].ssrc) + (p->up[VIDEO].pt >= 0 && p->up[VIDEO].ssrc);
     for (size_t i = 0; i < p->nlegs; i++) out->legs += p->legs[i].pub != NULL;
