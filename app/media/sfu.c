@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <openssl/rand.h>
 #include <srtp2/srtp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,7 @@ typedef struct {
 struct peer {
   peer_t *next;            /* every participant (lookups by ufrag and address) */
   peer_t *cnext;           /* the others in its call */
+  peer_t *anext, *unext;   /* hash chains: by media address, by ufrag */
   call_t *call;
   sio_socket_t *s;
   char sid[SID_MAX];
@@ -141,6 +143,39 @@ static struct {
   unsigned n;
 } tx;
 static noom_sfu_expire_cb on_expire;
+
+/* ---- lookups: a datagram's participant by address, a check's by ufrag ---- */
+
+#define HASH_SIZE 4096
+static peer_t *by_addr[HASH_SIZE], *by_ufrag[HASH_SIZE];
+
+static unsigned hash_bytes(const void *p, size_t n, unsigned h) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 16777619u; /* FNV-1a */
+  return h;
+}
+
+static unsigned addr_hash(const struct sockaddr *a) {
+  unsigned h = 2166136261u;
+  if (a->sa_family == AF_INET) {
+    const struct sockaddr_in *x = (const void *)a;
+    h = hash_bytes(&x->sin_addr, 4, hash_bytes(&x->sin_port, 2, h));
+  } else {
+    const struct sockaddr_in6 *x = (const void *)a;
+    h = hash_bytes(&x->sin6_addr, 16, hash_bytes(&x->sin6_port, 2, h));
+  }
+  return h % HASH_SIZE;
+}
+
+static unsigned ufrag_hash(const void *u, size_t n) { return hash_bytes(u, n, 2166136261u) % HASH_SIZE; }
+
+static void unchain(peer_t **head, peer_t *p, size_t link_off) {
+  for (peer_t **pp = head; *pp; pp = (peer_t **)((char *)*pp + link_off))
+    if (*pp == p) {
+      *pp = *(peer_t **)((char *)p + link_off);
+      return;
+    }
+}
 
 static uint32_t rand32(void) {
   uint32_t v = 0;
@@ -514,15 +549,20 @@ static void on_stun(const uint8_t *d, size_t n, const struct sockaddr *from) {
   const uint8_t *colon = memchr(c.username, ':', c.username_len);
   if (!colon) return;
   size_t ul = (size_t)(colon - c.username);
-  for (peer_t *p = g.peers; p; p = p->next) {
+  for (peer_t *p = by_ufrag[ufrag_hash(c.username, ul)]; p; p = p->unext) {
     if (!p->offered || ul != strlen(p->ufrag) || memcmp(c.username, p->ufrag, ul) != 0) continue;
     if (!noom_icecheck_verify(d, &c, p->pwd)) return;
     uint8_t out[NOOM_ICECHECK_MAX_RESPONSE];
     size_t rn = noom_icecheck_respond(d, from, p->pwd, out, sizeof out);
     if (!rn) return;
-    if (!p->addr_ok || c.use_candidate) {
+    if (!p->addr_ok || (c.use_candidate && !same_addr(&p->addr, from))) {
+      if (p->addr_ok) unchain(&by_addr[addr_hash((struct sockaddr *)&p->addr)], p, offsetof(peer_t, anext));
+      memset(&p->addr, 0, sizeof p->addr);
       memcpy(&p->addr, from, from->sa_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
       p->addr_ok = 1;
+      unsigned h = addr_hash(from);
+      p->anext = by_addr[h];
+      by_addr[h] = p;
     }
     /* Consent (RFC 7675) is for the path media uses: checks on another pair do not
      * keep a dead one alive. */
@@ -555,8 +595,8 @@ static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockadd
     on_stun(d, n, from);
     return;
   }
-  peer_t *p = g.peers;
-  while (p && !(p->addr_ok && same_addr(&p->addr, from))) p = p->next;
+  peer_t *p = by_addr[addr_hash(from)];
+  while (p && !same_addr(&p->addr, from)) p = p->anext;
   if (!p || p->expired) {
     g.st.unknown_source++; /* never completed ICE: ignored */
     return;
@@ -591,6 +631,8 @@ static call_t *find_call(const char *croom) {
 
 static void peer_free(peer_t *p) {
   unlink_legs_to(p);
+  if (p->addr_ok) unchain(&by_addr[addr_hash((struct sockaddr *)&p->addr)], p, offsetof(peer_t, anext));
+  unchain(&by_ufrag[ufrag_hash(p->ufrag, strlen(p->ufrag))], p, offsetof(peer_t, unext));
   call_t *c = p->call;
   for (peer_t **pp = &c->members; *pp; pp = &(*pp)->cnext)
     if (*pp == p) {
@@ -651,6 +693,9 @@ int noom_sfu_join(sio_socket_t *s, const char *croom) {
       if (strcmp(q->legs[i].pub_id, sid) == 0) q->legs[i].pub = p;
   p->next = g.peers;
   g.peers = p;
+  unsigned uh = ufrag_hash(p->ufrag, strlen(p->ufrag));
+  p->unext = by_ufrag[uh];
+  by_ufrag[uh] = p;
   p->cnext = c->members;
   c->members = p;
   return 0;
