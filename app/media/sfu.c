@@ -1,7 +1,7 @@
 /*
- * SFU media plane (see sfu.h). Everything runs on the loop thread. Lookups are linear
- * over the participants (a few hundred at most per process at --max-call 25); a hash
- * table keyed by ufrag and address is the next step for larger deployments.
+ * SFU media plane (see sfu.h). Everything runs on the loop thread. A datagram finds its
+ * participant through a hash of its source address, a check through a hash of its ufrag;
+ * forwarding walks only the publisher's call.
  *
  * Packet path: uv_udp recv -> first-byte demux (rtp.c) -> STUN: ICE-lite answer
  * (icecheck.c), the only way an address becomes known | anything else from an unknown
