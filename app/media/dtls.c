@@ -97,7 +97,7 @@ int noom_dtls_global_init(void) {
   X509 *cert = key ? make_cert(key) : NULL;
   ctx = SSL_CTX_new(DTLS_server_method());
   if (!key || !cert || !ctx || SSL_CTX_use_certificate(ctx, cert) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1 ||
-      SSL_CTX_set_tlsext_use_srtp(ctx, "SRTP_AES128_CM_SHA1_80") != 0 ||
+      SSL_CTX_set_tlsext_use_srtp(ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0 ||
       SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305") != 1) {
     log_ssl("cannot make the DTLS context");
     EVP_PKEY_free(key);
@@ -189,7 +189,7 @@ void noom_dtls_tick(noom_dtls_t *d) {
 }
 
 int noom_dtls_keys(noom_dtls_t *d, const uint8_t fp[32], uint8_t client[NOOM_SRTP_MASTER_LEN],
-                   uint8_t server[NOOM_SRTP_MASTER_LEN]) {
+                   uint8_t server[NOOM_SRTP_MASTER_LEN], int *gcm) {
   X509 *peer = SSL_get1_peer_certificate(d->ssl);
   unsigned char md[32];
   unsigned int n = 0;
@@ -200,13 +200,16 @@ int noom_dtls_keys(noom_dtls_t *d, const uint8_t fp[32], uint8_t client[NOOM_SRT
     return -1;
   }
   SRTP_PROTECTION_PROFILE *prof = SSL_get_selected_srtp_profile(d->ssl);
-  if (!prof || prof->id != SRTP_AES128_CM_SHA1_80) return -1;
+  if (!prof || (prof->id != SRTP_AES128_CM_SHA1_80 && prof->id != SRTP_AEAD_AES_128_GCM)) return -1;
+  *gcm = prof->id == SRTP_AEAD_AES_128_GCM;
+  size_t salt = *gcm ? 12 : 14;
   uint8_t m[2 * NOOM_SRTP_MASTER_LEN];
-  if (SSL_export_keying_material(d->ssl, m, sizeof m, "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0) != 1) return -1;
+  size_t total = 2 * (16 + salt);
+  if (SSL_export_keying_material(d->ssl, m, total, "EXTRACTOR-dtls_srtp", 19, NULL, 0, 0) != 1) return -1;
   /* RFC 5764 §4.2: client key, server key, client salt, server salt. */
   memcpy(client, m, 16);
   memcpy(server, m + 16, 16);
-  memcpy(client + 16, m + 32, 14);
-  memcpy(server + 16, m + 46, 14);
+  memcpy(client + 16, m + 32, salt);
+  memcpy(server + 16, m + 32 + salt, salt);
   return 0;
 }

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NOOM_SRTP_MASTER_LEN 30 /* AES_CM_128_HMAC_SHA1_80: 16-byte key + 14-byte salt */
+#define NOOM_SRTP_MASTER_LEN 30 /* the longest master key + salt: AES_CM_128_HMAC_SHA1_80's 16 + 14 */
 
 typedef struct noom_dtls noom_dtls_t;
 typedef void (*noom_dtls_send_cb)(const uint8_t *p, size_t n, void *u);
@@ -35,9 +35,10 @@ int noom_dtls_feed(noom_dtls_t *d, const uint8_t *p, size_t n);
 void noom_dtls_tick(noom_dtls_t *d);
 
 /* After DONE: checks the peer certificate's SHA-256 against fp and exports the keys
- * (client = the browser's write key+salt, server = ours). Returns 0, or -1 for a wrong
- * fingerprint or a missing SRTP profile. */
+ * (client = the browser's write key+salt, server = ours) of the negotiated profile:
+ * *gcm = 1 for AEAD_AES_128_GCM (16 + 12 bytes), 0 for AES128_CM_SHA1_80 (16 + 14).
+ * Returns 0, or -1 for a wrong fingerprint or a missing SRTP profile. */
 int noom_dtls_keys(noom_dtls_t *d, const uint8_t fp[32], uint8_t client[NOOM_SRTP_MASTER_LEN],
-                   uint8_t server[NOOM_SRTP_MASTER_LEN]);
+                   uint8_t server[NOOM_SRTP_MASTER_LEN], int *gcm);
 
 #endif

@@ -493,11 +493,16 @@ static int on_rtcp_packet(int pt, int fmt, uint8_t *pkt, size_t len, void *u) {
 
 static void dtls_send(const uint8_t *d, size_t n, void *u) { send_to(u, d, n); }
 
-static int make_srtp(srtp_t *s, const uint8_t key[NOOM_SRTP_MASTER_LEN], int inbound) {
+static int make_srtp(srtp_t *s, const uint8_t key[NOOM_SRTP_MASTER_LEN], int inbound, int gcm) {
   srtp_policy_t pol;
   memset(&pol, 0, sizeof pol);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-  srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+  if (gcm) {
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+  } else {
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+  }
   pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
   pol.key = (unsigned char *)key;
   pol.window_size = 1024;
@@ -515,18 +520,19 @@ static void on_dtls(peer_t *p, const uint8_t *d, size_t n) {
   }
   if (r != NOOM_DTLS_DONE || p->srtp_ok) return;
   uint8_t client[NOOM_SRTP_MASTER_LEN], server[NOOM_SRTP_MASTER_LEN];
-  if (noom_dtls_keys(p->dtls, p->fp, client, server) != 0) {
+  int gcm = 0;
+  if (noom_dtls_keys(p->dtls, p->fp, client, server, &gcm) != 0) {
     g.st.dtls_failures++;
     p->expired = 1;
     return;
   }
-  if (make_srtp(&p->in, client, 1) != 0) return;
-  if (make_srtp(&p->out, server, 0) != 0) {
+  if (make_srtp(&p->in, client, 1, gcm) != 0) return;
+  if (make_srtp(&p->out, server, 0, gcm) != 0) {
     srtp_dealloc(p->in);
     return;
   }
   p->srtp_ok = 1;
-  sio_log_printf(SIO_LOG_DEBUG, "sfu: %s: DTLS-SRTP ready", p->sid);
+  sio_log_printf(SIO_LOG_DEBUG, "sfu: %s: DTLS-SRTP ready (%s)", p->sid, gcm ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
   for (size_t i = 0; i < p->nlegs; i++)
     if (p->legs[i].pub) request_keyframe(p->legs[i].pub);
 }

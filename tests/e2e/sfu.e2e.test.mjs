@@ -76,6 +76,14 @@ function instrument() {
       }
       return { video, audio, samples };
     },
+    // The SRTP ciphers of the page's transports.
+    async ciphers() {
+      const out = [];
+      for (const pc of live()) {
+        for (const r of (await pc.getStats()).values()) if (r.type === 'transport' && r.srtpCipher) out.push(r.srtpCipher);
+      }
+      return out;
+    },
     // Addresses of the remote candidates of every selected pair (where media is sent).
     async remotes() {
       const out = new Set();
@@ -342,6 +350,8 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       }
       assert.equal(remotes.length, 1, `${page.nick}: media to exactly one address: ${remotes}`);
       assert.ok(remotes[0].endsWith(`:${MEDIA_PORT}`), `${page.nick}: that address is the SFU's port: ${remotes}`);
+      // Chromium prefers AES-GCM, and the server takes it.
+      assert.deepEqual(await page.evaluate(() => window.__sfu.ciphers()), ['SRTP_AEAD_AES_128_GCM'], `${page.nick}: SRTP cipher`);
     }
     // The server's receiver reports reach every publisher, for audio and video, with a
     // round-trip time (from LSR/DLSR of its own sender reports).
