@@ -180,10 +180,12 @@ want app && run_app_case --conns "$APP_N" --close "$APP_CLOSE" --rate 1500 --dur
 if want history; then
   APP_BIN="$APP_BIN" node bench/history.mjs | tee "$OUT/history-$STAMP.md"
 fi
-# sfu: the app's SFU (--media sfu) forwarding real Chromium media, 2/4/6 people: server
-# CPU per forwarded packet (bench/sfu.mjs; its own table, next to the report).
+# sfu: the SFU's forwarding path alone against a plain sendmmsg relay floor
+# (bench/sfu_fwd.c), then the app's SFU (--media sfu) forwarding real Chromium media,
+# 2/4/6 people: server CPU per forwarded packet (bench/sfu.mjs); its own table.
 if want sfu; then
-  NOOM_BUILD="$(dirname "$APP_BIN")" node bench/sfu.mjs | tee "$OUT/sfu-$STAMP.md"
+  "$LG_BUILD/sfu_fwd" 20000 24 | tee "$OUT/sfu-$STAMP.md"
+  NOOM_BUILD="$(dirname "$APP_BIN")" node bench/sfu.mjs | tee -a "$OUT/sfu-$STAMP.md"
 fi
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then
