@@ -82,6 +82,31 @@ void noom_rtcp_nack_each(const uint8_t *pkt, size_t len, void (*cb)(uint16_t, vo
   }
 }
 
+size_t noom_rtcp_nack(uint8_t *out, uint32_t sender, uint32_t media, const uint16_t *seqs, size_t n) {
+  size_t len = 12;
+  for (size_t i = 0; i < n; i++) {
+    size_t e = 12;
+    for (; e < len; e += 4) { /* an entry this one falls into? */
+      uint16_t d = (uint16_t)(seqs[i] - rd16(out + e));
+      if (d == 0) break;
+      if (d <= 16) {
+        out[e + 2 + (d <= 8)] |= (uint8_t)(1u << ((d - 1) % 8));
+        break;
+      }
+    }
+    if (e < len) continue;
+    wr16(out + len, seqs[i]);
+    wr16(out + len + 2, 0);
+    len += 4;
+  }
+  out[0] = 0x81; /* V=2, FMT=1 */
+  out[1] = NOOM_RTCP_RTPFB;
+  wr16(out + 2, (uint16_t)(len / 4 - 1));
+  wr32(out + 4, sender);
+  wr32(out + 8, media);
+  return len;
+}
+
 size_t noom_rtcp_pli(uint8_t *out, uint32_t sender, uint32_t media) {
   out[0] = 0x81; /* V=2, FMT=1 */
   out[1] = NOOM_RTCP_PSFB;

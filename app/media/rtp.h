@@ -44,6 +44,11 @@ uint32_t noom_rtcp_fb_media(const uint8_t *pkt);
 /* Calls cb(seq) for every sequence number a generic NACK (RTPFB fmt 1) asks for. */
 void noom_rtcp_nack_each(const uint8_t *pkt, size_t len, void (*cb)(uint16_t seq, void *u), void *u);
 
+/* A generic NACK (RTPFB fmt 1) for seqs[0..n): each seq either opens an entry (PID) or
+ * sets a bit of the entry it follows within 16 (BLP). out needs 12 + 4 * n bytes.
+ * Returns the length. */
+size_t noom_rtcp_nack(uint8_t *out, uint32_t sender, uint32_t media, const uint16_t *seqs, size_t n);
+
 /* Builders; out needs 12 (PLI) or 24 (REMB, one SSRC) bytes. Return the length. */
 size_t noom_rtcp_pli(uint8_t *out, uint32_t sender, uint32_t media);
 size_t noom_rtcp_remb(uint8_t *out, uint32_t sender, uint64_t bps, uint32_t media);

@@ -84,6 +84,11 @@ typedef struct {
   double jitter;
   uint32_t last_sr;        /* middle 32 bits of the last SR's NTP time */
   uint64_t last_sr_ms;
+  /* Sequence numbers recently asked of the publisher (NACK upstream), so 24 subscribers
+   * missing one packet cause one request, not 24. */
+  uint16_t asked[32];
+  uint64_t asked_ms[32];
+  unsigned asked_next;
 } stream_t;
 
 struct peer {
@@ -422,16 +427,50 @@ static leg_t *leg_by_ssrc(peer_t *p, uint32_t ssrc) {
 typedef struct {
   peer_t *sub;
   leg_t *leg;
+  uint16_t miss[32];       /* publisher sequence numbers not in the cache */
+  unsigned nmiss;
 } nack_ctx_t;
+
+#define ASK_AGAIN_MS 100
+
+/* 1 if seq was asked of the publisher within ASK_AGAIN_MS; else records it. */
+static int asked_recently(stream_t *s, uint16_t seq, uint64_t now) {
+  for (unsigned i = 0; i < 32; i++)
+    if (s->asked_ms[i] && s->asked[i] == seq && now - s->asked_ms[i] < ASK_AGAIN_MS) return 1;
+  s->asked[s->asked_next] = seq;
+  s->asked_ms[s->asked_next] = now;
+  s->asked_next = (s->asked_next + 1) % 32;
+  return 0;
+}
+
+/* Losses before the server: the subscriber's NACK, translated to the publisher's
+ * numbering, goes upstream (its retransmission is then forwarded like any packet). */
+static void nack_upstream(nack_ctx_t *c) {
+  peer_t *pub = c->leg->pub;
+  stream_t *s = &pub->up[VIDEO];
+  if (c->nmiss == 0 || !s->ssrc || !pub->srtp_ok) return;
+  uint64_t now = uv_now(g.loop);
+  uint16_t ask[32];
+  size_t k = 0;
+  for (unsigned i = 0; i < c->nmiss; i++)
+    if (!asked_recently(s, c->miss[i], now)) ask[k++] = c->miss[i];
+  if (k == 0) return;
+  uint8_t pkt[12 + 4 * 32];
+  size_t n = noom_rtcp_nack(pkt, pub->rtcp_ssrc, s->ssrc, ask, k);
+  send_rtcp(pub, pkt, n);
+  g.st.nacks_forwarded++;
+}
 
 static void resend(uint16_t out_seq, void *u) {
   nack_ctx_t *c = u;
   leg_t *l = c->leg;
   stream_t *s = &l->pub->up[VIDEO];
-  if (!s->cache) return;
   uint16_t seq = (uint16_t)(out_seq - l->seq_off);
-  cached_t *e = &s->cache[seq % CACHE_SLOTS];
-  if (e->len == 0 || e->seq != seq) return;
+  cached_t *e = s->cache ? &s->cache[seq % CACHE_SLOTS] : NULL;
+  if (!e || e->len == 0 || e->seq != seq) {
+    if (c->nmiss < 32) c->miss[c->nmiss++] = seq;
+    return;
+  }
   noom_rtp_t h;
   if (noom_rtp_parse(e->data, e->len, &h) != 0) return;
   if (!c->sub->addr_ok) return;
@@ -482,8 +521,9 @@ static int on_rtcp_packet(int pt, int fmt, uint8_t *pkt, size_t len, void *u) {
   } else if (pt == NOOM_RTCP_RTPFB && fmt == 1 && len >= 16) {
     leg_t *l = leg_by_ssrc(p, noom_rtcp_fb_media(pkt));
     if (l && l->pub && l->kind == VIDEO && l->started) {
-      nack_ctx_t c = {p, l};
+      nack_ctx_t c = {.sub = p, .leg = l};
       noom_rtcp_nack_each(pkt, len, resend, &c);
+      nack_upstream(&c);
     }
   }
   return 0;

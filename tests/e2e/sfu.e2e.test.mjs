@@ -416,6 +416,10 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
         }) && window.__nacks > 0, null, { timeout: 20000 });
         await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
           window.__st && window.__st.nacksAnswered > b, [ROOM, before0.nacksAnswered], { timeout: 20000 });
+        // Its lost uplink packets: the others' NACKs go on to it (coalesced), it resends.
+        await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
+          window.__st && window.__st.nacksForwarded > b, [ROOM, before0.nacksForwarded], { timeout: 20000 });
+        for (const p of pages) await waitStreamsAdvance(p, pages.length);
         await waitStreamsAdvance(page, pages.length);
       } finally {
         await page.context().close();
