@@ -22,6 +22,9 @@
  * make a new offer (sfu_offer, answered in the ack; the browser always offers, so there
  * is no glare) whose `subs` list says which m-line carries whom.
  *
+ * The loudest remote participant (inbound audioLevel, polled) gets data-speaking="true"
+ * on their tile, in both modes.
+ *
  * Loaded before app.js, which calls NoomCall.create({socket, addLine}) and tells the call
  * when the user enters or leaves a room and when the connection drops. Text from users
  * (nicknames) goes into the page with textContent only.
@@ -30,6 +33,9 @@
   'use strict';
 
   const ACK_MS = 8000;
+  const SPEAKER_POLL_MS = 300;
+  const SPEAKER_HOLD_MS = 1500; // a beat of silence between words keeps the highlight
+  const SPEAKER_LEVEL = 0.02; // audioLevel (0..1) that counts as speaking
   const DEFAULT_MAX = 6;
   const VIDEO = { width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { ideal: 15, max: 15 } };
 
@@ -103,6 +109,8 @@
       sfu: null, // SFU mode: {pc, senders, busy, dirty}
       self: null, // our own tile
       joinSeq: 0, // bumps on every join/leave so stale async work can tell it lost
+      speakerTimer: null, // active-speaker polling while joined
+      speaker: null, // {id, until}: the highlighted tile stays for SPEAKER_HOLD_MS
     };
 
     /* ---- messages ---- */
@@ -582,6 +590,41 @@
       }
     }
 
+    /* ---- active speaker ---- */
+
+    // Audio levels of everyone's received audio (inbound-rtp audioLevel, matched to a
+    // tile by its audio track), the loudest above SPEAKER_LEVEL highlighted
+    // (data-speaking on the tile). Works the same with the mesh and the SFU.
+    async function pollSpeaker() {
+      const seq = call.joinSeq;
+      const levels = new Map(); // track id -> level
+      const pcs = call.sfu ? [call.sfu.pc] : [...call.peers.values()].map((p) => p.pc).filter(Boolean);
+      for (const pc of pcs) {
+        try {
+          for (const r of (await pc.getStats()).values()) {
+            if (r.type === 'inbound-rtp' && r.kind === 'audio' && r.trackIdentifier) levels.set(r.trackIdentifier, r.audioLevel || 0);
+          }
+        } catch (_) { /* a closed connection: no levels */ }
+      }
+      if (seq !== call.joinSeq) return;
+      let best = null;
+      let bestLevel = SPEAKER_LEVEL;
+      for (const peer of call.peers.values()) {
+        const track = peer.stream.getAudioTracks()[0];
+        const level = track ? levels.get(track.id) || 0 : 0;
+        if (level > bestLevel) {
+          best = peer.id;
+          bestLevel = level;
+        }
+      }
+      const now = performance.now();
+      if (best) call.speaker = { id: best, until: now + SPEAKER_HOLD_MS };
+      else if (call.speaker && call.speaker.until < now) call.speaker = null;
+      for (const peer of call.peers.values()) {
+        peer.tile.fig.dataset.speaking = String(Boolean(call.speaker && call.speaker.id === peer.id));
+      }
+    }
+
     /* ---- join and leave ---- */
 
     async function join() {
@@ -626,6 +669,9 @@
 
     function start(media, iceServers, peers, sfu) {
       call.phase = 'joined';
+      call.speaker = null;
+      clearInterval(call.speakerTimer);
+      call.speakerTimer = setInterval(pollSpeaker, SPEAKER_POLL_MS);
       call.iceServers = iceServers;
       call.stream = media.stream;
       call.tracks.audio = media.stream.getAudioTracks()[0] || null;
@@ -653,6 +699,9 @@
 
     // Ends our part locally: closes every connection, stops the devices, clears the grid.
     function teardown() {
+      clearInterval(call.speakerTimer);
+      call.speakerTimer = null;
+      call.speaker = null;
       call.joinSeq++;
       const sfu = call.sfu;
       call.sfu = null; // first: removing peers must not renegotiate

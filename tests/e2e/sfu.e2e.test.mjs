@@ -431,7 +431,7 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       }
     }));
 
-  test('camera off shows black, mute silences, both come back (through the SFU)', { timeout: 120000 }, check(async () => {
+  test('camera off shows black, mute silences and drops the speaker highlight, both come back (through the SFU)', { timeout: 120000 }, check(async () => {
     const [a, b] = pages;
     const aid = await a.evaluate(() => window.__socket.id);
     const tile = `[data-peer="${aid}"] video`;
@@ -458,7 +458,13 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       if (quiet && now.t - quiet.t >= 1500) break;
     }
     assert.ok(quiet && last.t - quiet.t >= 1500, `received audio went quiet after mute: ${JSON.stringify(last)}`);
+    // a is muted: its tile on b is not highlighted as the speaker (within the hold time).
+    await b.waitForFunction((id) => document.querySelector(`[data-peer="${id}"]`).dataset.speaking === 'false', aid,
+      { timeout: 5000 });
     await a.click('#mute-btn');
+    // Unmuted, its beeps make it the active speaker on b.
+    await b.waitForFunction((id) => document.querySelector(`[data-peer="${id}"]`).dataset.speaking === 'true', aid,
+      { timeout: 10000 });
     const unmuted = await energy();
     await b.waitForFunction(([id, e0]) => window.__sfu.audioOf(id).then((s) => (window.__e = s.e)) && window.__e > e0,
       [aid, unmuted.e], { timeout: 10000 });
