@@ -64,7 +64,11 @@ static void on_sfu_offer(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   const char *subs[MAX_SUBS];
   size_t n = 0;
   sio_args_t *m = NULL, *list = NULL;
-  if (sio_args_member(args, 1, "subs", &m) == 0 && sio_args_unpack(m, 0, &list) == 0) {
+  if (sio_args_has_member(args, 1, "subs") && (sio_args_member(args, 1, "subs", &m) != 0 || sio_args_unpack(m, 0, &list) != 0)) {
+    noom_ack_error(ack, "bad payload: subs must be [mid, peerId, ...] pairs");
+    goto out;
+  }
+  if (list) {
     size_t count = sio_args_count(list);
     if (count > MAX_SUBS || count % 2) {
       noom_ack_error(ack, "bad payload: subs must be [mid, peerId, ...] pairs");

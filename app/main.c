@@ -135,9 +135,12 @@ int main(int argc, char **argv) {
       .shared = o.redis != NULL,
       .db = {o.db, o.history_max_age_days * 86400000ull, o.history_max_per_room, 10000},
   };
-  int sfu = strcmp(o.media, "sfu") == 0;
-  if (!sfu && strcmp(o.media, "mesh") != 0) {
-    fprintf(stderr, "noom: bad --media '%s' (sfu or mesh)\n", o.media);
+  /* Default: the SFU, except with --redis (its media is per node) where the mesh works
+   * across nodes. */
+  const char *media = o.media ? o.media : (o.redis ? "mesh" : "sfu");
+  int sfu = strcmp(media, "sfu") == 0;
+  if (!sfu && strcmp(media, "mesh") != 0) {
+    fprintf(stderr, "noom: bad --media '%s' (sfu or mesh)\n", media);
     return 2;
   }
   noom_call_opts_t copts = {sfu, sfu ? (int)(o.max_call > 1000 ? 1000 : o.max_call) : NOOM_CALL_MAX_PEERS};
@@ -161,7 +164,8 @@ int main(int argc, char **argv) {
                    o.host, o.stun_port, sio_strerror(r));
   }
   if (sfu) {
-    noom_sfu_opts_t mo = {o.host, o.media_port, o.media_ip, o.max_bitrate, 30000};
+    /* Only the default port may move: an explicit --media-port is what firewalls know. */
+    noom_sfu_opts_t mo = {o.host, o.media_port, o.media_ip, o.max_bitrate, 30000, !o.media_port_set};
     if ((r = noom_sfu_start(loop, &mo)) != 0) {
       fprintf(stderr, "noom: cannot open the SFU's UDP port %s:%d: %s (is it in use? try --media-port, or --media mesh)\n",
               o.host, o.media_port, sio_strerror(r));

@@ -934,7 +934,15 @@ int noom_sfu_start(uv_loop_t *loop, const noom_sfu_opts_t *o) {
                                : uv_ip4_addr(o->host, o->port, (struct sockaddr_in *)&ss);
   if (r != 0) return r;
   if ((r = uv_udp_init_ex(loop, &g.udp, (unsigned)ss.ss_family | UV_UDP_RECVMMSG)) != 0) return r;
-  if ((r = uv_udp_bind(&g.udp, (const struct sockaddr *)&ss, 0)) != 0) {
+  r = uv_udp_bind(&g.udp, (const struct sockaddr *)&ss, 0);
+  if (r == UV_EADDRINUSE && o->any_port_if_busy) {
+    sio_log_printf(SIO_LOG_WARN, "SFU: UDP port %d is in use; media on a free port instead (give --media-port to fix "
+                                 "one, e.g. for a firewall or NAT rule)", o->port);
+    if (ss.ss_family == AF_INET) ((struct sockaddr_in *)&ss)->sin_port = 0;
+    else ((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+    r = uv_udp_bind(&g.udp, (const struct sockaddr *)&ss, 0);
+  }
+  if (r != 0) {
     uv_close((uv_handle_t *)&g.udp, NULL);
     return r;
   }

@@ -20,6 +20,7 @@ typedef struct {
   const char *ips;        /* --media-ip: comma-separated candidate addresses, or NULL */
   uint64_t max_bitrate;   /* per participant upstream cap, bits per second */
   uint64_t consent_ms;    /* no valid ICE check for this long ends a participant */
+  int any_port_if_busy;   /* port in use: take a free one (logged) instead of failing */
 } noom_sfu_opts_t;
 
 /* Called (once) when a participant's browser stopped answering (consent freshness). The
