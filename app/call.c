@@ -19,10 +19,15 @@
 #include <string.h>
 
 #include "session.h"
+#include "media/sfu.h"
 #include "user.h"
 #include "ops.h"
 
 static sio_ns_t *ns;
+static int sfu_on;                               /* --media sfu */
+static int max_call = NOOM_CALL_MAX_PEERS;       /* people per call, oneself included */
+
+int noom_call_max(void) { return max_call; }
 
 #define CALL_PREFIX "\x01" "call:"
 
@@ -223,8 +228,16 @@ static void call_members(int status, const sio_remote_socket_t *sockets, size_t 
   if (status == SIO_ECANCELED || !sio_socket_connected(s)) goto done;
   size_t members = 0;
   for (size_t i = 0; i < n; i++) members += strcmp(sockets[i].id, sio_socket_id(s)) != 0;
-  if (!sio_socket_in(s, j->croom) && members >= NOOM_CALL_MAX_PEERS) {
-    noom_ack_error(j->ack, "the call is full (6 people at most)");
+  if (!sio_socket_in(s, j->croom) && members >= (size_t)max_call) {
+    char why[64];
+    snprintf(why, sizeof why, "the call is full (%d people at most)", max_call);
+    noom_ack_error(j->ack, why);
+    j->ack = NULL;
+    goto done;
+  }
+  /* SFU: the media state exists from the join on, so others' offers can name us. */
+  if (sfu_on && noom_sfu_join(s, j->croom) != 0) {
+    noom_ack_error(j->ack, "server busy, try again");
     j->ack = NULL;
     goto done;
   }
@@ -247,11 +260,13 @@ static void call_members(int status, const sio_remote_socket_t *sockets, size_t 
   }
   sio_socket_join(s, j->croom);
   noom_stats.call_joins++;
-  static const char *const keys[] = {"peers", "max"};
+  /* "media" only with the SFU: a mesh ack stays what course clients know. */
+  static const char *const keys[] = {"peers", "max", "media"};
   sio_args_t *v;
   if (sio_args_new(&v) == 0) {
     sio_args_add_array(v, list);
-    sio_args_add_int(v, NOOM_CALL_MAX_PEERS);
+    sio_args_add_int(v, max_call);
+    if (sfu_on) sio_args_add_cstr(v, "sfu");
     sio_args_add_object(a, keys, v);
     sio_args_free(v);
   }
@@ -295,6 +310,7 @@ static void on_call_join(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
 }
 
 static void leave_call(sio_socket_t *s, const char *croom) {
+  if (sfu_on) noom_sfu_leave(sio_socket_id(s), croom);
   if (!sio_socket_in(s, croom)) return;
   sio_args_t *a;
   if (sio_args_new(&a) != 0) return;
@@ -364,6 +380,7 @@ static void leave_calls(sio_str_t room, void *u) {
   if (room.len >= sizeof name || !noom_room_is_internal(room.ptr, room.len)) return;
   memcpy(name, room.ptr, room.len);
   name[room.len] = '\0';
+  if (sfu_on) noom_sfu_leave(sio_socket_id(s), name);
   /* Announce only: the disconnect removes the membership itself. */
   sio_args_t *a;
   if (sio_args_new(&a) != 0) return;
@@ -394,8 +411,23 @@ static void farewell(const char *id, const char *nick, const char *room) {
   sio_args_free(a);
 }
 
-int noom_call_init(sio_server_t *io) {
+/* The SFU saw no ICE consent for too long: the browser is gone; end its part. */
+static void sfu_expired(sio_socket_t *s, const char *croom) {
+  leave_call(s, croom);
+  /* Tell the page too: its socket may be fine while its media is not. */
+  sio_args_t *a;
+  if (!sio_socket_connected(s) || sio_args_new(&a) != 0) return;
+  sio_args_add_cstr(a, croom + strlen(CALL_PREFIX));
+  sio_args_add_cstr(a, "the media connection to the server was lost");
+  sio_socket_emit(s, "call_ended", a);
+  sio_args_free(a);
+}
+
+int noom_call_init(sio_server_t *io, const noom_call_opts_t *o) {
   ns = sio_server_main(io);
+  sfu_on = o && o->sfu;
+  if (o && o->max_call > 1) max_call = o->max_call;
+  if (sfu_on) noom_sfu_set_expire(sfu_expired);
   int r = 0;
   r |= sio_ns_on(ns, "join_room", on_join_room, NULL);
   r |= sio_ns_on(ns, "offer", on_offer, NULL);

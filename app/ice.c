@@ -97,7 +97,7 @@ static void on_config(sio_http_req_t *req, void *user) {
   }
   if (sio_args_new(&v) == 0) {
     sio_args_add_array(v, servers);
-    sio_args_add_int(v, NOOM_CALL_MAX_PEERS);
+    sio_args_add_int(v, noom_call_max());
     sio_args_add_object(out, k_top, v);
     sio_args_free(v);
   }

@@ -12,6 +12,7 @@
 
 #include "assets.h"
 #include "call.h"
+#include "callsfu.h"
 #include "ice.h"
 #include "history.h"
 #include "checkconf.h"
@@ -19,6 +20,7 @@
 #include "lobby.h"
 #include "logfmt.h"
 #include "ops.h"
+#include "media/sfu.h"
 #include "options.h"
 #include "stunsrv.h"
 #include "sio.h"
@@ -72,6 +74,7 @@ static void on_drained(void *user) {
   uv_close((uv_handle_t *)&sig_term, NULL);
   noom_wschat_close();
   noom_stunsrv_stop();
+  noom_sfu_stop();
   noom_lobby_close();
   noom_history_close(); /* writes what is queued */
   noom_ops_close();
@@ -178,11 +181,22 @@ int main(int argc, char **argv) {
       .shared = o.redis != NULL || o.redis_streams != NULL,
       .db = {o.db, o.history_max_age_days * 86400000ull, o.history_max_per_room, 10000},
   };
+  /* Default: the SFU, except with --redis or --redis-streams (its media is per node)
+   * where the mesh works across nodes. */
+  int fleet = o.redis != NULL || o.redis_streams != NULL;
+  const char *media = o.media ? o.media : (fleet ? "mesh" : "sfu");
+  int sfu = strcmp(media, "sfu") == 0;
+  if (!sfu && strcmp(media, "mesh") != 0) {
+    fprintf(stderr, "noom: bad --media '%s' (sfu or mesh)\n", media);
+    return 2;
+  }
+  noom_call_opts_t copts = {sfu, sfu ? (int)(o.max_call > 1000 ? 1000 : o.max_call) : NOOM_CALL_MAX_PEERS};
   if (noom_history_init(loop, &hist) != 0) return 1;
   if ((r = sio_server_new(http, &sopts, &io)) == 0 && (o.redis || o.redis_streams) && (r = start_redis(io, &o)) != 0)
     return 2;
   if (r != 0 || (r = noom_lobby_init(loop, io, &lopts)) != 0 ||
-      (r = noom_call_init(io)) != 0 || (r = noom_ice_init(http, &iopts)) != 0 ||
+      (r = noom_call_init(io, &copts)) != 0 ||
+      (sfu && (r = noom_callsfu_init(io)) != 0) || (r = noom_ice_init(http, &iopts)) != 0 ||
       (r = noom_wschat_init(loop, http, "/ws", &wopts)) != 0 ||
       (r = noom_ops_init(loop, io, http, &(noom_ops_opts_t){o.metrics, o.metrics_addr, o.drain_ms, redis, streams})) != 0) {
     fprintf(stderr, "noom: start-up failed: %s\n", sio_strerror(r));
@@ -198,6 +212,20 @@ int main(int argc, char **argv) {
     /* Calls still work on a LAN without it (host candidates); say so and go on. */
     sio_log_printf(SIO_LOG_WARN, "STUN responder not started on UDP %s:%d: %s (use --stun-port, 0 disables it)",
                    o.host, o.stun_port, sio_strerror(r));
+  }
+  if (sfu) {
+    /* Only the default port may move: an explicit --media-port is what firewalls know. */
+    noom_sfu_opts_t mo = {o.host, o.media_port, o.media_ip, o.max_bitrate, 30000, !o.media_port_set};
+    if ((r = noom_sfu_start(loop, &mo)) != 0) {
+      fprintf(stderr, "noom: cannot open the SFU's UDP port %s:%d: %s (is it in use? try --media-port, or --media mesh)\n",
+              o.host, o.media_port, sio_strerror(r));
+      return 1;
+    }
+    sio_log_printf(SIO_LOG_INFO, "calls through the SFU on UDP port %d, up to %d people each", noom_sfu_port(),
+                   copts.max_call);
+    if (fleet)
+      sio_log_printf(SIO_LOG_WARN, "--media sfu with a Redis adapter: media is forwarded within one node only; route every "
+                                   "member of a call to the same node (sticky by room) or use --media mesh");
   }
   if (hopts.max_connections) {
     sio_log_printf(SIO_LOG_INFO, "accepting up to %u connections at once, then 503 (--max-connections)",

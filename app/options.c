@@ -60,6 +60,15 @@ static const opt_t table[] = {
     {"turn-urls", "LIST", OPT_STR, OFF(turn_urls), "TURN URLs given to browsers (needs --turn-secret)"},
     {"turn-secret", "SECRET", OPT_STR, OFF(turn_secret), "TURN REST shared secret (coturn use-auth-secret)"},
     {"turn-ttl", "SECONDS", OPT_U64, OFF(turn_ttl), "lifetime of issued TURN credentials"},
+    {"media", "sfu|mesh", OPT_STR, OFF(media),
+     "calls: sfu (media through this server's UDP --media-port, --max-call people) or mesh (browsers send to each "
+     "other, 6 people); default: sfu, or mesh with --redis (SFU media stays on one node)"},
+    {"media-port", "PORT", OPT_INT, OFF(media_port),
+     "SFU: the one UDP port of every call's media (0 picks a free one; the default moves to a free one if in use)"},
+    {"media-ip", "LIST", OPT_STR, OFF(media_ip),
+     "SFU: addresses announced to browsers, comma-separated (behind NAT: the public one); default: the --host address"},
+    {"max-call", "N", OPT_U64, OFF(max_call), "SFU: people per call, oneself included"},
+    {"max-bitrate", "BPS", OPT_U64, OFF(max_bitrate), "SFU: upstream cap per participant in bits/s (REMB, then dropped)"},
     {"tls-cert", "FILE", OPT_STR, OFF(tls_cert), "serve HTTPS/WSS with this PEM certificate chain (needs --tls-key)"},
     {"tls-key", "FILE", OPT_STR, OFF(tls_key), "PEM private key of --tls-cert"},
     {"tls-self-signed", "", OPT_FLAG, OFF(tls_self_signed), "serve HTTPS with a throwaway self-signed certificate"},
@@ -134,6 +143,10 @@ static void defaults(noom_options_t *o) {
   o->ws_max_queued = 8u << 20;
   o->stun_port = 3478;
   o->turn_ttl = 86400;
+  o->media = NULL; /* sfu, or mesh with --redis (main.c) */
+  o->media_port = 3479;
+  o->max_call = 25;
+  o->max_bitrate = 2500000;
   o->redis_prefix = "socket.io";
   o->redis_stream = "socket.io";
   o->redis_maxlen = 10000;
@@ -257,6 +270,7 @@ int noom_options_parse(noom_options_t *o, int argc, char **argv) {
       fprintf(stderr, "noom: bad value '%s' for --%s (expected %s)\n", v, t->name, t->arg);
       return -1;
     }
+    if (t->off == OFF(media_port)) o->media_port_set = 1;
   }
   if (o->redis && o->redis_streams) {
     fprintf(stderr, "noom: --redis and --redis-streams are mutually exclusive: pick one adapter for every node\n");

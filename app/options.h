@@ -39,6 +39,12 @@ typedef struct {
   const char *turn_urls;       /* TURN URLs for browsers */
   const char *turn_secret;     /* TURN REST shared secret (coturn use-auth-secret) */
   uint64_t turn_ttl;           /* TURN credential lifetime, seconds */
+  const char *media;           /* "mesh" or "sfu"; NULL: sfu, or mesh with --redis */
+  int media_port;              /* SFU UDP port */
+  int media_port_set;          /* --media-port given (else a busy default moves) */
+  const char *media_ip;        /* SFU candidate addresses, NULL: from --host */
+  uint64_t max_call;           /* SFU: people per call */
+  uint64_t max_bitrate;        /* SFU: upstream cap per participant, bits/s */
   const char *tls_cert;        /* PEM certificate chain: serve HTTPS/WSS */
   const char *tls_key;         /* PEM private key */
   int tls_self_signed;         /* make a throwaway certificate (LAN testing) */

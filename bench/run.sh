@@ -29,7 +29,7 @@
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
 #                      fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow
-#                      sweep app history deflate deflate-fanout metrics msgpack);
+#                      sweep app history deflate deflate-fanout metrics msgpack sfu);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
@@ -49,7 +49,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate deflate-fanout metrics msgpack}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate deflate-fanout metrics msgpack sfu}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -266,6 +266,13 @@ want metrics && run_metrics_case --scenario fanout --conns 1000 --window 16 --si
 # the report).
 if want msgpack; then
   ECHO_BIN="$ECHO_BIN" node bench/msgpack.mjs | tee "$OUT/msgpack-$STAMP.md"
+fi
+# sfu: the SFU's forwarding path alone against a plain sendmmsg relay floor
+# (bench/sfu_fwd.c), then the app's SFU (--media sfu) forwarding real Chromium media,
+# 2/4/6 people: server CPU per forwarded packet (bench/sfu.mjs); its own table.
+if want sfu; then
+  "$LG_BUILD/sfu_fwd" 20000 24 | tee "$OUT/sfu-$STAMP.md"
+  NOOM_BUILD="$(dirname "$APP_BIN")" node bench/sfu.mjs | tee -a "$OUT/sfu-$STAMP.md"
 fi
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then

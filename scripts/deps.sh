@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(pkg-config cmake ninja-build gcc make libuv1-dev node-llhttp
-  libjansson-dev libssl-dev openssl zlib1g-dev libhiredis-dev libmsgpack-dev libsqlite3-dev libpq-dev libcrypt-dev)
+  libjansson-dev libssl-dev openssl zlib1g-dev libhiredis-dev libmsgpack-dev libsqlite3-dev libpq-dev libcrypt-dev
+  libsrtp2-dev)
 TEST_PKGS=(libcmocka-dev python3-socketio python3-msgpack python3-requests python3-websocket python3-aiohttp python3-prometheus-client
   clang libclang-rt-14-dev chromium stun-client iproute2 redis-server nginx dpkg-dev postgresql)
 DEB_PKGS=(dpkg-dev)

@@ -16,6 +16,15 @@
  * every RTCRtpSender (replaceTrack: no renegotiation). Every change is announced with
  * call_state so the other tiles show who is muted or has the camera off.
  *
+ * With the server's SFU (the call_join ack says media: "sfu"), there is ONE
+ * RTCPeerConnection, to the server: we publish audio and video once (sendonly) and add
+ * two recvonly transceivers per other participant; whenever someone comes or goes we
+ * make a new offer (sfu_offer, answered in the ack; the browser always offers, so there
+ * is no glare) whose `subs` list says which m-line carries whom.
+ *
+ * The loudest remote participant (inbound audioLevel, polled) gets data-speaking="true"
+ * on their tile, in both modes.
+ *
  * Loaded before app.js, which calls NoomCall.create({socket, addLine}) and tells the call
  * when the user enters or leaves a room and when the connection drops. Text from users
  * (nicknames) goes into the page with textContent only.
@@ -24,6 +33,9 @@
   'use strict';
 
   const ACK_MS = 8000;
+  const SPEAKER_POLL_MS = 300;
+  const SPEAKER_HOLD_MS = 1500; // a beat of silence between words keeps the highlight
+  const SPEAKER_LEVEL = 0.02; // audioLevel (0..1) that counts as speaking
   const DEFAULT_MAX = 6;
   const VIDEO = { width: { ideal: 320 }, height: { ideal: 240 }, frameRate: { ideal: 15, max: 15 } };
 
@@ -94,8 +106,11 @@
       muted: false,
       cameraOff: false,
       peers: new Map(), // socket id -> peer
+      sfu: null, // SFU mode: {pc, senders, busy, dirty}
       self: null, // our own tile
       joinSeq: 0, // bumps on every join/leave so stale async work can tell it lost
+      speakerTimer: null, // active-speaker polling while joined
+      speaker: null, // {id, until}: the highlighted tile stays for SPEAKER_HOLD_MS
     };
 
     /* ---- messages ---- */
@@ -451,11 +466,163 @@
       const peer = call.peers.get(id);
       if (!peer) return;
       call.peers.delete(id);
-      peer.pc.close();
+      if (peer.pc) peer.pc.close();
+      if (peer.tx) {
+        for (const t of Object.values(peer.tx)) if (t.direction !== 'stopped') t.stop();
+        sfuNegotiate();
+      }
       peer.tile.video.srcObject = null;
       peer.tile.fig.remove();
       renderGrid();
       if (announce) addLine('system', `${peer.nickname} left the call`);
+    }
+
+    /* ---- SFU: one connection to the server ---- */
+
+    // Forwarding needs one codec per kind; offering only Opus and VP8 (else H.264) also
+    // keeps the offer small at 25 people.
+    function preferCodecs(t, kind) {
+      if (typeof t.setCodecPreferences !== 'function' || !window.RTCRtpReceiver || !RTCRtpReceiver.getCapabilities) return;
+      const caps = RTCRtpReceiver.getCapabilities(kind);
+      if (!caps) return;
+      const want = kind === 'audio' ? ['audio/opus'] : ['video/VP8'];
+      let codecs = caps.codecs.filter((c) => want.includes(c.mimeType));
+      if (!codecs.length && kind === 'video') codecs = caps.codecs.filter((c) => c.mimeType === 'video/H264');
+      if (codecs.length) {
+        try {
+          t.setCodecPreferences(codecs);
+        } catch (_) { /* the browser's default list still works */ }
+      }
+    }
+
+    function sfuStart() {
+      const pc = new RTCPeerConnection({ iceServers: call.iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
+      const sfu = { pc, senders: { audio: null, video: null }, busy: false, dirty: false };
+      call.sfu = sfu;
+      for (const kind of ['audio', 'video']) {
+        const track = call.tracks[kind];
+        if (!track) continue; // nothing to publish of that kind
+        const t = pc.addTransceiver(track, { direction: 'sendonly', streams: [call.stream] });
+        preferCodecs(t, kind);
+        sfu.senders[kind] = t.sender;
+      }
+      pc.ontrack = ({ transceiver, track }) => {
+        for (const peer of call.peers.values()) {
+          if (!peer.tx || (peer.tx.audio !== transceiver && peer.tx.video !== transceiver)) continue;
+          if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
+          peer.tile.video.srcObject = peer.stream;
+          peer.tile.video.play().catch(() => {});
+        }
+      };
+      pc.onconnectionstatechange = () => {
+        for (const peer of call.peers.values()) showConn(peer);
+      };
+      pc.onnegotiationneeded = () => sfuNegotiate();
+    }
+
+    function showConn(peer) {
+      const st = call.sfu ? call.sfu.pc.connectionState : 'new';
+      peer.tile.fig.dataset.conn = st;
+      const status = peer.tile.fig.querySelector('.tile-status');
+      status.textContent = st === 'failed' ? 'Media connection failed' : st === 'disconnected' ? 'Connection unstable…' : 'Connecting…';
+    }
+
+    // A tile and two receiving transceivers for someone else in the call.
+    function sfuAddPeer(id, nickname) {
+      const known = call.peers.get(id);
+      if (known) {
+        if (nickname) setTileName(known.tile, nickname);
+        return;
+      }
+      const peer = {
+        id,
+        nickname: nickname || 'Guest',
+        tx: {},
+        stream: new MediaStream(),
+        tile: makeTile(id, nickname || 'Guest', false),
+      };
+      for (const kind of ['audio', 'video']) {
+        peer.tx[kind] = call.sfu.pc.addTransceiver(kind, { direction: 'recvonly' });
+        preferCodecs(peer.tx[kind], kind);
+      }
+      call.peers.set(id, peer);
+      ui.grid.append(peer.tile.fig);
+      showConn(peer);
+      renderGrid();
+    }
+
+    function emitAck(event, ...args) {
+      return new Promise((resolve) => {
+        socket.timeout(ACK_MS).emit(event, ...args, (err, res) => resolve(err ? { error: 'the server did not answer' } : res));
+      });
+    }
+
+    // Offers until the connection matches the call (changes during a round trip mark it
+    // dirty and make one more round). Only one offer is in flight at a time.
+    async function sfuNegotiate() {
+      const sfu = call.sfu;
+      if (!sfu) return;
+      sfu.dirty = true;
+      if (sfu.busy) return;
+      sfu.busy = true;
+      try {
+        while (sfu.dirty && call.sfu === sfu && socket.connected) {
+          sfu.dirty = false;
+          await sfu.pc.setLocalDescription(await sfu.pc.createOffer());
+          const subs = [];
+          for (const peer of call.peers.values()) {
+            for (const t of Object.values(peer.tx || {})) if (t.mid !== null && t.direction !== 'stopped') subs.push(t.mid, peer.id);
+          }
+          const res = await emitAck('sfu_offer', call.room, { type: 'offer', sdp: sfu.pc.localDescription.sdp, subs });
+          if (call.sfu !== sfu) return;
+          const refused = ackError(res);
+          if (refused || !isDescription(res)) {
+            setError(`The call's media could not be set up: ${refused || 'bad answer'}.`);
+            await sfu.pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
+            return;
+          }
+          await sfu.pc.setRemoteDescription(res);
+        }
+      } catch (err) {
+        if (sfu.pc.signalingState !== 'closed') console.warn('noom call: negotiation with the server failed:', err);
+      } finally {
+        sfu.busy = false;
+      }
+    }
+
+    /* ---- active speaker ---- */
+
+    // Audio levels of everyone's received audio (inbound-rtp audioLevel, matched to a
+    // tile by its audio track), the loudest above SPEAKER_LEVEL highlighted
+    // (data-speaking on the tile). Works the same with the mesh and the SFU.
+    async function pollSpeaker() {
+      const seq = call.joinSeq;
+      const levels = new Map(); // track id -> level
+      const pcs = call.sfu ? [call.sfu.pc] : [...call.peers.values()].map((p) => p.pc).filter(Boolean);
+      for (const pc of pcs) {
+        try {
+          for (const r of (await pc.getStats()).values()) {
+            if (r.type === 'inbound-rtp' && r.kind === 'audio' && r.trackIdentifier) levels.set(r.trackIdentifier, r.audioLevel || 0);
+          }
+        } catch (_) { /* a closed connection: no levels */ }
+      }
+      if (seq !== call.joinSeq) return;
+      let best = null;
+      let bestLevel = SPEAKER_LEVEL;
+      for (const peer of call.peers.values()) {
+        const track = peer.stream.getAudioTracks()[0];
+        const level = track ? levels.get(track.id) || 0 : 0;
+        if (level > bestLevel) {
+          best = peer.id;
+          bestLevel = level;
+        }
+      }
+      const now = performance.now();
+      if (best) call.speaker = { id: best, until: now + SPEAKER_HOLD_MS };
+      else if (call.speaker && call.speaker.until < now) call.speaker = null;
+      for (const peer of call.peers.values()) {
+        peer.tile.fig.dataset.speaking = String(Boolean(call.speaker && call.speaker.id === peer.id));
+      }
     }
 
     /* ---- join and leave ---- */
@@ -496,12 +663,15 @@
         const refused = ackError(res);
         if (refused) return fail(`Could not join the call: ${refused}.`);
         if (res && Number.isInteger(res.max)) setLimit(res.max);
-        start(media, cfg.iceServers, res && Array.isArray(res.peers) ? res.peers : []);
+        start(media, cfg.iceServers, res && Array.isArray(res.peers) ? res.peers : [], res && res.media === 'sfu');
       });
     }
 
-    function start(media, iceServers, peers) {
+    function start(media, iceServers, peers, sfu) {
       call.phase = 'joined';
+      call.speaker = null;
+      clearInterval(call.speakerTimer);
+      call.speakerTimer = setInterval(pollSpeaker, SPEAKER_POLL_MS);
       call.iceServers = iceServers;
       call.stream = media.stream;
       call.tracks.audio = media.stream.getAudioTracks()[0] || null;
@@ -512,11 +682,15 @@
       call.self = makeTile('self', 'You', true);
       call.self.video.srcObject = media.stream;
       ui.grid.replaceChildren(call.self.fig);
+      if (sfu) sfuStart();
       for (const p of peers) {
         if (p && typeof p.id === 'string' && p.id !== socket.id) {
-          addPeer(p.id, typeof p.nickname === 'string' ? p.nickname : '', false);
+          const name = typeof p.nickname === 'string' ? p.nickname : '';
+          if (sfu) sfuAddPeer(p.id, name);
+          else addPeer(p.id, name, false);
         }
       }
+      if (sfu) sfuNegotiate();
       renderControls();
       renderGrid();
       fillDevices();
@@ -525,8 +699,14 @@
 
     // Ends our part locally: closes every connection, stops the devices, clears the grid.
     function teardown() {
+      clearInterval(call.speakerTimer);
+      call.speakerTimer = null;
+      call.speaker = null;
       call.joinSeq++;
+      const sfu = call.sfu;
+      call.sfu = null; // first: removing peers must not renegotiate
       for (const id of [...call.peers.keys()]) removePeer(id, false);
+      if (sfu) sfu.pc.close();
       stopStream(call.stream);
       call.stream = null;
       call.tracks.audio = null;
@@ -594,10 +774,8 @@
       call.stream.removeTrack(old);
       call.stream.addTrack(track);
       if (call.self) call.self.video.srcObject = call.stream;
-      await Promise.all([...call.peers.values()].map((peer) => {
-        const sender = peer.senders[kind];
-        return sender ? sender.replaceTrack(track).catch(() => {}) : null;
-      }));
+      const senders = call.sfu ? [call.sfu.senders[kind]] : [...call.peers.values()].map((peer) => peer.senders[kind]);
+      await Promise.all(senders.map((sender) => (sender ? sender.replaceTrack(track).catch(() => {}) : null)));
       old.stop();
       select.disabled = false;
       fillDevices();
@@ -610,13 +788,26 @@
     socket.on('call_peer_joined', (id, nickname) => {
       if (!inCall() || typeof id !== 'string' || id === socket.id) return;
       const name = typeof nickname === 'string' ? nickname : '';
-      addPeer(id, name, true);
+      if (call.sfu) {
+        sfuAddPeer(id, name);
+        sfuNegotiate();
+      } else {
+        addPeer(id, name, true);
+      }
       addLine('system', `${name || 'Someone'} joined the call`);
       sendState(); // so the newcomer learns whether we are muted
     });
 
     socket.on('peer_left', (id) => {
       if (typeof id === 'string') removePeer(id, true);
+    });
+
+    // SFU: the server ended our part (our media stopped reaching it).
+    socket.on('call_ended', (room, reason) => {
+      if (!inCall() || room !== call.room) return;
+      teardown();
+      setNotice('');
+      setError(`You left the call: ${typeof reason === 'string' ? reason : 'ended by the server'}. Join again to retry.`);
     });
 
     socket.on('peer_state', (id, state) => {
@@ -628,17 +819,17 @@
     // before their first offer can arrive): anyone else in the chat room is ignored.
     socket.on('offer', (description, from) => {
       const peer = inCall() ? call.peers.get(from) : null;
-      if (peer && isDescription(description)) enqueue(peer, () => onDescription(peer, description));
+      if (peer && peer.pc && isDescription(description)) enqueue(peer, () => onDescription(peer, description));
     });
 
     socket.on('answer', (description, from) => {
       const peer = call.peers.get(from);
-      if (peer && isDescription(description)) enqueue(peer, () => onDescription(peer, description));
+      if (peer && peer.pc && isDescription(description)) enqueue(peer, () => onDescription(peer, description));
     });
 
     socket.on('ice', (candidate, from) => {
       const peer = call.peers.get(from);
-      if (peer && (candidate === null || typeof candidate === 'string' || typeof candidate === 'object')) {
+      if (peer && peer.pc && (candidate === null || typeof candidate === 'string' || typeof candidate === 'object')) {
         enqueue(peer, () => onCandidate(peer, candidate));
       }
     });
@@ -695,6 +886,7 @@
       // is dead, for peers that never send call_leave.
       bye(nickname) {
         for (const peer of [...call.peers.values()]) {
+          if (!peer.pc) continue; // SFU: peer_left and the server's consent check cover it
           const st = peer.pc.connectionState;
           if (peer.nickname === nickname && (st === 'failed' || st === 'closed' || st === 'disconnected')) {
             removePeer(peer.id, true);

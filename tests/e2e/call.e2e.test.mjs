@@ -314,7 +314,8 @@ before(async () => {
   if (IS_REF) return; // the Node reference has no call events
   netns = await startNetns({ onSkip: (why) => { offline = why; } });
   if (!netns) [STUN_PORT, STUN_PORT_TLS] = [await freeUdpPort(), await freeUdpPort()];
-  server = await startServer({ netns, extra: ['--stun-port', String(STUN_PORT)] });
+  // This suite is the mesh's (the SFU has tests/e2e/sfu.e2e.test.mjs).
+  server = await startServer({ netns, extra: ['--media', 'mesh', '--stun-port', String(STUN_PORT)] });
   browser = await launchBrowser({ netns, args: CALL_ARGS });
 });
 
@@ -678,7 +679,7 @@ describe('video call over HTTPS', { skip: IS_REF && 'NOOM_REF=1: the reference s
   before(async () => {
     // The plain-HTTP users are done: free the two cores for this call.
     await Promise.all(pages.map((p) => p.context().close().catch(() => {})));
-    tls = await startServer({ netns, extra: ['--stun-port', String(STUN_PORT_TLS), '--tls-self-signed'] });
+    tls = await startServer({ netns, extra: ['--media', 'mesh', '--stun-port', String(STUN_PORT_TLS), '--tls-self-signed'] });
   });
 
   after(async () => {

@@ -59,7 +59,7 @@ export function noomBinary() {
 
 // Starts the server; port 0 picks a free one. netns: a namespace from startNetns() to run
 // it in. Resolves to
-//   { port, origin, fingerprint, stderr(), exitInfo(), stop() }
+//   { port, pid, origin, fingerprint, stderr(), exitInfo(), stop() }
 // (origin is https://... when the server serves TLS; fingerprint is the self-signed
 // certificate's, or null).
 export async function startServer({ port = 0, extra = [], netns = null } = {}) {
@@ -120,6 +120,7 @@ export async function startServer({ port = 0, extra = [], netns = null } = {}) {
   });
   return {
     port: boundPort,
+    pid: child.pid, // the server's own (nsenter execs it in place)
     origin: `${scheme}://127.0.0.1:${boundPort}`,
     fingerprint,
     stderr: () => stderr,

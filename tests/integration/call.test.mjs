@@ -17,7 +17,7 @@ const STUN_PORT = 20000 + (process.pid % 20000);
 let srv;
 const clients = [];
 before(async () => {
-  srv = await startNoom(['--log-level', 'warn', '--stun-port', String(STUN_PORT), '--stun-urls', 'stun:stun.example.org:3478',
+  srv = await startNoom(['--media', 'mesh', '--log-level', 'warn', '--stun-port', String(STUN_PORT), '--stun-urls', 'stun:stun.example.org:3478',
     '--turn-urls', 'turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349', '--turn-secret', 's3cret', '--turn-ttl', '600']);
 });
 after(async () => { for (const c of clients) c.close(); await srv.stop(); });
