@@ -62,7 +62,7 @@ static const opt_t table[] = {
     {"turn-ttl", "SECONDS", OPT_U64, OFF(turn_ttl), "lifetime of issued TURN credentials"},
     {"media", "sfu|mesh", OPT_STR, OFF(media),
      "calls: sfu (media through this server's UDP --media-port, --max-call people) or mesh (browsers send to each "
-     "other, 6 people); default: sfu, or mesh with --redis (SFU media stays on one node)"},
+     "other, 6 people); default: sfu, or mesh with --redis or --redis-streams (SFU media stays on one node)"},
     {"media-port", "PORT", OPT_INT, OFF(media_port),
      "SFU: the one UDP port of every call's media (0 picks a free one; the default moves to a free one if in use)"},
     {"media-ip", "LIST", OPT_STR, OFF(media_ip),
@@ -143,7 +143,7 @@ static void defaults(noom_options_t *o) {
   o->ws_max_queued = 8u << 20;
   o->stun_port = 3478;
   o->turn_ttl = 86400;
-  o->media = NULL; /* sfu, or mesh with --redis (main.c) */
+  o->media = NULL; /* sfu, or mesh with a Redis adapter (main.c) */
   o->media_port = 3479;
   o->max_call = 25;
   o->max_bitrate = 2500000;
