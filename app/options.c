@@ -37,7 +37,7 @@ static const opt_t table[] = {
     {"request-timeout", "MS", OPT_U64, OFF(request_timeout_ms), "HTTP: time allowed to send one request (slowloris guard)"},
     {"idle-timeout", "MS", OPT_U64, OFF(idle_timeout_ms), "HTTP: close idle keep-alive connections after MS"},
     {"max-connections", "N", OPT_U64, OFF(max_connections),
-     "refuse connections beyond N at once with 503 (0: none); default: ulimit -n less 10% (16-256) kept for files"},
+     "refuse connections beyond N at once with 503 (0: none); unset, ulimit -n less 10% (16-256) kept for files"},
     {"cors-origins", "LIST", OPT_STR, OFF(cors_origins), "origins allowed cross-origin: comma-separated list, or *"},
     {"log-level", "LEVEL", OPT_STR, OFF(log_level), "none, error, warn, info or debug"},
     {"event-rate", "N", OPT_U64, OFF(event_rate), "room, nickname and call events per second a socket may sustain"},
@@ -184,8 +184,13 @@ static void usage(void) {
   for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
     char lhs[48];
     snprintf(lhs, sizeof lhs, table[i].arg[0] ? "--%s %s" : "--%s", table[i].name, table[i].arg);
-    printf("  %-26s %s ", lhs, table[i].help);
-    print_default(&d, &table[i]);
+    printf("  %-26s %s", lhs, table[i].help);
+    /* A help text that says its own default (computed, or depending on other flags)
+     * is not followed by the table's. */
+    if (strstr(table[i].help, "default:") == NULL) {
+      printf(" ");
+      print_default(&d, &table[i]);
+    }
     printf("\n");
   }
   printf("  %-26s %s\n  %-26s %s\n", "--help", "show this help", "--version", "print the version");
