@@ -25,6 +25,21 @@ void sio__radp_random_id(char *out, size_t n) {
   out[n] = '\0';
 }
 
+void sio__radp_hex_id(char *out, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  unsigned char b[32];
+  if (n > 2 * sizeof b) n = 2 * sizeof b;
+  if (uv_random(NULL, NULL, b, n / 2, 0, NULL) != 0) {
+    uint64_t t = uv_hrtime();
+    for (size_t i = 0; i < n / 2; i++) b[i] = (unsigned char)(t >> ((i & 7) * 8)) ^ (unsigned char)(i * 37);
+  }
+  for (size_t i = 0; i < n / 2; i++) {
+    out[2 * i] = hex[b[i] >> 4];
+    out[2 * i + 1] = hex[b[i] & 15];
+  }
+  out[n] = '\0';
+}
+
 char *sio__radp_concat(const char *a, const char *b, const char *c, const char *d) {
   sio__buf_t buf = SIO__BUF_INIT;
   if (sio__buf_appendf(&buf, "%s%s%s%s", a, b, c ? c : "", d ? d : "") != 0 || sio__buf_append_byte(&buf, 0) != 0) {

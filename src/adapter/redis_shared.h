@@ -14,6 +14,9 @@
 /* n random characters of uid2's alphabet (62 URL-safe ones) and a NUL into out[n+1];
  * n <= 64. Falls back to the clock when the system has no randomness. */
 void sio__radp_random_id(char *out, size_t n);
+/* n lowercase hex digits (n/2 random bytes, as randomBytes(n/2).toString("hex")) and a
+ * NUL into out[n+1]; n even, <= 64. Clock fallback as above. */
+void sio__radp_hex_id(char *out, size_t n);
 
 /* a+b+c+d (c, d may be NULL) as a new string (sio__free); NULL when out of memory. */
 char *sio__radp_concat(const char *a, const char *b, const char *c, const char *d);
