@@ -15,8 +15,8 @@
 //  - build/noom --redis-streams on two nodes: a room, its count and its chat span both.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { noOffset } from '../integration/lib/noom.mjs';
+import { cuttableProxy } from '../integration/lib/proxy.mjs';
 import {
   call, closeClients, connect, io, missing, once, record, startNode, startRedis, stopNodes, until,
 } from './lib/cluster.mjs';
@@ -179,50 +179,6 @@ fleetSuite('streams adapter: a noom node and a Node.js node share rooms', ['noom
 
 // ---- recovery across nodes -------------------------------------------------------------
 
-// A TCP proxy whose upstream port can change: cut() destroys every connection and refuses
-// new ones until open(port).
-function switchProxy(port) {
-  const pairs = new Set();
-  let target = port, open = true;
-  const server = net.createServer((down) => {
-    if (!open) {
-      down.destroy();
-      return;
-    }
-    const up = net.connect(target, '127.0.0.1');
-    const pair = [down, up];
-    pairs.add(pair);
-    const kill = () => {
-      pairs.delete(pair);
-      down.destroy();
-      up.destroy();
-    };
-    down.on('error', kill).on('close', kill);
-    up.on('error', kill).on('close', kill);
-    down.pipe(up);
-    up.pipe(down);
-  });
-  return {
-    listen: () => new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port))),
-    cut() {
-      open = false;
-      for (const [down, up] of [...pairs]) {
-        down.destroy();
-        up.destroy();
-      }
-      pairs.clear();
-    },
-    open(p) {
-      target = p;
-      open = true;
-    },
-    close() {
-      this.cut();
-      return new Promise((res) => server.close(res));
-    },
-  };
-}
-
 const BCASTS = 300;
 const DMS = 50;
 const CUT_MS = 1500;
@@ -238,7 +194,7 @@ async function eventually(pred, ms, what) {
 }
 
 async function crossNodeRecovery(X, Y, transport) {
-  const proxy = switchProxy(X.port);
+  const proxy = cuttableProxy(X.port);
   const port = await proxy.listen();
   const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: [transport], ...RECONNECT });
   try {
@@ -291,7 +247,7 @@ async function crossNodeRecovery(X, Y, transport) {
 }
 
 async function pastWindow(X, Y, transport) {
-  const proxy = switchProxy(X.port);
+  const proxy = cuttableProxy(X.port);
   const port = await proxy.listen();
   const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: [transport], ...RECONNECT });
   try {
@@ -320,7 +276,7 @@ async function pastWindow(X, Y, transport) {
 // restore's XRANGE and its answer, and the restoring node's reader may hand them over
 // first. Every message must still arrive exactly once, in order.
 async function recoveryUnderTraffic(X, Y) {
-  const proxy = switchProxy(X.port);
+  const proxy = cuttableProxy(X.port);
   const port = await proxy.listen();
   const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: ['websocket'], ...RECONNECT });
   try {
