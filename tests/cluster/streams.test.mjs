@@ -18,7 +18,8 @@ import assert from 'node:assert/strict';
 import { noOffset } from '../integration/lib/noom.mjs';
 import { cuttableProxy } from '../integration/lib/proxy.mjs';
 import {
-  call, closeClients, connect, io, missing, once, record, startNode, startRedis, stopNodes, until,
+  assertAcrossAgain, call, closeClients, connect, io, missing, once, record, startNode, startRedis,
+  startRedisAndTwoNodes, stopAll, stopNodes, trioInRoom, until,
 } from './lib/cluster.mjs';
 
 const skip = missing({ binaries: ['tests/sio_cluster_server', 'examples/echo', 'noom'] }) || false;
@@ -355,32 +356,18 @@ describe('streams adapter: connection-state recovery across nodes', { skip }, ()
 
 describe('streams adapter: Redis goes away and comes back', { skip }, () => {
   let redis, A, B;
-  before(async () => {
-    redis = await startRedis();
-    [A, B] = await Promise.all([
-      startNode('noom', redis.url, { name: 'A', streams: true }),
-      startNode('noom', redis.url, { name: 'B', streams: true }),
-    ]);
-  });
-  after(async () => {
-    closeClients();
-    await stopNodes(A, B);
-    if (redis) await redis.stop();
-  });
+  before(async () => ({ redis, A, B } = await startRedisAndTwoNodes({ streams: true })));
+  after(() => stopAll(redis, A, B));
 
   test('delivery resumes across nodes after a restart, local delivery never stops', async () => {
     const r = 'restart-room';
-    const [a, a2, b] = await Promise.all([connect(A.url), connect(A.url), connect(B.url)]);
-    for (const s of [a, a2, b]) await call(s, 'join', r);
-    let got = once(b, 'm');
-    await call(a, 'emit', { event: 'm', args: ['before'], to: r });
-    assert.deepEqual(await got, ['before']);
+    const [a, a2, b] = await trioInRoom(A, B, r);
 
     const [ma, mb] = [A.mark(), B.mark()];
     const port = redis.port;
     await redis.stop('SIGKILL');
     await Promise.all([A.waitFor(/lost Redis at .*local delivery goes on/, 5000, ma), B.waitFor(/lost Redis at/, 5000, mb)]);
-    got = once(a2, 'm');
+    const got = once(a2, 'm');
     await call(a, 'emit', { event: 'm', args: ['during'], to: r });
     assert.deepEqual(await got, ['during']);
     const fetched = await call(a, 'fetch', { in: r });
@@ -390,12 +377,7 @@ describe('streams adapter: Redis goes away and comes back', { skip }, () => {
     redis = await startRedis(port);
     await Promise.all([A.waitFor(/redis streams adapter: reconnected to/, 10000, ma),
       B.waitFor(/redis streams adapter: reconnected to/, 10000, mb)]);
-    got = once(b, 'm');
-    await call(a, 'emit', { event: 'm', args: ['after'], to: r });
-    assert.deepEqual(await got, ['after']);
-    got = once(a, 'm');
-    await call(b, 'emit', { event: 'm', args: ['back'], to: r, broadcast: true });
-    assert.deepEqual(await got, ['back']);
+    await assertAcrossAgain([a, a2, b], r);
     assert.equal(A.output().slice(ma).match(/lost Redis/g).length, 1);
   });
 });
