@@ -17,6 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noOffset } from '../integration/lib/noom.mjs';
 import { cuttableProxy } from '../integration/lib/proxy.mjs';
+import { assertTraffic, recordTraffic, sendWhileCut } from '../integration/lib/recovery.mjs';
 import {
   assertAcrossAgain, call, closeClients, connect, io, missing, once, record, startNode, startRedis,
   startRedisAndTwoNodes, stopAll, stopNodes, trioInRoom, until,
@@ -203,12 +204,8 @@ async function crossNodeRecovery(X, Y, transport) {
     const r = room('rec');
     assert.ok(await call(receiver, 'join', r));
     const id = receiver.id;
-    const bcasts = [], dms = [], offsets = [];
-    receiver.on('bcast', (msg, offset) => {
-      if (msg.dm) dms.push(msg.n);
-      else bcasts.push(msg);
-      offsets.push(offset);
-    });
+    const traffic = recordTraffic(receiver);
+    const { bcasts, dms, offsets } = traffic;
     const sender = await connect(X.url, { transports: [transport] });
     sender.emit('bcast', { room: r, n: -1 });
     await eventually(() => bcasts.length === 1, 5000, 'the first broadcast');
@@ -216,14 +213,7 @@ async function crossNodeRecovery(X, Y, transport) {
 
     const reconnected = once(receiver, 'connect', CUT_MS + 10000);
     proxy.cut();
-    let d = 0;
-    for (let n = 0; n < BCASTS; n++) {
-      const msg = { room: r, n };
-      if (n % 50 === 0) msg.bin = Buffer.from([n & 255, 1, 2, 3]);
-      sender.emit('bcast', msg);
-      if (n % 6 === 0 && d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
-    }
-    while (d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
+    sendWhileCut(sender, r, id, BCASTS, DMS);
     assert.equal(await call(sender, 'echo', 'done'), 'done');
     await delay(CUT_MS);
     proxy.open(Y.port); // the receiver comes back on the OTHER node
@@ -235,12 +225,7 @@ async function crossNodeRecovery(X, Y, transport) {
     sender.emit('bcast', { room: r, n: BCASTS });
     await eventually(() => bcasts.length >= BCASTS + 2 && dms.length >= DMS, 10000, 'every broadcast');
     await call(sender, 'echo', 'flush');
-    assert.deepEqual(bcasts.map((m) => m.n), Array.from({ length: BCASTS + 2 }, (_, i) => i - 1), 'once, in order');
-    assert.deepEqual(dms, Array.from({ length: DMS }, (_, i) => i), 'to its id: once, in order');
-    for (const m of bcasts) {
-      if (m.n >= 0 && m.n < BCASTS && m.n % 50 === 0) assert.deepEqual([...m.bin], [m.n & 255, 1, 2, 3], 'binary');
-    }
-    assert.equal(new Set(offsets).size, offsets.length, 'offsets are unique');
+    assertTraffic(traffic, BCASTS, DMS);
   } finally {
     receiver.close();
     await proxy.close();
