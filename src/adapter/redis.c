@@ -94,13 +94,7 @@ static int publish_json(sio_redis_t *r, const char *channel, json_t *obj) {
 
 /* Notes a publish that could not go out; logged once per episode. */
 static void dropped(sio_redis_t *r, int why) {
-  r->stats.dropped++;
-  if (why == SIO_ELIMIT && !r->backlog_logged) {
-    r->backlog_logged = 1;
-    SIO_LOGW("redis adapter: Redis at %s is not reading fast enough (over %u MiB unsent): dropping messages "
-             "to other nodes until it catches up",
-             r->where, SIO__RCONN_MAX_BACKLOG >> 20);
-  }
+  sio__radp_dropped("redis adapter", r->where, &r->stats.dropped, &r->backlog_logged, why);
 }
 
 static int publish_raw(sio_redis_t *r, const char *channel, const char *msg, size_t len) {
@@ -214,14 +208,7 @@ static void handle_response(adapter_t *a, const char *msg, size_t len) {
     break;
   }
   case SIO__RREQ_SERVER_SIDE_EMIT: {
-    json_t *data = json_object_get(v.root, "data");
-    sio_args_t args;
-    json_t *one = json_array();
-    if (one && data) json_array_append(one, data);
-    sio__args_view(&args, one, 0, v.att, v.natt);
-    sio_adapter_query_add_value(q->q, data ? &args : NULL, 0);
-    json_decref(one);
-    q->got++;
+    sio__redis_req_add_value(q, json_object_get(v.root, "data"), v.att, v.natt);
     break;
   }
   case SIO__RREQ_BROADCAST:
@@ -230,14 +217,7 @@ static void handle_response(adapter_t *a, const char *msg, size_t len) {
       q->clients += json_is_integer(n) && json_integer_value(n) > 0 ? (size_t)json_integer_value(n) : 0;
       q->got++;
     } else if (json_integer_value(type) == SIO__RREQ_BROADCAST_ACK) {
-      json_t *packet = json_object_get(v.root, "packet");
-      json_t *one = json_array();
-      sio_args_t args;
-      if (one && packet) json_array_append(one, packet);
-      sio__args_view(&args, one, 0, v.att, v.natt);
-      sio_adapter_acks_answer(q->acks, &args);
-      json_decref(one);
-      q->answered++;
+      sio__redis_req_add_ack(q, json_object_get(v.root, "packet"), v.att, v.natt);
     }
     break;
   }
@@ -745,15 +725,7 @@ static void on_conn_down(sio__rconn_t *c, const char *why, void *user) {
   if (r->outage) return; /* logged once per outage */
   r->outage = 1;
   r->dropped_before = r->stats.dropped;
-  if (r->was_up) {
-    SIO_LOGW("redis adapter: lost Redis at %s (%s): local delivery goes on, messages to other nodes are dropped "
-             "until it is back; reconnecting",
-             r->where, why);
-  } else {
-    SIO_LOGW("redis adapter: cannot reach Redis at %s (%s): serving this process only until it is reachable "
-             "(is redis-server running? check --redis); retrying",
-             r->where, why);
-  }
+  sio__radp_log_outage("redis adapter", r->where, why, r->was_up, "--redis");
 }
 
 /* Frees r once both connections are gone: hiredis may still run subscription callbacks

@@ -96,3 +96,27 @@ sio__redis_req_t *sio__redis_req_new(const sio__redis_req_owner_t *o, void *a, s
   uv_timer_start(&q->timer, on_req_timeout, timeout_ms, 0);
   return q;
 }
+
+/* value as a one-argument view (one: the array to json_decref after use). */
+static json_t *one_arg(sio_args_t *args, json_t *value, sio__refbuf_t **att, uint32_t natt) {
+  json_t *one = json_array();
+  if (one && value) json_array_append(one, value);
+  sio__args_view(args, one, 0, att, natt);
+  return one;
+}
+
+void sio__redis_req_add_value(sio__redis_req_t *q, json_t *value, sio__refbuf_t **att, uint32_t natt) {
+  sio_args_t args;
+  json_t *one = one_arg(&args, value, att, natt);
+  sio_adapter_query_add_value(q->q, value ? &args : NULL, 0);
+  json_decref(one);
+  q->got++;
+}
+
+void sio__redis_req_add_ack(sio__redis_req_t *q, json_t *value, sio__refbuf_t **att, uint32_t natt) {
+  sio_args_t args;
+  json_t *one = one_arg(&args, value, att, natt);
+  sio_adapter_acks_answer(q->acks, &args);
+  json_decref(one);
+  q->answered++;
+}

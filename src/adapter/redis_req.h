@@ -9,9 +9,11 @@
 #define SIO_ADAPTER_REDIS_REQ_H
 
 #include <hiredis/async.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "common/map.h"
+#include "common/refbuf.h"
 #include "sio/adapter.h"
 
 #define SIO__REDIS_REQ_ID_MAX 16 /* longest requestId (the streams adapter's hex) */
@@ -61,5 +63,12 @@ void sio__redis_req_check(sio__redis_req_t *q);
 /* Reply callback of PUBSUB NUMSUB <channel> for q (bump q->inflight before sending):
  * how many other nodes answer, or serverCount itself for type -1. */
 void sio__redis_req_on_numsub(redisAsyncContext *ac, void *reply, void *priv);
+
+/* One node's answer to a serverSideEmit: value (borrowed, NULL: it sent none) with its
+ * attachments goes to the query; counted in q->got. */
+void sio__redis_req_add_value(sio__redis_req_t *q, json_t *value, sio__refbuf_t **att, uint32_t natt);
+/* One remote client's ack of a broadcast: value (borrowed) goes to the acks handle;
+ * counted in q->answered. */
+void sio__redis_req_add_ack(sio__redis_req_t *q, json_t *value, sio__refbuf_t **att, uint32_t natt);
 
 #endif

@@ -7,7 +7,9 @@
 
 #include <string.h>
 
+#include "adapter/redis_conn.h"
 #include "common/alloc.h"
+#include "common/log.h"
 #include "sio/json.h"
 #include "sio/sio.h"
 
@@ -215,3 +217,26 @@ sio__redis_sel_t sio__radp_sel_of(const sio_broadcast_opts_t *to, int64_t timeou
                             timeout_ms};
 }
 
+
+
+void sio__radp_dropped(const char *who, const char *where, uint64_t *dropped, uint8_t *backlog_logged, int why) {
+  (*dropped)++;
+  if (why == SIO_ELIMIT && !*backlog_logged) {
+    *backlog_logged = 1;
+    SIO_LOGW("%s: Redis at %s is not reading fast enough (over %u MiB unsent): dropping messages to other nodes "
+             "until it catches up",
+             who, where, SIO__RCONN_MAX_BACKLOG >> 20);
+  }
+}
+
+void sio__radp_log_outage(const char *who, const char *where, const char *why, int was_up, const char *flag) {
+  if (was_up) {
+    SIO_LOGW("%s: lost Redis at %s (%s): local delivery goes on, messages to other nodes are dropped until it is "
+             "back; reconnecting",
+             who, where, why);
+  } else {
+    SIO_LOGW("%s: cannot reach Redis at %s (%s): serving this process only until it is reachable (is "
+             "redis-server running? check %s); retrying",
+             who, where, why, flag);
+  }
+}

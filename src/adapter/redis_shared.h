@@ -61,4 +61,13 @@ int sio__radp_event_of(const char *nsp, const sio_packet_view_t *pkt, sio__redis
 /* The codec's view of a selection (to may be NULL). */
 sio__redis_sel_t sio__radp_sel_of(const sio_broadcast_opts_t *to, int64_t timeout_ms);
 
+/* A message to other nodes that could not go out (why: sio__rconn_command's error) is
+ * counted in *dropped; a full backlog (SIO_ELIMIT) is logged once per episode (until the
+ * caller clears *backlog_logged when a command goes out again). who: "redis adapter"...,
+ * where: the server's "redis://host:port". */
+void sio__radp_dropped(const char *who, const char *where, uint64_t *dropped, uint8_t *backlog_logged, int why);
+/* Logs the start of an outage (once per outage): Redis lost (was_up) or never reached
+ * (flag: the option naming its URL, for the hint). */
+void sio__radp_log_outage(const char *who, const char *where, const char *why, int was_up, const char *flag);
+
 #endif

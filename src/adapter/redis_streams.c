@@ -49,13 +49,7 @@
  * ------------------------------------------------------------------------------ */
 
 void sio__xsa_dropped(sio_redis_streams_t *r, int why) {
-  r->stats.dropped++;
-  if (why == SIO_ELIMIT && !r->backlog_logged) {
-    r->backlog_logged = 1;
-    SIO_LOGW("redis streams adapter: Redis at %s is not reading fast enough (over %u MiB unsent): dropping "
-             "messages to other nodes until it catches up",
-             r->where, SIO__RCONN_MAX_BACKLOG >> 20);
-  }
+  sio__radp_dropped("redis streams adapter", r->where, &r->stats.dropped, &r->backlog_logged, why);
 }
 
 /* Sends a sio__xsa_command on the publisher; counts it. */
@@ -192,14 +186,7 @@ static void handle_response(xadapter_t *a, sio__mp_value_t *v) {
   }
   case SIO__XS_SERVER_SIDE_EMIT_RESPONSE: {
     if (q->type != SIO__XS_SERVER_SIDE_EMIT) return;
-    json_t *packet = json_object_get(data, "packet");
-    json_t *one = json_array();
-    sio_args_t args;
-    if (one && packet) json_array_append(one, packet);
-    sio__args_view(&args, one, 0, v->att, v->natt);
-    sio_adapter_query_add_value(q->q, packet ? &args : NULL, 0);
-    json_decref(one);
-    q->got++;
+    sio__redis_req_add_value(q, json_object_get(data, "packet"), v->att, v->natt);
     break;
   }
   case SIO__XS_BROADCAST_CLIENT_COUNT: {
@@ -211,14 +198,7 @@ static void handle_response(xadapter_t *a, sio__mp_value_t *v) {
   }
   case SIO__XS_BROADCAST_ACK: {
     if (q->type != SIO__XS_BROADCAST) return;
-    json_t *packet = json_object_get(data, "packet");
-    json_t *one = json_array();
-    sio_args_t args;
-    if (one && packet) json_array_append(one, packet);
-    sio__args_view(&args, one, 0, v->att, v->natt);
-    sio_adapter_acks_answer(q->acks, &args);
-    json_decref(one);
-    q->answered++;
+    sio__redis_req_add_ack(q, json_object_get(data, "packet"), v->att, v->natt);
     break;
   }
   default:
@@ -779,15 +759,7 @@ static void on_conn_down(sio__rconn_t *c, const char *why, void *user) {
   if (r->outage) return;
   r->outage = 1;
   r->dropped_before = r->stats.dropped;
-  if (r->was_up) {
-    SIO_LOGW("redis streams adapter: lost Redis at %s (%s): local delivery goes on, messages to other nodes are "
-             "dropped until it is back; reconnecting",
-             r->where, why);
-  } else {
-    SIO_LOGW("redis streams adapter: cannot reach Redis at %s (%s): serving this process only until it is "
-             "reachable (is redis-server running? check --redis-streams); retrying",
-             r->where, why);
-  }
+  sio__radp_log_outage("redis streams adapter", r->where, why, r->was_up, "--redis-streams");
 }
 
 static void client_free(sio_redis_streams_t *r) {
