@@ -819,11 +819,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
   }
   if (opts->prefix == NULL || opts->prefix[0] == '\0') return SIO_EINVAL;
   /* Refuse before anything is installed: one adapter per namespace. */
-  uint32_t it = 0;
-  void *v;
-  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
-    if (((sio_ns_t *)v)->adapter) return SIO_EBUSY;
-  }
+  if (sio__radp_check_free(io) != 0) return SIO_EBUSY;
   sio_redis_t *r = sio__calloc(1, sizeof *r);
   if (r == NULL) return SIO_ENOMEM;
   int rc = sio__redis_url_parse(opts->url ? opts->url : "redis://127.0.0.1:6379", &r->url);
@@ -836,12 +832,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
   r->prefix = sio__strdup(opts->prefix);
   r->refs = 1; /* the server's, dropped when it closes */
   sio__list_init(&r->adapters);
-  sio__buf_t where = SIO__BUF_INIT;
-  if (sio__buf_appendf(&where, strchr(r->url.host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", r->url.host,
-                       r->url.port) == 0 &&
-      sio__buf_append_byte(&where, 0) == 0)
-    r->where = sio__buf_steal(&where, NULL);
-  sio__buf_free(&where);
+  r->where = sio__radp_where(&r->url);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
   if (r->prefix == NULL || r->where == NULL) {
     client_unref(r);

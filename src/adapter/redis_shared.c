@@ -240,3 +240,23 @@ void sio__radp_log_outage(const char *who, const char *where, const char *why, i
              who, where, why, flag);
   }
 }
+
+char *sio__radp_where(const sio__redis_url_t *url) {
+  sio__buf_t where = SIO__BUF_INIT;
+  char *out = NULL;
+  if (sio__buf_appendf(&where, strchr(url->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", url->host, url->port) ==
+          0 &&
+      sio__buf_append_byte(&where, 0) == 0)
+    out = sio__buf_steal(&where, NULL);
+  sio__buf_free(&where);
+  return out;
+}
+
+int sio__radp_check_free(sio_server_t *io) {
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
+    if (((sio_ns_t *)v)->adapter) return SIO_EBUSY;
+  }
+  return 0;
+}

@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "adapter/redis_codec.h"
+#include "adapter/redis_conn.h"
 #include "sio/adapter.h"
 
 /* n random characters of uid2's alphabet (62 URL-safe ones) and a NUL into out[n+1];
@@ -60,6 +61,13 @@ void sio__radp_add_fetched(sio_adapter_query_t *h, json_t *s);
 int sio__radp_event_of(const char *nsp, const sio_packet_view_t *pkt, sio__redis_event_t *ev);
 /* The codec's view of a selection (to may be NULL). */
 sio__redis_sel_t sio__radp_sel_of(const sio_broadcast_opts_t *to, int64_t timeout_ms);
+
+/* "redis://host:port" of url for logs (never the password; IPv6 hosts in brackets), new
+ * (sio__free); NULL when out of memory. */
+char *sio__radp_where(const sio__redis_url_t *url);
+/* SIO_EBUSY when a namespace of io already has an adapter (one per namespace: refused
+ * before anything is installed), else 0. */
+int sio__radp_check_free(sio_server_t *io);
 
 /* A message to other nodes that could not go out (why: sio__rconn_command's error) is
  * counted in *dropped; a full backlog (SIO_ELIMIT) is logged once per episode (until the

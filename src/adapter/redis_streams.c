@@ -853,11 +853,7 @@ int sio_redis_streams_attach(sio_server_t *io, const sio_redis_streams_opts_t *o
   if (opts->stream_name == NULL || opts->stream_name[0] == '\0' || opts->channel_prefix == NULL ||
       opts->channel_prefix[0] == '\0' || opts->session_prefix == NULL || opts->maxlen == 0)
     return SIO_EINVAL;
-  uint32_t it = 0;
-  void *v;
-  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
-    if (((sio_ns_t *)v)->adapter) return SIO_EBUSY;
-  }
+  if (sio__radp_check_free(io) != 0) return SIO_EBUSY;
   sio_redis_streams_t *r = sio__calloc(1, sizeof *r);
   if (r == NULL) return SIO_ENOMEM;
   int rc = sio__redis_url_parse(opts->url ? opts->url : d.url, &r->url);
@@ -877,12 +873,7 @@ int sio_redis_streams_attach(sio_server_t *io, const sio_redis_streams_opts_t *o
   r->sess_prefix = sio__strdup(opts->session_prefix);
   r->refs = 1;
   sio__list_init(&r->adapters);
-  sio__buf_t where = SIO__BUF_INIT;
-  if (sio__buf_appendf(&where, strchr(r->url.host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", r->url.host,
-                       r->url.port) == 0 &&
-      sio__buf_append_byte(&where, 0) == 0)
-    r->where = sio__buf_steal(&where, NULL);
-  sio__buf_free(&where);
+  r->where = sio__radp_where(&r->url);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
   if (r->stream == NULL || r->chan_prefix == NULL || r->sess_prefix == NULL || r->where == NULL) {
     sio__xsa_client_unref(r);
