@@ -13,6 +13,7 @@
 // (their compression CPU competes with the server's on 2 shared cores: the figures are
 // per message and relative).
 //   node bench/deflate.mjs        (env: BENCH_DEFLATE_N=500 BENCH_DEFLATE_M=10000 BENCH_DEFLATE_C=10)
+import { wordText } from '../tests/integration/lib/util.mjs';
 import { ECHO, NODE_SERVER, cpu, rss, startServer, stopServer, wsClient as client } from './lib.mjs';
 
 const N = Number(process.env.BENCH_DEFLATE_N || 500);
@@ -33,17 +34,8 @@ function start(kind, deflate) {
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Chat-like text: compressible, not trivially so.
-function text(n, seed) {
-  const words = ['hello', 'room', 'call', 'video', 'join', 'message', 'réunion', 'ok', 'see', 'you', 'later', 'thanks'];
-  let out = '';
-  let x = seed;
-  while (out.length < n) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    out += words[(x >>> 16) % words.length] + ' ';
-  }
-  return out.slice(0, n);
-}
-
+const WORDS = ['hello', 'room', 'call', 'video', 'join', 'message', 'réunion', 'ok', 'see', 'you', 'later', 'thanks'];
+const text = (n, seed) => wordText(WORDS, n, seed);
 
 function echo(c, payload) {
   const id = c.next++;
