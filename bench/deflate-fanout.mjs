@@ -12,21 +12,12 @@
 //   node bench/deflate-fanout.mjs   (env: BENCH_DFAN_R=200 BENCH_DFAN_M=300 BENCH_DFAN_W=4;
 //   BENCH_DFAN_BASELINE=path/to/echo adds that binary's on and no-takeover rows, e.g. an
 //   older build to compare with)
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { ECHO, NODE_SERVER, cpu, startServer, stopServer, wsClient as client } from './lib.mjs';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(REPO, 'tests/package.json'));
-const WebSocket = require('ws');
-const ECHO = process.env.ECHO_BIN || join(REPO, 'build/examples/echo');
 const BASELINE = process.env.BENCH_DFAN_BASELINE || '';
 const R = Number(process.env.BENCH_DFAN_R || 200);
 const M = Number(process.env.BENCH_DFAN_M || 300);
 const W = Number(process.env.BENCH_DFAN_W || 4);
-const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 const ROOM = 'fan';
 
 // deflate: 'off', 'on' or 'no-takeover' (server_no_context_takeover).
@@ -35,25 +26,10 @@ function start(kind, deflate) {
     : ['--per-message-deflate', '--deflate-server-no-takeover'];
   const [bin, args] = kind !== 'node'
     ? [kind === 'baseline' ? BASELINE : ECHO, ['--port', '0', '--log-level', 'error', ...flags]]
-    : [process.execPath, [join(REPO, 'bench/node-server.mjs'), '--port', '0', ...flags]];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  return new Promise((res, rej) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) res({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (c) => rej(new Error(`${kind} exited ${c}: ${log}`)));
-  });
+    : [process.execPath, [NODE_SERVER, '--port', '0', ...flags]];
+  return startServer(kind, bin, args);
 }
 
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-};
 
 // Chat-like JSON text: a list of messages with names and words, compressible, not trivially.
 function chat(n, seed) {
@@ -70,26 +46,6 @@ function chat(n, seed) {
   return lines;
 }
 
-// One Socket.IO client over a raw ws; onEvent(text) sees every event packet.
-function client(port, onEvent) {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: true });
-    const c = { ws, acks: new Map(), next: 0 };
-    ws.on('error', rej);
-    ws.on('message', (data) => {
-      const s = data.toString();
-      if (s === '2') return ws.send('3');
-      if (s[0] === '0') return ws.send('40');
-      if (s.startsWith('40')) return res(c);
-      const m = /^43(\d+)/.exec(s);
-      if (m) {
-        const f = c.acks.get(Number(m[1]));
-        c.acks.delete(Number(m[1]));
-        if (f) f();
-      } else if (s.startsWith('42')) onEvent?.(s);
-    });
-  });
-}
 
 function joinRoom(c) {
   const id = c.next++;
@@ -136,8 +92,7 @@ async function measure(kind, deflate) {
   const cpuPer = (cpu(pid) - t0) / (M * R);
   const bytesPer = (receivers[0].ws._socket.bytesRead - bytes0) / M;
   for (const c of [...receivers, sender]) c.ws.terminate();
-  srv.child.kill('SIGTERM');
-  await new Promise((r) => srv.child.once('exit', r));
+  await stopServer(srv);
   return { kind, deflate, params, cpuUs: cpuPer * 1e6, bytesPer, rate: (M * R) / secs, raw: payloads[1].length };
 }
 

@@ -13,21 +13,13 @@
 // (their compression CPU competes with the server's on 2 shared cores: the figures are
 // per message and relative).
 //   node bench/deflate.mjs        (env: BENCH_DEFLATE_N=500 BENCH_DEFLATE_M=10000 BENCH_DEFLATE_C=10)
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { wordText } from '../tests/integration/lib/util.mjs';
+import { ECHO, NODE_SERVER, cpu, rss, startServer, stopServer, wsClient as client } from './lib.mjs';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(REPO, 'tests/package.json'));
-const WebSocket = require('ws');
-const ECHO = process.env.ECHO_BIN || join(REPO, 'build/examples/echo');
 const N = Number(process.env.BENCH_DEFLATE_N || 500);
 const M = Number(process.env.BENCH_DEFLATE_M || 10000);
 const C = Number(process.env.BENCH_DEFLATE_C || 10);
 const W = 8;
-const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 
 // deflate: false, true, or 'no-takeover' (noom only: both no_context_takeover flags).
 function start(kind, deflate) {
@@ -35,61 +27,15 @@ function start(kind, deflate) {
     : deflate ? ['--per-message-deflate'] : [];
   const [bin, args] = kind === 'noom'
     ? [ECHO, ['--port', '0', '--log-level', 'error', ...flags]]
-    : [process.execPath, [join(REPO, 'bench/node-server.mjs'), '--port', '0', ...(deflate ? ['--per-message-deflate'] : [])]];
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  return new Promise((res, rej) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m) res({ child, port: Number(m[1]) });
-    });
-    child.once('exit', (c) => rej(new Error(`${kind} exited ${c}: ${log}`)));
-  });
+    : [process.execPath, [NODE_SERVER, '--port', '0', ...(deflate ? ['--per-message-deflate'] : [])]];
+  return startServer(kind, bin, args);
 }
 
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-};
-const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Chat-like text: compressible, not trivially so.
-function text(n, seed) {
-  const words = ['hello', 'room', 'call', 'video', 'join', 'message', 'réunion', 'ok', 'see', 'you', 'later', 'thanks'];
-  let out = '';
-  let x = seed;
-  while (out.length < n) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    out += words[(x >>> 16) % words.length] + ' ';
-  }
-  return out.slice(0, n);
-}
-
-// One Socket.IO client over a raw ws: resolves once connected to "/". c.acks resolves
-// ack ids; c.rx counts the bytes the server sent.
-function client(port) {
-  return new Promise((res, rej) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: true });
-    const c = { ws, acks: new Map(), next: 0 };
-    ws.on('error', rej);
-    ws.on('message', (data) => {
-      const s = data.toString();
-      if (s === '2') return ws.send('3');
-      if (s[0] === '0') return ws.send('40');
-      if (s.startsWith('40')) return res(c);
-      const m = /^43(\d+)/.exec(s);
-      if (m) {
-        const f = c.acks.get(Number(m[1]));
-        c.acks.delete(Number(m[1]));
-        if (f) f();
-      }
-    });
-  });
-}
+const WORDS = ['hello', 'room', 'call', 'video', 'join', 'message', 'réunion', 'ok', 'see', 'you', 'later', 'thanks'];
+const text = (n, seed) => wordText(WORDS, n, seed);
 
 function echo(c, payload) {
   const id = c.next++;
@@ -132,8 +78,7 @@ async function measure(kind, deflate) {
   const bytesPer = (clients.slice(0, C).reduce((a, c) => a + c.ws._socket.bytesRead, 0) - bytesBefore) / sent;
   for (const c of clients) c.ws.terminate();
   warm.ws.terminate();
-  srv.child.kill('SIGTERM');
-  await new Promise((r) => srv.child.once('exit', r));
+  await stopServer(srv);
   return { kind, deflate, ext, idleKiB: (idle - base) / N / 1024, busyKiB: (busy - base) / N / 1024, cpuUs: cpuPer * 1e6, bytesPer };
 }
 

@@ -17,15 +17,12 @@
 //   node bench/history.mjs            (env: BENCH_HIST_M=20000 BENCH_HIST_D=10 BENCH_HIST_C=4
 //                                      BENCH_HIST_R=100 BENCH_HIST_MR=3000 BENCH_HIST_K=200;
 //                                      BENCH_HIST_PARTS=cpu,big,rate,enter runs some of them)
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { REPO, cpu, require, startServer } from './lib.mjs';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(REPO, 'tests/package.json'));
 const { io } = require('socket.io-client');
 const BIN = process.env.APP_BIN || join(REPO, 'build/noom');
 const M = Number(process.env.BENCH_HIST_M || 20000);
@@ -36,27 +33,11 @@ const MR = Number(process.env.BENCH_HIST_MR || 3000);
 const K = Number(process.env.BENCH_HIST_K || 200);
 const PARTS = new Set((process.env.BENCH_HIST_PARTS || 'cpu,big,rate,enter').split(','));
 const W = 64;
-const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 
 function start(flags) {
-  const child = spawn(BIN, ['--port', '0', '--stun-port', '0', '--log-level', 'warn', '--msg-burst', '1000000000',
-    '--msg-rate', '1000000000', '--event-rate', '1000000000', '--event-burst', '1000000000', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  return new Promise((res, rej) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) res({ child, url: `http://127.0.0.1:${m[1]}`, log: () => log });
-    });
-    child.once('exit', (c) => rej(new Error(`noom exited ${c}: ${log}`)));
-  });
+  return startServer('noom', BIN, ['--port', '0', '--stun-port', '0', '--log-level', 'warn', '--msg-burst', '1000000000',
+    '--msg-rate', '1000000000', '--event-rate', '1000000000', '--event-burst', '1000000000', ...flags]);
 }
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK; // utime + stime, seconds
-};
 async function senders(url, n, room = (i) => `bench-${i % 2}`) {
   const out = [];
   for (let i = 0; i < n; i++) {

@@ -11,23 +11,15 @@
 // much as the server's; CPU per operation is the figure to compare.
 //   node bench/msgpack.mjs   (env: BENCH_MP_M=60000 acks, BENCH_MP_F=2000 broadcasts,
 //                              BENCH_MP_C=20 clients, BENCH_MP_R=100 receivers)
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { ECHO, NODE_SERVER, cpu, require, startServer, stopServer as stop } from './lib.mjs';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(join(REPO, 'tests/package.json'));
 const { io } = require('socket.io-client');
 const msgpackParser = require('socket.io-msgpack-parser');
-const ECHO = process.env.ECHO_BIN || join(REPO, 'build/examples/echo');
 const M = Number(process.env.BENCH_MP_M || 60000);
 const F = Number(process.env.BENCH_MP_F || 2000);
 const C = Number(process.env.BENCH_MP_C || 20);
 const R = Number(process.env.BENCH_MP_R || 100);
 const W = 16;
-const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 
 const MIXED = {
   id: 123456, user: 'user-42', text: 'hello, this is a chat message of some length', ts: 1733450000123,
@@ -37,25 +29,9 @@ const MIXED = {
 function start(server, parser) {
   const [file, args] = server === 'noom'
     ? [ECHO, ['--port', '0', '--log-level', 'error', '--parser', parser]]
-    : [process.execPath, [join(REPO, 'bench/node-server.mjs'), '--port', '0', ...(parser === 'msgpack' ? ['--parser', 'msgpack'] : [])]];
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (d) => { log += d; });
-  return new Promise((res, rej) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-      if (m) res({ child, url: `http://127.0.0.1:${m[1]}` });
-    });
-    child.once('exit', (c) => rej(new Error(`${server} exited ${c}: ${log}`)));
-  });
+    : [process.execPath, [NODE_SERVER, '--port', '0', ...(parser === 'msgpack' ? ['--parser', 'msgpack'] : [])]];
+  return startServer(server, file, args);
 }
-const stop = (srv) => new Promise((r) => { srv.child.once('exit', r); srv.child.kill('SIGTERM'); });
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICK;
-};
 async function clients(url, n, parser) {
   const opts = { forceNew: true, transports: ['websocket'], reconnection: false, ...(parser === 'msgpack' ? { parser: msgpackParser } : {}) };
   return Promise.all(Array.from({ length: n }, () => new Promise((res, rej) => {

@@ -25,6 +25,7 @@
 
 #include "adapter/redis_codec.h"
 #include "adapter/redis_conn.h"
+#include "adapter/redis_req.h"
 #include "adapter/redis_shared.h"
 #include "common/alloc.h"
 #include "common/log.h"
@@ -64,25 +65,12 @@ typedef struct {
   char *resp_channel;       /* P-response#nsp# */
   char *own_resp_channel;   /* P-response#nsp#uid# */
   sio__map_t requests;      /* requestId -> request_t* */
+  sio__redis_req_owner_t reqs; /* lends requests (requestId map, loop, id) */
   sio__list_t link;
 } adapter_t;
 
-/* A request of ours waiting for the other nodes. */
-typedef struct {
-  adapter_t *a;             /* NULL once finished */
-  int type;                 /* SIO__RREQ_* (what answers look like) */
-  const char *what;         /* "fetchSockets"..., for logs */
-  char id[UID_LEN + 1];
-  sio_adapter_query_t *q;   /* queries */
-  sio_adapter_acks_t *acks; /* broadcasts with acks */
-  size_t expected;          /* other nodes: known once NUMSUB answered */
-  uint8_t expected_known;
-  size_t got;               /* nodes that answered */
-  size_t clients, answered; /* broadcasts with acks: remote clients reached / answered */
-  uv_timer_t timer;
-  uint8_t finished, timer_closed;
-  int inflight;             /* our commands whose reply callback has not run */
-} request_t;
+/* A request of ours waiting for the other nodes (redis_req.h). */
+typedef sio__redis_req_t request_t;
 
 static void client_unref(sio_redis_t *r);
 
@@ -106,13 +94,7 @@ static int publish_json(sio_redis_t *r, const char *channel, json_t *obj) {
 
 /* Notes a publish that could not go out; logged once per episode. */
 static void dropped(sio_redis_t *r, int why) {
-  r->stats.dropped++;
-  if (why == SIO_ELIMIT && !r->backlog_logged) {
-    r->backlog_logged = 1;
-    SIO_LOGW("redis adapter: Redis at %s is not reading fast enough (over %u MiB unsent): dropping messages "
-             "to other nodes until it catches up",
-             r->where, SIO__RCONN_MAX_BACKLOG >> 20);
-  }
+  sio__radp_dropped("redis adapter", r->where, &r->stats.dropped, &r->backlog_logged, why);
 }
 
 static int publish_raw(sio_redis_t *r, const char *channel, const char *msg, size_t len) {
@@ -132,90 +114,8 @@ static int publish_raw(sio_redis_t *r, const char *channel, const char *msg, siz
  * Our requests and their answers
  * ------------------------------------------------------------------------------ */
 
-static void request_maybe_free(request_t *q) {
-  if (q->finished && q->timer_closed && q->inflight == 0) sio__free(q);
-}
-
-static void request_timer_closed(uv_handle_t *h) {
-  request_t *q = h->data;
-  q->timer_closed = 1;
-  request_maybe_free(q);
-}
-
-/* Finishes q once: the library gets the answers (or the acks handle back). */
-static void request_finish(request_t *q, int status) {
-  if (q->finished) return;
-  q->finished = 1;
-  adapter_t *a = q->a;
-  q->a = NULL;
-  if (a) sio__map_del(&a->requests, q->id, UID_LEN);
-  uv_timer_stop(&q->timer);
-  uv_close((uv_handle_t *)&q->timer, request_timer_closed);
-  if (q->q) sio_adapter_query_done(q->q, status);
-  if (q->acks) sio_adapter_acks_done(q->acks);
-}
-
-static void request_check(request_t *q) {
-  if (!q->expected_known || q->got < q->expected) return;
-  if (q->type == SIO__RREQ_BROADCAST && q->answered < q->clients) return;
-  request_finish(q, 0);
-}
-
-static void on_request_timeout(uv_timer_t *t) {
-  request_t *q = t->data;
-  /* A broadcast's clients may simply not answer in time: socket.io's own timeout
-   * reports that, no need to log. A node that does not answer a query is news. */
-  if (q->type != SIO__RREQ_BROADCAST && q->a) {
-    SIO_LOGW("redis adapter: %s on namespace %s timed out after %llu ms: %zu of %zu other nodes answered "
-             "(a node may be stuck or gone; raise requests_timeout_ms if they are only slow)",
-             q->what, sio_ns_name(q->a->ns), (unsigned long long)q->a->r->timeout_ms, q->got,
-             q->expected_known ? q->expected : q->got);
-  }
-  request_finish(q, SIO_ETIMEDOUT);
-}
-
-/* PUBSUB NUMSUB <request channel>: how many nodes (this one included) serve ns. */
-static void on_numsub(redisAsyncContext *ac, void *reply, void *priv) {
-  request_t *q = priv;
-  redisReply *rep = reply;
-  q->inflight--;
-  if (q->finished) {
-    request_maybe_free(q);
-    return;
-  }
-  if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-      rep->element[1]->type != REDIS_REPLY_INTEGER) {
-    request_finish(q, SIO_ECLOSED);
-    return;
-  }
-  long long n = rep->element[1]->integer;
-  if (q->type == -1) {
-    /* serverCount itself. At least this node, even before its subscription is active. */
-    sio_adapter_query_set_count(q->q, n < 1 ? 1 : (size_t)n);
-    request_finish(q, 0);
-    return;
-  }
-  q->expected = n > 1 ? (size_t)(n - 1) : 0;
-  q->expected_known = 1;
-  request_check(q);
-}
-
 static request_t *request_new(adapter_t *a, int type, const char *what, uint64_t timeout_ms) {
-  request_t *q = sio__calloc(1, sizeof *q);
-  if (q == NULL) return NULL;
-  q->a = a;
-  q->type = type;
-  q->what = what;
-  do sio__radp_random_id(q->id, UID_LEN);
-  while (sio__map_get(&a->requests, q->id, UID_LEN) != NULL);
-  if (sio__map_put(&a->requests, q->id, UID_LEN, q) != 0) {
-    sio__free(q);
-    return NULL;
-  }
-  uv_timer_init(a->r->loop, &q->timer);
-  q->timer.data = q;
-  uv_timer_start(&q->timer, on_request_timeout, timeout_ms, 0);
-  return q;
+  return sio__redis_req_new(&a->reqs, a, a->ns, type, what, timeout_ms);
 }
 
 /*
@@ -228,14 +128,14 @@ static int request_send(request_t *q, const char *msg, size_t len) {
   adapter_t *a = q->a;
   sio_redis_t *r = a->r;
   if (msg && publish_raw(r, a->req_channel, msg, len) != 0) {
-    request_finish(q, SIO_ECLOSED);
+    sio__redis_req_finish(q, SIO_ECLOSED);
     return 0;
   }
   const char *argv[3] = {"PUBSUB", "NUMSUB", a->req_channel};
-  if (r->pub && sio__rconn_command(r->pub, on_numsub, q, 3, argv, NULL) == 0) {
+  if (r->pub && sio__rconn_command(r->pub, sio__redis_req_on_numsub, q, 3, argv, NULL) == 0) {
     q->inflight++;
   } else {
-    request_finish(q, SIO_ECLOSED);
+    sio__redis_req_finish(q, SIO_ECLOSED);
   }
   return 0;
 }
@@ -258,7 +158,7 @@ static int json_request(adapter_t *a, int type, const char *what, sio_adapter_qu
   if (rc) {
     /* Nothing went out: take the request back without running the callback. */
     q->q = NULL;
-    request_finish(q, rc);
+    sio__redis_req_finish(q, rc);
     sio__buf_free(&b);
     return rc;
   }
@@ -308,14 +208,7 @@ static void handle_response(adapter_t *a, const char *msg, size_t len) {
     break;
   }
   case SIO__RREQ_SERVER_SIDE_EMIT: {
-    json_t *data = json_object_get(v.root, "data");
-    sio_args_t args;
-    json_t *one = json_array();
-    if (one && data) json_array_append(one, data);
-    sio__args_view(&args, one, 0, v.att, v.natt);
-    sio_adapter_query_add_value(q->q, data ? &args : NULL, 0);
-    json_decref(one);
-    q->got++;
+    sio__redis_req_add_value(q, json_object_get(v.root, "data"), v.att, v.natt);
     break;
   }
   case SIO__RREQ_BROADCAST:
@@ -324,19 +217,12 @@ static void handle_response(adapter_t *a, const char *msg, size_t len) {
       q->clients += json_is_integer(n) && json_integer_value(n) > 0 ? (size_t)json_integer_value(n) : 0;
       q->got++;
     } else if (json_integer_value(type) == SIO__RREQ_BROADCAST_ACK) {
-      json_t *packet = json_object_get(v.root, "packet");
-      json_t *one = json_array();
-      sio_args_t args;
-      if (one && packet) json_array_append(one, packet);
-      sio__args_view(&args, one, 0, v.att, v.natt);
-      sio_adapter_acks_answer(q->acks, &args);
-      json_decref(one);
-      q->answered++;
+      sio__redis_req_add_ack(q, json_object_get(v.root, "packet"), v.att, v.natt);
     }
     break;
   }
   a->r->stats.received++;
-  request_check(q);
+  sio__redis_req_check(q);
   sio__mp_value_free(&v);
 }
 
@@ -677,7 +563,7 @@ static int hook_broadcast_with_ack(void *self, sio_ns_t *ns, const sio_broadcast
   if (rc == 0) rc = sio__redis_encode_bcast_request(&b, a->uid, q->id, &ev, &sel);
   json_decref(ev.arr);
   if (rc) {
-    request_finish(q, rc); /* holds nothing yet: the library releases acks itself */
+    sio__redis_req_finish(q, rc); /* holds nothing yet: the library releases acks itself */
     sio__buf_free(&b);
     return rc;
   }
@@ -730,7 +616,7 @@ static void hook_destroy(void *self) {
   uint32_t it = 0;
   void *v;
   while (sio__map_next(&a->requests, &it, NULL, NULL, &v)) {
-    request_finish(v, SIO_ECANCELED);
+    sio__redis_req_finish(v, SIO_ECANCELED);
     it = 0; /* finishing deleted the entry */
   }
   sio__map_free(&a->requests);
@@ -839,15 +725,7 @@ static void on_conn_down(sio__rconn_t *c, const char *why, void *user) {
   if (r->outage) return; /* logged once per outage */
   r->outage = 1;
   r->dropped_before = r->stats.dropped;
-  if (r->was_up) {
-    SIO_LOGW("redis adapter: lost Redis at %s (%s): local delivery goes on, messages to other nodes are dropped "
-             "until it is back; reconnecting",
-             r->where, why);
-  } else {
-    SIO_LOGW("redis adapter: cannot reach Redis at %s (%s): serving this process only until it is reachable "
-             "(is redis-server running? check --redis); retrying",
-             r->where, why);
-  }
+  sio__radp_log_outage("redis adapter", r->where, why, r->was_up, "--redis");
 }
 
 /* Frees r once both connections are gone: hiredis may still run subscription callbacks
@@ -892,6 +770,8 @@ static int attach_ns(sio_ns_t *ns, void *user) {
   a->r = r;
   a->ns = ns;
   sio__radp_random_id(a->uid, UID_LEN);
+  a->reqs = (sio__redis_req_owner_t){&a->requests, r->loop, "redis adapter", SIO__RREQ_BROADCAST,
+                                     sio__radp_random_id, UID_LEN};
   const char *nsp = sio_ns_name(ns);
   a->channel = sio__radp_concat(r->prefix, "#", nsp, "#");
   a->pattern = a->channel ? sio__radp_concat(a->channel, "*", NULL, NULL) : NULL;
@@ -939,11 +819,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
   }
   if (opts->prefix == NULL || opts->prefix[0] == '\0') return SIO_EINVAL;
   /* Refuse before anything is installed: one adapter per namespace. */
-  uint32_t it = 0;
-  void *v;
-  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
-    if (((sio_ns_t *)v)->adapter) return SIO_EBUSY;
-  }
+  if (sio__radp_check_free(io) != 0) return SIO_EBUSY;
   sio_redis_t *r = sio__calloc(1, sizeof *r);
   if (r == NULL) return SIO_ENOMEM;
   int rc = sio__redis_url_parse(opts->url ? opts->url : "redis://127.0.0.1:6379", &r->url);
@@ -956,12 +832,7 @@ int sio_redis_attach(sio_server_t *io, const sio_redis_opts_t *opts, sio_redis_t
   r->prefix = sio__strdup(opts->prefix);
   r->refs = 1; /* the server's, dropped when it closes */
   sio__list_init(&r->adapters);
-  sio__buf_t where = SIO__BUF_INIT;
-  if (sio__buf_appendf(&where, strchr(r->url.host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", r->url.host,
-                       r->url.port) == 0 &&
-      sio__buf_append_byte(&where, 0) == 0)
-    r->where = sio__buf_steal(&where, NULL);
-  sio__buf_free(&where);
+  r->where = sio__radp_where(&r->url);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
   if (r->prefix == NULL || r->where == NULL) {
     client_unref(r);

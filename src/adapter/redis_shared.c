@@ -7,7 +7,9 @@
 
 #include <string.h>
 
+#include "adapter/redis_conn.h"
 #include "common/alloc.h"
+#include "common/log.h"
 #include "sio/json.h"
 #include "sio/sio.h"
 
@@ -22,6 +24,21 @@ void sio__radp_random_id(char *out, size_t n) {
     for (size_t i = 0; i < n; i++) b[i] = (unsigned char)(t >> (i * 8)) ^ (unsigned char)(i * 37);
   }
   for (size_t i = 0; i < n; i++) out[i] = abc[b[i] % 62];
+  out[n] = '\0';
+}
+
+void sio__radp_hex_id(char *out, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  unsigned char b[32];
+  if (n > 2 * sizeof b) n = 2 * sizeof b;
+  if (uv_random(NULL, NULL, b, n / 2, 0, NULL) != 0) {
+    uint64_t t = uv_hrtime();
+    for (size_t i = 0; i < n / 2; i++) b[i] = (unsigned char)(t >> ((i & 7) * 8)) ^ (unsigned char)(i * 37);
+  }
+  for (size_t i = 0; i < n / 2; i++) {
+    out[2 * i] = hex[b[i] >> 4];
+    out[2 * i + 1] = hex[b[i] & 15];
+  }
   out[n] = '\0';
 }
 
@@ -200,3 +217,46 @@ sio__redis_sel_t sio__radp_sel_of(const sio_broadcast_opts_t *to, int64_t timeou
                             timeout_ms};
 }
 
+
+
+void sio__radp_dropped(const char *who, const char *where, uint64_t *dropped, uint8_t *backlog_logged, int why) {
+  (*dropped)++;
+  if (why == SIO_ELIMIT && !*backlog_logged) {
+    *backlog_logged = 1;
+    SIO_LOGW("%s: Redis at %s is not reading fast enough (over %u MiB unsent): dropping messages to other nodes "
+             "until it catches up",
+             who, where, SIO__RCONN_MAX_BACKLOG >> 20);
+  }
+}
+
+void sio__radp_log_outage(const char *who, const char *where, const char *why, int was_up, const char *flag) {
+  if (was_up) {
+    SIO_LOGW("%s: lost Redis at %s (%s): local delivery goes on, messages to other nodes are dropped until it is "
+             "back; reconnecting",
+             who, where, why);
+  } else {
+    SIO_LOGW("%s: cannot reach Redis at %s (%s): serving this process only until it is reachable (is "
+             "redis-server running? check %s); retrying",
+             who, where, why, flag);
+  }
+}
+
+char *sio__radp_where(const sio__redis_url_t *url) {
+  sio__buf_t where = SIO__BUF_INIT;
+  char *out = NULL;
+  if (sio__buf_appendf(&where, strchr(url->host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", url->host, url->port) ==
+          0 &&
+      sio__buf_append_byte(&where, 0) == 0)
+    out = sio__buf_steal(&where, NULL);
+  sio__buf_free(&where);
+  return out;
+}
+
+int sio__radp_check_free(sio_server_t *io) {
+  uint32_t it = 0;
+  void *v;
+  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
+    if (((sio_ns_t *)v)->adapter) return SIO_EBUSY;
+  }
+  return 0;
+}

@@ -9,11 +9,15 @@
 #include <jansson.h>
 
 #include "adapter/redis_codec.h"
+#include "adapter/redis_conn.h"
 #include "sio/adapter.h"
 
 /* n random characters of uid2's alphabet (62 URL-safe ones) and a NUL into out[n+1];
  * n <= 64. Falls back to the clock when the system has no randomness. */
 void sio__radp_random_id(char *out, size_t n);
+/* n lowercase hex digits (n/2 random bytes, as randomBytes(n/2).toString("hex")) and a
+ * NUL into out[n+1]; n even, <= 64. Clock fallback as above. */
+void sio__radp_hex_id(char *out, size_t n);
 
 /* a+b+c+d (c, d may be NULL) as a new string (sio__free); NULL when out of memory. */
 char *sio__radp_concat(const char *a, const char *b, const char *c, const char *d);
@@ -57,5 +61,21 @@ void sio__radp_add_fetched(sio_adapter_query_t *h, json_t *s);
 int sio__radp_event_of(const char *nsp, const sio_packet_view_t *pkt, sio__redis_event_t *ev);
 /* The codec's view of a selection (to may be NULL). */
 sio__redis_sel_t sio__radp_sel_of(const sio_broadcast_opts_t *to, int64_t timeout_ms);
+
+/* "redis://host:port" of url for logs (never the password; IPv6 hosts in brackets), new
+ * (sio__free); NULL when out of memory. */
+char *sio__radp_where(const sio__redis_url_t *url);
+/* SIO_EBUSY when a namespace of io already has an adapter (one per namespace: refused
+ * before anything is installed), else 0. */
+int sio__radp_check_free(sio_server_t *io);
+
+/* A message to other nodes that could not go out (why: sio__rconn_command's error) is
+ * counted in *dropped; a full backlog (SIO_ELIMIT) is logged once per episode (until the
+ * caller clears *backlog_logged when a command goes out again). who: "redis adapter"...,
+ * where: the server's "redis://host:port". */
+void sio__radp_dropped(const char *who, const char *where, uint64_t *dropped, uint8_t *backlog_logged, int why);
+/* Logs the start of an outage (once per outage): Redis lost (was_up) or never reached
+ * (flag: the option naming its URL, for the hint). */
+void sio__radp_log_outage(const char *who, const char *where, const char *why, int was_up, const char *flag);
 
 #endif

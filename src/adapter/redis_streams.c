@@ -27,7 +27,7 @@
  * them: replay every one XRANGE lists (ours not listed are answered, so delivered,
  * after the socket is back).
  *
- * Never a crash on what another node sends: anything that does not decode is sio__xsa_dropped
+ * Never a crash on what another node sends: anything that does not decode is dropped
  * with a debug line. Layer: adapter.
  */
 #include <string.h>
@@ -48,28 +48,8 @@
  * Small helpers
  * ------------------------------------------------------------------------------ */
 
-static void hex_id(char out[UID_LEN + 1]) {
-  static const char hex[] = "0123456789abcdef";
-  unsigned char b[UID_LEN / 2];
-  if (uv_random(NULL, NULL, b, sizeof b, 0, NULL) != 0) {
-    uint64_t t = uv_hrtime();
-    for (size_t i = 0; i < sizeof b; i++) b[i] = (unsigned char)(t >> (i * 8)) ^ (unsigned char)(i * 37);
-  }
-  for (size_t i = 0; i < sizeof b; i++) {
-    out[2 * i] = hex[b[i] >> 4];
-    out[2 * i + 1] = hex[b[i] & 15];
-  }
-  out[UID_LEN] = '\0';
-}
-
 void sio__xsa_dropped(sio_redis_streams_t *r, int why) {
-  r->stats.dropped++;
-  if (why == SIO_ELIMIT && !r->backlog_logged) {
-    r->backlog_logged = 1;
-    SIO_LOGW("redis streams adapter: Redis at %s is not reading fast enough (over %u MiB unsent): dropping "
-             "messages to other nodes until it catches up",
-             r->where, SIO__RCONN_MAX_BACKLOG >> 20);
-  }
+  sio__radp_dropped("redis streams adapter", r->where, &r->stats.dropped, &r->backlog_logged, why);
 }
 
 /* Sends a sio__xsa_command on the publisher; counts it. */
@@ -154,86 +134,8 @@ json_t *sio__xsa_broadcast_data(xadapter_t *a, const sio_broadcast_opts_t *to, c
  * Our requests and their answers (pub/sub)
  * ------------------------------------------------------------------------------ */
 
-static void request_maybe_free(request_t *q) {
-  if (q->finished && q->timer_closed && q->inflight == 0) sio__free(q);
-}
-
-static void request_timer_closed(uv_handle_t *h) {
-  request_t *q = h->data;
-  q->timer_closed = 1;
-  request_maybe_free(q);
-}
-
-static void request_finish(request_t *q, int status) {
-  if (q->finished) return;
-  q->finished = 1;
-  xadapter_t *a = q->a;
-  q->a = NULL;
-  if (a) sio__map_del(&a->requests, q->id, UID_LEN);
-  uv_timer_stop(&q->timer);
-  uv_close((uv_handle_t *)&q->timer, request_timer_closed);
-  if (q->q) sio_adapter_query_done(q->q, status);
-  if (q->acks) sio_adapter_acks_done(q->acks);
-}
-
-static void request_check(request_t *q) {
-  if (!q->expected_known || q->got < q->expected) return;
-  if (q->type == SIO__XS_BROADCAST && q->answered < q->clients) return;
-  request_finish(q, 0);
-}
-
-static void on_request_timeout(uv_timer_t *t) {
-  request_t *q = t->data;
-  if (q->type != SIO__XS_BROADCAST && q->a) {
-    SIO_LOGW("redis streams adapter: %s on namespace %s timed out after %llu ms: %zu of %zu other nodes "
-             "answered (a node may be stuck or gone; raise requests_timeout_ms if they are only slow)",
-             q->what, sio_ns_name(q->a->ns), (unsigned long long)q->a->r->timeout_ms, q->got,
-             q->expected_known ? q->expected : q->got);
-  }
-  request_finish(q, SIO_ETIMEDOUT);
-}
-
-/* PUBSUB NUMSUB P#nsp#: every node of the namespace subscribes to it. */
-static void on_numsub(redisAsyncContext *ac, void *reply, void *priv) {
-  request_t *q = priv;
-  redisReply *rep = reply;
-  q->inflight--;
-  if (q->finished) {
-    request_maybe_free(q);
-    return;
-  }
-  if (rep == NULL || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-      rep->element[1]->type != REDIS_REPLY_INTEGER) {
-    request_finish(q, SIO_ECLOSED);
-    return;
-  }
-  long long n = rep->element[1]->integer;
-  if (q->type == -1) {
-    sio_adapter_query_set_count(q->q, n < 1 ? 1 : (size_t)n);
-    request_finish(q, 0);
-    return;
-  }
-  q->expected = n > 1 ? (size_t)(n - 1) : 0;
-  q->expected_known = 1;
-  request_check(q);
-}
-
 static request_t *request_new(xadapter_t *a, int type, const char *what, uint64_t timeout_ms) {
-  request_t *q = sio__calloc(1, sizeof *q);
-  if (q == NULL) return NULL;
-  q->a = a;
-  q->type = type;
-  q->what = what;
-  do hex_id(q->id);
-  while (sio__map_get(&a->requests, q->id, UID_LEN) != NULL);
-  if (sio__map_put(&a->requests, q->id, UID_LEN, q) != 0) {
-    sio__free(q);
-    return NULL;
-  }
-  uv_timer_init(a->r->loop, &q->timer);
-  q->timer.data = q;
-  uv_timer_start(&q->timer, on_request_timeout, timeout_ms, 0);
-  return q;
+  return sio__redis_req_new(&a->reqs, a, a->ns, type, what, timeout_ms);
 }
 
 /* Publishes the request (data consumed, may be NULL for serverCount) and asks how many
@@ -243,12 +145,12 @@ static void request_send(request_t *q, json_t *data, sio__refbuf_t *const *att, 
   int rc = data ? publish_msg(a, a->channel, q->type == -1 ? 0 : q->type, data, att, natt) : 0;
   json_decref(data);
   if (rc != 0) {
-    request_finish(q, SIO_ECLOSED);
+    sio__redis_req_finish(q, SIO_ECLOSED);
     return;
   }
   const char *argv[3] = {"PUBSUB", "NUMSUB", a->channel};
-  if (sio__xsa_command(a->r, on_numsub, q, 3, argv, NULL) == 0) q->inflight++;
-  else request_finish(q, SIO_ECLOSED);
+  if (sio__xsa_command(a->r, sio__redis_req_on_numsub, q, 3, argv, NULL) == 0) q->inflight++;
+  else sio__redis_req_finish(q, SIO_ECLOSED);
 }
 
 /* An answer on our own channel. */
@@ -284,14 +186,7 @@ static void handle_response(xadapter_t *a, sio__mp_value_t *v) {
   }
   case SIO__XS_SERVER_SIDE_EMIT_RESPONSE: {
     if (q->type != SIO__XS_SERVER_SIDE_EMIT) return;
-    json_t *packet = json_object_get(data, "packet");
-    json_t *one = json_array();
-    sio_args_t args;
-    if (one && packet) json_array_append(one, packet);
-    sio__args_view(&args, one, 0, v->att, v->natt);
-    sio_adapter_query_add_value(q->q, packet ? &args : NULL, 0);
-    json_decref(one);
-    q->got++;
+    sio__redis_req_add_value(q, json_object_get(data, "packet"), v->att, v->natt);
     break;
   }
   case SIO__XS_BROADCAST_CLIENT_COUNT: {
@@ -303,20 +198,13 @@ static void handle_response(xadapter_t *a, sio__mp_value_t *v) {
   }
   case SIO__XS_BROADCAST_ACK: {
     if (q->type != SIO__XS_BROADCAST) return;
-    json_t *packet = json_object_get(data, "packet");
-    json_t *one = json_array();
-    sio_args_t args;
-    if (one && packet) json_array_append(one, packet);
-    sio__args_view(&args, one, 0, v->att, v->natt);
-    sio_adapter_acks_answer(q->acks, &args);
-    json_decref(one);
-    q->answered++;
+    sio__redis_req_add_ack(q, json_object_get(data, "packet"), v->att, v->natt);
     break;
   }
   default:
     return;
   }
-  request_check(q);
+  sio__redis_req_check(q);
 }
 
 /* ---------------------------------------------------------------------------------
@@ -394,7 +282,7 @@ static void remote_broadcast_with_ack(xadapter_t *a, sio__mp_value_t *v, json_t 
   sio__redis_bcast_t b;
   memset(&b, 0, sizeof b);
   if (sio__redis_read_bcast(json_object_get(data, "packet"), json_object_get(data, "opts"), &b) != 0) {
-    SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed broadcast with acks on %s", a->channel);
+    SIO_LOGD("redis streams adapter: dropped a malformed broadcast with acks on %s", a->channel);
     return;
   }
   reply_ctx_t *c = reply_ctx(a, uid, rid);
@@ -477,7 +365,7 @@ static void apply_entry(xadapter_t *a, sio__xs_entry_t *e, const char *id) {
     if (json_object_get(data, "requestId")) break; /* acks travel over pub/sub */
     sio__redis_bcast_t b;
     if (sio__xsa_entry_bcast(e, &b) != 0) {
-      SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed broadcast entry %s", id);
+      SIO_LOGD("redis streams adapter: dropped a malformed broadcast entry %s", id);
       sio__redis_bcast_free(&b);
       break;
     }
@@ -677,7 +565,7 @@ static int hook_broadcast_with_ack(void *self, sio_ns_t *ns, const sio_broadcast
   json_t *data = sio__xsa_broadcast_data(a, to, pkt, (int64_t)timeout_ms);
   if (data == NULL || json_object_set_new(data, "requestId", json_string(q->id)) != 0) {
     json_decref(data);
-    request_finish(q, SIO_ENOMEM);
+    sio__redis_req_finish(q, SIO_ENOMEM);
     return SIO_ENOMEM;
   }
   q->acks = acks;
@@ -697,7 +585,7 @@ static int fetch_request(xadapter_t *a, const sio_broadcast_opts_t *to, sio_adap
   if (opts) json_object_set_new(opts, "flags", json_object());
   json_t *data = json_pack("{s:o,s:s}", "opts", opts, "requestId", q->id);
   if (data == NULL) {
-    request_finish(q, SIO_ENOMEM);
+    sio__redis_req_finish(q, SIO_ENOMEM);
     return SIO_ENOMEM;
   }
   q->q = h;
@@ -745,7 +633,7 @@ static int hook_server_side_emit(void *self, sio_ns_t *ns, const char *event, co
   request_t *q = request_new(a, SIO__XS_SERVER_SIDE_EMIT, "serverSideEmit", a->r->timeout_ms);
   json_t *data = q ? json_pack("{s:s,s:o}", "requestId", q->id, "packet", packet) : NULL;
   if (data == NULL) {
-    if (q) request_finish(q, SIO_ENOMEM);
+    if (q) sio__redis_req_finish(q, SIO_ENOMEM);
     else json_decref(packet);
     return SIO_ENOMEM;
   }
@@ -761,7 +649,7 @@ static void hook_destroy(void *self) {
   uint32_t it = 0;
   void *v;
   while (sio__map_next(&a->requests, &it, NULL, NULL, &v)) {
-    request_finish(v, SIO_ECANCELED);
+    sio__redis_req_finish(v, SIO_ECANCELED);
     it = 0;
   }
   sio__map_free(&a->requests);
@@ -791,7 +679,7 @@ static void check_recovered(sio_redis_streams_t *r) {
   if (!sio_redis_streams_connected(r) || (r->was_up && !r->outage)) return;
   if (r->was_up) {
     r->stats.reconnects++;
-    SIO_LOGI("redis streams adapter: reconnected to %s (%llu messages to other nodes were sio__xsa_dropped meanwhile)",
+    SIO_LOGI("redis streams adapter: reconnected to %s (%llu messages to other nodes were dropped meanwhile)",
              r->where, (unsigned long long)(r->stats.dropped - r->dropped_before));
   } else {
     SIO_LOGI("redis streams adapter: connected to %s, stream \"%s\"", r->where, r->stream);
@@ -811,7 +699,7 @@ static void on_sub_message(redisAsyncContext *ac, void *reply, void *priv) {
     if (a == NULL) return;
     sio__mp_value_t v;
     if (sio__xs_decode_message(e[2]->str, e[2]->len, &v) != 0) {
-      SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed message on %.*s", (int)e[1]->len, e[1]->str);
+      SIO_LOGD("redis streams adapter: dropped a malformed message on %.*s", (int)e[1]->len, e[1]->str);
       return;
     }
     json_t *nsp = json_object_get(v.root, "nsp");
@@ -871,15 +759,7 @@ static void on_conn_down(sio__rconn_t *c, const char *why, void *user) {
   if (r->outage) return;
   r->outage = 1;
   r->dropped_before = r->stats.dropped;
-  if (r->was_up) {
-    SIO_LOGW("redis streams adapter: lost Redis at %s (%s): local delivery goes on, messages to other nodes are "
-             "sio__xsa_dropped until it is back; reconnecting",
-             r->where, why);
-  } else {
-    SIO_LOGW("redis streams adapter: cannot reach Redis at %s (%s): serving this process only until it is "
-             "reachable (is redis-server running? check --redis-streams); retrying",
-             r->where, why);
-  }
+  sio__radp_log_outage("redis streams adapter", r->where, why, r->was_up, "--redis-streams");
 }
 
 static void client_free(sio_redis_streams_t *r) {
@@ -923,7 +803,9 @@ static int attach_ns(sio_ns_t *ns, void *user) {
   if (a == NULL) return SIO_ENOMEM;
   a->r = r;
   a->ns = ns;
-  hex_id(a->uid);
+  sio__radp_hex_id(a->uid, UID_LEN);
+  a->reqs = (sio__redis_req_owner_t){&a->requests, r->loop, "redis streams adapter", SIO__XS_BROADCAST,
+                                     sio__radp_hex_id, UID_LEN};
   sio__list_init(&a->held);
   const char *nsp = sio_ns_name(ns);
   a->channel = sio__radp_concat(r->chan_prefix, "#", nsp, "#");
@@ -971,11 +853,7 @@ int sio_redis_streams_attach(sio_server_t *io, const sio_redis_streams_opts_t *o
   if (opts->stream_name == NULL || opts->stream_name[0] == '\0' || opts->channel_prefix == NULL ||
       opts->channel_prefix[0] == '\0' || opts->session_prefix == NULL || opts->maxlen == 0)
     return SIO_EINVAL;
-  uint32_t it = 0;
-  void *v;
-  while (sio__map_next(&io->nsps, &it, NULL, NULL, &v)) {
-    if (((sio_ns_t *)v)->adapter) return SIO_EBUSY;
-  }
+  if (sio__radp_check_free(io) != 0) return SIO_EBUSY;
   sio_redis_streams_t *r = sio__calloc(1, sizeof *r);
   if (r == NULL) return SIO_ENOMEM;
   int rc = sio__redis_url_parse(opts->url ? opts->url : d.url, &r->url);
@@ -995,12 +873,7 @@ int sio_redis_streams_attach(sio_server_t *io, const sio_redis_streams_opts_t *o
   r->sess_prefix = sio__strdup(opts->session_prefix);
   r->refs = 1;
   sio__list_init(&r->adapters);
-  sio__buf_t where = SIO__BUF_INIT;
-  if (sio__buf_appendf(&where, strchr(r->url.host, ':') ? "redis://[%s]:%d" : "redis://%s:%d", r->url.host,
-                       r->url.port) == 0 &&
-      sio__buf_append_byte(&where, 0) == 0)
-    r->where = sio__buf_steal(&where, NULL);
-  sio__buf_free(&where);
+  r->where = sio__radp_where(&r->url);
   static const sio__rconn_cbs_t cbs = {on_conn_up, on_conn_down, on_conn_closed};
   if (r->stream == NULL || r->chan_prefix == NULL || r->sess_prefix == NULL || r->where == NULL) {
     sio__xsa_client_unref(r);

@@ -8,6 +8,7 @@
 
 #include "adapter/redis_codec.h"
 #include "adapter/redis_conn.h"
+#include "adapter/redis_req.h"
 #include "adapter/redis_streams_codec.h"
 #include "common/list.h"
 #include "common/map.h"
@@ -47,26 +48,14 @@ typedef struct {
   char *channel;                /* P#nsp# */
   char *own_channel;            /* P#nsp#uid# */
   sio__map_t requests;          /* requestId -> request_t* */
+  sio__redis_req_owner_t reqs;  /* lends requests (requestId map, loop, id) */
   sio__list_t held;             /* publish_t / restore_t holding library handles */
   uint32_t scanning;            /* restores of this namespace reading the stream */
   sio__list_t link;
 } xadapter_t;
 
-/* A request of ours waiting for the other nodes (as redis.c's). */
-typedef struct {
-  xadapter_t *a;                /* NULL once finished */
-  int type;                     /* SIO__XS_* of the request, or -1 for serverCount */
-  int rooms_only;               /* allRooms through a fetch: add rooms, not sockets */
-  int ids_only;                 /* allSockets through a fetch: add ids */
-  const char *what;
-  char id[UID_LEN + 1];
-  sio_adapter_query_t *q;
-  sio_adapter_acks_t *acks;
-  size_t expected, got, clients, answered;
-  uint8_t expected_known, finished, timer_closed;
-  int inflight;
-  uv_timer_t timer;
-} request_t;
+/* A request of ours waiting for the other nodes (redis_req.h, as redis.c's). */
+typedef sio__redis_req_t request_t;
 
 /* What holds a library handle (on xadapter_t.held until handed back). */
 typedef struct {

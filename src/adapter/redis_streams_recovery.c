@@ -292,7 +292,7 @@ static void on_restore_get(redisAsyncContext *ac, void *reply, void *priv) {
   if (rep && rep->type == REDIS_REPLY_STRING) {
     int rc = sio__xs_decode_session(rep->str, rep->len, &t->sess);
     if (rc == 0) t->have_sess = 1;
-    else SIO_LOGD("redis streams adapter: sio__xsa_dropped a malformed session (%s)", sio_strerror(rc));
+    else SIO_LOGD("redis streams adapter: dropped a malformed session (%s)", sio_strerror(rc));
   }
   restore_step(t);
 }

@@ -4,31 +4,21 @@
 // and deliver across nodes again, without being restarted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, closeClients, connect, missing, once, startNode, startRedis, stopNodes } from './lib/cluster.mjs';
+import {
+  assertAcrossAgain, call, connect, missing, once, startNode, startRedis, startRedisAndTwoNodes, stopAll, stopNodes,
+  trioInRoom,
+} from './lib/cluster.mjs';
 
 const skip = missing() || false;
 let redis, A, B;
 
 describe('Redis goes away and comes back', { skip }, () => {
-  before(async () => {
-    redis = await startRedis();
-    [A, B] = await Promise.all([startNode('noom', redis.url, { name: 'A' }), startNode('noom', redis.url, { name: 'B' })]);
-  });
-  after(async () => {
-    closeClients();
-    await stopNodes(A, B);
-    if (redis) await redis.stop();
-  });
+  before(async () => ({ redis, A, B } = await startRedisAndTwoNodes()));
+  after(() => stopAll(redis, A, B));
 
   test('delivery resumes across nodes after a restart, local delivery never stops', async () => {
     const r = 'restart-room';
-    const [a, a2, b] = await Promise.all([connect(A.url), connect(A.url), connect(B.url)]);
-    for (const s of [a, a2, b]) await call(s, 'join', r);
-
-    // Before: across nodes.
-    let got = once(b, 'm');
-    await call(a, 'emit', { event: 'm', args: ['before'], to: r });
-    assert.deepEqual(await got, ['before']);
+    const [a, a2, b] = await trioInRoom(A, B, r); // across nodes before
 
     // Redis dies (no goodbye: SIGKILL). Both nodes notice and say so.
     const [ma, mb] = [A.mark(), B.mark()];
@@ -39,7 +29,7 @@ describe('Redis goes away and comes back', { skip }, () => {
 
     // Local delivery goes on; the emits themselves succeed (best effort: dropped, not
     // queued), many of them, without the node growing a queue.
-    got = once(a2, 'm');
+    const got = once(a2, 'm');
     await call(a, 'emit', { event: 'm', args: ['during'], to: r });
     assert.deepEqual(await got, ['during']);
     const big = 'x'.repeat(64 * 1024);
@@ -58,12 +48,7 @@ describe('Redis goes away and comes back', { skip }, () => {
     await Promise.all([A.waitFor(/reconnected to redis:\/\/127\.0\.0\.1:\d+ and resubscribed/, 10000, ma),
       B.waitFor(/reconnected to .* and resubscribed/, 10000, mb)]);
 
-    got = once(b, 'm');
-    await call(a, 'emit', { event: 'm', args: ['after'], to: r });
-    assert.deepEqual(await got, ['after']);
-    got = once(a, 'm');
-    await call(b, 'emit', { event: 'm', args: ['back'], to: r, broadcast: true });
-    assert.deepEqual(await got, ['back']);
+    await assertAcrossAgain([a, a2, b], r);
     const again = await call(a, 'fetch', { in: r });
     assert.equal(again.err, null);
     assert.deepEqual(again.sockets.map((s) => s.id).sort(), [a.id, a2.id, b.id].sort());

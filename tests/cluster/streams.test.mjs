@@ -15,10 +15,12 @@
 //  - build/noom --redis-streams on two nodes: a room, its count and its chat span both.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { noOffset } from '../integration/lib/noom.mjs';
+import { cuttableProxy } from '../integration/lib/proxy.mjs';
+import { assertTraffic, recordTraffic, sendWhileCut } from '../integration/lib/recovery.mjs';
 import {
-  call, closeClients, connect, io, missing, once, record, startNode, startRedis, stopNodes, until,
+  assertAcrossAgain, call, closeClients, connect, io, missing, once, record, startNode, startRedis,
+  startRedisAndTwoNodes, stopAll, stopNodes, trioInRoom, until,
 } from './lib/cluster.mjs';
 
 const skip = missing({ binaries: ['tests/sio_cluster_server', 'examples/echo', 'noom'] }) || false;
@@ -179,50 +181,6 @@ fleetSuite('streams adapter: a noom node and a Node.js node share rooms', ['noom
 
 // ---- recovery across nodes -------------------------------------------------------------
 
-// A TCP proxy whose upstream port can change: cut() destroys every connection and refuses
-// new ones until open(port).
-function switchProxy(port) {
-  const pairs = new Set();
-  let target = port, open = true;
-  const server = net.createServer((down) => {
-    if (!open) {
-      down.destroy();
-      return;
-    }
-    const up = net.connect(target, '127.0.0.1');
-    const pair = [down, up];
-    pairs.add(pair);
-    const kill = () => {
-      pairs.delete(pair);
-      down.destroy();
-      up.destroy();
-    };
-    down.on('error', kill).on('close', kill);
-    up.on('error', kill).on('close', kill);
-    down.pipe(up);
-    up.pipe(down);
-  });
-  return {
-    listen: () => new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port))),
-    cut() {
-      open = false;
-      for (const [down, up] of [...pairs]) {
-        down.destroy();
-        up.destroy();
-      }
-      pairs.clear();
-    },
-    open(p) {
-      target = p;
-      open = true;
-    },
-    close() {
-      this.cut();
-      return new Promise((res) => server.close(res));
-    },
-  };
-}
-
 const BCASTS = 300;
 const DMS = 50;
 const CUT_MS = 1500;
@@ -238,7 +196,7 @@ async function eventually(pred, ms, what) {
 }
 
 async function crossNodeRecovery(X, Y, transport) {
-  const proxy = switchProxy(X.port);
+  const proxy = cuttableProxy(X.port);
   const port = await proxy.listen();
   const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: [transport], ...RECONNECT });
   try {
@@ -246,12 +204,8 @@ async function crossNodeRecovery(X, Y, transport) {
     const r = room('rec');
     assert.ok(await call(receiver, 'join', r));
     const id = receiver.id;
-    const bcasts = [], dms = [], offsets = [];
-    receiver.on('bcast', (msg, offset) => {
-      if (msg.dm) dms.push(msg.n);
-      else bcasts.push(msg);
-      offsets.push(offset);
-    });
+    const traffic = recordTraffic(receiver);
+    const { bcasts, dms, offsets } = traffic;
     const sender = await connect(X.url, { transports: [transport] });
     sender.emit('bcast', { room: r, n: -1 });
     await eventually(() => bcasts.length === 1, 5000, 'the first broadcast');
@@ -259,14 +213,7 @@ async function crossNodeRecovery(X, Y, transport) {
 
     const reconnected = once(receiver, 'connect', CUT_MS + 10000);
     proxy.cut();
-    let d = 0;
-    for (let n = 0; n < BCASTS; n++) {
-      const msg = { room: r, n };
-      if (n % 50 === 0) msg.bin = Buffer.from([n & 255, 1, 2, 3]);
-      sender.emit('bcast', msg);
-      if (n % 6 === 0 && d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
-    }
-    while (d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
+    sendWhileCut(sender, r, id, BCASTS, DMS);
     assert.equal(await call(sender, 'echo', 'done'), 'done');
     await delay(CUT_MS);
     proxy.open(Y.port); // the receiver comes back on the OTHER node
@@ -278,12 +225,7 @@ async function crossNodeRecovery(X, Y, transport) {
     sender.emit('bcast', { room: r, n: BCASTS });
     await eventually(() => bcasts.length >= BCASTS + 2 && dms.length >= DMS, 10000, 'every broadcast');
     await call(sender, 'echo', 'flush');
-    assert.deepEqual(bcasts.map((m) => m.n), Array.from({ length: BCASTS + 2 }, (_, i) => i - 1), 'once, in order');
-    assert.deepEqual(dms, Array.from({ length: DMS }, (_, i) => i), 'to its id: once, in order');
-    for (const m of bcasts) {
-      if (m.n >= 0 && m.n < BCASTS && m.n % 50 === 0) assert.deepEqual([...m.bin], [m.n & 255, 1, 2, 3], 'binary');
-    }
-    assert.equal(new Set(offsets).size, offsets.length, 'offsets are unique');
+    assertTraffic(traffic, BCASTS, DMS);
   } finally {
     receiver.close();
     await proxy.close();
@@ -291,7 +233,7 @@ async function crossNodeRecovery(X, Y, transport) {
 }
 
 async function pastWindow(X, Y, transport) {
-  const proxy = switchProxy(X.port);
+  const proxy = cuttableProxy(X.port);
   const port = await proxy.listen();
   const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: [transport], ...RECONNECT });
   try {
@@ -320,7 +262,7 @@ async function pastWindow(X, Y, transport) {
 // restore's XRANGE and its answer, and the restoring node's reader may hand them over
 // first. Every message must still arrive exactly once, in order.
 async function recoveryUnderTraffic(X, Y) {
-  const proxy = switchProxy(X.port);
+  const proxy = cuttableProxy(X.port);
   const port = await proxy.listen();
   const receiver = io(`http://127.0.0.1:${port}`, { forceNew: true, transports: ['websocket'], ...RECONNECT });
   try {
@@ -399,32 +341,18 @@ describe('streams adapter: connection-state recovery across nodes', { skip }, ()
 
 describe('streams adapter: Redis goes away and comes back', { skip }, () => {
   let redis, A, B;
-  before(async () => {
-    redis = await startRedis();
-    [A, B] = await Promise.all([
-      startNode('noom', redis.url, { name: 'A', streams: true }),
-      startNode('noom', redis.url, { name: 'B', streams: true }),
-    ]);
-  });
-  after(async () => {
-    closeClients();
-    await stopNodes(A, B);
-    if (redis) await redis.stop();
-  });
+  before(async () => ({ redis, A, B } = await startRedisAndTwoNodes({ streams: true })));
+  after(() => stopAll(redis, A, B));
 
   test('delivery resumes across nodes after a restart, local delivery never stops', async () => {
     const r = 'restart-room';
-    const [a, a2, b] = await Promise.all([connect(A.url), connect(A.url), connect(B.url)]);
-    for (const s of [a, a2, b]) await call(s, 'join', r);
-    let got = once(b, 'm');
-    await call(a, 'emit', { event: 'm', args: ['before'], to: r });
-    assert.deepEqual(await got, ['before']);
+    const [a, a2, b] = await trioInRoom(A, B, r);
 
     const [ma, mb] = [A.mark(), B.mark()];
     const port = redis.port;
     await redis.stop('SIGKILL');
     await Promise.all([A.waitFor(/lost Redis at .*local delivery goes on/, 5000, ma), B.waitFor(/lost Redis at/, 5000, mb)]);
-    got = once(a2, 'm');
+    const got = once(a2, 'm');
     await call(a, 'emit', { event: 'm', args: ['during'], to: r });
     assert.deepEqual(await got, ['during']);
     const fetched = await call(a, 'fetch', { in: r });
@@ -434,12 +362,7 @@ describe('streams adapter: Redis goes away and comes back', { skip }, () => {
     redis = await startRedis(port);
     await Promise.all([A.waitFor(/redis streams adapter: reconnected to/, 10000, ma),
       B.waitFor(/redis streams adapter: reconnected to/, 10000, mb)]);
-    got = once(b, 'm');
-    await call(a, 'emit', { event: 'm', args: ['after'], to: r });
-    assert.deepEqual(await got, ['after']);
-    got = once(a, 'm');
-    await call(b, 'emit', { event: 'm', args: ['back'], to: r, broadcast: true });
-    assert.deepEqual(await got, ['back']);
+    await assertAcrossAgain([a, a2, b], r);
     assert.equal(A.output().slice(ma).match(/lost Redis/g).length, 1);
   });
 });

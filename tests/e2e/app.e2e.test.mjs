@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  launchBrowser, newUser, screenshot, startServer, texts, waitLine, waitNoLine, waitState, waitText,
+  enterRoom, launchBrowser, MSG, newUser, say, screenshot, startServer, texts, waitLine, waitNoLine, waitState,
+  waitText,
 } from './lib.mjs';
 
-const MSG = '#messages > li';
 const ROOMS = '#room-list .room-item';
 
 let server;
@@ -47,19 +47,6 @@ async function openLobby(opts) {
   await page.goto('/');
   await waitState(page, '#conn-status[data-state="connected"]', 'visible');
   return page;
-}
-
-async function enterRoom(page, nickname, room) {
-  await page.fill('#nickname', nickname);
-  await page.fill('#room-name', room);
-  await page.click('#enter-btn');
-  await waitState(page, '#room', 'visible');
-}
-
-async function say(page, text) {
-  await page.fill('#message-input', text);
-  await page.click('#send-btn');
-  await waitLine(page, MSG, `You: ${text}`);
 }
 
 // Appends the server's stderr to a failure, and checks that no page threw.

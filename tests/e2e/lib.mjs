@@ -606,6 +606,26 @@ export function waitState(page, selector, state, timeout = WAIT_MS) {
   return page.locator(selector).waitFor({ state, timeout });
 }
 
+// ---- the chat page ----
+
+// The room's message lines.
+export const MSG = '#messages > li';
+
+// Enters room as nickname from the lobby and waits for the room view.
+export async function enterRoom(page, nickname, room) {
+  await page.fill('#nickname', nickname);
+  await page.fill('#room-name', room);
+  await page.click('#enter-btn');
+  await waitState(page, '#room', 'visible');
+}
+
+// Sends text and waits for the page's own line of it.
+export async function say(page, text) {
+  await page.fill('#message-input', text);
+  await page.click('#send-btn');
+  await waitLine(page, MSG, `You: ${text}`);
+}
+
 export async function screenshot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, name);

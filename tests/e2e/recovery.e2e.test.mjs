@@ -15,10 +15,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { cuttableProxy } from '../integration/lib/proxy.mjs';
 import {
-  IS_REF, launchBrowser, newUser, startServer, texts, waitLine, waitState, waitText,
+  enterRoom, IS_REF, launchBrowser, MSG, newUser, say, startServer, texts, waitLine, waitState, waitText,
 } from './lib.mjs';
 
-const MSG = '#messages > li';
 
 let browser;
 const pages = [];
@@ -29,19 +28,6 @@ async function open(origin) {
   await page.goto('/');
   await waitState(page, '#conn-status[data-state="connected"]', 'visible');
   return page;
-}
-
-async function enterRoom(page, nickname, room) {
-  await page.fill('#nickname', nickname);
-  await page.fill('#room-name', room);
-  await page.click('#enter-btn');
-  await waitState(page, '#room', 'visible');
-}
-
-async function say(page, text) {
-  await page.fill('#message-input', text);
-  await page.click('#send-btn');
-  await waitLine(page, MSG, `You: ${text}`);
 }
 
 const linesOf = (page) => texts(page, MSG);

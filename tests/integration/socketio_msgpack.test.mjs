@@ -11,7 +11,7 @@
 // (closed; on our server also one warning per connection at the default log level).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { cuttableProxy } from './lib/proxy.mjs';
 import { createRequire } from 'node:module';
 import {
   Clients, REF, TRANSPORTS, ask, askAll, connectError, connected, room, skipUnlessBuilt, startServer, waitEvent, within,
@@ -147,47 +147,6 @@ for (const t of TRANSPORTS) {
 }
 
 // ---- connection-state recovery --------------------------------------------------------
-
-// A TCP proxy the test can cut (both sides of every connection destroyed, new ones
-// refused) and open again (as socketio_recovery.test.mjs).
-function cuttableProxy(port) {
-  const pairs = new Set();
-  let open = true;
-  const server = net.createServer((down) => {
-    if (!open) {
-      down.destroy();
-      return;
-    }
-    const up = net.connect(port, '127.0.0.1');
-    const pair = [down, up];
-    pairs.add(pair);
-    const kill = () => {
-      pairs.delete(pair);
-      down.destroy();
-      up.destroy();
-    };
-    down.on('error', kill).on('close', kill);
-    up.on('error', kill).on('close', kill);
-    down.pipe(up);
-    up.pipe(down);
-  });
-  return {
-    listen: () => new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port))),
-    cut() {
-      open = false;
-      for (const [down, up] of [...pairs]) {
-        down.destroy();
-        up.destroy();
-      }
-      pairs.clear();
-    },
-    open() { open = true; },
-    close() {
-      this.cut();
-      return new Promise((res) => server.close(res));
-    },
-  };
-}
 
 const RECONNECT = { reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200, randomizationFactor: 0 };
 

@@ -18,6 +18,7 @@ import {
   Clients, REF, ask, connected, room, skipUnlessBuilt, startServer, waitEvent, within,
 } from './lib/sio.mjs';
 import { cuttableProxy } from './lib/proxy.mjs';
+import { assertTraffic, recordTraffic, sendWhileCut } from './lib/recovery.mjs';
 
 const BCASTS = 300;
 const DMS = 50;
@@ -55,18 +56,8 @@ for (const transport of ['websocket', 'polling']) {
       assert.equal(receiver.recovered, false);
       assert.equal(await ask(receiver, 'join', r), true);
       const id = receiver.id;
-      const bcasts = [];
-      const dms = [];
-      const offsets = [];
-      receiver.on('bcast', (msg, offset) => {
-        if (msg.dm) dms.push(msg.n);
-        else bcasts.push(msg);
-        offsets.push(offset);
-      });
-      receiver.on('dm', (msg, offset) => {
-        dms.push(msg.n);
-        offsets.push(offset);
-      });
+      const traffic = recordTraffic(receiver);
+      const { bcasts, dms, offsets } = traffic;
       const sender = await direct.connect('/');
       // One message while connected: the receiver holds an offset of the room's stream.
       sender.emit('bcast', { room: r, n: -1 });
@@ -75,14 +66,7 @@ for (const transport of ['websocket', 'polling']) {
 
       const reconnected = waitEvent(receiver, 'connect', { timeout: CUT_MS + 8000 });
       proxy.cut();
-      let d = 0;
-      for (let n = 0; n < BCASTS; n++) {
-        const msg = { room: r, n };
-        if (n % 50 === 0) msg.bin = Buffer.from([n & 255, 1, 2, 3]);
-        sender.emit('bcast', msg);
-        if (n % 6 === 0 && d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
-      }
-      while (d < DMS) sender.emit('bcast', { room: id, dm: true, n: d++ });
+      sendWhileCut(sender, r, id, BCASTS, DMS);
       assert.equal(await ask(sender, 'echo', 'done'), 'done'); // the server has handled them all
       await delay(CUT_MS);
       proxy.open();
@@ -100,12 +84,7 @@ for (const transport of ['websocket', 'polling']) {
         }, 10);
       }), 8000, 'every broadcast and direct message');
       await ask(sender, 'echo', 'flush');
-      assert.deepEqual(bcasts.map((m) => m.n), Array.from({ length: BCASTS + 2 }, (_, i) => i - 1), 'bcast once, in order');
-      assert.deepEqual(dms, Array.from({ length: DMS + 1 }, (_, i) => i), 'dm once, in order');
-      for (const m of bcasts) {
-        if (m.n >= 0 && m.n < BCASTS && m.n % 50 === 0) assert.deepEqual([...m.bin], [m.n & 255, 1, 2, 3], 'binary attachment');
-      }
-      assert.equal(new Set(offsets).size, offsets.length, 'offsets are unique');
+      assertTraffic(traffic, BCASTS, DMS + 1);
     });
 
     test('a receiver cut past the window comes back as a new socket (recovered false, new id)', async () => {

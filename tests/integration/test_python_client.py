@@ -12,71 +12,18 @@ reference tests/support/ref-sio-echo.mjs instead of the C binary. Ends with unit
 (exit 0) and a last line "N passed, M failed"; any failure exits non-zero.
 """
 import os
-import queue
-import re
-import subprocess
-import sys
-import threading
 import unittest
 import uuid
 import warnings
 
 import socketio
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.environ.get('NOOM_BUILD') or os.path.join(REPO, 'build')
+from sio_pytest import BUILD, REPO, WAIT, Inbox, Server, main, recorder
+
 REF = os.environ.get('NOOM_REF', '') not in ('', '0')
-WAIT = 5.0  # bound of every wait, in seconds: reached only when a test fails
 
 ECHO_BIN = os.path.join(BUILD, 'examples', 'echo')
 ECHO_REF = os.path.join(REPO, 'tests', 'support', 'ref-sio-echo.mjs')
-
-
-class Server:
-    """The echo server as a child process on a free port (prints "listening on URL")."""
-
-    def __init__(self):
-        argv = ['node', ECHO_REF] if REF else [ECHO_BIN]
-        argv += ['--port', '0']
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
-        lines = queue.Queue()
-        threading.Thread(target=self._pump, args=(self.proc.stdout, lines), daemon=True).start()
-        self.stderr = []
-        threading.Thread(target=self._drain, args=(self.proc.stderr,), daemon=True).start()
-        try:
-            while True:
-                line = lines.get(timeout=WAIT)
-                if line is None:
-                    raise RuntimeError('echo server exited before listening: ' + ''.join(self.stderr))
-                m = re.match(r'^listening on (http://127\.0\.0\.1:(\d+))$', line.rstrip('\n'))
-                if m:
-                    self.url = m.group(1)
-                    break
-        except queue.Empty:
-            self.close()
-            raise RuntimeError('echo server did not print "listening on" in time')
-
-    @staticmethod
-    def _pump(stream, lines):
-        for line in stream:
-            lines.put(line)
-        lines.put(None)
-
-    def _drain(self, stream):
-        for line in stream:
-            self.stderr.append(line)
-            if os.environ.get('NOOM_SERVER_LOG'):
-                sys.stderr.write(line)
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=WAIT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 SERVER = None
@@ -88,36 +35,12 @@ def setUpModule():
     warnings.filterwarnings('ignore', category=ResourceWarning)
     if not REF and not os.path.exists(ECHO_BIN):
         raise unittest.SkipTest(ECHO_BIN + ' is not built (set NOOM_BUILD, or NOOM_REF=1)')
-    SERVER = Server()
+    SERVER = Server(['node', ECHO_REF] if REF else [ECHO_BIN])
 
 
 def tearDownModule():
     if SERVER is not None:
         SERVER.close()
-
-
-class Inbox:
-    """Every event a client receives, per (namespace, event), in arrival order."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.queues = {}
-
-    def _queue(self, ns, event):
-        with self.lock:
-            return self.queues.setdefault((ns, event), queue.Queue())
-
-    def put(self, ns, event, args):
-        self._queue(ns, event).put(args)
-
-    def get(self, event, ns='/', timeout=WAIT):
-        try:
-            return self._queue(ns, event).get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError('no "%s" on %s within %.1f s' % (event, ns, timeout)) from None
-
-    def count(self, event, ns='/'):
-        return self._queue(ns, event).qsize()
 
 
 class EchoTests:
@@ -130,18 +53,12 @@ class EchoTests:
         c = socketio.Client(reconnection=False)
         c.inbox = Inbox()
         for ns in namespaces:
-            c.on('*', self._recorder(c.inbox, ns), namespace=ns)
-            c.on('connect_error', self._recorder(c.inbox, ns, 'connect_error'), namespace=ns)
+            c.on('*', recorder(c.inbox, ns), namespace=ns)
+            c.on('connect_error', recorder(c.inbox, ns, 'connect_error'), namespace=ns)
         self.addCleanup(c.disconnect)
         c.connect(SERVER.url, transports=self.transports, namespaces=list(namespaces),
                   wait_timeout=WAIT, **connect_kw)
         return c
-
-    @staticmethod
-    def _recorder(inbox, ns, fixed=None):
-        if fixed:
-            return lambda *args: inbox.put(ns, fixed, args)
-        return lambda event, *args: inbox.put(ns, event, args)
 
     def test_connect_reports_transport_and_auth(self):
         auth = {'token': 'py', 'n': [1, 2.5, None], 'nested': {'ü': 'ok'}}
@@ -203,7 +120,7 @@ class EchoTests:
     def test_invalid_namespace_gets_connect_error(self):
         c = socketio.Client(reconnection=False)
         inbox = Inbox()
-        c.on('connect_error', self._recorder(inbox, '/nope', 'connect_error'), namespace='/nope')
+        c.on('connect_error', recorder(inbox, '/nope', 'connect_error'), namespace='/nope')
         self.addCleanup(c.disconnect)
         c.connect(SERVER.url, transports=self.transports, namespaces=['/nope'], wait=False)
         (data,) = inbox.get('connect_error', ns='/nope')
@@ -220,13 +137,4 @@ class WebSocketTests(EchoTests, unittest.TestCase):
 
 
 if __name__ == '__main__':
-    program = unittest.main(exit=False, verbosity=2)
-    result = program.result
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
-    line = '%d passed, %d failed' % (passed, failed)
-    if skipped:
-        line += ', %d skipped' % skipped
-    print(line)
-    sys.exit(1 if failed or not result.wasSuccessful() else 0)
+    main()

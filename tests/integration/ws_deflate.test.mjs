@@ -20,7 +20,7 @@ import WebSocket from 'ws';
 import { io } from 'socket.io-client';
 
 import { useServer, refDiffers, IS_REF } from './lib/server.mjs';
-import { nextEvent, withTimeout } from './lib/util.mjs';
+import { nextEvent, withTimeout, wordText } from './lib/util.mjs';
 import { OP, wsFrame } from './lib/wsframe.mjs';
 import { RawConn } from './lib/rawhttp.mjs';
 import { startNoom } from './lib/noom.mjs';
@@ -79,16 +79,8 @@ function next(ws, ms = 5000) {
 }
 
 // Text that compresses well but not trivially (so window and context matter).
-function text(n, seed = 7) {
-  const words = ['alpha', 'beta', 'gamma', 'delta', 'épsilon', 'zeta', 'eta', 'theta'];
-  let out = '';
-  let x = seed;
-  while (out.length < n) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff;
-    out += words[(x >>> 16) % words.length] + ' ';
-  }
-  return out.slice(0, n);
-}
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'épsilon', 'zeta', 'eta', 'theta'];
+const text = (n, seed = 7) => wordText(WORDS, n, seed);
 
 // A compressed payload as RFC 7692 §7.2.1 sends it: raw deflate, sync flush, tail removed.
 function deflatePayload(buf) {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import assert from 'node:assert/strict';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HERE, '../../..');
@@ -191,6 +192,43 @@ export function record(s, event) {
   const got = [];
   s.on(event, (...args) => got.push(args));
   return got;
+}
+
+// ---- a Redis restarted under two nodes (redis_restart and streams suites) ----
+
+// A redis-server and two noom app nodes A and B on it (startNode options opts).
+export async function startRedisAndTwoNodes(opts = {}) {
+  const redis = await startRedis();
+  const [A, B] = await Promise.all([startNode('noom', redis.url, { ...opts, name: 'A' }),
+    startNode('noom', redis.url, { ...opts, name: 'B' })]);
+  return { redis, A, B };
+}
+
+// Closes the clients, then stops the nodes (checking they exited cleanly) and redis.
+export async function stopAll(redis, ...nodes) {
+  closeClients();
+  await stopNodes(...nodes);
+  if (redis) await redis.stop();
+}
+
+// Clients a and a2 on A and b on B, all in room r; a broadcast of a reaches b.
+export async function trioInRoom(A, B, r) {
+  const [a, a2, b] = await Promise.all([connect(A.url), connect(A.url), connect(B.url)]);
+  for (const s of [a, a2, b]) await call(s, 'join', r);
+  const got = once(b, 'm');
+  await call(a, 'emit', { event: 'm', args: ['before'], to: r });
+  assert.deepEqual(await got, ['before']);
+  return [a, a2, b];
+}
+
+// Room r spans the nodes again both ways (after Redis came back).
+export async function assertAcrossAgain([a, , b], r) {
+  let got = once(b, 'm');
+  await call(a, 'emit', { event: 'm', args: ['after'], to: r });
+  assert.deepEqual(await got, ['after']);
+  got = once(a, 'm');
+  await call(b, 'emit', { event: 'm', args: ['back'], to: r, broadcast: true });
+  assert.deepEqual(await got, ['back']);
 }
 
 // ---- nginx ----

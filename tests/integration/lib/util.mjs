@@ -66,3 +66,15 @@ export function bytes(n, seed = 1) {
   }
   return b;
 }
+
+// Deterministic text of n characters: words drawn by a seeded LCG and joined by spaces
+// (compresses well, not trivially: window and context matter).
+export function wordText(words, n, seed) {
+  let out = '';
+  let x = seed;
+  while (out.length < n) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff;
+    out += words[(x >>> 16) % words.length] + ' ';
+  }
+  return out.slice(0, n);
+}

@@ -208,14 +208,9 @@ loop_only:
   mc_free(&app2);
 }
 
+/* oom_step_through, then the allocator back to refusing nothing. */
 static long long step_through(int fail_rest) {
-  long long n;
-  for (n = 1;; n++) {
-    oom = (oom_t){OUTSIDE_PARSER, 0, n, fail_rest, 0, 0};
-    run_scenario();
-    if (oom.live != 0) fail_msg("fail_at %lld (fail_rest %d): %lld blocks not freed", n, fail_rest, oom.live);
-    if (oom.refused == 0) break;
-  }
+  long long n = oom_step_through(run_scenario, OUTSIDE_PARSER, fail_rest);
   oom = (oom_t){OUTSIDE_PARSER, 0, 0, 0, 0, 0};
   return n;
 }

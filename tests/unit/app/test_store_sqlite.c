@@ -26,6 +26,23 @@ static void insert(noom_store_t *st, const char *id, const char *room, const cha
   noom_msg_unref(m);
 }
 
+/* Creates an empty file named after template path (its XXXXXX replaced). */
+static void temp_file(char *path) {
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+}
+
+/* Removes database file path and its WAL companions. */
+static void remove_db(const char *path) {
+  char side[64];
+  unlink(path);
+  snprintf(side, sizeof side, "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", path);
+  unlink(side);
+}
+
 static void read_texts(noom_store_t *st, const char *room, const char *before, size_t limit, const char *want) {
   noom_msg_t **v = NULL;
   size_t n = 0;
@@ -124,9 +141,7 @@ static void store_prunes_by_age_and_count(void **state) {
 static void store_survives_reopen_and_refuses_a_newer_schema(void **state) {
   (void)state;
   char path[] = "/tmp/noom-store-XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  close(fd);
+  temp_file(path);
   noom_store_t *st;
   assert_int_equal(noom_store_sqlite.open(path, &st, err, sizeof err), NOOM_STORE_OK);
   insert(st, "d1", "r", "kept", 1);
@@ -137,12 +152,7 @@ static void store_survives_reopen_and_refuses_a_newer_schema(void **state) {
   noom_store_sqlite.close(st);
   assert_int_equal(noom_store_sqlite.open(path, &st, err, sizeof err), NOOM_STORE_FATAL);
   assert_non_null(strstr(err, "newer noom"));
-  char wal[64];
-  unlink(path);
-  snprintf(wal, sizeof wal, "%s-wal", path);
-  unlink(wal);
-  snprintf(wal, sizeof wal, "%s-shm", path);
-  unlink(wal);
+  remove_db(path);
 }
 
 /* A version-1 file (rowid table, three indexes) is migrated to version 2 at open with
@@ -150,9 +160,7 @@ static void store_survives_reopen_and_refuses_a_newer_schema(void **state) {
 static void store_migrates_a_version_1_file(void **state) {
   (void)state;
   char path[] = "/tmp/noom-store-XXXXXX";
-  int fd = mkstemp(path);
-  assert_true(fd >= 0);
-  close(fd);
+  temp_file(path);
   sqlite3 *db;
   assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
   assert_int_equal(sqlite3_exec(db, migrations[0], NULL, NULL, NULL), SQLITE_OK);
@@ -172,12 +180,7 @@ static void store_migrates_a_version_1_file(void **state) {
   noom_msg_unref(m);
   read_texts(st, "r", NULL, 10, "first,second");
   noom_store_sqlite.close(st);
-  char wal[64];
-  unlink(path);
-  snprintf(wal, sizeof wal, "%s-wal", path);
-  unlink(wal);
-  snprintf(wal, sizeof wal, "%s-shm", path);
-  unlink(wal);
+  remove_db(path);
 }
 
 static void store_for_picks_the_backend_by_url(void **state) {

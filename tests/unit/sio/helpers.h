@@ -221,6 +221,16 @@ static inline sio_socket_t *find_socket(sio_ns_t *ns, const char *sid) {
   return sio__map_get(&ns->sockets, sid, strlen(sid));
 }
 
+/* The most common start of a test: a server with default options and one client c
+ * connected to "/" (its id in sid); returns the server-side socket. */
+static inline sio_socket_t *env_one_client(env_t *t, mc_t *c, char sid[SIO__SID_LEN + 1]) {
+  env_init(t, NULL);
+  mc_connect(t, c, "/", sid);
+  sio_socket_t *s = find_socket(sio_server_main(t->io), sid);
+  assert_non_null(s);
+  return s;
+}
+
 /* ---- recording callbacks ---- */
 
 /* A disconnect/disconnecting log: how many times, and the last reason. */

@@ -58,6 +58,22 @@ static void oom_free(void *ctx, void *ptr) {
   free(ptr);
 }
 
+/* Runs scenario with fail_at stepping from 1 until a run refuses nothing (in scope;
+ * fail_rest as in oom_t), failing the test when a run leaves blocks unfreed; returns the
+ * number of runs. OOM_VERBOSE=1 prints each step. oom.n then holds the allocations of
+ * the undisturbed last run. */
+static inline long long oom_step_through(void (*scenario)(void), int scope, int fail_rest) {
+  long long n;
+  for (n = 1;; n++) {
+    oom = (oom_t){scope, 0, n, fail_rest, 0, 0};
+    if (getenv("OOM_VERBOSE")) fprintf(stderr, "# scope %d fail_at %lld fail_rest %d\n", scope, n, fail_rest);
+    scenario();
+    if (oom.live != 0) fail_msg("fail_at %lld (fail_rest %d): %lld blocks not freed", n, fail_rest, oom.live);
+    if (oom.refused == 0) break;
+  }
+  return n;
+}
+
 /* The interposed parser entry points: the library's calls resolve to these (a symbol of
  * the executable wins over the shared library's), which call jansson's own. */
 json_t *json_loadb(const char *buffer, size_t buflen, size_t flags, json_error_t *error) {

@@ -194,11 +194,9 @@ static void ack_record(sio_socket_t *s, int status, const sio_args_t *args, void
 static void emit_with_ack_runs_the_callback_once_on_the_answer(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   emit_ack_log_t l = {0};
   sio_args_t *a = args_json("[\"q\"]");
   assert_int_equal(sio_socket_emit_with_ack(s, "ask", a, 0, ack_record, &l), 0);
@@ -224,11 +222,9 @@ static void emit_with_ack_runs_the_callback_once_on_the_answer(void **state) {
 static void binary_ack_from_the_client_reaches_the_callback_with_the_bytes(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   emit_ack_log_t l = {0};
   assert_int_equal(sio_socket_emit_with_ack(s, "ask", NULL, 0, ack_record, &l), 0);
   mc_expect(&c, "420[\"ask\"]");
@@ -247,11 +243,9 @@ static void binary_ack_from_the_client_reaches_the_callback_with_the_bytes(void 
 static void emit_with_ack_times_out_once_and_ignores_a_late_answer(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   emit_ack_log_t l = {0};
   assert_int_equal(sio_socket_emit_with_ack(s, "slow", NULL, 10, ack_record, &l), 0);
   mc_expect(&c, "420[\"slow\"]");
@@ -271,11 +265,9 @@ static void emit_with_ack_times_out_once_and_ignores_a_late_answer(void **state)
 static void answer_before_the_timeout_stops_the_timer(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   emit_ack_log_t l = {0};
   assert_int_equal(sio_socket_emit_with_ack(s, "fast", NULL, 60000, ack_record, &l), 0);
   assert_int_equal(mc_feed(&c, "430[]"), 0);
@@ -291,11 +283,9 @@ static void answer_before_the_timeout_stops_the_timer(void **state) {
 static void pending_acks_are_canceled_when_the_socket_leaves(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   emit_ack_log_t with_timeout = {0}, without = {0};
   assert_int_equal(sio_socket_emit_with_ack(s, "a", NULL, 60000, ack_record, &with_timeout), 0);
   assert_int_equal(sio_socket_emit_with_ack(s, "b", NULL, 0, ack_record, &without), 0);

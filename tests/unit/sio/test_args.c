@@ -26,6 +26,7 @@
 #include "sio.h"
 #include "sio/parser.h"
 #include "sio/sio.h"
+#include "fail_after.h"
 
 /* ---- helpers ---- */
 
@@ -651,26 +652,7 @@ static void add_object_refuses_bad_keys_and_leaves_args_unchanged(void **state) 
 
 /* ---- out of memory ---- */
 
-static long fail_after = -1; /* allocations left before failing; -1: never fail */
-
-static void *oom_malloc(void *ctx, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return malloc(n);
-}
-
-static void *oom_realloc(void *ctx, void *p, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return realloc(p, n);
-}
-
-static void oom_free(void *ctx, void *p) {
-  (void)ctx;
-  free(p);
-}
+/* fail_after, oom_malloc, oom_realloc, oom_free: fail_after.h */
 
 /* One composition step run under a failing allocator. */
 typedef int (*compose_fn)(sio_args_t *a, const sio_args_t *src);

@@ -17,6 +17,7 @@
 #include "sio/common.h"
 #include "sio/errors.h"
 #include "sio/json.h"
+#include "fail_after.h"
 
 /* Serialises v, checks the bytes, drops v. */
 static void expect_json(json_t *v, const char *want, size_t want_len) {
@@ -220,23 +221,7 @@ static void json_appends_after_existing_bytes(void **state) {
 
 /* ---- OOM: an allocator that fails from the n-th call on ---- */
 
-static long fail_after = -1;
-static void *oom_malloc(void *ctx, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return malloc(n);
-}
-static void *oom_realloc(void *ctx, void *p, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return realloc(p, n);
-}
-static void oom_free(void *ctx, void *p) {
-  (void)ctx;
-  free(p);
-}
+/* fail_after, oom_malloc, oom_realloc, oom_free: fail_after.h */
 
 static void json_reports_enomem_and_restores_length(void **state) {
   (void)state;

@@ -20,6 +20,7 @@
 #include "sio/errors.h"
 #include "sio/parser.h"
 #include "sio/sio.h"
+#include "fail_after.h"
 
 /* ---- helpers ---- */
 
@@ -269,23 +270,7 @@ static void writes_the_recovery_offset_as_a_last_str(void **state) {
 
 /* ---- OOM ---- */
 
-static long fail_after = -1;
-static void *oom_malloc(void *ctx, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return malloc(n);
-}
-static void *oom_realloc(void *ctx, void *p, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return realloc(p, n);
-}
-static void oom_free(void *ctx, void *p) {
-  (void)ctx;
-  free(p);
-}
+/* fail_after, oom_malloc, oom_realloc, oom_free: fail_after.h */
 
 /* Steps the failure point through decode + re-encode of a binary event: every step
  * completes with the same bytes or reports SIO_ENOMEM, and nothing leaks (LSan). */

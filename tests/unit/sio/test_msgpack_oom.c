@@ -151,27 +151,16 @@ static void run_scenario(void) {
   mc_free(&m);
 }
 
-static long long step_through(int fail_rest) {
-  long long n;
-  for (n = 1;; n++) {
-    oom = (oom_t){OUTSIDE_PARSER, 0, n, fail_rest, 0, 0};
-    run_scenario();
-    if (oom.live != 0) fail_msg("fail_at %lld (fail_rest %d): %lld blocks not freed", n, fail_rest, oom.live);
-    if (oom.refused == 0) break;
-  }
-  return n;
-}
-
 static void every_single_allocation_failure_is_survived(void **state) {
   (void)state;
-  long long runs = step_through(0);
+  long long runs = oom_step_through(run_scenario, OUTSIDE_PARSER, 0);
   assert_true(runs > 50);
   printf("# %lld runs, %lld allocations in the undisturbed one\n", runs, oom.n);
 }
 
 static void running_out_of_memory_for_good_is_survived(void **state) {
   (void)state;
-  assert_true(step_through(1) > 50);
+  assert_true(oom_step_through(run_scenario, OUTSIDE_PARSER, 1) > 50);
 }
 
 int main(void) {

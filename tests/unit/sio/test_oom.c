@@ -470,22 +470,9 @@ static void run_parse_scenario(void) {
   mc_free(&c);
 }
 
-/* Steps fail_at from 1 until a run refuses nothing; returns the number of runs. */
-static long long step_through(void (*scenario)(void), int scope, int fail_rest) {
-  long long n;
-  for (n = 1;; n++) {
-    oom = (oom_t){scope, 0, n, fail_rest, 0, 0};
-    if (getenv("OOM_VERBOSE")) fprintf(stderr, "# scope %d fail_at %lld fail_rest %d\n", scope, n, fail_rest);
-    scenario();
-    if (oom.live != 0) fail_msg("fail_at %lld (fail_rest %d): %lld blocks not freed", n, fail_rest, oom.live);
-    if (oom.refused == 0) break;
-  }
-  return n;
-}
-
 static void every_single_allocation_failure_is_survived(void **state) {
   (void)state;
-  long long runs = step_through(run_scenario, OUTSIDE_PARSER, 0);
+  long long runs = oom_step_through(run_scenario, OUTSIDE_PARSER, 0);
   /* The scenario allocates; a run count of 1 would mean the allocator is not in use. */
   assert_true(runs > 100);
   printf("# %lld runs, %lld allocations in the undisturbed one\n", runs, oom.n);
@@ -493,14 +480,14 @@ static void every_single_allocation_failure_is_survived(void **state) {
 
 static void running_out_of_memory_for_good_is_survived(void **state) {
   (void)state;
-  long long runs = step_through(run_scenario, OUTSIDE_PARSER, 1);
+  long long runs = oom_step_through(run_scenario, OUTSIDE_PARSER, 1);
   assert_true(runs > 100);
 }
 
 static void allocation_failures_in_the_json_parser_close_the_connection(void **state) {
   (void)state;
-  long long once = step_through(run_parse_scenario, INSIDE_PARSER, 0);
-  long long rest = step_through(run_parse_scenario, INSIDE_PARSER, 1);
+  long long once = oom_step_through(run_parse_scenario, INSIDE_PARSER, 0);
+  long long rest = oom_step_through(run_parse_scenario, INSIDE_PARSER, 1);
   assert_true(once > 5);
   assert_true(rest > 5);
 }

@@ -19,6 +19,7 @@
 #include "sio/errors.h"
 #include "sio/parser.h"
 #include "sio/sio.h"
+#include "fail_after.h"
 
 /* ---- helpers ---- */
 
@@ -667,23 +668,7 @@ static void parser_placeholder_helpers(void **state) {
 
 /* ---- OOM ---- */
 
-static long fail_after = -1;
-static void *oom_malloc(void *ctx, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return malloc(n);
-}
-static void *oom_realloc(void *ctx, void *p, size_t n) {
-  (void)ctx;
-  if (fail_after == 0) return NULL;
-  if (fail_after > 0) fail_after--;
-  return realloc(p, n);
-}
-static void oom_free(void *ctx, void *p) {
-  (void)ctx;
-  free(p);
-}
+/* fail_after, oom_malloc, oom_realloc, oom_free: fail_after.h */
 
 /* Counts the allocations json_loadb makes for text under the given flags. */
 static long count_json_allocs(const char *text, size_t flags) {

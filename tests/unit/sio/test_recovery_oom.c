@@ -166,28 +166,16 @@ static void run_scenario(void) {
   mc_free(&a3);
 }
 
-static long long step_through(int fail_rest) {
-  long long n;
-  for (n = 1;; n++) {
-    oom = (oom_t){.scope = OUTSIDE_PARSER, .fail_at = n, .fail_rest = fail_rest};
-    if (getenv("OOM_VERBOSE")) fprintf(stderr, "# fail_at %lld fail_rest %d\n", n, fail_rest);
-    run_scenario();
-    if (oom.live != 0) fail_msg("fail_at %lld (fail_rest %d): %lld blocks not freed", n, fail_rest, oom.live);
-    if (oom.refused == 0) break;
-  }
-  return n;
-}
-
 static void every_single_allocation_failure_in_recovery_is_survived(void **state) {
   (void)state;
-  long long runs = step_through(0);
+  long long runs = oom_step_through(run_scenario, OUTSIDE_PARSER, 0);
   assert_true(runs > 100);
   printf("# %lld runs, %lld allocations in the undisturbed one\n", runs, oom.n);
 }
 
 static void running_out_of_memory_for_good_in_recovery_is_survived(void **state) {
   (void)state;
-  assert_true(step_through(1) > 100);
+  assert_true(oom_step_through(run_scenario, OUTSIDE_PARSER, 1) > 100);
 }
 
 /* The undisturbed run recovers twice (the checks above would pass with no recovery). */

@@ -190,11 +190,9 @@ static void any_record(sio_socket_t *s, const char *event, const sio_args_t *arg
 static void any_listeners_see_incoming_and_outgoing_events(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   any_log_t in = {0}, out = {0};
   sio_socket_on_any(s, any_record, &in);
   sio_socket_on_any_outgoing(s, any_record, &out);
@@ -224,11 +222,9 @@ static void any_remove_all(sio_socket_t *s, const char *event, const sio_args_t 
 static void any_listener_may_remove_listeners_while_they_run(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   any_log_t first = {0}, second = {0}, later = {0};
   sio_socket_on_any(s, any_remove_all, &first);
   sio_socket_on_any(s, any_record, &second);
@@ -278,11 +274,9 @@ static void each_any(sio_any_cb cb, void *user, void *u) {
 static void prepend_any_runs_first_and_listeners_any_lists_in_order(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   order_t in = {{0}, 0}, out = {{0}, 0}, seen = {{0}, 0};
   assert_int_equal(sio_socket_listeners_any(s, NULL, NULL), 0);
   ev_log_t evl;
@@ -319,11 +313,9 @@ static void any_out_remove_all(sio_socket_t *s, const char *event, const sio_arg
 static void off_any_outgoing_removes_listeners_even_while_they_run(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   any_log_t a = {0}, b = {0};
   sio_socket_on_any_outgoing(s, any_record, &a);
   sio_socket_on_any_outgoing(s, any_record, &b);
@@ -355,11 +347,9 @@ static void off_any_outgoing_removes_listeners_even_while_they_run(void **state)
 static void volatile_emit_on_a_writable_transport_is_sent(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   assert_int_equal(sio_socket_emit_flags(s, "v", NULL, SIO_BCAST_VOLATILE), 0);
   mc_expect(&c, "42[\"v\"]");
   env_close(&t);
@@ -402,11 +392,9 @@ static int drained(void *ctx) { return ((conn_log_ev_t *)ctx)->drains > 0; }
 static void conn_events_packet_drain_close(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   conn_log_ev_t l;
   memset(&l, 0, sizeof l);
   assert_int_equal(sio_socket_conn_on(s, (sio_conn_event_t)7, conn_ev, &l), SIO_EINVAL);
@@ -440,11 +428,9 @@ static void conn_events_packet_drain_close(void **state) {
 static void server_emit_writes_one_event_packet(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   sio_args_t *a = args_json("[\"world\",{\"a\":1},2.5,-3]");
   assert_int_equal(sio_socket_emit(s, "hello", a), 0);
   mc_expect(&c, "42[\"hello\",\"world\",{\"a\":1},2.5,-3]");
@@ -480,11 +466,9 @@ static void binary_event_waits_for_its_attachment_then_runs_with_the_bytes(void 
 static void server_emit_with_binary_sends_the_text_packet_then_each_attachment(void **state) {
   (void)state;
   env_t t;
-  env_init(&t, NULL);
   mc_t c;
   char sid[SIO__SID_LEN + 1];
-  mc_connect(&t, &c, "/", sid);
-  sio_socket_t *s = find_socket(sio_server_main(t.io), sid);
+  sio_socket_t *s = env_one_client(&t, &c, sid);
   sio_args_t *a;
   assert_int_equal(sio_args_new(&a), 0);
   assert_int_equal(sio_args_add_binary(a, "\xde\xad", 2), 0);
