@@ -19,7 +19,9 @@
  * never both. The reader's cursor C (the last entry id XREAD handed us, or the stream's
  * last id when reading started) splits them: another node's entries up to C were
  * delivered here before the socket was back in its rooms (replay them); later ones
- * will come through XREAD after it is (skip them). Our own entries were delivered when
+ * will come through XREAD after it is (skip them). An XRANGE answer that ends before C
+ * (it ran on Redis before an XADD whose XREAD answer reached us first) is read on until it
+ * reaches C, or those entries would be neither. Our own entries were delivered when
  * their XADD answered, which on the same connection comes before the XRANGE answer
  * that lists them: replay every one XRANGE lists.
  *
