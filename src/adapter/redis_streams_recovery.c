@@ -241,9 +241,9 @@ static void on_restore_range(redisAsyncContext *ac, void *reply, void *priv) {
     restore_finish(t, !t->failed, 0);
     restore_free(t);
   } else if (++t->calls >= RESTORE_MAX_CALLS) {
-    SIO_LOGW("redis streams adapter: a session restore scanned %d entries of %s and did not reach the end: the "
-             "client reconnects as a new socket (the stream grows faster than it can be read)",
-             RESTORE_MAX_CALLS * RESTORE_BATCH, a->r->stream);
+    SIO_LOGW("redis streams adapter: a session restore read %s %d times and did not reach the end: the client "
+             "reconnects as a new socket (the stream grows faster than it can be read, or Redis answers slowly)",
+             a->r->stream, RESTORE_MAX_CALLS);
     restore_finish(t, 0, 0);
     restore_free(t);
   } else {

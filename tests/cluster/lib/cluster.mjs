@@ -84,10 +84,11 @@ function child(file, args, label) {
       });
     },
     mark: () => out.length,
-    async stop(signal = 'SIGTERM') {
+    // SIGKILL after killAfterMs: longer than the child's own shutdown (noom's --drain-ms).
+    async stop(signal = 'SIGTERM', killAfterMs = 3000) {
       if (c.exitCode === null && c.signalCode === null) {
         c.kill(signal);
-        const t = setTimeout(() => c.kill('SIGKILL'), 3000);
+        const t = setTimeout(() => c.kill('SIGKILL'), killAfterMs);
         await exited;
         clearTimeout(t);
       }
@@ -111,10 +112,10 @@ const LISTEN_RE = /listening on http:\/\/127\.0\.0\.1:(\d+)/;
 // (the course's chat server on Node, tests/support/ref-course-server.mjs) or 'app'
 // (build/noom). Resolves once it listens and (unless waitConnected is false) its adapter
 // is connected and subscribed.
-export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true, streams = false, recoveryMs } = {}) {
+export async function startNode(kind, redisUrl, { name = kind, prefix, requestsTimeout, extra = [], waitConnected = true, streams = false, recoveryMs, port: fixedPort = 0 } = {}) {
   let h;
   if (kind === 'app') {
-    const args = ['--port', '0', streams ? '--redis-streams' : '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
+    const args = ['--port', String(fixedPort), streams ? '--redis-streams' : '--redis', redisUrl, '--stun-port', '0', '--db', ':memory:', ...(prefix ? ['--redis-prefix', prefix] : []), ...extra];
     h = child(join(BUILD, 'noom'), args, name);
   } else if (kind === 'echo') {
     // build/examples/echo on the streams adapter (streams is implied).
@@ -234,8 +235,9 @@ export async function assertAcrossAgain([a, , b], r) {
 // ---- nginx ----
 
 // Runs Debian's nginx as a child (no daemon) with deploy/nginx.conf rewritten for the
-// test: the upstream servers and the listen port replaced, every path under a temp
-// prefix. transform(conf) may edit the config further (the negative control).
+// test: the upstream servers' addresses replaced (their parameters, e.g. max_fails, kept:
+// the first server line's for every port), the listen port replaced, every path under a
+// temp prefix. transform(conf) may edit the config further (the negative control).
 export async function startNginx(upstreamPorts, { transform = (c) => c } = {}) {
   const prefix = mkdtempSync(join(tmpdir(), 'noom-nginx-'));
   // Workers run as an unprivileged user when nginx starts as root: they must reach the
@@ -243,8 +245,10 @@ export async function startNginx(upstreamPorts, { transform = (c) => c } = {}) {
   chmodSync(prefix, 0o755);
   const port = await freePort();
   let conf = readFileSync(join(REPO, 'deploy/nginx.conf'), 'utf8');
-  conf = conf.replace(/(upstream noom \{[^}]*?)((?:\s*server [^;]+;)+)/, (_, head) =>
-    head + upstreamPorts.map((p) => `\n    server 127.0.0.1:${p};`).join(''));
+  conf = conf.replace(/(upstream noom \{[^}]*?)((?:\s*server [^;]+;)+)/, (_, head, servers) => {
+    const params = /server\s+[^\s;]+([^;]*);/.exec(servers)[1];
+    return head + upstreamPorts.map((p) => `\n    server 127.0.0.1:${p}${params};`).join('');
+  });
   conf = conf.replace(/listen\s+\d+;/, `listen 127.0.0.1:${port};`);
   conf = conf.replace(/^user\s+[^;]+;\s*$/m, '');
   const paths = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
