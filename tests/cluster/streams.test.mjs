@@ -306,13 +306,17 @@ describe('streams adapter: connection-state recovery across nodes', { skip }, ()
   let redis, A, B, SA, SB, J;
   before(async () => {
     redis = await startRedis();
+    // The proxy's cut closes both sides, so no node needs a ping to notice it; the short
+    // window nodes ping fast for a polling cut that falls between two GETs. The others
+    // ping at a pace a loaded machine keeps (a 300 ms timeout there dropped the sender).
     const ping = ['--ping-interval', '300', '--ping-timeout', '300'];
+    const calm = ['--ping-interval', '1000', '--ping-timeout', '3000'];
     [A, B, SA, SB, J] = await Promise.all([
-      startNode('echo', redis.url, { name: 'A', recoveryMs: 10000, extra: ping }),
-      startNode('echo', redis.url, { name: 'B', recoveryMs: 10000, extra: ping }),
+      startNode('echo', redis.url, { name: 'A', recoveryMs: 10000, extra: calm }),
+      startNode('echo', redis.url, { name: 'B', recoveryMs: 10000, extra: calm }),
       startNode('echo', redis.url, { name: 'SA', recoveryMs: 300, extra: [...ping, '--redis-stream', 'short'] }),
       startNode('echo', redis.url, { name: 'SB', recoveryMs: 300, extra: [...ping, '--redis-stream', 'short'] }),
-      startNode('node', redis.url, { name: 'J', recoveryMs: 10000, streams: true, extra: ['--ping-ms', '300'] }),
+      startNode('node', redis.url, { name: 'J', recoveryMs: 10000, streams: true, extra: ['--ping-ms', '1000'] }),
     ]);
     const [a, j] = await Promise.all([connect(A.url), connect(J.url)]);
     await sharedBcast(a, j);
