@@ -11,7 +11,8 @@
  * clients reconnect, and with connection-state recovery they recover on another node.
  * They are closed in slices every TICK_MS so that the whole fleet of clients does not
  * come back in the same second (at least MIN_SLICE a tick: a handful of sessions, as in
- * development, goes at once).
+ * development, goes at once). Long-polling sessions are not spread: the library closes
+ * them all on the first tick, since their next poll can no longer reach this node.
  */
 #include "ops.h"
 

@@ -66,15 +66,19 @@ SIO_EXTERN int sio_metrics_text(sio_server_t *io, sio_metrics_cb extra, void *us
 SIO_EXTERN int sio_metrics_mount(sio_server_t *io, sio_http_t *http, const char *path, sio_metrics_cb extra,
                                  void *user);
 
-/* Closes up to max of io's Engine.IO sessions the way a lost transport closes: what is
+/* Closes up to max of io's WebSocket sessions the way a lost transport closes: what is
  * queued is delivered, then the transport closes without a Socket.IO DISCONNECT, so the
  * official clients see "transport close" and reconnect (and recover their state where
  * connection-state recovery is on). Sessions already closing this way are skipped.
  * Spread over time by calling it from a timer, this is the session part of a graceful
- * restart (with sio_http_unlisten first). now != 0 closes at once instead, the ones
- * still delivering included (the end of a drain window: a long-polling client that is
- * gone never fetches its close). Returns how many sessions it closed or started closing;
- * sio_server_session_count tells how many remain. */
+ * restart (with sio_http_unlisten first). Long-polling sessions are all closed at once
+ * on every call, whatever max: with the listener closed their next request goes to
+ * another node, so the session must leave (and be stored for recovery) before that
+ * request lands. A pending GET is answered with what is queued and the close packet
+ * ("transport close"); a client between two polls learns it from its next request
+ * failing ("transport error"). now != 0 closes every session at once, the ones still
+ * delivering included (the end of a drain window). Returns how many sessions it closed
+ * or started closing; sio_server_session_count tells how many remain. */
 SIO_EXTERN size_t sio_server_drain(sio_server_t *io, size_t max, int now);
 
 /* Engine.IO sessions open now (closing ones included until their transport is gone). */

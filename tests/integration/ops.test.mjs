@@ -16,6 +16,7 @@ import { scrape, value } from './lib/prom.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
+const WebSocket = require('../node_modules/ws');
 
 const DIR = mkdtempSync(join(tmpdir(), 'noom-ops-'));
 after(() => rmSync(DIR, { recursive: true, force: true }));
@@ -118,6 +119,13 @@ describe('SIGTERM drain', () => {
     // Both are reasons socket.io-client reconnects from (unlike "io server disconnect").
     assert.deepEqual(ends.slice(2).map((e) => e.reason), Array(N - 2).fill('transport close'));
     for (const e of ends.slice(0, 2)) assert.ok(['transport close', 'transport error'].includes(e.reason), e.reason);
+    // Long-polling sessions are not spread: their next poll could not reach a node whose
+    // listener is closed, so they are closed on the first tick, ahead of all but the first
+    // slices of WebSocket ones (spread, they would land anywhere in the window).
+    const wsTimes = ends.slice(2).map((e) => e.at).sort((a, b) => a - b);
+    for (const e of ends.slice(0, 2)) {
+      assert.ok(e.at <= wsTimes[29], `a polling client disconnected after ${wsTimes.filter((t) => t < e.at).length} WebSocket ones`);
+    }
     const times = ends.map((e) => e.at).sort((a, b) => a - b);
     const spread = times[N - 1] - times[0];
     assert.ok(spread >= 1000 && spread < 4000, `disconnects spread over ${spread} ms (window 1500 ms)`);
@@ -145,14 +153,16 @@ describe('SIGTERM drain', () => {
 
   test('a second SIGTERM during the drain exits at once', async () => {
     const srv = await startNoom([...FAST, '--drain-ms', '60000']);
-    // 300 long-polling sessions that never poll again: closed 10 per 100 ms, the drain
-    // lasts 3 s at least.
+    // 300 WebSocket sessions (raw, answering nothing): closed 10 per 100 ms, the drain
+    // lasts 3 s at least. (Long-polling ones would all go on the first tick.)
+    const sockets = [];
     for (let b = 0; b < 10; b++) {
-      await Promise.all(Array.from({ length: 30 }, async () => {
-        const r = await fetch(`${srv.url}/socket.io/?EIO=4&transport=polling`);
-        assert.equal(r.status, 200);
-        await r.text();
-      }));
+      await Promise.all(Array.from({ length: 30 }, () => new Promise((res, rej) => {
+        const w = new WebSocket(`${srv.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`);
+        sockets.push(w);
+        w.once('message', () => res());
+        w.once('error', rej);
+      })));
     }
     process.kill(srv.pid, 'SIGTERM');
     await srv.waitLog(/drain: stopped accepting; closing 300 sessions/);
@@ -163,6 +173,7 @@ describe('SIGTERM drain', () => {
     assert.ok(Date.now() - t0 < 2000);
     assert.match(srv.stderr(), /SIGTERM again: exiting now/);
     assert.doesNotMatch(srv.stderr(), /sessions closed over/, 'the drain did not finish');
+    for (const w of sockets) w.terminate();
   });
 });
 
