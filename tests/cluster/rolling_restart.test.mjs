@@ -225,4 +225,75 @@ describe('a rolling restart of two --redis-streams nodes behind nginx', { skip }
     console.log(`rolling restart: ${acked.length} acked of ${next} sent (${failed.length} unacked), ` +
       `receivers reconnected ${reconnects.join(',')} times, A ${JSON.stringify(timings.A)}, B ${JSON.stringify(timings.B)}`);
   });
+
+  // Long-polling-only clients (transports: ['polling']): the drain closes their sessions
+  // at once (a pending GET gets the close, "transport close"; a client between two polls
+  // gets 400 from the other node, "transport error"), so the session is stored for
+  // recovery before the client's next request lands on the other node. Only the stop is
+  // asserted: once the node is back, ip_hash sends the polls of a session that moved off
+  // it back to it, and it does not know that session (docs/operations.md: polling-only
+  // clients need a balancer sticky by session).
+  test('long-polling-only receivers recover on the other node when theirs drains', async () => {
+    const M = 12;
+    const room = 'rolling-polling';
+    const receivers = [];
+    for (let i = 0; i < M; i++) {
+      const r = track(client(`127.0.${100 + i}.1`, ['polling']), `p${i}`);
+      r.got = [];
+      r.s.on('new_message', (line) => {
+        const m = /^psender: m(\d+)$/.exec(line);
+        if (m) r.got.push(Number(m[1]));
+        for (const w of r.waiters ?? []) w();
+      });
+      receivers.push(r);
+    }
+    await Promise.all(receivers.map((r) => once(r.s, 'connect')));
+    for (const r of receivers) assert.equal((await r.s.timeout(8000).emitWithAck('enter_room', r.label, room)).room, room);
+    // The sender on B's side of the hash would do as well; any node: it is WebSocket.
+    const senderSocket = client('127.0.0.1', ['websocket']);
+    await once(senderSocket, 'connect');
+    await senderSocket.timeout(8000).emitWithAck('enter_room', 'psender', room);
+    const acked = [];
+    let n = 0;
+    const send = async () => {
+      const k = n++;
+      if ((await senderSocket.timeout(8000).emitWithAck('new_message', `m${k}`, room).catch(() => 'lost')) === undefined) acked.push(k);
+    };
+    for (let i = 0; i < 10; i++) await send();
+
+    // A drains and exits; it is not started again within this test (see above).
+    const mark = A.mark();
+    const before = receivers.map((r) => r.reconnects.length);
+    const t0 = Date.now();
+    const { code, signal } = await A.stop('SIGTERM', DRAIN_MS + 10000);
+    const out = A.output();
+    assert.equal(code, 0, `A exited with ${code ?? signal}:\n${out.slice(-3000)}`);
+    const gone = new Set([...out.slice(mark).matchAll(/ disconnect (\S+) \(/g)].map((m) => m[1]));
+    const moved = receivers.filter((r) => gone.has(r.id));
+    assert.ok(moved.length > 0 && moved.length < M, `A's drain moved ${moved.length} of ${M} polling receivers`);
+    await Promise.all(moved.map((r) => reconnected(r, before[receivers.indexOf(r)] + 1)));
+    const backMs = Date.now() - t0;
+    if (!senderSocket.connected) await once(senderSocket, 'connect');
+    for (let i = 0; i < 10; i++) await send();
+    const last = acked[acked.length - 1];
+    await Promise.all(receivers.map((r) => new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`${r.label} never got m${last}: has ${r.got.join(',')}`)), 10000);
+      const check = () => { if (r.got.includes(last)) { clearTimeout(t); res(); } };
+      r.waiters = [check];
+      check();
+    })));
+    for (const r of moved) {
+      assert.deepEqual(r.reconnects, [{ recovered: true, id: r.id }], `${r.label} (${JSON.stringify(r.disconnects)}): recovered, same id`);
+      assert.ok(['transport close', 'transport error'].includes(r.disconnects[0]), r.disconnects[0]);
+    }
+    for (const r of receivers) {
+      assert.ok(r.got.every((k, i) => i === 0 || k > r.got[i - 1]), `${r.label} got duplicates or disorder: ${r.got.join(',')}`);
+      assert.deepEqual(acked.filter((k) => !r.got.includes(k)), [], `${r.label} lacks acked messages`);
+    }
+    console.log(`polling drain: ${moved.length} of ${M} moved, back ${backMs} ms after SIGTERM (drain ${DRAIN_MS} ms), ` +
+      `reasons ${moved.map((r) => r.disconnects[0]).join(',')}`);
+    for (const r of receivers) r.s.close();
+    senderSocket.close();
+    A = await startApp('A', PA);
+  });
 });
