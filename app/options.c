@@ -88,7 +88,7 @@ static const opt_t table[] = {
     {"metrics-addr", "HOST:PORT", OPT_STR, OFF(metrics_addr),
      "serve /metrics, /healthz and /readyz on their own listener instead of the main port"},
     {"drain-ms", "MS", OPT_U64, OFF(drain_ms),
-     "on SIGTERM/SIGINT stop accepting and close sessions spread over MS, so clients reconnect elsewhere gradually"},
+     "on SIGTERM/SIGINT stop accepting and close WebSocket sessions spread over MS, so clients reconnect elsewhere gradually (long-polling ones at once)"},
     {"log-format", "FORMAT", OPT_STR, OFF(log_format), "text, or json (one object per line: time, level, event, msg, ...)"},
     {"check-config", "", OPT_FLAG, OFF(check_config),
      "check flags, files, ports, Redis and the database, print what is wrong, exit 0 or 1 without serving"},
