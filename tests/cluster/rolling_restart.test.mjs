@@ -247,21 +247,40 @@ describe('a rolling restart of two --redis-streams nodes behind nginx', { skip }
       });
       receivers.push(r);
     }
-    await Promise.all(receivers.map((r) => once(r.s, 'connect')));
+    // Idle WebSocket sessions, so that A has more than one slice to spread: spread, a
+    // polling session left for a later slice gets a message meanwhile, and its next poll
+    // goes to B.
+    const fillers = Array.from({ length: 30 }, (_, i) => client(`127.0.${150 + i}.1`, ['websocket']));
+    await Promise.all([...receivers.map((r) => once(r.s, 'connect')), ...fillers.map((s) => once(s, 'connect'))]);
     for (const r of receivers) assert.equal((await r.s.timeout(8000).emitWithAck('enter_room', r.label, room)).room, room);
     // The sender on B's side of the hash would do as well; any node: it is WebSocket.
     const senderSocket = client('127.0.0.1', ['websocket']);
     await once(senderSocket, 'connect');
     await senderSocket.timeout(8000).emitWithAck('enter_room', 'psender', room);
-    const acked = [];
+    const acked = [], inflight = [];
     let n = 0;
-    const send = async () => {
+    const send = () => {
       const k = n++;
-      if ((await senderSocket.timeout(8000).emitWithAck('new_message', `m${k}`, room).catch(() => 'lost')) === undefined) acked.push(k);
+      const p = senderSocket.timeout(8000).emitWithAck('new_message', `m${k}`, room).then((a) => {
+        if (a === undefined) acked.push(k);
+      }, () => {});
+      inflight.push(p);
+      return p;
     };
+    const allGot = (k) => Promise.all(receivers.map((r) => new Promise((res, rej) => {
+      const t = setTimeout(() => rej(new Error(`${r.label} never got m${k}: has ${r.got.join(',')}`)), 10000);
+      const check = () => { if (r.got.includes(k)) { clearTimeout(t); res(); } };
+      r.waiters = [check];
+      check();
+    })));
     for (let i = 0; i < 10; i++) await send();
+    // Everyone has the last one (so most are back in a waiting GET, which the drain
+    // answers with the close; one between two polls gets 400 from the other node).
+    await allGot(acked[acked.length - 1]);
 
-    // A drains and exits; it is not started again within this test (see above).
+    // A drains and exits while the sender goes on; A is not started again within this
+    // test (see above).
+    const pump = setInterval(() => { if (senderSocket.connected) send(); }, PACE_MS);
     const mark = A.mark();
     const before = receivers.map((r) => r.reconnects.length);
     const t0 = Date.now();
@@ -273,15 +292,12 @@ describe('a rolling restart of two --redis-streams nodes behind nginx', { skip }
     assert.ok(moved.length > 0 && moved.length < M, `A's drain moved ${moved.length} of ${M} polling receivers`);
     await Promise.all(moved.map((r) => reconnected(r, before[receivers.indexOf(r)] + 1)));
     const backMs = Date.now() - t0;
+    clearInterval(pump);
     if (!senderSocket.connected) await once(senderSocket, 'connect');
     for (let i = 0; i < 10; i++) await send();
-    const last = acked[acked.length - 1];
-    await Promise.all(receivers.map((r) => new Promise((res, rej) => {
-      const t = setTimeout(() => rej(new Error(`${r.label} never got m${last}: has ${r.got.join(',')}`)), 10000);
-      const check = () => { if (r.got.includes(last)) { clearTimeout(t); res(); } };
-      r.waiters = [check];
-      check();
-    })));
+    await Promise.all(inflight);
+    acked.sort((x, y) => x - y);
+    await allGot(acked[acked.length - 1]);
     for (const r of moved) {
       assert.deepEqual(r.reconnects, [{ recovered: true, id: r.id }], `${r.label} (${JSON.stringify(r.disconnects)}): recovered, same id`);
       assert.ok(['transport close', 'transport error'].includes(r.disconnects[0]), r.disconnects[0]);
@@ -293,6 +309,7 @@ describe('a rolling restart of two --redis-streams nodes behind nginx', { skip }
     console.log(`polling drain: ${moved.length} of ${M} moved, back ${backMs} ms after SIGTERM (drain ${DRAIN_MS} ms), ` +
       `reasons ${moved.map((r) => r.disconnects[0]).join(',')}`);
     for (const r of receivers) r.s.close();
+    for (const f of fillers) f.close();
     senderSocket.close();
     A = await startApp('A', PA);
   });
