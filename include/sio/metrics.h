@@ -76,7 +76,8 @@ SIO_EXTERN int sio_metrics_mount(sio_server_t *io, sio_http_t *http, const char 
  * another node, so the session must leave (and be stored for recovery) before that
  * request lands. A pending GET is answered with what is queued and the close packet
  * ("transport close"); a client between two polls learns it from its next request
- * failing ("transport error"). now != 0 closes every session at once, the ones still
+ * failing ("transport error"). (engine.io's server.close() closes every session this
+ * way, socket.close(true), though it drops the queue.) now != 0 closes every session at once, the ones still
  * delivering included (the end of a drain window). Returns how many sessions it closed
  * or started closing; sio_server_session_count tells how many remain. */
 SIO_EXTERN size_t sio_server_drain(sio_server_t *io, size_t max, int now);
