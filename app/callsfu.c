@@ -2,11 +2,13 @@
  * SFU signaling (docs/signaling.md, "Calls through the server"): with --media sfu every
  * browser keeps one RTCPeerConnection to the server and always makes the offers:
  *
- *   sfu_offer(room, {type: "offer", sdp, subs: [mid, peerId, mid, peerId, ...]}, ack)
+ *   sfu_offer(room, {type: "offer", sdp, subs: [mid, peerId, mid, peerId, ...], screen?: mid}, ack)
  *     -> ack({type: "answer", sdp}) or ack({error})
  *
  * subs says which recvonly m-line should carry which other participant (audio and video
- * each); the answer names them with a=msid:<peerId>. Joining, leaving and call_state stay
+ * each, "<peerId>:screen" for a screen share); the answer names them with
+ * a=msid:<peerId> <peerId>-audio|video|screen. screen names the sender's own
+ * screen-share m-line. Joining, leaving and call_state stay
  * the group-call events of app/call.c; a browser re-offers when someone comes or goes.
  *
  *   sfu_stats(room, ack) -> ack({participants, upstreams, legs, forwarded, ...})
@@ -85,9 +87,20 @@ static void on_sfu_offer(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
       subs[n++] = store[i];
     }
   }
+  /* screen: the mid of the sendonly video m-line that is the screen share (optional). */
+  char screen[NOOM_SDP_MID_MAX + 1] = "";
+  if (sio_args_has_member(args, 1, "screen")) {
+    sio_str_t v;
+    if (sio_args_get_member_str(args, 1, "screen", &v) != 0 || v.len == 0 || v.len >= sizeof screen) {
+      noom_ack_error(ack, "bad payload: screen must be the mid of the screen share's m-line");
+      goto out;
+    }
+    memcpy(screen, v.ptr, v.len);
+    screen[v.len] = 0;
+  }
   char *answer = NULL;
   const char *err = NULL;
-  if (noom_sfu_offer(sio_socket_id(s), croom, sdp.ptr, sdp.len, subs, n / 2, &answer, &err) != 0) {
+  if (noom_sfu_offer(sio_socket_id(s), croom, sdp.ptr, sdp.len, subs, n / 2, screen[0] ? screen : NULL, &answer, &err) != 0) {
     noom_ack_error(ack, err);
     goto out;
   }
