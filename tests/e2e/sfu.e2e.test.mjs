@@ -27,6 +27,7 @@ const ROOM = 'sfu-room';
 const CALL_ARGS = [
   '--use-fake-ui-for-media-stream',
   '--use-fake-device-for-media-stream',
+  '--auto-select-desktop-capture-source=Entire screen', // getDisplayMedia: Chromium's fake screen, no picker
   '--allow-loopback-in-peer-connection',
   '--autoplay-policy=no-user-gesture-required',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
@@ -141,7 +142,8 @@ function instrument() {
   };
 }
 
-const REMOTE = '#video-grid .tile:not(.tile-self)';
+const REMOTE = '#video-grid .tile:not(.tile-self):not(.tile-screen)';
+const SCREEN = '#video-grid .tile-screen';
 
 // A hostile UDP sender, run with `node -e` (inside the namespace when there is one):
 //   garbage PORT: datagrams of every first-byte class from an address that did no ICE;
@@ -468,6 +470,53 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     const unmuted = await energy();
     await b.waitForFunction(([id, e0]) => window.__sfu.audioOf(id).then((s) => (window.__e = s.e)) && window.__e > e0,
       [aid, unmuted.e], { timeout: 10000 });
+  }));
+
+  test('screen sharing: a third upstream, shown large to the others, stopped by the button or by the track ending', { timeout: 120000 }, check(async () => {
+    const [a, ...others] = pages;
+    const aid = await a.evaluate(() => window.__socket.id);
+    const n = pages.length;
+    const base = await a.evaluate((room) => window.__sfu.stats(room), ROOM);
+    assert.equal(base.upstreams, 2 * n);
+    assert.equal(await a.isDisabled('#screen-btn'), false, 'the button works with the SFU');
+    for (let round = 0; round < 2; round++) {
+      await a.click('#screen-btn');
+      await a.waitForFunction(() => document.querySelector('#screen-btn').getAttribute('aria-pressed') === 'true');
+      // Each other page shows a's screen in one large tile whose picture advances (the
+      // fake screen is 16:9, the cameras 4:3), and a's camera tile keeps going.
+      for (const p of others) {
+        await p.waitForFunction(([sel, id]) => {
+          const tiles = document.querySelectorAll(sel);
+          const v = tiles.length === 1 && tiles[0].dataset.peer === `${id}:screen` &&
+            tiles[0].querySelector('video');
+          if (!v || !(v.videoWidth > 0) || Math.abs(v.videoWidth / v.videoHeight - 16 / 9) > 0.05) return false;
+          window.__s0 = window.__s0 ?? v.currentTime;
+          return v.currentTime > window.__s0 + 0.5;
+        }, [SCREEN, aid], { timeout: CONNECT_MS, polling: 200 });
+        await p.evaluate(() => { delete window.__s0; });
+        const big = await p.evaluate(([sel, id]) => [document.querySelector(sel).getBoundingClientRect().width,
+          document.querySelector(`[data-peer="${id}"]`).getBoundingClientRect().width], [SCREEN, aid]);
+        assert.ok(big[0] > 1.5 * big[1], `${p.nick}: the screen is shown larger than the camera tiles: ${big}`);
+        await waitTiles(p, n - 1);
+        await waitStreamsAdvance(p, n - 1);
+      }
+      const st = await a.evaluate((room) => window.__sfu.stats(room), ROOM);
+      assert.equal(st.upstreams, 2 * n + 1, `one more upstream, the screen: ${JSON.stringify(st)}`);
+      assert.equal(st.legs, 2 * n * (n - 1) + (n - 1), 'one screen leg per other participant');
+      // Round 0: the button again; round 1: the capture ends (the browser's own "Stop sharing").
+      if (round === 0) await a.click('#screen-btn');
+      else {
+        await a.evaluate(() => {
+          const s = window.__sfu.live()[0].getSenders().find((x) => x.track && x.track.label.startsWith('screen'));
+          s.track.dispatchEvent(new Event('ended'));
+        });
+      }
+      await a.waitForFunction(() => document.querySelector('#screen-btn').getAttribute('aria-pressed') === 'false');
+      for (const p of others) await p.waitForFunction((sel) => !document.querySelector(sel), SCREEN, { timeout: 10000 });
+      await a.waitForFunction(([room, want]) => window.__sfu.stats(room).then((s) => (window.__st = s)) && window.__st &&
+        window.__st.upstreams === want, [ROOM, 2 * n], { timeout: 10000 });
+      for (const p of others) await waitStreamsAdvance(p, n - 1);
+    }
   }));
 
   test('a browser that closes its media connection is ended at once (DTLS close_notify)', { timeout: 120000 }, check(async () => {
