@@ -16,6 +16,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { IS_REF, launchBrowser, newUser, startNetns, startServer, waitState } from './lib.mjs';
@@ -26,7 +27,7 @@ const ROOM = 'sfu-room';
 
 const CALL_ARGS = [
   '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
+  '--use-fake-device-for-media-stream=device-count=3', // three cameras: the device switch
   '--auto-select-desktop-capture-source=Entire screen', // getDisplayMedia: Chromium's fake screen, no picker
   '--allow-loopback-in-peer-connection',
   '--autoplay-policy=no-user-gesture-required',
@@ -100,6 +101,24 @@ function instrument() {
       }
       return [...out];
     },
+    // Mean colour of a <video>: the fake cameras differ in their green.
+    rgb(video) {
+      const c = document.createElement('canvas');
+      c.width = 32;
+      c.height = 24;
+      const g = c.getContext('2d', { willReadFrequently: true });
+      g.drawImage(video, 0, 0, 32, 24);
+      const px = g.getImageData(0, 0, 32, 24).data;
+      const m = [0, 0, 0];
+      for (let i = 0; i < px.length; i += 4) for (let k = 0; k < 3; k++) m[k] += px[i + k];
+      return m.map((v) => v / (px.length / 4));
+    },
+    // Bytes this page has sent (outbound-rtp, every stream).
+    async sent() {
+      let n = 0;
+      for (const pc of live()) for (const r of (await pc.getStats()).values()) if (r.type === 'outbound-rtp') n += r.bytesSent || 0;
+      return n;
+    },
     // Mean luma of a <video> (black: camera off).
     luma(video) {
       const c = document.createElement('canvas');
@@ -146,14 +165,15 @@ const REMOTE = '#video-grid .tile:not(.tile-self):not(.tile-screen)';
 const SCREEN = '#video-grid .tile-screen';
 
 // A hostile UDP sender, run with `node -e` (inside the namespace when there is one):
-//   garbage PORT: datagrams of every first-byte class from an address that did no ICE;
-//   hijack PORT UFRAG PWD: a valid ICE check with USE-CANDIDATE for a participant (so the
-//     server moves its media path here), then RTP with bad SRTP authentication tags.
+//   garbage PORT [N]: N (300) datagrams of every first-byte class from an address that
+//     did no ICE;
+//   hijack PORT UFRAG PWD [N]: a valid ICE check with USE-CANDIDATE for a participant (so the
+//     server moves its media path here), then N (100) RTP with bad SRTP authentication tags.
 // Prints {"sent": N} when done.
 const HOSTILE_SRC = `
 const dgram = require('node:dgram');
 const crypto = require('node:crypto');
-const [mode, port, ufrag, pwd] = process.argv.slice(1);
+const [mode, port, ufrag, pwd, count] = process.argv.slice(1);
 const sock = dgram.createSocket('udp4');
 const send = (b) => new Promise((res) => sock.send(b, Number(port), '127.0.0.1', res));
 function attr(t, v) {
@@ -177,7 +197,7 @@ function rtp(seq) {
 (async () => {
   let sent = 0;
   if (mode === 'garbage') {
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < (Number(ufrag) || 300); i++) {
       const b = crypto.randomBytes(50 + (i % 200));
       b[0] = [0x00, 0x16, 0x80, 0x81, 0x17][i % 5];
       if (i % 5 === 3) b[1] = 200;
@@ -186,7 +206,7 @@ function rtp(seq) {
     await send(check('nosuchufrag:x', 'nosuchpassword')); sent++;
   } else {
     await new Promise((res) => { sock.once('message', res); send(check(ufrag + ':x', pwd)); });
-    for (let i = 0; i < 100; i++) { await send(rtp(i)); sent++; }
+    for (let i = 0; i < (Number(count) || 100); i++) { await send(rtp(i & 0xffff)); sent++; }
   }
   process.stdout.write(JSON.stringify({ sent }) + '\\n');
   sock.close();
@@ -283,7 +303,7 @@ async function enterAndJoin(nickname) {
 }
 
 // n remote tiles, each showing a picture whose currentTime advances.
-async function waitTiles(page, n) {
+async function waitTiles(page, n, timeout = CONNECT_MS) {
   try {
     await page.waitForFunction(([sel, want]) => {
       const vids = [...document.querySelectorAll(`${sel} video`)];
@@ -295,7 +315,7 @@ async function waitTiles(page, n) {
         window.__t0.set(v, first);
         return v.currentTime > first + 0.3;
       });
-    }, [REMOTE, n], { timeout: CONNECT_MS, polling: 200 });
+    }, [REMOTE, n], { timeout, polling: 200 });
   } catch (err) {
     const seen = await page.evaluate((sel) => [...document.querySelectorAll(`${sel} video`)]
       .map((v) => ({ w: v.videoWidth, t: v.currentTime, paused: v.paused })), REMOTE).catch(() => null);
@@ -659,5 +679,92 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
         [REMOTE, pages.length - 1], { timeout: 10000 });
     }
+  }));
+  test('a camera switch goes through the SFU with replaceTrack; the others keep decoding', { timeout: 120000 }, check(async () => {
+    while (pages.length < 2) await enterAndJoin(`s${pages.length}`);
+    const [a, b] = pages;
+    for (const p of pages) await waitTiles(p, pages.length - 1);
+    const aid = await a.evaluate(() => window.__socket.id);
+    const tile = `[data-peer="${aid}"] video`;
+    const green = () => b.evaluate((sel) => window.__sfu.rgb(document.querySelector(sel))[1], tile);
+    const ssrcs = () => a.evaluate(() => window.__sfu.live()[0].getStats().then((st) => [...st.values()]
+      .filter((r) => r.type === 'outbound-rtp' && r.kind === 'video').map((r) => r.ssrc).sort()));
+    const before0 = await stats(a);
+    const ssrc0 = await ssrcs();
+    const offers0 = await a.evaluate(() => window.__sfu.live()[0].localDescription.sdp);
+    // fake_device_0 (I420) averages a green above 138, fake_device_2 (MJPEG) 110-134
+    // (tests/e2e/call.e2e.test.mjs measured them).
+    await b.waitForFunction((sel) => window.__sfu.rgb(document.querySelector(sel))[1] > 138, tile, { timeout: 10000, polling: 100 });
+    await a.selectOption('#camera-select', { label: 'fake_device_2' });
+    await b.waitForFunction((sel) => { const g = window.__sfu.rgb(document.querySelector(sel))[1]; return g > 110 && g < 134; },
+      tile, { timeout: 10000, polling: 100 }).catch(async (err) => { throw new Error(`green ${await green()}: ${err.message}`); });
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
+    // Same SSRC, no new offer, no new upstream: the server saw one continuous stream.
+    assert.deepEqual(await ssrcs(), ssrc0);
+    assert.equal(await a.evaluate(() => window.__sfu.live()[0].localDescription.sdp), offers0, 'no renegotiation');
+    assert.equal((await stats(a)).upstreams, before0.upstreams);
+    await a.selectOption('#camera-select', { label: 'fake_device_0' });
+    await b.waitForFunction((sel) => window.__sfu.rgb(document.querySelector(sel))[1] > 138, tile, { timeout: 10000, polling: 100 });
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
+  }));
+
+  test(`late joiners see everyone within 5 s of their media connection (a keyframe is asked for them); ` +
+    `a page's upload at ${Math.max(PEOPLE, 3)} people is within 1.5x of its upload at 2`, { timeout: 300000 }, check(async () => {
+    const want = Math.max(PEOPLE, 3);
+    while (pages.length > 2) await pages.pop().context().close();
+    while (pages.length < 2) await enterAndJoin(`u${pages.length}`);
+    const a = pages[0];
+    for (const p of pages) await waitStreamsAdvance(p, 1);
+    // a's upload over a 4 s window (its encoder has been running for a while: steady).
+    const upload = async () => {
+      const b0 = await a.evaluate(() => window.__sfu.sent());
+      const t0 = Date.now();
+      await a.waitForTimeout(4000); // the measurement window itself
+      return ((await a.evaluate(() => window.__sfu.sent())) - b0) * 8 / (Date.now() - t0); // kbit/s
+    };
+    const at2 = await upload();
+    while (pages.length < want) {
+      const k0 = (await stats(a)).keyframeRequests;
+      const late = await enterAndJoin(`late${pages.length}`);
+      await late.waitForFunction(() => window.__sfu.live()[0]?.connectionState === 'connected', null, { timeout: CONNECT_MS });
+      await waitTiles(late, pages.length - 1, 5000);
+      const dec = await late.evaluate(() => window.__sfu.inbound());
+      assert.equal(Object.values(dec.video).filter((f) => f > 0).length, pages.length - 1, `${late.nick} decodes everyone`);
+      assert.ok((await stats(a)).keyframeRequests > k0, 'a keyframe was requested for the newcomer');
+    }
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
+    const atN = await upload();
+    process.stderr.write(`# sfu upload of one page: ${at2.toFixed(0)} kbit/s at 2 people, ${atN.toFixed(0)} kbit/s at ${want}\n`);
+    assert.ok(at2 > 50, `a sends media at 2 people: ${at2} kbit/s`);
+    assert.ok(atN <= 1.5 * at2, `upload at ${want} people (${atN.toFixed(0)} kbit/s) within 1.5x of at 2 (${at2.toFixed(0)})`);
+  }));
+
+  test('a flood of garbage UDP and bad SRTP does not grow the server\'s memory', { timeout: 180000 }, check(async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]); // KiB
+    const victim = await enterAndJoin('flooded');
+    pages.pop(); // its media path is hijacked on purpose
+    await victim.waitForFunction(() => window.__sfu.live()[0]?.connectionState === 'connected', null, { timeout: CONNECT_MS });
+    const { ufrag, pwd } = await victim.evaluate(() => {
+      const sdp = window.__sfu.live()[0].remoteDescription.sdp;
+      return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
+    });
+    const flood = async (n) => {
+      await hostile(['garbage', String(MEDIA_PORT), String(n)]);
+      await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, String(n)]);
+    };
+    await flood(2000); // warm-up: whatever is allocated once is allocated now
+    const before0 = await stats(pages[0]);
+    const rss0 = rss();
+    await flood(20000);
+    await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) && window.__st &&
+      window.__st.unknownSource - b.unknownSource + window.__st.authFailures - b.authFailures >= 20000,
+    [ROOM, before0], { timeout: 30000 }).catch(async (err) => {
+      throw new Error(`counted ${JSON.stringify(await stats(pages[0]))} from ${JSON.stringify(before0)}: ${err.message}`);
+    });
+    const grown = rss() - rss0;
+    process.stderr.write(`# sfu server RSS: ${rss0} KiB before 40,000 hostile datagrams, +${grown} KiB after\n`);
+    assert.ok(grown < 2048, `RSS grew by ${grown} KiB over 40,000 hostile datagrams`);
+    await victim.context().close();
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
   }));
 });
