@@ -496,8 +496,8 @@
 
     /* ---- SFU: one connection to the server ---- */
 
-    // Forwarding needs one codec per kind; offering only Opus and VP8 (else H.264) also
-    // keeps the offer small at 25 people.
+    // Forwarding needs one codec per kind; offering only Opus and VP8 (else H.264), plus
+    // RTX for video, also keeps the offer small at 25 people.
     function preferCodecs(t, kind) {
       if (typeof t.setCodecPreferences !== 'function' || !window.RTCRtpReceiver || !RTCRtpReceiver.getCapabilities) return;
       const caps = RTCRtpReceiver.getCapabilities(kind);
@@ -505,6 +505,8 @@
       const want = kind === 'audio' ? ['audio/opus'] : ['video/VP8'];
       let codecs = caps.codecs.filter((c) => want.includes(c.mimeType));
       if (!codecs.length && kind === 'video') codecs = caps.codecs.filter((c) => c.mimeType === 'video/H264');
+      // RTX (RFC 4588): the server answers NACKs toward us with RTX packets when offered.
+      if (codecs.length && kind === 'video') codecs = codecs.concat(caps.codecs.filter((c) => c.mimeType === 'video/rtx'));
       if (codecs.length) {
         try {
           t.setCodecPreferences(codecs);

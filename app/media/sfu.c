@@ -57,6 +57,9 @@ typedef struct {
   char pub_id[SID_MAX];
   peer_t *pub;             /* NULL while the publisher is unknown or gone */
   uint32_t ssrc;           /* ours, toward the subscriber */
+  int rtx_pt;              /* RFC 4588 negotiated on this m-line: NACKs answered as RTX; -1: plain */
+  uint32_t rtx_ssrc;
+  uint16_t rtx_seq;        /* the RTX stream's own numbering */
   int started;
   uint16_t seq_off, last_seq;
   uint32_t ts_off, last_ts;
@@ -491,9 +494,22 @@ static void resend(uint16_t out_seq, void *u) {
   if (noom_rtp_parse(e->data, e->len, &h) != 0) return;
   if (!c->sub->addr_ok) return;
   uint8_t *out = tx_slot();
-  memcpy(out, e->data, e->len);
-  noom_rtp_rewrite(out, (uint8_t)l->pt, out_seq, h.ts + l->ts_off, l->ssrc);
   int len = e->len;
+  if (l->rtx_pt >= 0 && l->rtx_ssrc) {
+    /* RFC 4588 §4: the RTX stream's own SSRC, sequence number and payload type; the
+     * payload is the original sequence number (the leg's numbering), then the original
+     * payload. */
+    memcpy(out, e->data, h.header_len);
+    noom_rtp_rewrite(out, (uint8_t)l->rtx_pt, l->rtx_seq++, h.ts + l->ts_off, l->rtx_ssrc);
+    out[h.header_len] = (uint8_t)(out_seq >> 8);
+    out[h.header_len + 1] = (uint8_t)out_seq;
+    memcpy(out + h.header_len + 2, e->data + h.header_len, e->len - h.header_len);
+    len += 2;
+    g.st.rtx_sent++;
+  } else {
+    memcpy(out, e->data, e->len);
+    noom_rtp_rewrite(out, (uint8_t)l->pt, out_seq, h.ts + l->ts_off, l->ssrc);
+  }
   if (srtp_protect(c->sub->out, out, &len) != srtp_err_status_ok) return;
   tx_commit(c->sub, (size_t)len);
   g.st.nacks_answered++;
@@ -854,6 +870,11 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
     }
     l->kind = k;
     l->pt = m->pt;
+    l->rtx_pt = k != AUDIO ? m->rtx_pt : -1;
+    if (l->rtx_pt >= 0 && !l->rtx_ssrc) {
+      l->rtx_ssrc = rand32();
+      l->rtx_seq = (uint16_t)rand32();
+    }
     memcpy(l->codec, m->codec, sizeof l->codec);
     l->pub = find_peer(pub_id, croom);
     am[i].dir = NOOM_SDP_SENDONLY;
@@ -861,6 +882,7 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
     snprintf(tracks[i], sizeof tracks[i], "%s-%s", l->pub_id, k == SCREEN ? "screen" : k ? "video" : "audio");
     am[i].msid_track = tracks[i];
     am[i].ssrc = l->ssrc;
+    am[i].rtx_ssrc = l->rtx_pt >= 0 ? l->rtx_ssrc : 0;
   }
   for (int k = 0; k < NSTREAMS; k++)
     if (!published[k] && p->up[k].pt >= 0) unpublish(&p->up[k]);

@@ -438,6 +438,16 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
         }) && window.__nacks > 0, null, { timeout: 20000 });
         await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
           window.__st && window.__st.nacksAnswered > b, [ROOM, before0.nacksAnswered], { timeout: 20000 });
+        // Chromium offers RTX (RFC 4588) and the server answers those NACKs with RTX packets
+        // (own SSRC and numbering, original sequence number first), which the browser
+        // counts as retransmissions received on the stream they repair.
+        assert.match(await page.evaluate(() => window.__sfu.live()[0].remoteDescription.sdp), /a=ssrc-group:FID \d+ \d+\r\n/);
+        await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
+          window.__st && window.__st.rtxSent > b, [ROOM, before0.rtxSent], { timeout: 20000 });
+        await page.waitForFunction(() => window.__sfu.live()[0].getStats().then((s) => {
+          window.__rtx = [...s.values()].filter((r) => r.type === 'inbound-rtp' && r.kind === 'video')
+            .reduce((n, r) => n + (r.retransmittedPacketsReceived || 0), 0);
+        }) && window.__rtx > 0, null, { timeout: 20000 });
         // Its lost uplink packets: the others' NACKs go on to it (coalesced), it resends.
         await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
           window.__st && window.__st.nacksForwarded > b, [ROOM, before0.nacksForwarded], { timeout: 20000 });
