@@ -127,7 +127,7 @@ static void on_sfu_stats(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   noom_sfu_stats_t st;
   noom_sfu_stats(croom, &st);
   static const char *const keys[] = {"participants", "upstreams", "legs", "rtpIn", "forwarded", "authFailures",
-                                     "unknownSource", "overCap", "nacksAnswered", "keyframeRequests", "dtlsFailures", "nacksForwarded", "rtxSent"};
+                                     "unknownSource", "overCap", "nacksAnswered", "keyframeRequests", "dtlsFailures", "nacksForwarded", "rtxSent", "unknownSsrc", "srtpReplays"};
   sio_args_t *a, *v;
   if (sio_args_new(&a) != 0) return;
   if (sio_args_new(&v) == 0) {
@@ -135,7 +135,7 @@ static void on_sfu_stats(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
                       (int64_t)st.forwarded, (int64_t)st.auth_failures, (int64_t)st.unknown_source,
                       (int64_t)st.over_cap, (int64_t)st.nacks_answered, (int64_t)st.keyframe_requests,
                       (int64_t)st.dtls_failures, (int64_t)st.nacks_forwarded,
-                      (int64_t)st.rtx_sent};
+                      (int64_t)st.rtx_sent, (int64_t)st.unknown_ssrc, (int64_t)st.srtp_replays};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) sio_args_add_int(v, vals[i]);
     sio_args_add_object(a, keys, v);
     sio_args_free(v);

@@ -667,6 +667,19 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
   if (!(flags & UV_UDP_MMSG_CHUNK)) tx_flush();
 }
 
+/* 1 if an RTP packet's (clear-text) SSRC is one p announced or sends: anything else is
+ * dropped before libsrtp, which allocates a provisional stream for every unknown SSRC
+ * (cheap garbage would otherwise cost a malloc/free each). */
+static int known_ssrc(const peer_t *p, const uint8_t *d, size_t n) {
+  if (n < 12) return 0;
+  uint32_t ssrc = (uint32_t)d[8] << 24 | (uint32_t)d[9] << 16 | (uint32_t)d[10] << 8 | d[11];
+  for (int k = 0; k < NSTREAMS; k++) {
+    const stream_t *s = &p->up[k];
+    if (s->pt >= 0 && (ssrc == s->ssrc || ssrc == s->offer_ssrc || (!s->ssrc && !s->offer_ssrc))) return 1;
+  }
+  return 0;
+}
+
 static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from) {
   uint8_t *d = (uint8_t *)buf->base;
   size_t n = (size_t)nread;
@@ -684,10 +697,15 @@ static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockadd
   if (cls == NOOM_PKT_DTLS) {
     on_dtls(p, d, n);
   } else if ((cls == NOOM_PKT_RTP || cls == NOOM_PKT_RTCP) && p->srtp_ok) {
+    if (cls == NOOM_PKT_RTP && !known_ssrc(p, d, n)) {
+      g.st.unknown_ssrc++;
+      return;
+    }
     int len = (int)n;
     srtp_err_status_t e = cls == NOOM_PKT_RTP ? srtp_unprotect(p->in, d, &len) : srtp_unprotect_rtcp(p->in, d, &len);
     if (e != srtp_err_status_ok) {
       if (e == srtp_err_status_auth_fail) g.st.auth_failures++;
+      else if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old) g.st.srtp_replays++;
       return; /* replays and bad tags are dropped */
     }
     if (cls == NOOM_PKT_RTP) on_rtp(p, d, (size_t)len);

@@ -48,7 +48,7 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
 typedef struct {
   size_t participants, upstreams, legs;
   uint64_t rtp_in, forwarded, auth_failures, unknown_source, over_cap, nacks_answered, keyframe_requests, dtls_failures,
-      nacks_forwarded, rtx_sent;
+      nacks_forwarded, rtx_sent, unknown_ssrc, srtp_replays;
 } noom_sfu_stats_t;
 
 /* Counters: per call (croom) for the first three, process-wide for the rest. */

@@ -113,6 +113,11 @@ function instrument() {
       for (let i = 0; i < px.length; i += 4) for (let k = 0; k < 3; k++) m[k] += px[i + k];
       return m.map((v) => v / (px.length / 4));
     },
+    // The SSRC this page publishes its camera with.
+    async videoSsrc() {
+      for (const pc of live()) for (const r of (await pc.getStats()).values()) if (r.type === 'outbound-rtp' && r.kind === 'video') return r.ssrc;
+      return 0;
+    },
     // Bytes this page has sent (outbound-rtp, every stream).
     async sent() {
       let n = 0;
@@ -167,13 +172,14 @@ const SCREEN = '#video-grid .tile-screen';
 // A hostile UDP sender, run with `node -e` (inside the namespace when there is one):
 //   garbage PORT [N]: N (300) datagrams of every first-byte class from an address that
 //     did no ICE;
-//   hijack PORT UFRAG PWD [N]: a valid ICE check with USE-CANDIDATE for a participant (so the
-//     server moves its media path here), then N (100) RTP with bad SRTP authentication tags.
+//   hijack PORT UFRAG PWD [N [SSRC]]: a valid ICE check with USE-CANDIDATE for a participant (so the
+//     server moves its media path here), then N (100) RTP with bad SRTP authentication
+//     tags (random SSRCs, or the given one).
 // Prints {"sent": N} when done.
 const HOSTILE_SRC = `
 const dgram = require('node:dgram');
 const crypto = require('node:crypto');
-const [mode, port, ufrag, pwd, count] = process.argv.slice(1);
+const [mode, port, ufrag, pwd, count, ssrc] = process.argv.slice(1);
 const sock = dgram.createSocket('udp4');
 const send = (b) => new Promise((res) => sock.send(b, Number(port), '127.0.0.1', res));
 function attr(t, v) {
@@ -192,6 +198,9 @@ function check(user, key) {
 function rtp(seq) {
   const b = crypto.randomBytes(200);
   b[0] = 0x80; b[1] = 96; b.writeUInt16BE(seq, 2);
+  // The victim's own SSRC reaches libsrtp; sequence numbers spread over the whole space
+  // so some are ahead of its replay window (then authentication fails), some behind.
+  if (ssrc) { b.writeUInt32BE(Number(ssrc) >>> 0, 8); b.writeUInt16BE((seq * 4099) & 0xffff, 2); }
   return b;
 }
 (async () => {
@@ -674,15 +683,20 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       const sdp = window.__sfu.live()[0].remoteDescription.sdp;
       return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
     });
+    const ssrc = await victim.evaluate(() => window.__sfu.videoSsrc());
+    assert.ok(ssrc > 0);
     const before0 = await stats(pages[0]);
-    const { sent } = await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd]);
+    // With the victim's SSRC (an SSRC it did not announce is dropped before SRTP: below).
+    const { sent } = await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, '100', String(ssrc)]);
     assert.equal(sent, 100);
-    // Each bad packet is dropped and counted: as an auth failure while the path points at
-    // the sender, or as unknown-source once the victim's own check (USE-CANDIDATE) has
-    // taken the path back.
+    // Each bad packet is dropped and counted: as an auth failure (or a replay, for the
+    // sequence numbers behind the victim's window) while the path points at the sender,
+    // or as unknown-source once the victim's own check (USE-CANDIDATE) has taken the path
+    // back.
     await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
       window.__st && window.__st.authFailures > b.authFailures &&
-      window.__st.authFailures - b.authFailures + window.__st.unknownSource - b.unknownSource >= 100,
+      window.__st.authFailures - b.authFailures + window.__st.unknownSource - b.unknownSource +
+      window.__st.srtpReplays - b.srtpReplays >= 100,
     [ROOM, before0], { timeout: 10000 });
     await victim.context().close();
     for (const p of pages) {
@@ -758,8 +772,13 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       const sdp = window.__sfu.live()[0].remoteDescription.sdp;
       return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
     });
+    await victim.waitForFunction(() => window.__sfu.videoSsrc().then((x) => (window.__ssrc = x)) && window.__ssrc > 0);
+    const ssrc = await victim.evaluate(() => window.__ssrc);
+    // Garbage; bad SRTP on the victim's SSRC (authentication fails); bad SRTP on random
+    // SSRCs (dropped before libsrtp, which would allocate a provisional stream for each).
     const flood = async (n) => {
       await hostile(['garbage', String(MEDIA_PORT), String(n)]);
+      await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, String(n), String(ssrc)]);
       await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, String(n)]);
     };
     await flood(2000); // warm-up: whatever is allocated once is allocated now
@@ -775,18 +794,20 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     const t1 = Date.now();
     await flood(20000);
     await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) && window.__st &&
-      window.__st.unknownSource - b.unknownSource + window.__st.authFailures - b.authFailures >= 20000,
+      window.__st.unknownSource - b.unknownSource + window.__st.authFailures - b.authFailures +
+      window.__st.unknownSsrc - b.unknownSsrc + window.__st.srtpReplays - b.srtpReplays >= 30000 &&
+      window.__st.unknownSsrc > b.unknownSsrc,
     [ROOM, before0], { timeout: 30000, polling: 500 }).catch(async (err) => {
       throw new Error(`counted ${JSON.stringify(await stats(pages[0]))} from ${JSON.stringify(before0)}: ${err.message}`);
     });
     const grown = rss() - rss0;
     const scale = (Date.now() - t1) / (t1 - t0); // flood time / control time
-    process.stderr.write(`# sfu server RSS: ${rss0} KiB before 40,000 hostile datagrams, +${grown} KiB after ` +
+    process.stderr.write(`# sfu server RSS: ${rss0} KiB before 60,000 hostile datagrams, +${grown} KiB after ` +
       `(control: +${control} KiB in ${(1 / scale).toFixed(2)}x the time)\n`);
     // Under ASan (NOOM_BUILD=build-san) freed memory sits in its quarantine, so RSS shows
     // allocation churn, not growth: the bound is for release builds.
     const asan = readFileSync(`/proc/${server.pid}/maps`, 'utf8').includes('libasan');
-    if (!asan) assert.ok(grown < 2048 + 2 * Math.max(0, control) * scale, `RSS grew by ${grown} KiB over 40,000 hostile datagrams`);
+    if (!asan) assert.ok(grown < 2048 + 2 * Math.max(0, control) * scale, `RSS grew by ${grown} KiB over 60,000 hostile datagrams`);
     await victim.context().close();
     for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
   }));
