@@ -7,7 +7,10 @@
 // the video of every other participant with frames advancing (inbound-rtp framesDecoded
 // per stream) and receives their audio (totalAudioEnergy grows); the server's own
 // counters (sfu_stats) show one upstream per published track; a page that leaves loses
-// its tile on the others and the others keep going.
+// its tile on the others and the others keep going; screen sharing (a third upstream, a
+// large tile); a camera switch (replaceTrack, same SSRC); late joiners decode everyone
+// within 5 s; one page's upload at N people within 1.5x of at 2; RTX answers to NACKs;
+// server RSS flat over a flood of hostile datagrams (release builds).
 //
 // 8 pages: NOOM_SFU_E2E_PEOPLE=8 (default 3; the machine shares two cores with other
 // sessions, and 8 Chromium pages encoding 320x240 VP8 each need about two cores alone).
