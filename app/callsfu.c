@@ -2,11 +2,13 @@
  * SFU signaling (docs/signaling.md, "Calls through the server"): with --media sfu every
  * browser keeps one RTCPeerConnection to the server and always makes the offers:
  *
- *   sfu_offer(room, {type: "offer", sdp, subs: [mid, peerId, mid, peerId, ...]}, ack)
+ *   sfu_offer(room, {type: "offer", sdp, subs: [mid, peerId, mid, peerId, ...], screen?: mid}, ack)
  *     -> ack({type: "answer", sdp}) or ack({error})
  *
  * subs says which recvonly m-line should carry which other participant (audio and video
- * each); the answer names them with a=msid:<peerId>. Joining, leaving and call_state stay
+ * each, "<peerId>:screen" for a screen share); the answer names them with
+ * a=msid:<peerId> <peerId>-audio|video|screen. screen names the sender's own
+ * screen-share m-line. Joining, leaving and call_state stay
  * the group-call events of app/call.c; a browser re-offers when someone comes or goes.
  *
  *   sfu_stats(room, ack) -> ack({participants, upstreams, legs, forwarded, ...})
@@ -85,9 +87,20 @@ static void on_sfu_offer(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
       subs[n++] = store[i];
     }
   }
+  /* screen: the mid of the sendonly video m-line that is the screen share (optional). */
+  char screen[NOOM_SDP_MID_MAX + 1] = "";
+  if (sio_args_has_member(args, 1, "screen")) {
+    sio_str_t v;
+    if (sio_args_get_member_str(args, 1, "screen", &v) != 0 || v.len == 0 || v.len >= sizeof screen) {
+      noom_ack_error(ack, "bad payload: screen must be the mid of the screen share's m-line");
+      goto out;
+    }
+    memcpy(screen, v.ptr, v.len);
+    screen[v.len] = 0;
+  }
   char *answer = NULL;
   const char *err = NULL;
-  if (noom_sfu_offer(sio_socket_id(s), croom, sdp.ptr, sdp.len, subs, n / 2, &answer, &err) != 0) {
+  if (noom_sfu_offer(sio_socket_id(s), croom, sdp.ptr, sdp.len, subs, n / 2, screen[0] ? screen : NULL, &answer, &err) != 0) {
     noom_ack_error(ack, err);
     goto out;
   }
@@ -114,14 +127,15 @@ static void on_sfu_stats(sio_socket_t *s, const sio_args_t *args, sio_ack_t *ack
   noom_sfu_stats_t st;
   noom_sfu_stats(croom, &st);
   static const char *const keys[] = {"participants", "upstreams", "legs", "rtpIn", "forwarded", "authFailures",
-                                     "unknownSource", "overCap", "nacksAnswered", "keyframeRequests", "dtlsFailures", "nacksForwarded"};
+                                     "unknownSource", "overCap", "nacksAnswered", "keyframeRequests", "dtlsFailures", "nacksForwarded", "rtxSent", "unknownSsrc", "srtpReplays"};
   sio_args_t *a, *v;
   if (sio_args_new(&a) != 0) return;
   if (sio_args_new(&v) == 0) {
     int64_t vals[] = {(int64_t)st.participants, (int64_t)st.upstreams, (int64_t)st.legs, (int64_t)st.rtp_in,
                       (int64_t)st.forwarded, (int64_t)st.auth_failures, (int64_t)st.unknown_source,
                       (int64_t)st.over_cap, (int64_t)st.nacks_answered, (int64_t)st.keyframe_requests,
-                      (int64_t)st.dtls_failures, (int64_t)st.nacks_forwarded};
+                      (int64_t)st.dtls_failures, (int64_t)st.nacks_forwarded,
+                      (int64_t)st.rtx_sent, (int64_t)st.unknown_ssrc, (int64_t)st.srtp_replays};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) sio_args_add_int(v, vals[i]);
     sio_args_add_object(a, keys, v);
     sio_args_free(v);

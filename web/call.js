@@ -21,6 +21,10 @@
  * two recvonly transceivers per other participant; whenever someone comes or goes we
  * make a new offer (sfu_offer, answered in the ack; the browser always offers, so there
  * is no glare) whose `subs` list says which m-line carries whom.
+ * Screen sharing (SFU only; the button is disabled with the mesh): getDisplayMedia's
+ * track is a third sendonly transceiver, named in sfu_offer's `screen`; call_state's
+ * `screen: true` tells the others, who add a recvonly transceiver for it ("<id>:screen"
+ * in subs) and show it as a large tile (data-screen) until `screen: false` or peer_left.
  *
  * The loudest remote participant (inbound audioLevel, polled) gets data-speaking="true"
  * on their tile, in both modes.
@@ -89,6 +93,7 @@
       controls: $('call-controls'),
       muteBtn: $('mute-btn'),
       cameraBtn: $('camera-btn'),
+      screenBtn: $('screen-btn'),
       cameraSelect: $('camera-select'),
       micSelect: $('mic-select'),
       limit: $('call-limit'),
@@ -106,7 +111,8 @@
       muted: false,
       cameraOff: false,
       peers: new Map(), // socket id -> peer
-      sfu: null, // SFU mode: {pc, senders, busy, dirty}
+      sfu: null, // SFU mode: {pc, senders, busy, dirty, screenTx}
+      screen: null, // our screen share (SFU only): its MediaStreamTrack
       self: null, // our own tile
       joinSeq: 0, // bumps on every join/leave so stale async work can tell it lost
       speakerTimer: null, // active-speaker polling while joined
@@ -282,9 +288,11 @@
     // The tile width that fits n 4:3 tiles in the grid's box best, trying every column
     // count (CSS alone cannot fit a grid to both the width and the height).
     function layoutGrid() {
-      const n = ui.grid.children.length;
+      // A shared screen takes the top of the box (.tile-screen); the tiles share the rest.
+      const screens = ui.grid.querySelectorAll('.tile-screen').length;
+      const n = ui.grid.children.length - screens;
       const w = ui.grid.clientWidth;
-      const h = ui.grid.clientHeight;
+      const h = screens ? ui.grid.clientHeight * 0.3 : ui.grid.clientHeight;
       if (!n || !w || !h) return;
       const gap = parseFloat(getComputedStyle(ui.grid).columnGap) || 0;
       let best = 0;
@@ -318,6 +326,14 @@
       ui.cameraBtn.disabled = !video;
       const muted = call.muted || !audio;
       const camOff = call.cameraOff || !video;
+      // Screen sharing goes through the server's SFU only (the mesh would need one more
+      // track on every peer connection: not done).
+      const canShare = Boolean(call.sfu && navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+      ui.screenBtn.disabled = !canShare;
+      ui.screenBtn.title = canShare ? '' : call.sfu ? 'This browser cannot share its screen'
+        : 'Screen sharing needs the server\'s SFU (this server relays calls peer to peer: --media mesh)';
+      ui.screenBtn.setAttribute('aria-pressed', String(Boolean(call.screen)));
+      ui.screenBtn.querySelector('.label').textContent = call.screen ? 'Stop sharing' : 'Share screen';
       ui.muteBtn.setAttribute('aria-pressed', String(muted));
       ui.muteBtn.querySelector('.label').textContent = !audio ? 'No mic' : muted ? 'Unmute' : 'Mute';
       ui.cameraBtn.setAttribute('aria-pressed', String(camOff));
@@ -326,7 +342,7 @@
     }
 
     function localState() {
-      return { muted: call.muted || !call.tracks.audio, cameraOff: call.cameraOff || !call.tracks.video };
+      return { muted: call.muted || !call.tracks.audio, cameraOff: call.cameraOff || !call.tracks.video, screen: Boolean(call.screen) };
     }
 
     function sendState() {
@@ -471,6 +487,7 @@
         for (const t of Object.values(peer.tx)) if (t.direction !== 'stopped') t.stop();
         sfuNegotiate();
       }
+      dropScreenTile(peer);
       peer.tile.video.srcObject = null;
       peer.tile.fig.remove();
       renderGrid();
@@ -479,8 +496,8 @@
 
     /* ---- SFU: one connection to the server ---- */
 
-    // Forwarding needs one codec per kind; offering only Opus and VP8 (else H.264) also
-    // keeps the offer small at 25 people.
+    // Forwarding needs one codec per kind; offering only Opus and VP8 (else H.264), plus
+    // RTX for video, also keeps the offer small at 25 people.
     function preferCodecs(t, kind) {
       if (typeof t.setCodecPreferences !== 'function' || !window.RTCRtpReceiver || !RTCRtpReceiver.getCapabilities) return;
       const caps = RTCRtpReceiver.getCapabilities(kind);
@@ -488,6 +505,8 @@
       const want = kind === 'audio' ? ['audio/opus'] : ['video/VP8'];
       let codecs = caps.codecs.filter((c) => want.includes(c.mimeType));
       if (!codecs.length && kind === 'video') codecs = caps.codecs.filter((c) => c.mimeType === 'video/H264');
+      // RTX (RFC 4588): the server answers NACKs toward us with RTX packets when offered.
+      if (codecs.length && kind === 'video') codecs = codecs.concat(caps.codecs.filter((c) => c.mimeType === 'video/rtx'));
       if (codecs.length) {
         try {
           t.setCodecPreferences(codecs);
@@ -497,7 +516,7 @@
 
     function sfuStart() {
       const pc = new RTCPeerConnection({ iceServers: call.iceServers, bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' });
-      const sfu = { pc, senders: { audio: null, video: null }, busy: false, dirty: false };
+      const sfu = { pc, senders: { audio: null, video: null }, busy: false, dirty: false, screenTx: null };
       call.sfu = sfu;
       for (const kind of ['audio', 'video']) {
         const track = call.tracks[kind];
@@ -508,6 +527,7 @@
       }
       pc.ontrack = ({ transceiver, track }) => {
         for (const peer of call.peers.values()) {
+          if (peer.tx && peer.tx.screen === transceiver) showScreen(peer, track);
           if (!peer.tx || (peer.tx.audio !== transceiver && peer.tx.video !== transceiver)) continue;
           if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
           peer.tile.video.srcObject = peer.stream;
@@ -551,6 +571,91 @@
       renderGrid();
     }
 
+    /* ---- screen sharing (SFU) ---- */
+
+    // Someone's shared screen: a large tile of its own (data-screen) at the top of the grid.
+    function showScreen(peer, track) {
+      if (!peer.screenTile) {
+        peer.screenTile = makeTile(peer.id, `${peer.nickname}'s screen`, false);
+        peer.screenTile.fig.classList.add('tile-screen');
+        peer.screenTile.fig.dataset.screen = 'true';
+        peer.screenTile.fig.dataset.peer = `${peer.id}:screen`; // [data-peer="<id>"] stays the camera tile
+        peer.screenTile.fig.dataset.conn = 'connected';
+        ui.grid.prepend(peer.screenTile.fig);
+        renderGrid();
+      }
+      peer.screenTile.video.srcObject = new MediaStream([track]);
+      peer.screenTile.video.play().catch(() => {});
+    }
+
+    function dropScreenTile(peer) {
+      if (!peer.screenTile) return;
+      peer.screenTile.video.srcObject = null;
+      peer.screenTile.fig.remove();
+      peer.screenTile = null;
+      renderGrid();
+    }
+
+    // peer_state says whether someone shares a screen: receive it on one more recvonly
+    // transceiver (subs names it "<id>:screen"), or stop receiving it.
+    function sfuSyncScreen(peer, sharing) {
+      if (!call.sfu || !peer.tx) return;
+      const has = Boolean(peer.tx.screen);
+      if (sharing === has) return;
+      if (sharing) {
+        peer.tx.screen = call.sfu.pc.addTransceiver('video', { direction: 'recvonly' });
+        preferCodecs(peer.tx.screen, 'video');
+      } else {
+        if (peer.tx.screen.direction !== 'stopped') peer.tx.screen.stop();
+        delete peer.tx.screen;
+        dropScreenTile(peer);
+      }
+      sfuNegotiate();
+    }
+
+    // Publishes getDisplayMedia() as a third track (sendonly, named by sfu_offer's screen).
+    async function startScreen() {
+      const sfu = call.sfu;
+      if (!sfu || call.screen) return;
+      const seq = call.joinSeq;
+      let track;
+      try {
+        const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+        track = s.getVideoTracks()[0];
+      } catch (err) {
+        if (err && err.name !== 'NotAllowedError') setError(`Could not share the screen: ${err.message || err.name}`);
+        return;
+      }
+      if (!track) return;
+      if (seq !== call.joinSeq || call.sfu !== sfu || call.screen) {
+        track.stop();
+        return;
+      }
+      call.screen = track;
+      track.onended = () => stopScreen(); // the browser's own "Stop sharing"
+      sfu.screenTx = sfu.pc.addTransceiver(track, { direction: 'sendonly', streams: [new MediaStream([track])] });
+      preferCodecs(sfu.screenTx, 'video');
+      renderControls();
+      sendState();
+      sfuNegotiate();
+    }
+
+    function stopScreen() {
+      const track = call.screen;
+      if (!track) return;
+      call.screen = null;
+      track.onended = null;
+      track.stop();
+      const sfu = call.sfu;
+      if (sfu && sfu.screenTx) {
+        if (sfu.screenTx.direction !== 'stopped') sfu.screenTx.stop();
+        sfu.screenTx = null;
+        sfuNegotiate();
+      }
+      renderControls();
+      sendState();
+    }
+
     function emitAck(event, ...args) {
       return new Promise((resolve) => {
         socket.timeout(ACK_MS).emit(event, ...args, (err, res) => resolve(err ? { error: 'the server did not answer' } : res));
@@ -571,9 +676,13 @@
           await sfu.pc.setLocalDescription(await sfu.pc.createOffer());
           const subs = [];
           for (const peer of call.peers.values()) {
-            for (const t of Object.values(peer.tx || {})) if (t.mid !== null && t.direction !== 'stopped') subs.push(t.mid, peer.id);
+            for (const [kind, t] of Object.entries(peer.tx || {})) {
+              if (t.mid !== null && t.direction !== 'stopped') subs.push(t.mid, kind === 'screen' ? `${peer.id}:screen` : peer.id);
+            }
           }
-          const res = await emitAck('sfu_offer', call.room, { type: 'offer', sdp: sfu.pc.localDescription.sdp, subs });
+          const offer = { type: 'offer', sdp: sfu.pc.localDescription.sdp, subs };
+          if (sfu.screenTx && sfu.screenTx.mid !== null && sfu.screenTx.direction !== 'stopped') offer.screen = sfu.screenTx.mid;
+          const res = await emitAck('sfu_offer', call.room, offer);
           if (call.sfu !== sfu) return;
           const refused = ackError(res);
           if (refused || !isDescription(res)) {
@@ -703,6 +812,11 @@
       call.speakerTimer = null;
       call.speaker = null;
       call.joinSeq++;
+      if (call.screen) { // quietly: the call is over, nothing to announce or renegotiate
+        call.screen.onended = null;
+        call.screen.stop();
+        call.screen = null;
+      }
       const sfu = call.sfu;
       call.sfu = null; // first: removing peers must not renegotiate
       for (const id of [...call.peers.keys()]) removePeer(id, false);
@@ -812,7 +926,9 @@
 
     socket.on('peer_state', (id, state) => {
       const peer = call.peers.get(id);
-      if (peer && state && typeof state === 'object') setTileState(peer.tile, state);
+      if (!peer || !state || typeof state !== 'object') return;
+      setTileState(peer.tile, state);
+      sfuSyncScreen(peer, state.screen === true);
     });
 
     // Only from people in the call (the ack of call_join and call_peer_joined announce them
@@ -840,6 +956,7 @@
     ui.leaveBtn.addEventListener('click', () => leave());
     ui.muteBtn.addEventListener('click', toggleMute);
     ui.cameraBtn.addEventListener('click', toggleCamera);
+    ui.screenBtn.addEventListener('click', () => (call.screen ? stopScreen() : startScreen()));
     ui.cameraSelect.addEventListener('change', () => switchDevice('video', ui.cameraSelect.value));
     ui.micSelect.addEventListener('change', () => switchDevice('audio', ui.micSelect.value));
 

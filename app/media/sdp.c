@@ -104,6 +104,12 @@ static void finish_media(noom_sdp_media_t *m, fmts_t *fs) {
     }
   }
   if (m->pt < 0) m->rejected = 1;
+  /* RFC 4588: the rtx format whose apt= is the codec we picked. */
+  m->rtx_pt = -1;
+  char apt[16];
+  snprintf(apt, sizeof apt, "apt=%d", m->pt);
+  for (size_t i = 0; m->pt >= 0 && m->kind == NOOM_SDP_VIDEO && i < fs->n; i++)
+    if (strcmp(fs->f[i].codec, "rtx") == 0 && fs->f[i].clock == 90000 && strcmp(fs->f[i].fmtp, apt) == 0) m->rtx_pt = fs->f[i].pt;
   fs->n = 0;
 }
 
@@ -310,7 +316,11 @@ size_t noom_sdp_write_answer(const noom_sdp_offer_t *of, const noom_sdp_answer_t
       put(&o, "a=mid:%s\r\na=inactive\r\n", m->mid);
       continue;
     }
-    put(&o, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n", kind, m->pt);
+    /* RTX only toward a subscriber (we send it); publishers' retransmissions stay plain. */
+    int rtx = am->dir == NOOM_SDP_SENDONLY && am->rtx_ssrc && m->rtx_pt >= 0;
+    if (rtx) put(&o, "m=%s 9 UDP/TLS/RTP/SAVPF %d %d\r\n", kind, m->pt, m->rtx_pt);
+    else put(&o, "m=%s 9 UDP/TLS/RTP/SAVPF %d\r\n", kind, m->pt);
+    put(&o, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
     put(&o, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\na=setup:passive\r\na=mid:%s\r\n",
         a->ufrag, a->pwd, a->fingerprint, m->mid);
     put(&o, "a=%s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", dir_name(am->dir));
@@ -320,9 +330,15 @@ size_t noom_sdp_write_answer(const noom_sdp_offer_t *of, const noom_sdp_answer_t
     if (m->kind == NOOM_SDP_VIDEO)
       put(&o, "a=rtcp-fb:%d nack\r\na=rtcp-fb:%d nack pli\r\na=rtcp-fb:%d ccm fir\r\na=rtcp-fb:%d goog-remb\r\n", m->pt,
           m->pt, m->pt, m->pt);
+    if (rtx) put(&o, "a=rtpmap:%d rtx/90000\r\na=fmtp:%d apt=%d\r\n", m->rtx_pt, m->rtx_pt, m->pt);
     if (am->dir == NOOM_SDP_SENDONLY && am->msid_stream && am->ssrc) {
-      put(&o, "a=msid:%s %s\r\na=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n", am->msid_stream, am->msid_track,
-          am->ssrc, am->msid_stream, am->ssrc, am->msid_stream, am->msid_track);
+      put(&o, "a=msid:%s %s\r\n", am->msid_stream, am->msid_track);
+      if (rtx) put(&o, "a=ssrc-group:FID %u %u\r\n", am->ssrc, am->rtx_ssrc);
+      put(&o, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n", am->ssrc, am->msid_stream, am->ssrc, am->msid_stream,
+          am->msid_track);
+      if (rtx)
+        put(&o, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s\r\n", am->rtx_ssrc, am->msid_stream, am->rtx_ssrc,
+            am->msid_stream, am->msid_track);
     }
     for (size_t k = 0; k < a->nips; k++)
       put(&o, "a=candidate:%zu 1 udp %u %s %d typ host\r\n", k + 1, 2130706431u - (unsigned)k, a->ips[k], a->port);

@@ -29,6 +29,7 @@ typedef struct {
   uint32_t clock;
   int channels;
   char fmtp[256];                    /* the chosen codec's a=fmtp parameters */
+  int rtx_pt;                        /* RFC 4588 rtx with apt= the chosen codec, -1: none */
   uint32_t ssrc;                     /* first a=ssrc of the section, 0 if none */
 } noom_sdp_media_t;
 
@@ -51,6 +52,7 @@ typedef struct {
   const char *msid_stream;   /* sendonly: the publisher's id (a=msid), else NULL */
   const char *msid_track;
   uint32_t ssrc;             /* sendonly: the SSRC we send with */
+  uint32_t rtx_ssrc;         /* sendonly video with rtx offered: our RTX SSRC (0: no RTX) */
 } noom_sdp_answer_media_t;
 
 typedef struct {

@@ -35,7 +35,8 @@
 #define PLI_GAP_MS 300      /* at most one keyframe request per publisher stream per gap */
 #define ANSWER_MAX (96 * 1024)
 
-enum { AUDIO = 0, VIDEO = 1 };
+/* A publisher's streams: its microphone, its camera and its shared screen (one each). */
+enum { AUDIO = 0, VIDEO = 1, SCREEN = 2, NSTREAMS = 3 };
 
 typedef struct peer peer_t;
 typedef struct call call_t;
@@ -47,7 +48,8 @@ struct call {
   peer_t *members;
 };
 
-/* A subscriber leg: one recvonly m-line of the subscriber carrying one publisher's kind. */
+/* A subscriber leg: one recvonly m-line of the subscriber carrying one publisher's
+ * stream (kind: AUDIO, VIDEO or SCREEN). */
 typedef struct {
   char mid[NOOM_SDP_MID_MAX + 1];
   int kind, pt;
@@ -55,6 +57,9 @@ typedef struct {
   char pub_id[SID_MAX];
   peer_t *pub;             /* NULL while the publisher is unknown or gone */
   uint32_t ssrc;           /* ours, toward the subscriber */
+  int rtx_pt;              /* RFC 4588 negotiated on this m-line: NACKs answered as RTX; -1: plain */
+  uint32_t rtx_ssrc;
+  uint16_t rtx_seq;        /* the RTX stream's own numbering */
   int started;
   uint16_t seq_off, last_seq;
   uint32_t ts_off, last_ts;
@@ -70,6 +75,7 @@ typedef struct {
 typedef struct {
   int pt;                  /* the publisher's payload type, -1: not publishing */
   char codec[8];
+  uint32_t offer_ssrc;     /* the offer's a=ssrc for it (0: none): tells camera from screen */
   uint32_t ssrc;           /* learned from the first packet */
   uint64_t last_pli_ms;
   int pli_pending;
@@ -110,7 +116,7 @@ struct peer {
   srtp_t in, out;
   int srtp_ok;
   uint32_t rtcp_ssrc;      /* our sender SSRC in feedback to this peer */
-  stream_t up[2];
+  stream_t up[NSTREAMS];
   leg_t *legs;
   size_t nlegs;
   double tokens;           /* upstream bitrate cap, bytes */
@@ -255,8 +261,9 @@ static void send_rtcp(peer_t *p, uint8_t *pkt, size_t n) {
 }
 
 /* Asks a publisher for a keyframe now, or soon if it was just asked (coalescing). */
-static void request_keyframe(peer_t *pub) {
-  stream_t *v = &pub->up[VIDEO];
+static void request_keyframe(peer_t *pub, int kind) {
+  if (kind == AUDIO) return;
+  stream_t *v = &pub->up[kind];
   if (v->pt < 0 || v->ssrc == 0 || !pub->srtp_ok) return;
   uint64_t now = uv_now(g.loop);
   if (v->last_pli_ms && now - v->last_pli_ms < PLI_GAP_MS) {
@@ -356,10 +363,10 @@ static size_t report_block(stream_t *s, uint8_t *b, uint64_t now) {
 /* Once a second to each publisher: a receiver report on its streams, then REMB with
  * the --max-bitrate cap (one compound packet). */
 static void send_reports(peer_t *p, uint64_t now) {
-  uint8_t pkt[8 + 2 * 24 + 24];
+  uint8_t pkt[8 + NSTREAMS * 24 + 24];
   size_t n = 8;
   int rc = 0;
-  for (int k = 0; k < 2; k++)
+  for (int k = 0; k < NSTREAMS; k++)
     if (p->up[k].pt >= 0 && p->up[k].seq_init) n += report_block(&p->up[k], pkt + n, now), rc++;
   if (rc == 0) return;
   pkt[0] = (uint8_t)(0x80 | rc);
@@ -370,14 +377,26 @@ static void send_reports(peer_t *p, uint64_t now) {
   pkt[5] = (uint8_t)(p->rtcp_ssrc >> 16);
   pkt[6] = (uint8_t)(p->rtcp_ssrc >> 8);
   pkt[7] = (uint8_t)p->rtcp_ssrc;
-  if (g.max_bitrate && p->up[VIDEO].ssrc) n += noom_rtcp_remb(pkt + n, p->rtcp_ssrc, g.max_bitrate, p->up[VIDEO].ssrc);
+  uint32_t vssrc = p->up[VIDEO].ssrc ? p->up[VIDEO].ssrc : p->up[SCREEN].ssrc;
+  if (g.max_bitrate && vssrc) n += noom_rtcp_remb(pkt + n, p->rtcp_ssrc, g.max_bitrate, vssrc);
   send_rtcp(p, pkt, n);
+}
+
+/* Which of p's streams a packet belongs to: audio by payload type; camera and screen
+ * share VP8's payload type, so by SSRC (learned, else the one the offer announced). */
+static int stream_of(peer_t *p, const noom_rtp_t *h) {
+  if (h->pt == p->up[AUDIO].pt) return AUDIO;
+  int cam = p->up[VIDEO].pt >= 0 && h->pt == p->up[VIDEO].pt, scr = p->up[SCREEN].pt >= 0 && h->pt == p->up[SCREEN].pt;
+  if (scr && (h->ssrc == p->up[SCREEN].ssrc || h->ssrc == p->up[SCREEN].offer_ssrc)) return SCREEN;
+  if (cam && (h->ssrc == p->up[VIDEO].ssrc || h->ssrc == p->up[VIDEO].offer_ssrc || !scr)) return VIDEO;
+  if (scr && !cam) return SCREEN;
+  return -1; /* both published and the SSRC is neither: not one we were told about */
 }
 
 static void on_rtp(peer_t *p, uint8_t *pkt, size_t n) {
   noom_rtp_t h;
   if (noom_rtp_parse(pkt, n, &h) != 0) return;
-  int kind = h.pt == p->up[AUDIO].pt ? AUDIO : h.pt == p->up[VIDEO].pt ? VIDEO : -1;
+  int kind = stream_of(p, &h);
   if (kind < 0) return; /* a payload type we did not accept */
   if (!within_cap(p, n)) {
     g.st.over_cap++;
@@ -388,17 +407,17 @@ static void on_rtp(peer_t *p, uint8_t *pkt, size_t n) {
   if (s->ssrc != h.ssrc) {
     if (s->ssrc == 0)
       sio_log_printf(SIO_LOG_INFO, "sfu: %s publishes %s (ssrc %u): one upstream, forwarded to every subscriber", p->sid,
-                     kind ? "video" : "audio", h.ssrc);
+                     kind == SCREEN ? "its screen" : kind ? "video" : "audio", h.ssrc);
     s->ssrc = h.ssrc;
     /* A new source: legs re-base their numbering on it. */
     for (peer_t *q = p->call->members; q; q = q->cnext)
       for (size_t i = 0; i < q->nlegs; i++)
         if (q->legs[i].pub == p && q->legs[i].kind == kind) q->legs[i].started = 0;
-    if (kind == VIDEO) request_keyframe(p);
+    request_keyframe(p, kind);
   }
   s->packets++;
   note_arrival(s, &h);
-  if (kind == VIDEO && n <= CACHE_PKT) {
+  if (kind != AUDIO && n <= CACHE_PKT) {
     if (!s->cache) s->cache = calloc(CACHE_SLOTS, sizeof *s->cache);
     if (s->cache) {
       cached_t *c = &s->cache[h.seq % CACHE_SLOTS];
@@ -447,7 +466,7 @@ static int asked_recently(stream_t *s, uint16_t seq, uint64_t now) {
  * numbering, goes upstream (its retransmission is then forwarded like any packet). */
 static void nack_upstream(nack_ctx_t *c) {
   peer_t *pub = c->leg->pub;
-  stream_t *s = &pub->up[VIDEO];
+  stream_t *s = &pub->up[c->leg->kind];
   if (c->nmiss == 0 || !s->ssrc || !pub->srtp_ok) return;
   uint64_t now = uv_now(g.loop);
   uint16_t ask[32];
@@ -464,7 +483,7 @@ static void nack_upstream(nack_ctx_t *c) {
 static void resend(uint16_t out_seq, void *u) {
   nack_ctx_t *c = u;
   leg_t *l = c->leg;
-  stream_t *s = &l->pub->up[VIDEO];
+  stream_t *s = &l->pub->up[l->kind];
   uint16_t seq = (uint16_t)(out_seq - l->seq_off);
   cached_t *e = s->cache ? &s->cache[seq % CACHE_SLOTS] : NULL;
   if (!e || e->len == 0 || e->seq != seq) {
@@ -475,9 +494,22 @@ static void resend(uint16_t out_seq, void *u) {
   if (noom_rtp_parse(e->data, e->len, &h) != 0) return;
   if (!c->sub->addr_ok) return;
   uint8_t *out = tx_slot();
-  memcpy(out, e->data, e->len);
-  noom_rtp_rewrite(out, (uint8_t)l->pt, out_seq, h.ts + l->ts_off, l->ssrc);
   int len = e->len;
+  if (l->rtx_pt >= 0 && l->rtx_ssrc) {
+    /* RFC 4588 §4: the RTX stream's own SSRC, sequence number and payload type; the
+     * payload is the original sequence number (the leg's numbering), then the original
+     * payload. */
+    memcpy(out, e->data, h.header_len);
+    noom_rtp_rewrite(out, (uint8_t)l->rtx_pt, l->rtx_seq++, h.ts + l->ts_off, l->rtx_ssrc);
+    out[h.header_len] = (uint8_t)(out_seq >> 8);
+    out[h.header_len + 1] = (uint8_t)out_seq;
+    memcpy(out + h.header_len + 2, e->data + h.header_len, e->len - h.header_len);
+    len += 2;
+    g.st.rtx_sent++;
+  } else {
+    memcpy(out, e->data, e->len);
+    noom_rtp_rewrite(out, (uint8_t)l->pt, out_seq, h.ts + l->ts_off, l->ssrc);
+  }
   if (srtp_protect(c->sub->out, out, &len) != srtp_err_status_ok) return;
   tx_commit(c->sub, (size_t)len);
   g.st.nacks_answered++;
@@ -506,7 +538,9 @@ static int on_rtcp_packet(int pt, int fmt, uint8_t *pkt, size_t len, void *u) {
   peer_t *p = u;
   if (pt == NOOM_RTCP_SR && len >= 28) {
     uint32_t ssrc = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | (uint32_t)pkt[6] << 8 | pkt[7];
-    int kind = ssrc == p->up[AUDIO].ssrc ? AUDIO : ssrc == p->up[VIDEO].ssrc ? VIDEO : -1;
+    int kind = -1;
+    for (int k = 0; k < NSTREAMS; k++)
+      if (ssrc == p->up[k].ssrc) kind = k;
     if (kind < 0 || ssrc == 0) return 0;
     p->up[kind].last_sr = (uint32_t)pkt[10] << 24 | (uint32_t)pkt[11] << 16 | (uint32_t)pkt[12] << 8 | pkt[13];
     p->up[kind].last_sr_ms = uv_now(g.loop);
@@ -517,10 +551,10 @@ static int on_rtcp_packet(int pt, int fmt, uint8_t *pkt, size_t len, void *u) {
     uint32_t media = noom_rtcp_fb_media(pkt);
     if (fmt == 4 && len >= 20) media = noom_rtcp_fb_media(pkt + 4); /* FIR: the SSRC is in the FCI */
     leg_t *l = leg_by_ssrc(p, media);
-    if (l && l->pub) request_keyframe(l->pub);
+    if (l && l->pub) request_keyframe(l->pub, l->kind);
   } else if (pt == NOOM_RTCP_RTPFB && fmt == 1 && len >= 16) {
     leg_t *l = leg_by_ssrc(p, noom_rtcp_fb_media(pkt));
-    if (l && l->pub && l->kind == VIDEO && l->started) {
+    if (l && l->pub && l->kind != AUDIO && l->started) {
       nack_ctx_t c = {.sub = p, .leg = l};
       noom_rtcp_nack_each(pkt, len, resend, &c);
       nack_upstream(&c);
@@ -574,7 +608,7 @@ static void on_dtls(peer_t *p, const uint8_t *d, size_t n) {
   p->srtp_ok = 1;
   sio_log_printf(SIO_LOG_DEBUG, "sfu: %s: DTLS-SRTP ready (%s)", p->sid, gcm ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
   for (size_t i = 0; i < p->nlegs; i++)
-    if (p->legs[i].pub) request_keyframe(p->legs[i].pub);
+    if (p->legs[i].pub) request_keyframe(p->legs[i].pub, p->legs[i].kind);
 }
 
 /* ---- UDP ---- */
@@ -633,6 +667,19 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
   if (!(flags & UV_UDP_MMSG_CHUNK)) tx_flush();
 }
 
+/* 1 if an RTP packet's (clear-text) SSRC is one p announced or sends: anything else is
+ * dropped before libsrtp, which allocates a provisional stream for every unknown SSRC
+ * (cheap garbage would otherwise cost a malloc/free each). */
+static int known_ssrc(const peer_t *p, const uint8_t *d, size_t n) {
+  if (n < 12) return 0;
+  uint32_t ssrc = (uint32_t)d[8] << 24 | (uint32_t)d[9] << 16 | (uint32_t)d[10] << 8 | d[11];
+  for (int k = 0; k < NSTREAMS; k++) {
+    const stream_t *s = &p->up[k];
+    if (s->pt >= 0 && (ssrc == s->ssrc || ssrc == s->offer_ssrc || (!s->ssrc && !s->offer_ssrc))) return 1;
+  }
+  return 0;
+}
+
 static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from) {
   uint8_t *d = (uint8_t *)buf->base;
   size_t n = (size_t)nread;
@@ -650,10 +697,15 @@ static void on_datagram(ssize_t nread, const uv_buf_t *buf, const struct sockadd
   if (cls == NOOM_PKT_DTLS) {
     on_dtls(p, d, n);
   } else if ((cls == NOOM_PKT_RTP || cls == NOOM_PKT_RTCP) && p->srtp_ok) {
+    if (cls == NOOM_PKT_RTP && !known_ssrc(p, d, n)) {
+      g.st.unknown_ssrc++;
+      return;
+    }
     int len = (int)n;
     srtp_err_status_t e = cls == NOOM_PKT_RTP ? srtp_unprotect(p->in, d, &len) : srtp_unprotect_rtcp(p->in, d, &len);
     if (e != srtp_err_status_ok) {
       if (e == srtp_err_status_auth_fail) g.st.auth_failures++;
+      else if (e == srtp_err_status_replay_fail || e == srtp_err_status_replay_old) g.st.srtp_replays++;
       return; /* replays and bad tags are dropped */
     }
     if (cls == NOOM_PKT_RTP) on_rtp(p, d, (size_t)len);
@@ -698,7 +750,7 @@ static void peer_free(peer_t *p) {
     srtp_dealloc(p->in);
     srtp_dealloc(p->out);
   }
-  for (int k = 0; k < 2; k++) free(p->up[k].cache);
+  for (int k = 0; k < NSTREAMS; k++) free(p->up[k].cache);
   free(p->legs);
   sio_socket_unref(p->s);
   free(p);
@@ -730,7 +782,7 @@ int noom_sfu_join(sio_socket_t *s, const char *croom) {
   rand_token(p->ufrag, 8);
   rand_token(p->pwd, 24);
   p->rtcp_ssrc = rand32();
-  p->up[AUDIO].pt = p->up[VIDEO].pt = -1;
+  for (int k = 0; k < NSTREAMS; k++) p->up[k].pt = -1;
   p->tokens_ms = uv_now(g.loop);
   p->tokens = (double)g.max_bitrate / 8.0;
   /* Legs that were waiting for this publisher (offers that named it early). */
@@ -758,14 +810,34 @@ void noom_sfu_leave(const char *sid, const char *croom) {
   }
 }
 
-static const char *pub_for(const char *mid, const char *const *subs, size_t nsubs) {
-  for (size_t i = 0; i < nsubs; i++)
-    if (strcmp(subs[2 * i], mid) == 0) return subs[2 * i + 1];
+#define SCREEN_SUFFIX ":screen"
+
+/* The publisher a recvonly m-line should carry, copied into pub_id; *screen set when the
+ * subs entry asks for its screen ("<peerId>:screen"). NULL: none. */
+static const char *pub_for(const char *mid, const char *const *subs, size_t nsubs, char pub_id[SID_MAX], int *screen) {
+  for (size_t i = 0; i < nsubs; i++) {
+    if (strcmp(subs[2 * i], mid) != 0) continue;
+    const char *v = subs[2 * i + 1];
+    size_t n = strlen(v), sl = strlen(SCREEN_SUFFIX);
+    *screen = n > sl && strcmp(v + n - sl, SCREEN_SUFFIX) == 0;
+    if (*screen) n -= sl;
+    if (n >= SID_MAX) return NULL;
+    memcpy(pub_id, v, n);
+    pub_id[n] = 0;
+    return pub_id;
+  }
   return NULL;
 }
 
+/* A stream the publisher stopped sending: forget it (a new one starts afresh). */
+static void unpublish(stream_t *s) {
+  free(s->cache);
+  memset(s, 0, sizeof *s);
+  s->pt = -1;
+}
+
 int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t len, const char *const *subs, size_t nsubs,
-                   char **answer, const char **err) {
+                   const char *screen_mid, char **answer, const char **err) {
   static noom_sdp_offer_t o;
   static noom_sdp_answer_media_t am[NOOM_SDP_MAX_MEDIA];
   static char tracks[NOOM_SDP_MAX_MEDIA][SID_MAX + 8];
@@ -777,27 +849,34 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
   leg_t *legs = calloc(o.nmedia, sizeof *legs);
   if (!legs) return *err = "server busy, try again", -1;
   size_t nlegs = 0;
-  int published[2] = {0, 0};
+  int published[NSTREAMS] = {0, 0, 0};
   for (size_t i = 0; i < o.nmedia; i++) {
     noom_sdp_media_t *m = &o.media[i];
     memset(&am[i], 0, sizeof am[i]);
     am[i].dir = NOOM_SDP_INACTIVE;
     if (m->rejected) continue;
     int k = m->kind == NOOM_SDP_AUDIO ? AUDIO : VIDEO;
+    /* The video m-line the browser named as its screen share is the SCREEN stream. */
+    if (k == VIDEO && screen_mid && strcmp(m->mid, screen_mid) == 0) k = SCREEN;
     if ((m->dir == NOOM_SDP_SENDONLY || m->dir == NOOM_SDP_SENDRECV) && !published[k]) {
       published[k] = 1;
       am[i].dir = NOOM_SDP_RECVONLY;
       p->up[k].pt = m->pt;
       p->up[k].clock = m->clock;
+      p->up[k].offer_ssrc = m->ssrc;
       memcpy(p->up[k].codec, m->codec, sizeof p->up[k].codec);
       continue;
     }
-    const char *pub_id = pub_for(m->mid, subs, nsubs);
-    if (m->dir != NOOM_SDP_RECVONLY || !pub_id || strlen(pub_id) >= SID_MAX || strcmp(pub_id, sid) == 0) continue;
+    char idbuf[SID_MAX];
+    int screen = 0;
+    const char *pub_id = pub_for(m->mid, subs, nsubs, idbuf, &screen);
+    if (m->dir != NOOM_SDP_RECVONLY || !pub_id || strcmp(pub_id, sid) == 0 || (screen && k != VIDEO)) continue;
+    if (screen) k = SCREEN;
     leg_t *l = &legs[nlegs++];
     leg_t *old = NULL;
     for (size_t j = 0; j < p->nlegs; j++)
-      if (strcmp(p->legs[j].mid, m->mid) == 0 && strcmp(p->legs[j].pub_id, pub_id) == 0) old = &p->legs[j];
+      if (strcmp(p->legs[j].mid, m->mid) == 0 && strcmp(p->legs[j].pub_id, pub_id) == 0 && p->legs[j].kind == k)
+        old = &p->legs[j];
     if (old) {
       *l = *old; /* same track: keep its SSRC and numbering */
     } else {
@@ -809,16 +888,22 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
     }
     l->kind = k;
     l->pt = m->pt;
+    l->rtx_pt = k != AUDIO ? m->rtx_pt : -1;
+    if (l->rtx_pt >= 0 && !l->rtx_ssrc) {
+      l->rtx_ssrc = rand32();
+      l->rtx_seq = (uint16_t)rand32();
+    }
     memcpy(l->codec, m->codec, sizeof l->codec);
     l->pub = find_peer(pub_id, croom);
     am[i].dir = NOOM_SDP_SENDONLY;
     am[i].msid_stream = l->pub_id;
-    snprintf(tracks[i], sizeof tracks[i], "%s-%s", l->pub_id, k ? "video" : "audio");
+    snprintf(tracks[i], sizeof tracks[i], "%s-%s", l->pub_id, k == SCREEN ? "screen" : k ? "video" : "audio");
     am[i].msid_track = tracks[i];
     am[i].ssrc = l->ssrc;
+    am[i].rtx_ssrc = l->rtx_pt >= 0 ? l->rtx_ssrc : 0;
   }
-  for (int k = 0; k < 2; k++)
-    if (!published[k]) p->up[k].pt = -1;
+  for (int k = 0; k < NSTREAMS; k++)
+    if (!published[k] && p->up[k].pt >= 0) unpublish(&p->up[k]);
   const char *ips[MAX_IPS];
   for (size_t i = 0; i < g.nips; i++) ips[i] = g.ips[i];
   noom_sdp_answer_t a = {p->ufrag, p->pwd, noom_dtls_fingerprint(), ips, g.nips, g.port, (uint64_t)p->rtcp_ssrc,
@@ -840,7 +925,7 @@ int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t l
   }
   /* New legs need a picture at once. */
   for (size_t i = 0; p->srtp_ok && i < nlegs; i++)
-    if (legs[i].pub && !legs[i].started) request_keyframe(legs[i].pub);
+    if (legs[i].pub && !legs[i].started) request_keyframe(legs[i].pub, legs[i].kind);
   *answer = buf;
   return 0;
 }
@@ -851,7 +936,7 @@ void noom_sfu_stats(const char *croom, noom_sfu_stats_t *out) {
   call_t *c = find_call(croom);
   for (peer_t *p = c ? c->members : NULL; p; p = p->cnext) {
     out->participants++;
-    out->upstreams += (p->up[AUDIO].pt >= 0 && p->up[AUDIO].ssrc) + (p->up[VIDEO].pt >= 0 && p->up[VIDEO].ssrc);
+    for (int k = 0; k < NSTREAMS; k++) out->upstreams += p->up[k].pt >= 0 && p->up[k].ssrc;
     for (size_t i = 0; i < p->nlegs; i++) out->legs += p->legs[i].pub != NULL;
   }
 }
@@ -873,8 +958,8 @@ static void on_tick(uv_timer_t *t) {
         p->expired = 1;
       }
     }
-    stream_t *v = &p->up[VIDEO];
-    if (v->pli_pending && now - v->last_pli_ms >= PLI_GAP_MS) request_keyframe(p);
+    for (int k = VIDEO; k < NSTREAMS; k++)
+      if (p->up[k].pli_pending && now - p->up[k].last_pli_ms >= PLI_GAP_MS) request_keyframe(p, k);
     if (remb && p->srtp_ok) send_reports(p, now);
   }
   /* Expired participants leave their call through the signaling (peer_left to the

@@ -1,7 +1,7 @@
 /*
  * The selective forwarding unit: one UDP port for every call (ICE-lite, DTLS-SRTP,
  * RTP/RTCP), participants keyed by (socket id, call room). Each participant publishes
- * at most one audio and one video stream; every packet is forwarded to the other
+ * at most one audio, one camera and one screen-share stream; every packet is forwarded to the other
  * participants' subscriber legs with SSRC, sequence number, timestamp and payload type
  * rewritten per leg. Runs on the app's libuv loop; the signaling (app/callsfu.c) calls in.
  */
@@ -39,15 +39,16 @@ int noom_sfu_join(sio_socket_t *s, const char *croom);
 void noom_sfu_leave(const char *sid, const char *croom);
 
 /* Answers an offer. subs: pairs (mid, publisher socket id), nsubs pairs: which recvonly
- * m-line carries whom. Returns 0 and a malloc'ed answer in *answer, or -1 with *err a
- * static sentence. */
+ * m-line carries whom ("<id>:screen": that publisher's screen share). screen_mid: the
+ * mid of the sendonly video m-line that is this browser's screen share, or NULL.
+ * Returns 0 and a malloc'ed answer in *answer, or -1 with *err a static sentence. */
 int noom_sfu_offer(const char *sid, const char *croom, const char *sdp, size_t len, const char *const *subs, size_t nsubs,
-                   char **answer, const char **err);
+                   const char *screen_mid, char **answer, const char **err);
 
 typedef struct {
   size_t participants, upstreams, legs;
   uint64_t rtp_in, forwarded, auth_failures, unknown_source, over_cap, nacks_answered, keyframe_requests, dtls_failures,
-      nacks_forwarded;
+      nacks_forwarded, rtx_sent, unknown_ssrc, srtp_replays;
 } noom_sfu_stats_t;
 
 /* Counters: per call (croom) for the first three, process-wide for the rest. */

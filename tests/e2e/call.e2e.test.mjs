@@ -353,6 +353,9 @@ describe('video calls', { skip: IS_REF && 'NOOM_REF=1: the reference server has 
       return [v.videoWidth, v.videoHeight];
     }, REMOTE);
     assert.deepEqual(size, [320, 240]);
+    // Screen sharing needs the SFU: with the mesh its button is disabled and says why.
+    assert.equal(await alice.isDisabled('#screen-btn'), true);
+    assert.match(await alice.getAttribute('#screen-btn', 'title'), /--media mesh/);
     // The chat goes on beside the call.
     await alice.fill('#message-input', 'Can you see me?');
     await alice.click('#send-btn');

@@ -7,7 +7,10 @@
 // the video of every other participant with frames advancing (inbound-rtp framesDecoded
 // per stream) and receives their audio (totalAudioEnergy grows); the server's own
 // counters (sfu_stats) show one upstream per published track; a page that leaves loses
-// its tile on the others and the others keep going.
+// its tile on the others and the others keep going; screen sharing (a third upstream, a
+// large tile); a camera switch (replaceTrack, same SSRC); late joiners decode everyone
+// within 5 s; one page's upload at N people within 1.5x of at 2; RTX answers to NACKs;
+// server RSS flat over a flood of hostile datagrams (release builds).
 //
 // 8 pages: NOOM_SFU_E2E_PEOPLE=8 (default 3; the machine shares two cores with other
 // sessions, and 8 Chromium pages encoding 320x240 VP8 each need about two cores alone).
@@ -16,6 +19,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import { IS_REF, launchBrowser, newUser, startNetns, startServer, waitState } from './lib.mjs';
@@ -26,7 +30,8 @@ const ROOM = 'sfu-room';
 
 const CALL_ARGS = [
   '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
+  '--use-fake-device-for-media-stream=device-count=3', // three cameras: the device switch
+  '--auto-select-desktop-capture-source=Entire screen', // getDisplayMedia: Chromium's fake screen, no picker
   '--allow-loopback-in-peer-connection',
   '--autoplay-policy=no-user-gesture-required',
   '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
@@ -99,6 +104,29 @@ function instrument() {
       }
       return [...out];
     },
+    // Mean colour of a <video>: the fake cameras differ in their green.
+    rgb(video) {
+      const c = document.createElement('canvas');
+      c.width = 32;
+      c.height = 24;
+      const g = c.getContext('2d', { willReadFrequently: true });
+      g.drawImage(video, 0, 0, 32, 24);
+      const px = g.getImageData(0, 0, 32, 24).data;
+      const m = [0, 0, 0];
+      for (let i = 0; i < px.length; i += 4) for (let k = 0; k < 3; k++) m[k] += px[i + k];
+      return m.map((v) => v / (px.length / 4));
+    },
+    // The SSRC this page publishes its camera with.
+    async videoSsrc() {
+      for (const pc of live()) for (const r of (await pc.getStats()).values()) if (r.type === 'outbound-rtp' && r.kind === 'video') return r.ssrc;
+      return 0;
+    },
+    // Bytes this page has sent (outbound-rtp, every stream).
+    async sent() {
+      let n = 0;
+      for (const pc of live()) for (const r of (await pc.getStats()).values()) if (r.type === 'outbound-rtp') n += r.bytesSent || 0;
+      return n;
+    },
     // Mean luma of a <video> (black: camera off).
     luma(video) {
       const c = document.createElement('canvas');
@@ -141,17 +169,20 @@ function instrument() {
   };
 }
 
-const REMOTE = '#video-grid .tile:not(.tile-self)';
+const REMOTE = '#video-grid .tile:not(.tile-self):not(.tile-screen)';
+const SCREEN = '#video-grid .tile-screen';
 
 // A hostile UDP sender, run with `node -e` (inside the namespace when there is one):
-//   garbage PORT: datagrams of every first-byte class from an address that did no ICE;
-//   hijack PORT UFRAG PWD: a valid ICE check with USE-CANDIDATE for a participant (so the
-//     server moves its media path here), then RTP with bad SRTP authentication tags.
+//   garbage PORT [N]: N (300) datagrams of every first-byte class from an address that
+//     did no ICE;
+//   hijack PORT UFRAG PWD [N [SSRC]]: a valid ICE check with USE-CANDIDATE for a participant (so the
+//     server moves its media path here), then N (100) RTP with bad SRTP authentication
+//     tags (random SSRCs, or the given one).
 // Prints {"sent": N} when done.
 const HOSTILE_SRC = `
 const dgram = require('node:dgram');
 const crypto = require('node:crypto');
-const [mode, port, ufrag, pwd] = process.argv.slice(1);
+const [mode, port, ufrag, pwd, count, ssrc] = process.argv.slice(1);
 const sock = dgram.createSocket('udp4');
 const send = (b) => new Promise((res) => sock.send(b, Number(port), '127.0.0.1', res));
 function attr(t, v) {
@@ -170,12 +201,15 @@ function check(user, key) {
 function rtp(seq) {
   const b = crypto.randomBytes(200);
   b[0] = 0x80; b[1] = 96; b.writeUInt16BE(seq, 2);
+  // The victim's own SSRC reaches libsrtp; sequence numbers spread over the whole space
+  // so some are ahead of its replay window (then authentication fails), some behind.
+  if (ssrc) { b.writeUInt32BE(Number(ssrc) >>> 0, 8); b.writeUInt16BE((seq * 4099) & 0xffff, 2); }
   return b;
 }
 (async () => {
   let sent = 0;
   if (mode === 'garbage') {
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < (Number(ufrag) || 300); i++) {
       const b = crypto.randomBytes(50 + (i % 200));
       b[0] = [0x00, 0x16, 0x80, 0x81, 0x17][i % 5];
       if (i % 5 === 3) b[1] = 200;
@@ -184,7 +218,7 @@ function rtp(seq) {
     await send(check('nosuchufrag:x', 'nosuchpassword')); sent++;
   } else {
     await new Promise((res) => { sock.once('message', res); send(check(ufrag + ':x', pwd)); });
-    for (let i = 0; i < 100; i++) { await send(rtp(i)); sent++; }
+    for (let i = 0; i < (Number(count) || 100); i++) { await send(rtp(i & 0xffff)); sent++; }
   }
   process.stdout.write(JSON.stringify({ sent }) + '\\n');
   sock.close();
@@ -281,7 +315,7 @@ async function enterAndJoin(nickname) {
 }
 
 // n remote tiles, each showing a picture whose currentTime advances.
-async function waitTiles(page, n) {
+async function waitTiles(page, n, timeout = CONNECT_MS) {
   try {
     await page.waitForFunction(([sel, want]) => {
       const vids = [...document.querySelectorAll(`${sel} video`)];
@@ -293,7 +327,7 @@ async function waitTiles(page, n) {
         window.__t0.set(v, first);
         return v.currentTime > first + 0.3;
       });
-    }, [REMOTE, n], { timeout: CONNECT_MS, polling: 200 });
+    }, [REMOTE, n], { timeout, polling: 200 });
   } catch (err) {
     const seen = await page.evaluate((sel) => [...document.querySelectorAll(`${sel} video`)]
       .map((v) => ({ w: v.videoWidth, t: v.currentTime, paused: v.paused })), REMOTE).catch(() => null);
@@ -416,6 +450,16 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
         }) && window.__nacks > 0, null, { timeout: 20000 });
         await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
           window.__st && window.__st.nacksAnswered > b, [ROOM, before0.nacksAnswered], { timeout: 20000 });
+        // Chromium offers RTX (RFC 4588) and the server answers those NACKs with RTX packets
+        // (own SSRC and numbering, original sequence number first), which the browser
+        // counts as retransmissions received on the stream they repair.
+        assert.match(await page.evaluate(() => window.__sfu.live()[0].remoteDescription.sdp), /a=ssrc-group:FID \d+ \d+\r\n/);
+        await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
+          window.__st && window.__st.rtxSent > b, [ROOM, before0.rtxSent], { timeout: 20000 });
+        await page.waitForFunction(() => window.__sfu.live()[0].getStats().then((s) => {
+          window.__rtx = [...s.values()].filter((r) => r.type === 'inbound-rtp' && r.kind === 'video')
+            .reduce((n, r) => n + (r.retransmittedPacketsReceived || 0), 0);
+        }) && window.__rtx > 0, null, { timeout: 20000 });
         // Its lost uplink packets: the others' NACKs go on to it (coalesced), it resends.
         await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
           window.__st && window.__st.nacksForwarded > b, [ROOM, before0.nacksForwarded], { timeout: 20000 });
@@ -468,6 +512,53 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     const unmuted = await energy();
     await b.waitForFunction(([id, e0]) => window.__sfu.audioOf(id).then((s) => (window.__e = s.e)) && window.__e > e0,
       [aid, unmuted.e], { timeout: 10000 });
+  }));
+
+  test('screen sharing: a third upstream, shown large to the others, stopped by the button or by the track ending', { timeout: 120000 }, check(async () => {
+    const [a, ...others] = pages;
+    const aid = await a.evaluate(() => window.__socket.id);
+    const n = pages.length;
+    const base = await a.evaluate((room) => window.__sfu.stats(room), ROOM);
+    assert.equal(base.upstreams, 2 * n);
+    assert.equal(await a.isDisabled('#screen-btn'), false, 'the button works with the SFU');
+    for (let round = 0; round < 2; round++) {
+      await a.click('#screen-btn');
+      await a.waitForFunction(() => document.querySelector('#screen-btn').getAttribute('aria-pressed') === 'true');
+      // Each other page shows a's screen in one large tile whose picture advances (the
+      // fake screen is 16:9, the cameras 4:3), and a's camera tile keeps going.
+      for (const p of others) {
+        await p.waitForFunction(([sel, id]) => {
+          const tiles = document.querySelectorAll(sel);
+          const v = tiles.length === 1 && tiles[0].dataset.peer === `${id}:screen` &&
+            tiles[0].querySelector('video');
+          if (!v || !(v.videoWidth > 0) || Math.abs(v.videoWidth / v.videoHeight - 16 / 9) > 0.05) return false;
+          window.__s0 = window.__s0 ?? v.currentTime;
+          return v.currentTime > window.__s0 + 0.5;
+        }, [SCREEN, aid], { timeout: CONNECT_MS, polling: 200 });
+        await p.evaluate(() => { delete window.__s0; });
+        const big = await p.evaluate(([sel, id]) => [document.querySelector(sel).getBoundingClientRect().width,
+          document.querySelector(`[data-peer="${id}"]`).getBoundingClientRect().width], [SCREEN, aid]);
+        assert.ok(big[0] > 1.5 * big[1], `${p.nick}: the screen is shown larger than the camera tiles: ${big}`);
+        await waitTiles(p, n - 1);
+        await waitStreamsAdvance(p, n - 1);
+      }
+      const st = await a.evaluate((room) => window.__sfu.stats(room), ROOM);
+      assert.equal(st.upstreams, 2 * n + 1, `one more upstream, the screen: ${JSON.stringify(st)}`);
+      assert.equal(st.legs, 2 * n * (n - 1) + (n - 1), 'one screen leg per other participant');
+      // Round 0: the button again; round 1: the capture ends (the browser's own "Stop sharing").
+      if (round === 0) await a.click('#screen-btn');
+      else {
+        await a.evaluate(() => {
+          const s = window.__sfu.live()[0].getSenders().find((x) => x.track && x.track.label.startsWith('screen'));
+          s.track.dispatchEvent(new Event('ended'));
+        });
+      }
+      await a.waitForFunction(() => document.querySelector('#screen-btn').getAttribute('aria-pressed') === 'false');
+      for (const p of others) await p.waitForFunction((sel) => !document.querySelector(sel), SCREEN, { timeout: 10000 });
+      await a.waitForFunction(([room, want]) => window.__sfu.stats(room).then((s) => (window.__st = s)) && window.__st &&
+        window.__st.upstreams === want, [ROOM, 2 * n], { timeout: 10000 });
+      for (const p of others) await waitStreamsAdvance(p, n - 1);
+    }
   }));
 
   test('a browser that closes its media connection is ended at once (DTLS close_notify)', { timeout: 120000 }, check(async () => {
@@ -595,20 +686,132 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       const sdp = window.__sfu.live()[0].remoteDescription.sdp;
       return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
     });
+    const ssrc = await victim.evaluate(() => window.__sfu.videoSsrc());
+    assert.ok(ssrc > 0);
     const before0 = await stats(pages[0]);
-    const { sent } = await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd]);
+    // With the victim's SSRC (an SSRC it did not announce is dropped before SRTP: below).
+    const { sent } = await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, '100', String(ssrc)]);
     assert.equal(sent, 100);
-    // Each bad packet is dropped and counted: as an auth failure while the path points at
-    // the sender, or as unknown-source once the victim's own check (USE-CANDIDATE) has
-    // taken the path back.
+    // Each bad packet is dropped and counted: as an auth failure (or a replay, for the
+    // sequence numbers behind the victim's window) while the path points at the sender,
+    // or as unknown-source once the victim's own check (USE-CANDIDATE) has taken the path
+    // back.
     await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) &&
       window.__st && window.__st.authFailures > b.authFailures &&
-      window.__st.authFailures - b.authFailures + window.__st.unknownSource - b.unknownSource >= 100,
+      window.__st.authFailures - b.authFailures + window.__st.unknownSource - b.unknownSource +
+      window.__st.srtpReplays - b.srtpReplays >= 100,
     [ROOM, before0], { timeout: 10000 });
     await victim.context().close();
     for (const p of pages) {
       await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
         [REMOTE, pages.length - 1], { timeout: 10000 });
     }
+  }));
+  test('a camera switch goes through the SFU with replaceTrack; the others keep decoding', { timeout: 120000 }, check(async () => {
+    while (pages.length < 2) await enterAndJoin(`s${pages.length}`);
+    const [a, b] = pages;
+    for (const p of pages) await waitTiles(p, pages.length - 1);
+    const aid = await a.evaluate(() => window.__socket.id);
+    const tile = `[data-peer="${aid}"] video`;
+    const green = () => b.evaluate((sel) => window.__sfu.rgb(document.querySelector(sel))[1], tile);
+    const ssrcs = () => a.evaluate(() => window.__sfu.live()[0].getStats().then((st) => [...st.values()]
+      .filter((r) => r.type === 'outbound-rtp' && r.kind === 'video').map((r) => r.ssrc).sort()));
+    const before0 = await stats(a);
+    const ssrc0 = await ssrcs();
+    const offers0 = await a.evaluate(() => window.__sfu.live()[0].localDescription.sdp);
+    // fake_device_0 (I420) averages a green above 138, fake_device_2 (MJPEG) 110-134
+    // (tests/e2e/call.e2e.test.mjs measured them).
+    await b.waitForFunction((sel) => window.__sfu.rgb(document.querySelector(sel))[1] > 138, tile, { timeout: 10000, polling: 100 });
+    await a.selectOption('#camera-select', { label: 'fake_device_2' });
+    await b.waitForFunction((sel) => { const g = window.__sfu.rgb(document.querySelector(sel))[1]; return g > 110 && g < 134; },
+      tile, { timeout: 10000, polling: 100 }).catch(async (err) => { throw new Error(`green ${await green()}: ${err.message}`); });
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
+    // Same SSRC, no new offer, no new upstream: the server saw one continuous stream.
+    assert.deepEqual(await ssrcs(), ssrc0);
+    assert.equal(await a.evaluate(() => window.__sfu.live()[0].localDescription.sdp), offers0, 'no renegotiation');
+    assert.equal((await stats(a)).upstreams, before0.upstreams);
+    await a.selectOption('#camera-select', { label: 'fake_device_0' });
+    await b.waitForFunction((sel) => window.__sfu.rgb(document.querySelector(sel))[1] > 138, tile, { timeout: 10000, polling: 100 });
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
+  }));
+
+  test(`late joiners see everyone within 5 s of their media connection (a keyframe is asked for them); ` +
+    `a page's upload at ${Math.max(PEOPLE, 3)} people is within 1.5x of its upload at 2`, { timeout: 300000 }, check(async () => {
+    const want = Math.max(PEOPLE, 3);
+    while (pages.length > 2) await pages.pop().context().close();
+    while (pages.length < 2) await enterAndJoin(`u${pages.length}`);
+    const a = pages[0];
+    for (const p of pages) await waitStreamsAdvance(p, 1);
+    // a's upload over a 4 s window (its encoder has been running for a while: steady).
+    const upload = async () => {
+      const b0 = await a.evaluate(() => window.__sfu.sent());
+      const t0 = Date.now();
+      await a.waitForTimeout(4000); // the measurement window itself
+      return ((await a.evaluate(() => window.__sfu.sent())) - b0) * 8 / (Date.now() - t0); // kbit/s
+    };
+    const at2 = await upload();
+    while (pages.length < want) {
+      const k0 = (await stats(a)).keyframeRequests;
+      const late = await enterAndJoin(`late${pages.length}`);
+      await late.waitForFunction(() => window.__sfu.live()[0]?.connectionState === 'connected', null, { timeout: CONNECT_MS });
+      await waitTiles(late, pages.length - 1, 5000);
+      const dec = await late.evaluate(() => window.__sfu.inbound());
+      assert.equal(Object.values(dec.video).filter((f) => f > 0).length, pages.length - 1, `${late.nick} decodes everyone`);
+      assert.ok((await stats(a)).keyframeRequests > k0, 'a keyframe was requested for the newcomer');
+    }
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
+    const atN = await upload();
+    process.stderr.write(`# sfu upload of one page: ${at2.toFixed(0)} kbit/s at 2 people, ${atN.toFixed(0)} kbit/s at ${want}\n`);
+    assert.ok(at2 > 50, `a sends media at 2 people: ${at2} kbit/s`);
+    assert.ok(atN <= 1.5 * at2, `upload at ${want} people (${atN.toFixed(0)} kbit/s) within 1.5x of at 2 (${at2.toFixed(0)})`);
+  }));
+
+  test('a flood of garbage UDP and bad SRTP does not grow the server\'s memory', { timeout: 180000 }, check(async () => {
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]); // KiB
+    const victim = await enterAndJoin('flooded');
+    pages.pop(); // its media path is hijacked on purpose
+    await victim.waitForFunction(() => window.__sfu.live()[0]?.connectionState === 'connected', null, { timeout: CONNECT_MS });
+    const { ufrag, pwd } = await victim.evaluate(() => {
+      const sdp = window.__sfu.live()[0].remoteDescription.sdp;
+      return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
+    });
+    await victim.waitForFunction(() => window.__sfu.videoSsrc().then((x) => (window.__ssrc = x)) && window.__ssrc > 0);
+    const ssrc = await victim.evaluate(() => window.__ssrc);
+    // Garbage; bad SRTP on the victim's SSRC (authentication fails); bad SRTP on random
+    // SSRCs (dropped before libsrtp, which would allocate a provisional stream for each).
+    const flood = async (n) => {
+      await hostile(['garbage', String(MEDIA_PORT), String(n)]);
+      await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, String(n), String(ssrc)]);
+      await hostile(['hijack', String(MEDIA_PORT), ufrag, pwd, String(n)]);
+    };
+    await flood(2000); // warm-up: whatever is allocated once is allocated now
+    // The same time without the flood is the control: a sanitizer build's RSS grows with
+    // any malloc/free of the running call (ASan's quarantine), the release build's not.
+    const c0 = rss();
+    const t0 = Date.now();
+    await flood(200);
+    await pages[0].waitForTimeout(2000); // the control window itself
+    const control = rss() - c0;
+    const before0 = await stats(pages[0]);
+    const rss0 = rss();
+    const t1 = Date.now();
+    await flood(20000);
+    await pages[0].waitForFunction(([room, b]) => window.__sfu.stats(room).then((s) => (window.__st = s)) && window.__st &&
+      window.__st.unknownSource - b.unknownSource + window.__st.authFailures - b.authFailures +
+      window.__st.unknownSsrc - b.unknownSsrc + window.__st.srtpReplays - b.srtpReplays >= 30000 &&
+      window.__st.unknownSsrc > b.unknownSsrc,
+    [ROOM, before0], { timeout: 30000, polling: 500 }).catch(async (err) => {
+      throw new Error(`counted ${JSON.stringify(await stats(pages[0]))} from ${JSON.stringify(before0)}: ${err.message}`);
+    });
+    const grown = rss() - rss0;
+    const scale = (Date.now() - t1) / (t1 - t0); // flood time / control time
+    process.stderr.write(`# sfu server RSS: ${rss0} KiB before 60,000 hostile datagrams, +${grown} KiB after ` +
+      `(control: +${control} KiB in ${(1 / scale).toFixed(2)}x the time)\n`);
+    // Under ASan (NOOM_BUILD=build-san) freed memory sits in its quarantine, so RSS shows
+    // allocation churn, not growth: the bound is for release builds.
+    const asan = readFileSync(`/proc/${server.pid}/maps`, 'utf8').includes('libasan');
+    if (!asan) assert.ok(grown < 2048 + 2 * Math.max(0, control) * scale, `RSS grew by ${grown} KiB over 60,000 hostile datagrams`);
+    await victim.context().close();
+    for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
   }));
 });

@@ -64,6 +64,48 @@ test('the SFU is the default: call_join says so, with --max-call people', async 
   assert.deepEqual(await ack(a, 'sfu_offer', 'sfu-room', { type: 'offer', sdp: other }), { error: 'the DTLS fingerprint changed' });
 });
 
+// The offer of a page that shares its screen and watches b's: a second sendonly video
+// m-line (mid 8, its own SSRC) and a second recvonly one (mid 9).
+function screenOffer() {
+  const sections = CHROME_OFFER.split(/(?=^m=)/m);
+  const sendVideo = sections.find((x) => /a=mid:5\r\n/.test(x));
+  const recvVideo = sections.find((x) => /a=mid:7\r\n/.test(x));
+  return CHROME_OFFER.replace('a=group:BUNDLE 4 5 6 7', 'a=group:BUNDLE 4 5 6 7 8 9') +
+    sendVideo.replace('a=mid:5', 'a=mid:8').replaceAll('2394513982', '3000000001') +
+    recvVideo.replace('a=mid:7', 'a=mid:9');
+}
+
+test('screen sharing: sfu_offer names the screen m-line, subs <peerId>:screen subscribes to one', async () => {
+  const a = await client(), b = await client();
+  for (const s of [a, b]) await ack(s, 'enter_room', `s${clients.indexOf(s)}`, 'screen-room');
+  for (const s of [a, b]) await ack(s, 'call_join', 'screen-room');
+  const sdp = screenOffer();
+  const section = (answer, mid) => answer.split(/(?=^m=)/m).find((x) => x.includes(`a=mid:${mid}\r\n`));
+  // Without `screen`, a second camera is not taken: its m-line is answered inactive.
+  let res = await ack(a, 'sfu_offer', 'screen-room', { type: 'offer', sdp, subs: ['6', b.id, '7', b.id] });
+  assert.match(section(res.sdp, 5), /a=recvonly\r\n/);
+  assert.match(section(res.sdp, 8), /a=inactive\r\n/);
+  assert.match(section(res.sdp, 9), /a=inactive\r\n/, 'm-line 9 is named by nobody');
+  // With it, both are published; b's screen goes out on m-line 9 with its own SSRC.
+  res = await ack(a, 'sfu_offer', 'screen-room',
+    { type: 'offer', sdp, subs: ['6', b.id, '7', b.id, '9', `${b.id}:screen`], screen: '8' });
+  assert.equal(res.type, 'answer', JSON.stringify(res).slice(0, 200));
+  assert.match(section(res.sdp, 5), /a=recvonly\r\n/);
+  assert.match(section(res.sdp, 8), /a=recvonly\r\n/);
+  assert.match(section(res.sdp, 7), new RegExp(`a=msid:${b.id} ${b.id}-video\r\n`));
+  assert.match(section(res.sdp, 9), new RegExp(`a=msid:${b.id} ${b.id}-screen\r\n`));
+  const ssrc = (x) => /a=ssrc:(\d+) /.exec(x)[1];
+  assert.notEqual(ssrc(section(res.sdp, 7)), ssrc(section(res.sdp, 9)), 'camera and screen legs have their own SSRC');
+  assert.equal((await ack(a, 'sfu_stats', 'screen-room')).legs, 3, 'b\'s audio, camera and screen');
+  // A screen subscription on an audio m-line is not one.
+  res = await ack(a, 'sfu_offer', 'screen-room', { type: 'offer', sdp, subs: ['6', `${b.id}:screen`], screen: '8' });
+  assert.match(section(res.sdp, 6), /a=inactive\r\n/);
+  for (const screen of [8, '', 'x'.repeat(40), ['8']]) {
+    const r = await ack(a, 'sfu_offer', 'screen-room', { type: 'offer', sdp, subs: [], screen });
+    assert.equal(typeof r?.error, 'string', `screen ${JSON.stringify(screen)} is refused`);
+  }
+});
+
 test('a busy default media port moves to a free one; --media mesh keeps the mesh', async () => {
   const busy = await startNoom(['--log-level', 'warn', '--stun-port', '0']);
   const second = await startNoom(['--log-level', 'warn', '--stun-port', '0']);

@@ -65,10 +65,10 @@ static void answer_mirrors_offer(void **state) {
   const char *err = NULL;
   assert_int_equal(noom_sdp_parse_offer(sdp, len, &o, &err), 0);
   noom_sdp_answer_media_t am[4] = {
-      {NOOM_SDP_RECVONLY, NULL, NULL, 0},
-      {NOOM_SDP_RECVONLY, NULL, NULL, 0},
-      {NOOM_SDP_SENDONLY, "peerA", "peerA-audio", 1111},
-      {NOOM_SDP_SENDONLY, "peerA", "peerA-video", 2222},
+      {NOOM_SDP_RECVONLY, NULL, NULL, 0, 0},
+      {NOOM_SDP_RECVONLY, NULL, NULL, 0, 0},
+      {NOOM_SDP_SENDONLY, "peerA", "peerA-audio", 1111, 0},
+      {NOOM_SDP_SENDONLY, "peerA", "peerA-video", 2222, 0},
   };
   const char *ips[] = {"192.0.2.1", "198.51.100.7"};
   noom_sdp_answer_t a = {"uf", "pw", "AA:BB", ips, 2, 3479, 42, 7, am};
@@ -82,7 +82,23 @@ static void answer_mirrors_offer(void **state) {
   assert_non_null(strstr(answer, "a=setup:passive\r\n"));
   assert_non_null(strstr(answer, "a=rtpmap:111 opus/48000/2\r\n"));
   assert_non_null(strstr(answer, "a=rtpmap:96 VP8/90000\r\n"));
-  assert_null(strstr(answer, "rtx/90000")); /* one codec per kind */
+  assert_null(strstr(answer, "rtx/90000")); /* one codec per kind; RTX only with an RTX SSRC */
+  /* The offer's rtx format for VP8 (apt=96) is found; a subscriber leg with an RTX SSRC
+   * gets it (m-line, rtpmap, fmtp, FID group); a publisher's m-line (recvonly) never. */
+  assert_int_equal(o.media[1].rtx_pt, 97);
+  assert_int_equal(o.media[3].rtx_pt, 97);
+  assert_int_equal(o.media[0].rtx_pt, -1);
+  am[3].rtx_ssrc = 3333;
+  am[1].rtx_ssrc = 4444;
+  assert_true(noom_sdp_write_answer(&o, &a, answer, sizeof answer) > 0);
+  assert_non_null(strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\n"));
+  assert_non_null(strstr(answer, "m=video 9 UDP/TLS/RTP/SAVPF 96\r\n"));
+  assert_non_null(strstr(answer, "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"));
+  assert_non_null(strstr(answer, "a=ssrc-group:FID 2222 3333\r\n"));
+  assert_non_null(strstr(answer, "a=ssrc:3333 msid:peerA peerA-video\r\n"));
+  assert_null(strstr(answer, "4444"));
+  am[3].rtx_ssrc = am[1].rtx_ssrc = 0;
+  assert_true(noom_sdp_write_answer(&o, &a, answer, sizeof answer) > 0);
   assert_non_null(strstr(answer, "a=ssrc:2222 msid:peerA peerA-video\r\n"));
   assert_non_null(strstr(answer, "a=candidate:1 1 udp 2130706431 192.0.2.1 3479 typ host\r\n"));
   assert_non_null(strstr(answer, "a=candidate:2 1 udp 2130706430 198.51.100.7 3479 typ host\r\n"));
@@ -109,7 +125,7 @@ static void rejected_and_h264(void **state) {
   assert_int_equal(o.media[0].pt, 102);
   assert_true(o.media[1].rejected);
   assert_true(o.media[2].rejected);
-  noom_sdp_answer_media_t am[3] = {{NOOM_SDP_RECVONLY, NULL, NULL, 0}, {0, NULL, NULL, 0}, {0, NULL, NULL, 0}};
+  noom_sdp_answer_media_t am[3] = {{NOOM_SDP_RECVONLY, NULL, NULL, 0, 0}, {0, NULL, NULL, 0, 0}, {0, NULL, NULL, 0, 0}};
   const char *ips[] = {"127.0.0.1"};
   noom_sdp_answer_t a = {"uf", "pw", "AA", ips, 1, 9, 1, 1, am};
   assert_true(noom_sdp_write_answer(&o, &a, answer, sizeof answer) > 0);
