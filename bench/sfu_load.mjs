@@ -1,0 +1,135 @@
+// bench/sfu_load.mjs: build/noom's SFU under synthetic participants (bench/sfu_load.c),
+// against a minimal UDP relay (bench/sfu_relay.c: recvmmsg/sendmmsg, no crypto) carrying
+// the same traffic in the same run (issue 17).
+//
+// For each call size N (default 5, 10, 25): a fresh `build/noom --media sfu`; sfu_load
+// makes N participants and prints their SDP offers; we do the page's signaling for each
+// with socket.io-client (enter_room, call_join for all, then one sfu_offer each whose
+// `subs` give every other participant's audio and video a recvonly m-line) and hand the
+// answers back. sfu_load then does ICE, DTLS-SRTP and sends 50 Opus-sized + 50 VP8-sized
+// packets per second per participant (500 kbit/s), and measures, over D seconds after a
+// warm-up, the server's CPU (/proc/PID/stat) and its own; we read sfu_stats (forwarded)
+// at the window's edges. Then the same N through sfu_relay. One table row per run.
+//   node bench/sfu_load.mjs    (env: BENCH_SFU_LOAD_N="5 10 25" BENCH_SFU_LOAD_D=10)
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from '../tests/e2e/lib.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const { io } = createRequire(resolve(HERE, '../tests/package.json'))('socket.io-client');
+process.env.NOOM_BUILD ||= resolve(HERE, '../build');
+const LG = process.env.LG_BUILD ? resolve(process.env.LG_BUILD) : resolve(HERE, '../build/bench');
+const SIZES = (process.env.BENCH_SFU_LOAD_N || '5 10 25').split(/\s+/).filter(Boolean).map(Number);
+const D = Number(process.env.BENCH_SFU_LOAD_D || 10);
+const WARM = Number(process.env.BENCH_SFU_LOAD_WARM || 3);
+const ROOM = 'load';
+const PPS_PER_PUBLISHER = 100; // 50 audio + 50 video packets/s: 500 kbit/s
+const CALL25 = 25 * 24 * PPS_PER_PUBLISHER; // forwarded packets/s of one 25-person call
+
+const ack = (s, ...args) => new Promise((res, rej) => s.timeout(10000).emit(...args, (err, r) => (err ? rej(err) : res(r))));
+
+// Runs sfu_load; onLine(line, child) sees every stdout line; resolves with the result object.
+function loadgen(args, onLine) {
+  const child = spawn(resolve(LG, 'sfu_load'), args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  return new Promise((res, rej) => {
+    let result = null;
+    lines.on('line', (line) => {
+      if (line.startsWith('result ')) result = JSON.parse(line.slice(7));
+      else Promise.resolve(onLine(line, child)).catch((e) => { child.kill(); rej(e); });
+    });
+    child.on('exit', (code) => (result ? res(result) : rej(new Error(`sfu_load exited with ${code} and no result`))));
+  });
+}
+
+async function runSfu(n) {
+  const server = await startServer({ extra: ['--media', 'sfu', '--media-port', '0', '--stun-port', '0', '--log-level', 'error', '--max-call', '64'] });
+  const socks = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = io(server.origin, { transports: ['websocket'], forceNew: true });
+      await new Promise((res, rej) => { s.once('connect', res); s.once('connect_error', rej); });
+      socks.push(s);
+      const e = await ack(s, 'enter_room', `load${i}`, ROOM);
+      if (e && e.error) throw new Error(`enter_room: ${e.error}`);
+    }
+    for (const s of socks) {
+      const j = await ack(s, 'call_join', ROOM);
+      if (!j || j.error || j.media !== 'sfu') throw new Error(`call_join: ${JSON.stringify(j)}`);
+    }
+    const offers = [];
+    let s0, s1, proto;
+    const r = await loadgen(['-n', String(n), '-p', String(server.pid), '-w', String(WARM), '-d', String(D)], async (line, child) => {
+      if (line.startsWith('offer ')) {
+        const sp = line.indexOf(' ', 6);
+        const i = Number(line.slice(6, sp));
+        offers[i] = line.slice(sp + 1).split('|').join('\r\n');
+        if (offers.filter(Boolean).length < n) return;
+        for (let k = 0; k < n; k++) {
+          const subs = [];
+          for (let j = 0, m = 2; j < n; j++) if (j !== k) subs.push(String(m++), socks[j].id, String(m++), socks[j].id);
+          const a = await ack(socks[k], 'sfu_offer', ROOM, { type: 'offer', sdp: offers[k], subs });
+          if (!a || a.error) throw new Error(`sfu_offer: ${JSON.stringify(a)}`);
+          child.stdin.write(`answer ${k} ${a.sdp.split(/\r?\n/).filter(Boolean).join('|')}\n`);
+        }
+      } else if (line.startsWith('ready ')) {
+        proto = line.split(' ')[2];
+      } else if (line === 'mark0') {
+        s0 = await ack(socks[0], 'sfu_stats', ROOM);
+      } else if (line === 'mark1') {
+        s1 = await ack(socks[0], 'sfu_stats', ROOM);
+      }
+    });
+    // The result line can beat the mark1 ack: wait for it.
+    for (let t = 0; !s1 && t < 100; t++) await new Promise((res) => setTimeout(res, 20));
+    r.forwarded = s1.forwarded - s0.forwarded;
+    r.serverAuthFailures = s1.authFailures - s0.authFailures;
+    r.proto = proto;
+    return r;
+  } finally {
+    for (const s of socks) s.close();
+    await server.stop();
+  }
+}
+
+async function runRelay(n) {
+  const relay = spawn(resolve(LG, 'sfu_relay'), [], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise((res, rej) => {
+      createInterface({ input: relay.stdout }).once('line', (l) => res(Number(l.split(' ')[1])));
+      relay.once('exit', () => rej(new Error('sfu_relay exited')));
+    });
+    const r = await loadgen(['-n', String(n), '-p', String(relay.pid), '-w', String(WARM), '-d', String(D), '-r', `127.0.0.1:${port}`], () => {});
+    r.forwarded = r.received; // every datagram a participant gets is one the relay sent
+    return r;
+  } finally {
+    relay.kill();
+  }
+}
+
+function row(label, r) {
+  const pps = r.forwarded / r.secs;
+  const perCore = r.forwarded / r.serverCpu;
+  const loss = 100 * (1 - r.receivedAll / r.expectedAll); // the whole run, after a drain
+  return `| ${label} | ${r.n} | ${r.mode} | ${Math.round(pps)} | ${(100 * r.serverCpu / r.secs).toFixed(1)} | ` +
+    `${(1e6 * r.serverCpu / r.forwarded).toFixed(2)} | ${Math.round(perCore)} | ${(perCore / CALL25).toFixed(1)} | ` +
+    `${(100 * r.selfCpu / r.secs).toFixed(1)} | ${loss.toFixed(2)} |`;
+}
+
+console.log(`\n### SFU under synthetic participants (bench/sfu_load.c; ${D} s per run after ${WARM} s of warm-up)\n`);
+console.log('| server | people | SRTP | forwarded packets/s | server CPU % of a core | server µs per forwarded packet | ' +
+  'forwarded packets/s per core | 25-person calls at 500 kbit/s per core | load generator CPU % | loss % |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const n of SIZES) {
+  const s = await runSfu(n);
+  console.log(row('noom SFU', s));
+  if (s.serverAuthFailures || s.authFail) console.log(`<!-- n=${n}: ${s.serverAuthFailures} SRTP auth failures at the server, ${s.authFail} at the participants -->`);
+  console.log(row('UDP relay floor', await runRelay(n)));
+}
+console.log(`\n${PPS_PER_PUBLISHER} packets/s per publisher (50 Opus-sized of 100 bytes, 50 VP8-sized of 1,150 bytes); ` +
+  `a 25-person call forwards ${CALL25} packets/s. Server and load generator share the machine's ${(await import('node:os')).cpus().length} cores.`);
+process.exit(0);
