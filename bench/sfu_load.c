@@ -16,7 +16,9 @@
  * Relay mode (-r HOST:PORT): the same traffic pattern as plain RTP to bench/sfu_relay
  * (recvmmsg/sendmmsg, no crypto), no signaling, no ICE, no DTLS: the floor.
  *
- *   sfu_load -n N -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-r HOST:PORT]
+ * With -c CALLS, participants i*N .. i*N+N-1 make call i (each offer has 2*N m-lines).
+ *
+ *   sfu_load -n PEOPLE [-c CALLS] -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-r HOST:PORT]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -42,7 +44,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#define MAXP 64
+#define MAXP 128
 #define AUDIO_PT 111
 #define VIDEO_PT 96
 #define AUDIO_BYTES 100  /* 50 pps: 40 kbit/s */
@@ -66,7 +68,7 @@ typedef struct {
 } part_t;
 
 static part_t P[MAXP];
-static int N = 5, relay;
+static int N = 5, C = 1, T = 5, relay; /* people per call, calls, participants in all */
 static SSL_CTX *ctx;
 static char fingerprint[96];
 
@@ -254,7 +256,7 @@ static int hexv(char c) { return c <= '9' ? c - '0' : (c | 32) - 'a' + 10; }
 
 static void read_answer(char *line) {
   int i = atoi(line + 7);
-  if (i < 0 || i >= N) die("answer for an unknown participant");
+  if (i < 0 || i >= T) die("answer for an unknown participant");
   part_t *p = &P[i];
   int have_cand = 0;
   for (char *save, *l = strtok_r(strchr(line + 7, ' ') + 1, "|\n", &save); l; l = strtok_r(NULL, "|\n", &save)) {
@@ -371,7 +373,7 @@ typedef struct {
 
 static snap_t snap(long pid) {
   snap_t s = {now_s(), proc_cpu(pid), self_cpu(), 0, 0, 0, 0};
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < T; i++) {
     s.sent += P[i].sent;
     s.received += P[i].received;
     s.bad += P[i].bad;
@@ -384,22 +386,24 @@ int main(int argc, char **argv) {
   long pid = 0;
   double warm = 3, dur = 10;
   const char *relay_addr = NULL;
-  for (int o; (o = getopt(argc, argv, "n:p:w:d:r:")) != -1;) {
+  for (int o; (o = getopt(argc, argv, "n:c:p:w:d:r:")) != -1;) {
     if (o == 'n') N = atoi(optarg);
+    else if (o == 'c') C = atoi(optarg);
     else if (o == 'p') pid = atol(optarg);
     else if (o == 'w') warm = atof(optarg);
     else if (o == 'd') dur = atof(optarg);
     else if (o == 'r') relay_addr = optarg, relay = 1;
     else return 2;
   }
-  if (N < 2 || N > MAXP || pid <= 0) {
-    fprintf(stderr, "usage: sfu_load -n N(2..%d) -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-r HOST:PORT]\n", MAXP);
+  T = N * C;
+  if (N < 2 || C < 1 || T > MAXP || pid <= 0) {
+    fprintf(stderr, "usage: sfu_load -n PEOPLE -c CALLS (PEOPLE*CALLS <= %d) -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-r HOST:PORT]\n", MAXP);
     return 2;
   }
   if (srtp_init() != srtp_err_status_ok) die("srtp_init");
   if (!relay) make_ctx();
   int ep = epoll_create1(0);
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < T; i++) {
     part_t *p = &P[i];
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
     int big = 4 << 20;
@@ -439,7 +443,7 @@ int main(int argc, char **argv) {
   FILE *in = stdin;
   char *line = NULL;
   size_t cap = 0;
-  int answered = relay ? N : 0, ready = 0;
+  int answered = relay ? T : 0, ready = 0;
   double start = now_s(), t_ready = 0, period = 0.02;
   snap_t s0 = {0}, s1 = {0};
   int phase = 0; /* 0 setting up, 1 warm-up, 2 measuring, 3 draining, 4 done */
@@ -458,8 +462,8 @@ int main(int argc, char **argv) {
     }
     double t = now_s();
     if (!ready && t - start > 60) die("setup took more than 60 s");
-    int all = answered == N;
-    for (int i = 0; i < N; i++) {
+    int all = answered == T;
+    for (int i = 0; i < T; i++) {
       part_t *p = &P[i];
       if (!p->answered) continue;
       if (!relay && t >= p->next_check) {
@@ -476,7 +480,7 @@ int main(int argc, char **argv) {
     if (!ready && all) {
       ready = 1;
       t_ready = t;
-      for (int i = 0; i < N; i++) got_at_ready += P[i].received; /* the relay's "hello"s */
+      for (int i = 0; i < T; i++) got_at_ready += P[i].received; /* the relay's "hello"s */
       printf("ready %.2f %s\n", t - start, relay ? "plain" : gcm_used ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80");
       fflush(stdout);
       phase = 1;
@@ -485,10 +489,10 @@ int main(int argc, char **argv) {
     /* Every participant sends one audio and one video packet per 20 ms, staggered. */
     static double *due;
     if (!due) {
-      due = calloc((size_t)N, sizeof *due);
-      for (int i = 0; i < N; i++) due[i] = t + period * i / N;
+      due = calloc((size_t)T, sizeof *due);
+      for (int i = 0; i < T; i++) due[i] = t + period * i / T;
     }
-    for (int i = 0; i < N && phase < 3; i++)
+    for (int i = 0; i < T && phase < 3; i++)
       for (int guard = 0; t >= due[i] && guard < 5; guard++) {
         send_rtp(&P[i], 0);
         send_rtp(&P[i], 1);
@@ -510,14 +514,14 @@ int main(int argc, char **argv) {
     }
   }
   uint64_t got_all = 0;
-  for (int i = 0; i < N; i++) sent_all += P[i].sent, got_all += P[i].received;
+  for (int i = 0; i < T; i++) sent_all += P[i].sent, got_all += P[i].received;
   got_all -= got_at_ready;
   double secs = s1.t - s0.t;
   uint64_t sent = s1.sent - s0.sent, got = s1.received - s0.received;
-  printf("result {\"mode\":\"%s\",\"n\":%d,\"secs\":%.3f,\"serverCpu\":%.3f,\"selfCpu\":%.3f,\"sent\":%llu,"
+  printf("result {\"mode\":\"%s\",\"calls\":%d,\"n\":%d,\"secs\":%.3f,\"serverCpu\":%.3f,\"selfCpu\":%.3f,\"sent\":%llu,"
          "\"received\":%llu,\"expected\":%llu,\"rtcp\":%llu,\"authFail\":%llu,\"sentAll\":%llu,\"receivedAll\":%llu,"
          "\"expectedAll\":%llu}\n",
-         relay ? "relay" : gcm_used ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80", N, secs, s1.server - s0.server,
+         relay ? "relay" : gcm_used ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80", C, N, secs, s1.server - s0.server,
          s1.self - s0.self, (unsigned long long)sent, (unsigned long long)got,
          (unsigned long long)(sent * (uint64_t)(N - 1)), (unsigned long long)(s1.rtcp - s0.rtcp),
          (unsigned long long)(s1.bad - s0.bad), (unsigned long long)sent_all, (unsigned long long)got_all,

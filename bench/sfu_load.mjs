@@ -23,7 +23,11 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const { io } = createRequire(resolve(HERE, '../tests/package.json'))('socket.io-client');
 process.env.NOOM_BUILD ||= resolve(HERE, '../build');
 const LG = process.env.LG_BUILD ? resolve(process.env.LG_BUILD) : resolve(HERE, '../build/bench');
-const SIZES = (process.env.BENCH_SFU_LOAD_N || '5 10 25').split(/\s+/).filter(Boolean).map(Number);
+// "25" is one call of 25 people, "2x25" two of them at once.
+const SIZES = (process.env.BENCH_SFU_LOAD_N || '5 10 25 2x25').split(/\s+/).filter(Boolean).map((x) => {
+  const [c, n] = x.includes('x') ? x.split('x').map(Number) : [1, Number(x)];
+  return { c, n };
+});
 const D = Number(process.env.BENCH_SFU_LOAD_D || 10);
 const WARM = Number(process.env.BENCH_SFU_LOAD_WARM || 3);
 const REPS = Number(process.env.BENCH_SFU_LOAD_REPS || 3); // runs per row: the median (server µs per packet) is shown
@@ -47,42 +51,42 @@ function loadgen(args, onLine) {
   });
 }
 
-async function runSfu(n) {
+async function runSfu({ c: calls, n }) {
   const server = await startServer({ extra: ['--media', 'sfu', '--media-port', '0', '--stun-port', '0', '--log-level', 'error', '--max-call', '64'] });
   const socks = [];
   try {
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n * calls; i++) {
       const s = io(server.origin, { transports: ['websocket'], forceNew: true });
       await new Promise((res, rej) => { s.once('connect', res); s.once('connect_error', rej); });
       socks.push(s);
-      const e = await ack(s, 'enter_room', `load${i}`, ROOM);
+      const e = await ack(s, 'enter_room', `load${i}`, `${ROOM}${Math.floor(i / n)}`);
       if (e && e.error) throw new Error(`enter_room: ${e.error}`);
     }
-    for (const s of socks) {
-      const j = await ack(s, 'call_join', ROOM);
+    for (const [i, s] of socks.entries()) {
+      const j = await ack(s, 'call_join', `${ROOM}${Math.floor(i / n)}`);
       if (!j || j.error || j.media !== 'sfu') throw new Error(`call_join: ${JSON.stringify(j)}`);
     }
     const offers = [];
     let s0, s1, proto;
-    const r = await loadgen(['-n', String(n), '-p', String(server.pid), '-w', String(WARM), '-d', String(D)], async (line, child) => {
+    const r = await loadgen(['-n', String(n), '-c', String(calls), '-p', String(server.pid), '-w', String(WARM), '-d', String(D)], async (line, child) => {
       if (line.startsWith('offer ')) {
         const sp = line.indexOf(' ', 6);
         const i = Number(line.slice(6, sp));
         offers[i] = line.slice(sp + 1).split('|').join('\r\n');
-        if (offers.filter(Boolean).length < n) return;
-        for (let k = 0; k < n; k++) {
-          const subs = [];
-          for (let j = 0, m = 2; j < n; j++) if (j !== k) subs.push(String(m++), socks[j].id, String(m++), socks[j].id);
-          const a = await ack(socks[k], 'sfu_offer', ROOM, { type: 'offer', sdp: offers[k], subs });
+        if (offers.filter(Boolean).length < n * calls) return;
+        for (let k = 0; k < n * calls; k++) {
+          const subs = [], first = k - (k % n);
+          for (let j = first, m = 2; j < first + n; j++) if (j !== k) subs.push(String(m++), socks[j].id, String(m++), socks[j].id);
+          const a = await ack(socks[k], 'sfu_offer', `${ROOM}${Math.floor(k / n)}`, { type: 'offer', sdp: offers[k], subs });
           if (!a || a.error) throw new Error(`sfu_offer: ${JSON.stringify(a)}`);
           child.stdin.write(`answer ${k} ${a.sdp.split(/\r?\n/).filter(Boolean).join('|')}\n`);
         }
       } else if (line.startsWith('ready ')) {
         proto = line.split(' ')[2];
       } else if (line === 'mark0') {
-        s0 = await ack(socks[0], 'sfu_stats', ROOM);
+        s0 = await ack(socks[0], 'sfu_stats', `${ROOM}0`);
       } else if (line === 'mark1') {
-        s1 = await ack(socks[0], 'sfu_stats', ROOM);
+        s1 = await ack(socks[0], 'sfu_stats', `${ROOM}0`);
       }
     });
     // The result line can beat the mark1 ack: wait for it.
@@ -100,14 +104,14 @@ async function runSfu(n) {
   }
 }
 
-async function runRelay(n) {
-  const relay = spawn(resolve(LG, 'sfu_relay'), [], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function runRelay({ c: calls, n }) {
+  const relay = spawn(resolve(LG, 'sfu_relay'), [String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await new Promise((res, rej) => {
       createInterface({ input: relay.stdout }).once('line', (l) => res(Number(l.split(' ')[1])));
       relay.once('exit', () => rej(new Error('sfu_relay exited')));
     });
-    const r = await loadgen(['-n', String(n), '-p', String(relay.pid), '-w', String(WARM), '-d', String(D), '-r', `127.0.0.1:${port}`], () => {});
+    const r = await loadgen(['-n', String(n), '-c', String(calls), '-p', String(relay.pid), '-w', String(WARM), '-d', String(D), '-r', `127.0.0.1:${port}`], () => {});
     r.forwarded = r.received; // every datagram a participant gets is one the relay sent, as for the SFU
     return r;
   } finally {
@@ -120,21 +124,21 @@ function row(label, r) {
   const pps = r.forwarded / r.secs;
   const perCore = r.forwarded / r.serverCpu;
   const loss = 100 * (1 - r.receivedAll / r.expectedAll); // the whole run, after a drain
-  return `| ${label} | ${r.n} | ${r.mode} | ${Math.round(pps)} | ${(100 * r.serverCpu / r.secs).toFixed(1)} | ` +
+  return `| ${label} | ${r.calls > 1 ? `${r.calls} × ` : ''}${r.n} | ${r.mode} | ${Math.round(pps)} | ${(100 * r.serverCpu / r.secs).toFixed(1)} | ` +
     `${(1e6 * r.serverCpu / r.forwarded).toFixed(2)} | ${Math.round(perCore)} | ${(perCore / CALL25).toFixed(1)} | ` +
     `${(100 * r.selfCpu / r.secs).toFixed(1)} | ${loss.toFixed(2)} |`;
 }
 
 console.log(`\n### SFU under synthetic participants (bench/sfu_load.c; ${D} s per run after ${WARM} s of warm-up)\n`);
-console.log('| server | people | SRTP | forwarded packets/s | server CPU % of a core | server µs per forwarded packet | ' +
+console.log('| server | calls × people | SRTP | forwarded packets/s | server CPU % of a core | server µs per forwarded packet | ' +
   'forwarded packets/s per core | 25-person calls at 500 kbit/s per core | load generator CPU % | loss % |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 const median = (rs) => rs.sort((a, b) => a.serverCpu / a.forwarded - b.serverCpu / b.forwarded)[rs.length >> 1];
-for (const n of SIZES) {
-  const sfu = [], rel = [];
+for (const size of SIZES) {
+  const sfu = [], rel = [], n = `${size.c}x${size.n}`;
   for (let k = 0; k < REPS; k++) { // alternate, so a busy moment of the shared machine hits both
-    sfu.push(await runSfu(n));
-    rel.push(await runRelay(n));
+    sfu.push(await runSfu(size));
+    rel.push(await runRelay(size));
   }
   const s = median(sfu);
   console.log(row('noom SFU', s));

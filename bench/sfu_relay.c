@@ -2,12 +2,17 @@
  * bench/sfu_relay.c: the floor for bench/sfu_load.c (issue 17): a minimal UDP relay that
  * forwards every datagram from a participant to every other participant, recvmmsg in,
  * sendmmsg out, no crypto, no parsing. Participants are the source addresses seen (at
- * most 256). It prints "relay <port>" once bound to 127.0.0.1:0, then runs until killed.
+ * most 256), in the order they first send; with an argument G, members 0..G-1 are one
+ * call, G..2G-1 the next, and so on. It prints "relay <port>" once bound to 127.0.0.1:0,
+ * then runs until killed.
+ *
+ *   sfu_relay [G]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -27,7 +32,9 @@ static int member(const struct sockaddr_in *a) {
   return nmembers++;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  int g = argc > 1 ? atoi(argv[1]) : MAXM;
+  if (g < 1) return 2;
   int fd = socket(AF_INET, SOCK_DGRAM, 0), big = 8 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
@@ -56,7 +63,7 @@ int main(void) {
       int src = member(&from[k]);
       int f = 0;
       for (int i = 0; i < nmembers; i++) {
-        if (i == src) continue;
+        if (i == src || i / g != src / g) continue;
         ov[f].iov_base = buf[k];
         ov[f].iov_len = in[k].msg_len;
         memset(&out[f], 0, sizeof out[f]);
