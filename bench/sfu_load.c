@@ -16,9 +16,9 @@
  * Relay mode (-r HOST:PORT): the same traffic pattern as plain RTP to bench/sfu_relay
  * (recvmmsg/sendmmsg, no crypto), no signaling, no ICE, no DTLS: the floor.
  *
- * With -c CALLS, participants i*N .. i*N+N-1 make call i (each offer has 2*N m-lines).
+ * -k cm or -k gcm offers only that SRTP profile (default both: the server picks). With -c CALLS, participants i*N .. i*N+N-1 make call i (each offer has 2*N m-lines).
  *
- *   sfu_load -n PEOPLE [-c CALLS] -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-r HOST:PORT]
+ *   sfu_load -n PEOPLE [-c CALLS] -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-k cm|gcm] [-r HOST:PORT]
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -96,7 +96,7 @@ static void token(char *out, size_t n) {
 
 static int accept_any(int ok, X509_STORE_CTX *c) { return (void)ok, (void)c, 1; } /* checked by fingerprint */
 
-static void make_ctx(void) {
+static void make_ctx(const char *profiles) {
   EVP_PKEY *k = EVP_EC_gen("P-256");
   X509 *x = X509_new();
   if (!k || !x) die("key");
@@ -113,7 +113,7 @@ static void make_ctx(void) {
   for (int i = 0; i < 32; i++) sprintf(fingerprint + i * 3, "%02X%s", md[i], i < 31 ? ":" : "");
   ctx = SSL_CTX_new(DTLS_client_method());
   if (!ctx || SSL_CTX_use_certificate(ctx, x) != 1 || SSL_CTX_use_PrivateKey(ctx, k) != 1) die("ctx");
-  if (SSL_CTX_set_tlsext_use_srtp(ctx, "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80") != 0) die("use_srtp");
+  if (SSL_CTX_set_tlsext_use_srtp(ctx, profiles) != 0) die("use_srtp");
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any);
   SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU);
 }
@@ -385,23 +385,24 @@ static snap_t snap(long pid) {
 int main(int argc, char **argv) {
   long pid = 0;
   double warm = 3, dur = 10;
-  const char *relay_addr = NULL;
-  for (int o; (o = getopt(argc, argv, "n:c:p:w:d:r:")) != -1;) {
+  const char *relay_addr = NULL, *profiles = "SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80";
+  for (int o; (o = getopt(argc, argv, "n:c:p:w:d:r:k:")) != -1;) {
     if (o == 'n') N = atoi(optarg);
     else if (o == 'c') C = atoi(optarg);
     else if (o == 'p') pid = atol(optarg);
     else if (o == 'w') warm = atof(optarg);
     else if (o == 'd') dur = atof(optarg);
     else if (o == 'r') relay_addr = optarg, relay = 1;
+    else if (o == 'k') profiles = !strcmp(optarg, "cm") ? "SRTP_AES128_CM_SHA1_80" : "SRTP_AEAD_AES_128_GCM";
     else return 2;
   }
   T = N * C;
   if (N < 2 || C < 1 || T > MAXP || pid <= 0) {
-    fprintf(stderr, "usage: sfu_load -n PEOPLE -c CALLS (PEOPLE*CALLS <= %d) -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-r HOST:PORT]\n", MAXP);
+    fprintf(stderr, "usage: sfu_load -n PEOPLE -c CALLS (PEOPLE*CALLS <= %d) -p SERVER_PID [-w WARMUP_S] [-d SECONDS] [-k cm|gcm] [-r HOST:PORT]\n", MAXP);
     return 2;
   }
   if (srtp_init() != srtp_err_status_ok) die("srtp_init");
-  if (!relay) make_ctx();
+  if (!relay) make_ctx(profiles);
   int ep = epoll_create1(0);
   for (int i = 0; i < T; i++) {
     part_t *p = &P[i];
