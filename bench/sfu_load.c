@@ -340,20 +340,23 @@ static void on_readable(part_t *p) {
 /* ---- CPU ---- */
 
 /* CPU seconds of every thread of pid, to the nanosecond (/proc/PID/task/TID/schedstat's
- * first field): /proc/PID/stat's clock ticks are too coarse for the relay's small figures. */
-static double proc_cpu(long pid) {
+ * first field): /proc/PID/stat's clock ticks are too coarse for the relay's small figures.
+ * *wait: the seconds its threads were runnable but waited for a core (the second field):
+ * on a shared machine, what tells a starved server from a slow one. */
+static double proc_cpu(long pid, double *wait) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%ld/task", pid);
   DIR *d = opendir(path);
   if (!d) return -1;
   double sum = 0;
+  *wait = 0;
   for (struct dirent *e; (e = readdir(d));) {
     if (e->d_name[0] == '.') continue;
     char f[320];
     snprintf(f, sizeof f, "/proc/%ld/task/%s/schedstat", pid, e->d_name);
     FILE *fp = fopen(f, "r");
-    unsigned long long ns = 0;
-    if (fp && fscanf(fp, "%llu", &ns) == 1) sum += ns / 1e9;
+    unsigned long long ns = 0, w = 0;
+    if (fp && fscanf(fp, "%llu %llu", &ns, &w) == 2) sum += ns / 1e9, *wait += w / 1e9;
     if (fp) fclose(fp);
   }
   closedir(d);
@@ -367,12 +370,13 @@ static double self_cpu(void) {
 }
 
 typedef struct {
-  double t, server, self;
+  double t, server, self, wait;
   uint64_t sent, received, bad, rtcp;
 } snap_t;
 
 static snap_t snap(long pid) {
-  snap_t s = {now_s(), proc_cpu(pid), self_cpu(), 0, 0, 0, 0};
+  snap_t s = {now_s(), 0, self_cpu(), 0, 0, 0, 0, 0};
+  s.server = proc_cpu(pid, &s.wait);
   for (int i = 0; i < T; i++) {
     s.sent += P[i].sent;
     s.received += P[i].received;
@@ -519,11 +523,11 @@ int main(int argc, char **argv) {
   got_all -= got_at_ready;
   double secs = s1.t - s0.t;
   uint64_t sent = s1.sent - s0.sent, got = s1.received - s0.received;
-  printf("result {\"mode\":\"%s\",\"calls\":%d,\"n\":%d,\"secs\":%.3f,\"serverCpu\":%.3f,\"selfCpu\":%.3f,\"sent\":%llu,"
+  printf("result {\"mode\":\"%s\",\"calls\":%d,\"n\":%d,\"secs\":%.3f,\"serverCpu\":%.3f,\"selfCpu\":%.3f,\"serverWait\":%.3f,\"sent\":%llu,"
          "\"received\":%llu,\"expected\":%llu,\"rtcp\":%llu,\"authFail\":%llu,\"sentAll\":%llu,\"receivedAll\":%llu,"
          "\"expectedAll\":%llu}\n",
          relay ? "relay" : gcm_used ? "AEAD_AES_128_GCM" : "AES128_CM_SHA1_80", C, N, secs, s1.server - s0.server,
-         s1.self - s0.self, (unsigned long long)sent, (unsigned long long)got,
+         s1.self - s0.self, s1.wait - s0.wait, (unsigned long long)sent, (unsigned long long)got,
          (unsigned long long)(sent * (uint64_t)(N - 1)), (unsigned long long)(s1.rtcp - s0.rtcp),
          (unsigned long long)(s1.bad - s0.bad), (unsigned long long)sent_all, (unsigned long long)got_all,
          (unsigned long long)(sent_all * (uint64_t)(N - 1)));

@@ -25,7 +25,7 @@ process.env.NOOM_BUILD ||= resolve(HERE, '../build');
 const LG = process.env.LG_BUILD ? resolve(process.env.LG_BUILD) : resolve(HERE, '../build/bench');
 // "25" is one call of 25 people, "2x25" two of them at once, "25:cm" one call whose
 // participants offer only AES128_CM_SHA1_80 (the server prefers AEAD_AES_128_GCM).
-const SIZES = (process.env.BENCH_SFU_LOAD_N || '5 10 25 2x25 25:cm').split(/\s+/).filter(Boolean).map((spec) => {
+const SIZES = (process.env.BENCH_SFU_LOAD_N || '5 10 25 2x25 3x25 25:cm').split(/\s+/).filter(Boolean).map((spec) => {
   const [x, k] = spec.split(':');
   const [c, n] = x.includes('x') ? x.split('x').map(Number) : [1, Number(x)];
   return { c, n, k };
@@ -98,6 +98,7 @@ async function runSfu({ c: calls, n, k }) {
     r.forwarded = r.received;
     r.serverForwarded = s1.forwarded - s0.forwarded;
     r.serverAuthFailures = s1.authFailures - s0.authFailures;
+    r.serverStats = Object.fromEntries(Object.keys(s1).filter((key) => typeof s1[key] === 'number').map((key) => [key, s1[key] - (s0[key] || 0)]));
     r.proto = proto;
     return r;
   } finally {
@@ -128,13 +129,13 @@ function row(label, r) {
   const loss = 100 * (1 - r.receivedAll / r.expectedAll); // the whole run, after a drain
   return `| ${label} | ${r.calls > 1 ? `${r.calls} × ` : ''}${r.n} | ${r.mode} | ${Math.round(pps)} | ${(100 * r.serverCpu / r.secs).toFixed(1)} | ` +
     `${(1e6 * r.serverCpu / r.forwarded).toFixed(2)} | ${Math.round(perCore)} | ${(perCore / CALL25).toFixed(1)} | ` +
-    `${(100 * r.selfCpu / r.secs).toFixed(1)} | ${loss.toFixed(2)} |`;
+    `${(100 * r.selfCpu / r.secs).toFixed(1)} | ${(100 * r.serverWait / r.secs).toFixed(1)} | ${loss.toFixed(2)} |`;
 }
 
 console.log(`\n### SFU under synthetic participants (bench/sfu_load.c; ${D} s per run after ${WARM} s of warm-up)\n`);
 console.log('| server | calls × people | SRTP | forwarded packets/s | server CPU % of a core | server µs per forwarded packet | ' +
-  'forwarded packets/s per core | 25-person calls at 500 kbit/s per core | load generator CPU % | loss % |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  'forwarded packets/s per core | 25-person calls at 500 kbit/s per core | load generator CPU % | server waited for a core % | loss % |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 const median = (rs) => rs.sort((a, b) => a.serverCpu / a.forwarded - b.serverCpu / b.forwarded)[rs.length >> 1];
 for (const size of SIZES) {
   const sfu = [], rel = [], n = `${size.c}x${size.n}`;
