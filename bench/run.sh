@@ -34,6 +34,8 @@
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
 #   BENCH_APP_TIMEOUT=S  bound on each of app's connect and disconnect phases (default 240)
+#   BENCH_SFU_LOAD_N="5 10 25 2x25 3x25 25:cm"  sfu-load's calls (CALLSxPEOPLE, :cm = AES-CM only);
+#                      BENCH_SFU_LOAD_D (10 s) and BENCH_SFU_LOAD_REPS (3): about 10 minutes
 #   ECHO_BIN=path      the noom bench server (default build/examples/echo)
 #   APP_BIN=path       the noom app (default build/noom), for the `app` case
 #   LG_BUILD=dir       where to build the load generator (default build/bench)
