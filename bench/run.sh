@@ -29,11 +29,13 @@
 #                      connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate)
 #   BENCH_CASES="a b"  run only these cases (connect connect-burst fanout fanout-deep
 #                      fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow
-#                      sweep app history deflate deflate-fanout metrics msgpack sfu);
+#                      sweep app history deflate deflate-fanout metrics msgpack sfu sfu-load);
 #                      arguments to run.sh do the same
 #   BENCH_APP_N=N      idle connections in `app` (default: 15000, less if ulimit -n is low)
 #   BENCH_APP_CLOSE=M  of which `app` closes M (default 10000)
 #   BENCH_APP_TIMEOUT=S  bound on each of app's connect and disconnect phases (default 240)
+#   BENCH_SFU_LOAD_N="5 10 25 2x25 3x25 25:cm"  sfu-load's calls (CALLSxPEOPLE, :cm = AES-CM only);
+#                      BENCH_SFU_LOAD_D (10 s) and BENCH_SFU_LOAD_REPS (3): about 10 minutes
 #   ECHO_BIN=path      the noom bench server (default build/examples/echo)
 #   APP_BIN=path       the noom app (default build/noom), for the `app` case
 #   LG_BUILD=dir       where to build the load generator (default build/bench)
@@ -49,7 +51,7 @@ D=${BENCH_DURATION:-10}
 SWEEP=${BENCH_SWEEP:-1}
 FLOOR=${BENCH_FLOOR:-1}
 FLOOR_CASES="connect-burst fanout fanout-deep fanout-rate echo echo-pipelined echo-rate"
-CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate deflate-fanout metrics msgpack sfu}
+CASES=${BENCH_CASES:-connect connect-burst fanout fanout-deep fanout-rate fanout-recovery echo echo-pipelined echo-rate churn slow sweep app history deflate deflate-fanout metrics msgpack sfu sfu-load}
 [ $# -gt 0 ] && CASES="$*"
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -273,6 +275,12 @@ fi
 if want sfu; then
   "$LG_BUILD/sfu_fwd" 20000 24 | tee "$OUT/sfu-$STAMP.md"
   NOOM_BUILD="$(dirname "$APP_BIN")" node bench/sfu.mjs | tee -a "$OUT/sfu-$STAMP.md"
+fi
+# sfu-load: the app's SFU under synthetic participants (bench/sfu_load.c: ICE, DTLS-SRTP,
+# 500 kbit/s of RTP each; signaling by bench/sfu_load.mjs), 5/10/25 people, against the
+# recvmmsg/sendmmsg relay floor (bench/sfu_relay.c) with the same traffic; its own table.
+if want sfu-load; then
+  NOOM_BUILD="$(dirname "$APP_BIN")" LG_BUILD="$LG_BUILD" node bench/sfu_load.mjs | tee "$OUT/sfu-load-$STAMP.md"
 fi
 # sweep: echo latency against offered load, for the plot.
 if want sweep && [ "$SWEEP" = 1 ]; then
