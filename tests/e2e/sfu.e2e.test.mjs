@@ -814,4 +814,16 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
     await victim.context().close();
     for (const p of pages) await waitStreamsAdvance(p, pages.length - 1);
   }));
+
+  test('a page that is closed (no Leave) disappears from the others within 10 s', { timeout: 120000 }, check(async () => {
+    assert.ok(pages.length >= 3, 'two pages stay to watch');
+    const gone = pages.pop();
+    await gone.context().close();
+    for (const page of pages) {
+      await page.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
+        [REMOTE, pages.length - 1], { timeout: 10000 });
+    }
+    const st = await stats(pages[0]);
+    assert.equal(st.participants, pages.length, 'the server freed its participant');
+  }));
 });
