@@ -16,7 +16,9 @@ import { readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { captureSocket, joinCall, launchBrowser, newUser, openRoom, startNetns, startServer } from '../tests/e2e/lib.mjs';
+import {
+  captureSocket, joinCall, launchBrowser, newUser, openRoom, recordPeerConnections, startNetns, startServer,
+} from '../tests/e2e/lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 process.env.NOOM_BUILD ||= resolve(HERE, '../build');
@@ -26,14 +28,7 @@ const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 const ROOM = 'bench';
 
 function instrument() {
-  const Native = window.RTCPeerConnection;
-  const pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      pcs.push(this);
-    }
-  };
+  const pcs = window.__pcs; // recordPeerConnections
   window.__bench = {
     stats: (room) => new Promise((res) => window.__socket.emit('sfu_stats', room, res)),
     async sent() {
@@ -57,7 +52,7 @@ async function run(netns, browser, n) {
   const pages = [];
   try {
     for (let i = 0; i < n; i++) {
-      const page = await newUser(browser, server.origin, { initScript: [captureSocket, instrument], viewport: { width: 640, height: 480 } });
+      const page = await newUser(browser, server.origin, { initScript: [captureSocket, recordPeerConnections, instrument], viewport: { width: 640, height: 480 } });
       pages.push(page);
       await openRoom(page, `b${i}`, ROOM);
       await joinCall(page);

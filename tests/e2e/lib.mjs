@@ -671,6 +671,20 @@ export function captureSocket() {
   });
 }
 
+// Page side (an initScript, before the page's scripts): every RTCPeerConnection the page
+// makes, in window.__pcs (closed ones too).
+export function recordPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  const pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      pcs.push(this);
+    }
+  };
+  window.__pcs = pcs;
+}
+
 // Sends text and waits for the page's own line of it.
 export async function say(page, text) {
   await page.fill('#message-input', text);

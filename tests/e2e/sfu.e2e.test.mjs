@@ -22,7 +22,8 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  CALL_ARGS, captureSocket, freeUdpPort, IS_REF, joinCall, launchBrowser, newUser, openRoom, startNetns, startServer, waitState,
+  CALL_ARGS, captureSocket, freeUdpPort, IS_REF, joinCall, launchBrowser, newUser, openRoom, recordPeerConnections, startNetns,
+  startServer, waitState,
 } from './lib.mjs';
 
 const CONNECT_MS = 30000; // ICE + DTLS + first keyframes on a busy two-core machine
@@ -35,16 +36,9 @@ const SFU_CALL_ARGS = [
 ];
 
 // Runs in every page before its scripts, after captureSocket (window.__socket, to ask the
-// server for sfu_stats): records RTCPeerConnections and sums inbound-rtp stats.
+// server for sfu_stats) and recordPeerConnections: sums inbound-rtp stats, samples videos.
 function instrument() {
-  const Native = window.RTCPeerConnection;
-  const pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      pcs.push(this);
-    }
-  };
+  const pcs = window.__pcs; // recordPeerConnections
   const live = () => pcs.filter((pc) => pc.connectionState !== 'closed');
   // RGBA of a <video> scaled down to 32x24.
   const pixels = (video) => {
@@ -278,7 +272,7 @@ function check(fn) {
 
 // A fresh user with the instrumented page, not yet in the room.
 function sfuUser() {
-  return newUser(browser, server.origin, { initScript: [captureSocket, instrument], viewport: { width: 800, height: 600 } });
+  return newUser(browser, server.origin, { initScript: [captureSocket, recordPeerConnections, instrument], viewport: { width: 800, height: 600 } });
 }
 
 async function enterAndJoin(nickname) {
