@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define NOOM_STUN_MAGIC 0x2112A442u
-#define NOOM_STUN_HEADER 20
+#include "stunmsg.h" /* NOOM_STUN_MAGIC, NOOM_STUN_HEADER, noom_stun_fingerprint */
+
 #define NOOM_STUN_MAX_RESPONSE 128
 
 /* Answers one datagram. Returns the response length written into out (cap >=
@@ -21,8 +21,5 @@
  * unknown comprehension-required attributes gets a 420 error response listing them.
  * from is the datagram's source (IPv4 or IPv6). */
 size_t noom_stun_respond(const uint8_t *req, size_t len, const struct sockaddr *from, uint8_t *out, size_t cap);
-
-/* The FINGERPRINT value of msg[0..len) (CRC-32 xor 0x5354554e, §15.5). */
-uint32_t noom_stun_fingerprint(const uint8_t *msg, size_t len);
 
 #endif

@@ -16,7 +16,9 @@ import { readFileSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { launchBrowser, newUser, startNetns, startServer, waitState } from '../tests/e2e/lib.mjs';
+import {
+  captureSocket, joinCall, launchBrowser, newUser, openRoom, recordPeerConnections, startNetns, startServer,
+} from '../tests/e2e/lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 process.env.NOOM_BUILD ||= resolve(HERE, '../build');
@@ -26,26 +28,7 @@ const TICK = 100; // clock ticks per second (getconf CLK_TCK)
 const ROOM = 'bench';
 
 function instrument() {
-  let realIo;
-  Object.defineProperty(window, 'io', {
-    configurable: true,
-    get: () => realIo,
-    set(v) {
-      realIo = Object.assign((...a) => {
-        const s = v(...a);
-        window.__socket = s;
-        return s;
-      }, v);
-    },
-  });
-  const Native = window.RTCPeerConnection;
-  const pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      pcs.push(this);
-    }
-  };
+  const pcs = window.__pcs; // recordPeerConnections
   window.__bench = {
     stats: (room) => new Promise((res) => window.__socket.emit('sfu_stats', room, res)),
     async sent() {
@@ -69,16 +52,10 @@ async function run(netns, browser, n) {
   const pages = [];
   try {
     for (let i = 0; i < n; i++) {
-      const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 640, height: 480 } });
+      const page = await newUser(browser, server.origin, { initScript: [captureSocket, recordPeerConnections, instrument], viewport: { width: 640, height: 480 } });
       pages.push(page);
-      await page.goto('/');
-      await waitState(page, '#conn-status[data-state="connected"]', 'visible');
-      await page.fill('#nickname', `b${i}`);
-      await page.fill('#room-name', ROOM);
-      await page.click('#enter-btn');
-      await waitState(page, '#room', 'visible');
-      await page.click('#call-join-btn');
-      await waitState(page, '#call-controls', 'visible');
+      await openRoom(page, `b${i}`, ROOM);
+      await joinCall(page);
     }
     for (const page of pages) {
       await page.waitForFunction((want) => {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "../app/media/rtp.c"
+#include "../app/media/srtp_policy.h"
 
 #define PAYLOAD 1200
 #define MAXF 64
@@ -38,17 +39,7 @@ static srtp_t make(int gcm, int inbound, uint8_t seed) {
   uint8_t key[30];
   for (int i = 0; i < 30; i++) key[i] = (uint8_t)(seed * 31 + i);
   srtp_policy_t p;
-  memset(&p, 0, sizeof p);
-  if (gcm) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&p.rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
-  }
-  p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-  p.key = key;
-  p.window_size = 1024;
+  noom_srtp_policy(&p, key, inbound, gcm);
   p.allow_repeat_tx = 1;
   srtp_t s;
   srtp_err_status_t e = srtp_create(&s, &p);

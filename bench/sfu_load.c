@@ -44,6 +44,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../app/media/srtp_policy.h"
+
 #define MAXP 128
 #define AUDIO_PT 111
 #define VIDEO_PT 96
@@ -180,17 +182,7 @@ static srtp_t make_srtp(const uint8_t *key, const uint8_t *salt, int klen, int s
   memcpy(master, key, (size_t)klen);
   memcpy(master + klen, salt, (size_t)slen);
   srtp_policy_t pol;
-  memset(&pol, 0, sizeof pol);
-  if (gcm) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-  }
-  pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-  pol.key = master;
-  pol.window_size = 1024;
+  noom_srtp_policy(&pol, master, inbound, gcm);
   srtp_t s;
   if (srtp_create(&s, &pol) != srtp_err_status_ok) die("srtp_create");
   return s;

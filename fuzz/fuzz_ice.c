@@ -10,14 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zlib.h>
-
 #include "../app/media/icecheck.c"
-
-/* app/stun.c's, restated: that file's static helpers would clash with icecheck.c's. */
-uint32_t noom_stun_fingerprint(const uint8_t *msg, size_t len) {
-  return (uint32_t)crc32(crc32(0L, Z_NULL, 0), msg, (uInt)len) ^ 0x5354554eu;
-}
+#include "../app/stunmsg.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *v = malloc(size ? size : 1);

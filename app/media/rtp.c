@@ -3,16 +3,7 @@
 
 #include <string.h>
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-static void wr32(uint8_t *p, uint32_t v) {
-  wr16(p, (uint16_t)(v >> 16));
-  wr16(p + 2, (uint16_t)v);
-}
+#include "../bytes.h"
 
 int noom_pkt_classify(const uint8_t *p, size_t len) {
   if (len == 0) return NOOM_PKT_OTHER;
@@ -32,7 +23,7 @@ int noom_rtp_parse(const uint8_t *p, size_t len, noom_rtp_t *r) {
   if (h > len) return -1;
   if (p[0] & 0x10) {
     if (h + 4 > len) return -1;
-    h += 4 + 4 * (size_t)rd16(p + h + 2);
+    h += 4 + 4 * (size_t)noom_rd16(p + h + 2);
     if (h > len) return -1;
   }
   if (p[0] & 0x20) { /* padding: the last byte counts it */
@@ -41,41 +32,41 @@ int noom_rtp_parse(const uint8_t *p, size_t len, noom_rtp_t *r) {
   }
   r->pt = p[1] & 0x7F;
   r->marker = p[1] >> 7;
-  r->seq = rd16(p + 2);
-  r->ts = rd32(p + 4);
-  r->ssrc = rd32(p + 8);
+  r->seq = noom_rd16(p + 2);
+  r->ts = noom_rd32(p + 4);
+  r->ssrc = noom_rd32(p + 8);
   r->header_len = h;
   return 0;
 }
 
 void noom_rtp_rewrite(uint8_t *p, uint8_t pt, uint16_t seq, uint32_t ts, uint32_t ssrc) {
   p[1] = (uint8_t)((p[1] & 0x80) | (pt & 0x7F));
-  wr16(p + 2, seq);
-  wr32(p + 4, ts);
-  wr32(p + 8, ssrc);
+  noom_wr16(p + 2, seq);
+  noom_wr32(p + 4, ts);
+  noom_wr32(p + 8, ssrc);
 }
 
 int noom_rtcp_walk(uint8_t *p, size_t len, noom_rtcp_cb cb, void *u) {
   if (len < 4) return -1;
   for (size_t off = 0; off < len;) { /* check first, act after */
     if (len - off < 4 || (p[off] >> 6) != 2) return -1;
-    size_t n = 4 + 4 * (size_t)rd16(p + off + 2);
+    size_t n = 4 + 4 * (size_t)noom_rd16(p + off + 2);
     if (n > len - off) return -1;
     off += n;
   }
   for (size_t off = 0; off < len;) {
-    size_t n = 4 + 4 * (size_t)rd16(p + off + 2);
+    size_t n = 4 + 4 * (size_t)noom_rd16(p + off + 2);
     if (cb(p[off + 1], p[off] & 0x1F, p + off, n, u) != 0) break;
     off += n;
   }
   return 0;
 }
 
-uint32_t noom_rtcp_fb_media(const uint8_t *pkt) { return rd32(pkt + 8); }
+uint32_t noom_rtcp_fb_media(const uint8_t *pkt) { return noom_rd32(pkt + 8); }
 
 void noom_rtcp_nack_each(const uint8_t *pkt, size_t len, void (*cb)(uint16_t, void *), void *u) {
   for (size_t off = 12; off + 4 <= len; off += 4) {
-    uint16_t pid = rd16(pkt + off), blp = rd16(pkt + off + 2);
+    uint16_t pid = noom_rd16(pkt + off), blp = noom_rd16(pkt + off + 2);
     cb(pid, u);
     for (int i = 0; i < 16; i++)
       if (blp & (1u << i)) cb((uint16_t)(pid + i + 1), u);
@@ -87,7 +78,7 @@ size_t noom_rtcp_nack(uint8_t *out, uint32_t sender, uint32_t media, const uint1
   for (size_t i = 0; i < n; i++) {
     size_t e = 12;
     for (; e < len; e += 4) { /* an entry this one falls into? */
-      uint16_t d = (uint16_t)(seqs[i] - rd16(out + e));
+      uint16_t d = (uint16_t)(seqs[i] - noom_rd16(out + e));
       if (d == 0) break;
       if (d <= 16) {
         out[e + 2 + (d <= 8)] |= (uint8_t)(1u << ((d - 1) % 8));
@@ -95,39 +86,39 @@ size_t noom_rtcp_nack(uint8_t *out, uint32_t sender, uint32_t media, const uint1
       }
     }
     if (e < len) continue;
-    wr16(out + len, seqs[i]);
-    wr16(out + len + 2, 0);
+    noom_wr16(out + len, seqs[i]);
+    noom_wr16(out + len + 2, 0);
     len += 4;
   }
   out[0] = 0x81; /* V=2, FMT=1 */
   out[1] = NOOM_RTCP_RTPFB;
-  wr16(out + 2, (uint16_t)(len / 4 - 1));
-  wr32(out + 4, sender);
-  wr32(out + 8, media);
+  noom_wr16(out + 2, (uint16_t)(len / 4 - 1));
+  noom_wr32(out + 4, sender);
+  noom_wr32(out + 8, media);
   return len;
 }
 
 size_t noom_rtcp_pli(uint8_t *out, uint32_t sender, uint32_t media) {
   out[0] = 0x81; /* V=2, FMT=1 */
   out[1] = NOOM_RTCP_PSFB;
-  wr16(out + 2, 2);
-  wr32(out + 4, sender);
-  wr32(out + 8, media);
+  noom_wr16(out + 2, 2);
+  noom_wr32(out + 4, sender);
+  noom_wr32(out + 8, media);
   return 12;
 }
 
 size_t noom_rtcp_remb(uint8_t *out, uint32_t sender, uint64_t bps, uint32_t media) {
   out[0] = 0x8F; /* V=2, FMT=15 (application layer feedback) */
   out[1] = NOOM_RTCP_PSFB;
-  wr16(out + 2, 5);
-  wr32(out + 4, sender);
-  wr32(out + 8, 0);
+  noom_wr16(out + 2, 5);
+  noom_wr32(out + 4, sender);
+  noom_wr32(out + 8, 0);
   memcpy(out + 12, "REMB", 4);
   unsigned exp = 0;
   while (bps >= (1u << 18)) bps >>= 1, exp++; /* 18-bit mantissa, 6-bit exponent */
   out[16] = 1;
   out[17] = (uint8_t)(exp << 2 | (bps >> 16));
-  wr16(out + 18, (uint16_t)bps);
-  wr32(out + 20, media);
+  noom_wr16(out + 18, (uint16_t)bps);
+  noom_wr32(out + 20, media);
   return 24;
 }

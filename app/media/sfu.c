@@ -26,6 +26,7 @@
 #include "icecheck.h"
 #include "rtp.h"
 #include "sdp.h"
+#include "srtp_policy.h"
 
 #define SID_MAX 64
 #define CROOM_MAX 80
@@ -569,17 +570,7 @@ static void dtls_send(const uint8_t *d, size_t n, void *u) { send_to(u, d, n); }
 
 static int make_srtp(srtp_t *s, const uint8_t key[NOOM_SRTP_MASTER_LEN], int inbound, int gcm) {
   srtp_policy_t pol;
-  memset(&pol, 0, sizeof pol);
-  if (gcm) {
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-    srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-  } else {
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-  }
-  pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-  pol.key = (unsigned char *)key;
-  pol.window_size = 1024;
+  noom_srtp_policy(&pol, (unsigned char *)key, inbound, gcm);
   pol.allow_repeat_tx = 1; /* NACK answers resend a sequence number */
   return srtp_create(s, &pol) == srtp_err_status_ok ? 0 : -1;
 }

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { closeClients, connect, io, missing, once, startNode, startRedis, stopNodes } from './lib/cluster.mjs';
+import { cuttableProxy } from '../integration/lib/proxy.mjs';
 
 const skip = missing({ binaries: ['examples/echo'] }) || false;
 const HOLD_MS = 400;
@@ -53,33 +54,6 @@ function holdingRedisProxy(redisPort) {
   };
 }
 
-// A TCP proxy to node X that can be cut, then reopened towards node Y.
-function switchProxy(port) {
-  const pairs = new Set();
-  let target = port, open = true;
-  const server = net.createServer((down) => {
-    if (!open) { down.destroy(); return; }
-    const up = net.connect(target, '127.0.0.1');
-    const pair = [down, up];
-    pairs.add(pair);
-    const kill = () => { pairs.delete(pair); down.destroy(); up.destroy(); };
-    down.on('error', kill).on('close', kill);
-    up.on('error', kill).on('close', kill);
-    down.pipe(up);
-    up.pipe(down);
-  });
-  return {
-    listen: () => new Promise((res) => server.listen(0, '127.0.0.1', () => res(server.address().port))),
-    cut() {
-      open = false;
-      for (const [d, u] of [...pairs]) { d.destroy(); u.destroy(); }
-      pairs.clear();
-    },
-    open(p) { target = p; open = true; },
-    close() { this.cut(); return new Promise((res) => { server.close(res); }); },
-  };
-}
-
 describe('streams adapter: entries added while a restore reads the stream', { skip }, () => {
   let redis, rproxy, X, Y;
   before(async () => {
@@ -100,7 +74,7 @@ describe('streams adapter: entries added while a restore reads the stream', { sk
   });
 
   test('are delivered to the restored socket once, in order', async () => {
-    const proxy = switchProxy(X.port);
+    const proxy = cuttableProxy(X.port); // cut at node X, reopened towards node Y
     const port = await proxy.listen();
     const receiver = io(`http://127.0.0.1:${port}`, {
       forceNew: true, transports: ['websocket'], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200,

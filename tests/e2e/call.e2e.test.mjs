@@ -14,11 +14,11 @@
 //
 //   NOOM_BUILD=/tmp/build-x node --test tests/e2e/call.e2e.test.mjs
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  IS_REF, launchBrowser, newUser, screenshot, startNetns, startServer, startUdpRelay, waitLine, waitState, waitText,
+  CALL_ARGS, freeUdpPort, IS_REF, joinCall as joinLibCall, launchBrowser, newUser, openRoom, screenshot, startNetns, startServer,
+  startUdpRelay, waitLine, waitState, waitText,
 } from './lib.mjs';
 
 const CONNECT_MS = 20000; // ICE + DTLS on a busy two-core machine
@@ -28,22 +28,6 @@ const AUDIO_QUIET_MS = 1500;
 // has 3478/3479; outside it, free ones are picked.
 let STUN_PORT = 3478;
 let STUN_PORT_TLS = 3479;
-
-async function freeUdpPort() {
-  const sock = dgram.createSocket('udp4');
-  await new Promise((res) => sock.bind(0, '127.0.0.1', res));
-  const { port } = sock.address();
-  await new Promise((res) => sock.close(res));
-  return port;
-}
-
-const CALL_ARGS = [
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream=device-count=3',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
-];
 
 // Runs in every page before its scripts. sessionStorage "noom-test-media" simulates a
 // user without a camera ("no-camera") or one who refuses every device ("denied").
@@ -198,18 +182,13 @@ async function user(origin, opts = {}) {
 async function enter(origin, nickname, room, opts) {
   const page = await user(origin, opts);
   page.nick = nickname;
-  await page.goto('/');
-  await waitState(page, '#conn-status[data-state="connected"]', 'visible');
-  await page.fill('#nickname', nickname);
-  await page.fill('#room-name', room);
-  await page.click('#enter-btn');
-  await waitState(page, '#room', 'visible');
+  await openRoom(page, nickname, room);
   return page;
 }
 
+// Joins the call and waits for the page's own tile too.
 async function joinCall(page) {
-  await page.click('#call-join-btn');
-  await waitState(page, '#call-controls', 'visible');
+  await joinLibCall(page);
   await waitState(page, '#video-grid .tile-self', 'visible');
 }
 

@@ -23,6 +23,7 @@
 // locators) with a bounded timeout, and a timeout error says what was expected and what
 // the page showed instead.
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -431,11 +432,12 @@ function clientOverride() {
 // records uncaught errors (page.errors), console errors (page.consoleErrors) and dialogs
 // (page.dialogs: an alert() would mean injected script ran; it is dismissed).
 // contextOptions go to browser.newContext (e.g. ignoreHTTPSErrors); initScript (a function
-// or a string) runs in the page before its own scripts, on every navigation.
+// or a string, or a list of them, run in order) runs in the page before its own scripts,
+// on every navigation.
 export async function newUser(browser, origin, { viewport = { width: 1280, height: 800 }, contextOptions = {},
   initScript = null } = {}) {
   const context = await browser.newContext({ baseURL: origin, viewport, ...contextOptions });
-  if (initScript) await context.addInitScript(initScript);
+  for (const script of [initScript].flat()) if (script) await context.addInitScript(script);
   const client = clientOverride();
   if (client !== null) {
     await context.route('**/socket.io/socket.io.js', (route) =>
@@ -455,6 +457,16 @@ export async function newUser(browser, origin, { viewport = { width: 1280, heigh
     d.dismiss().catch(() => {});
   });
   return page;
+}
+
+// A UDP port of 127.0.0.1 free at the time of asking (for a server's media or STUN port
+// outside the private namespace).
+export async function freeUdpPort() {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((res) => sock.bind(0, '127.0.0.1', res));
+  const { port } = sock.address();
+  await new Promise((res) => sock.close(res));
+  return port;
 }
 
 /* ---------------------------------------------------------------- a STUN-aware UDP relay */
@@ -617,6 +629,60 @@ export async function enterRoom(page, nickname, room) {
   await page.fill('#room-name', room);
   await page.click('#enter-btn');
   await waitState(page, '#room', 'visible');
+}
+
+// Opens the app's page, waits for its Socket.IO connection and enters room as nickname.
+export async function openRoom(page, nickname, room) {
+  await page.goto('/');
+  await waitState(page, '#conn-status[data-state="connected"]', 'visible');
+  await enterRoom(page, nickname, room);
+}
+
+// Joins the room's call and waits for the call controls.
+export async function joinCall(page) {
+  await page.click('#call-join-btn');
+  await waitState(page, '#call-controls', 'visible');
+}
+
+// Chromium flags for call tests: fake camera and microphone (three of each, for the device
+// switch), no permission prompt, loopback ICE, autoplay, and no host but this one.
+export const CALL_ARGS = [
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream=device-count=3',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
+];
+
+// Page side (an initScript, before the page's scripts): keeps the Socket.IO socket the
+// page's io() makes in window.__socket, for a test to emit on (e.g. sfu_stats).
+export function captureSocket() {
+  let realIo;
+  Object.defineProperty(window, 'io', {
+    configurable: true,
+    get: () => realIo,
+    set(v) {
+      realIo = Object.assign((...a) => {
+        const s = v(...a);
+        window.__socket = s;
+        return s;
+      }, v);
+    },
+  });
+}
+
+// Page side (an initScript, before the page's scripts): every RTCPeerConnection the page
+// makes, in window.__pcs (closed ones too).
+export function recordPeerConnections() {
+  const Native = window.RTCPeerConnection;
+  const pcs = [];
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) {
+      super(...args);
+      pcs.push(this);
+    }
+  };
+  window.__pcs = pcs;
 }
 
 // Sends text and waits for the page's own line of it.

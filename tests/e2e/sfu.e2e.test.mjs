@@ -18,49 +18,37 @@
 //   NOOM_BUILD=/tmp/build-x node --test tests/e2e/sfu.e2e.test.mjs
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { IS_REF, launchBrowser, newUser, startNetns, startServer, waitState } from './lib.mjs';
+import {
+  CALL_ARGS, captureSocket, freeUdpPort, IS_REF, joinCall, launchBrowser, newUser, openRoom, recordPeerConnections, startNetns,
+  startServer, waitState,
+} from './lib.mjs';
 
 const CONNECT_MS = 30000; // ICE + DTLS + first keyframes on a busy two-core machine
 const PEOPLE = Math.max(3, Number(process.env.NOOM_SFU_E2E_PEOPLE) || 3);
 const ROOM = 'sfu-room';
 
-const CALL_ARGS = [
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream=device-count=3', // three cameras: the device switch
+const SFU_CALL_ARGS = [
+  ...CALL_ARGS,
   '--auto-select-desktop-capture-source=Entire screen', // getDisplayMedia: Chromium's fake screen, no picker
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost',
 ];
 
-// Runs in every page before its scripts: records RTCPeerConnections, keeps the page's
-// Socket.IO socket (to ask the server for sfu_stats), and sums inbound-rtp stats.
+// Runs in every page before its scripts, after captureSocket (window.__socket, to ask the
+// server for sfu_stats) and recordPeerConnections: sums inbound-rtp stats, samples videos.
 function instrument() {
-  const Native = window.RTCPeerConnection;
-  const pcs = [];
-  window.RTCPeerConnection = class extends Native {
-    constructor(...args) {
-      super(...args);
-      pcs.push(this);
-    }
-  };
-  let realIo;
-  Object.defineProperty(window, 'io', {
-    configurable: true,
-    get: () => realIo,
-    set(v) {
-      realIo = Object.assign((...a) => {
-        const s = v(...a);
-        window.__socket = s;
-        return s;
-      }, v);
-    },
-  });
+  const pcs = window.__pcs; // recordPeerConnections
   const live = () => pcs.filter((pc) => pc.connectionState !== 'closed');
+  // RGBA of a <video> scaled down to 32x24.
+  const pixels = (video) => {
+    const c = document.createElement('canvas');
+    c.width = 32;
+    c.height = 24;
+    const g = c.getContext('2d', { willReadFrequently: true });
+    g.drawImage(video, 0, 0, 32, 24);
+    return g.getImageData(0, 0, 32, 24).data;
+  };
   window.__sfu = {
     pcs,
     live,
@@ -106,12 +94,7 @@ function instrument() {
     },
     // Mean colour of a <video>: the fake cameras differ in their green.
     rgb(video) {
-      const c = document.createElement('canvas');
-      c.width = 32;
-      c.height = 24;
-      const g = c.getContext('2d', { willReadFrequently: true });
-      g.drawImage(video, 0, 0, 32, 24);
-      const px = g.getImageData(0, 0, 32, 24).data;
+      const px = pixels(video);
       const m = [0, 0, 0];
       for (let i = 0; i < px.length; i += 4) for (let k = 0; k < 3; k++) m[k] += px[i + k];
       return m.map((v) => v / (px.length / 4));
@@ -129,12 +112,7 @@ function instrument() {
     },
     // Mean luma of a <video> (black: camera off).
     luma(video) {
-      const c = document.createElement('canvas');
-      c.width = 32;
-      c.height = 24;
-      const g = c.getContext('2d', { willReadFrequently: true });
-      g.drawImage(video, 0, 0, 32, 24);
-      const px = g.getImageData(0, 0, 32, 24).data;
+      const px = pixels(video);
       let y = 0;
       for (let i = 0; i < px.length; i += 4) y += 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
       return y / (px.length / 4);
@@ -271,13 +249,6 @@ async function hostile(args) {
   return JSON.parse(out.trim());
 }
 
-async function freeUdpPort() {
-  const sock = dgram.createSocket('udp4');
-  await new Promise((res) => sock.bind(0, '127.0.0.1', res));
-  const { port } = sock.address();
-  await new Promise((res) => sock.close(res));
-  return port;
-}
 let MEDIA_PORT = 3479; // inside the private namespace nobody else has it
 const stats = (page) => page.evaluate((room) => window.__sfu.stats(room), ROOM);
 
@@ -299,18 +270,17 @@ function check(fn) {
   };
 }
 
+// A fresh user with the instrumented page, not yet in the room.
+function sfuUser() {
+  return newUser(browser, server.origin, { initScript: [captureSocket, recordPeerConnections, instrument], viewport: { width: 800, height: 600 } });
+}
+
 async function enterAndJoin(nickname) {
-  const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+  const page = await sfuUser();
   pages.push(page);
   page.nick = nickname;
-  await page.goto('/');
-  await waitState(page, '#conn-status[data-state="connected"]', 'visible');
-  await page.fill('#nickname', nickname);
-  await page.fill('#room-name', ROOM);
-  await page.click('#enter-btn');
-  await waitState(page, '#room', 'visible');
-  await page.click('#call-join-btn');
-  await waitState(page, '#call-controls', 'visible');
+  await openRoom(page, nickname, ROOM);
+  await joinCall(page);
   return page;
 }
 
@@ -360,7 +330,7 @@ before(async () => {
   netns = await startNetns();
   if (!netns) MEDIA_PORT = await freeUdpPort();
   server = await startServer({ netns, extra: ['--media', 'sfu', '--media-port', String(MEDIA_PORT), '--stun-port', '0'] });
-  browser = await launchBrowser({ netns, args: CALL_ARGS });
+  browser = await launchBrowser({ netns, args: SFU_CALL_ARGS });
 });
 
 after(async () => {
@@ -421,7 +391,7 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
   test('5% packet loss on one browser\'s path: NACKs answered from the cache, video keeps advancing',
     { timeout: 120000 }, check(async () => {
       const relay = await lossyRelay(MEDIA_PORT, 5);
-      const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+      const page = await sfuUser();
       page.nick = 'lossy';
       try {
         // The server's candidates point at the relay instead of the SFU.
@@ -432,14 +402,8 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
             return srd.call(this, d, ...rest);
           };
         }, relay.port);
-        await page.goto('/');
-        await waitState(page, '#conn-status[data-state="connected"]', 'visible');
-        await page.fill('#nickname', 'lossy');
-        await page.fill('#room-name', ROOM);
-        await page.click('#enter-btn');
-        await waitState(page, '#room', 'visible');
-        await page.click('#call-join-btn');
-        await waitState(page, '#call-controls', 'visible');
+        await openRoom(page, 'lossy', ROOM);
+        await joinCall(page);
         const before0 = await stats(pages[0]);
         await waitTiles(page, pages.length);
         await waitStreamsAdvance(page, pages.length);
@@ -600,7 +564,7 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
 
   test('a browser whose certificate does not match its offer gets no media', { timeout: 120000 }, check(async () => {
     const before0 = await stats(pages[0]);
-    const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+    const page = await sfuUser();
     page.nick = 'forger';
     // Rewrites the a=fingerprint lines of every offer this page sends.
     await page.addInitScript(() => {
@@ -618,12 +582,7 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
       };
       setInterval(wrap, 10);
     });
-    await page.goto('/');
-    await waitState(page, '#conn-status[data-state="connected"]', 'visible');
-    await page.fill('#nickname', 'forger');
-    await page.fill('#room-name', ROOM);
-    await page.click('#enter-btn');
-    await waitState(page, '#room', 'visible');
+    await openRoom(page, 'forger', ROOM);
     await page.click('#call-join-btn');
     // Ended by the server (call_ended), possibly before the controls were even painted.
     await page.waitForFunction(() => /media connection to the server was lost/.test(
@@ -642,7 +601,7 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
   }));
 
   test('a browser that never gets ICE through is ended after 30 s (consent)', { timeout: 120000 }, check(async () => {
-    const page = await newUser(browser, server.origin, { initScript: instrument, viewport: { width: 800, height: 600 } });
+    const page = await sfuUser();
     page.nick = 'unreachable';
     // Points the server's candidates at the discard port: no check ever reaches the SFU,
     // while the page's socket stays connected and in the call.
@@ -653,14 +612,8 @@ describe('calls through the SFU', { skip: IS_REF && 'NOOM_REF=1: the reference s
         return srd.call(this, d, ...rest);
       };
     });
-    await page.goto('/');
-    await waitState(page, '#conn-status[data-state="connected"]', 'visible');
-    await page.fill('#nickname', 'unreachable');
-    await page.fill('#room-name', ROOM);
-    await page.click('#enter-btn');
-    await waitState(page, '#room', 'visible');
-    await page.click('#call-join-btn');
-    await waitState(page, '#call-controls', 'visible');
+    await openRoom(page, 'unreachable', ROOM);
+    await joinCall(page);
     for (const p of pages) {
       await p.waitForFunction(([sel, want]) => document.querySelectorAll(sel).length === want,
         [REMOTE, pages.length], { timeout: 10000 });

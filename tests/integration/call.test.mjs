@@ -8,27 +8,20 @@ import dgram from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { startNoom, next, noOffset } from './lib/noom.mjs';
+import { ack, clientPool, startNoom, next, noOffset } from './lib/noom.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
 
 const STUN_PORT = 20000 + (process.pid % 20000);
 let srv;
-const clients = [];
+const pool = clientPool(io, () => srv);
+const client = () => pool.connect();
 before(async () => {
   srv = await startNoom(['--media', 'mesh', '--log-level', 'warn', '--stun-port', String(STUN_PORT), '--stun-urls', 'stun:stun.example.org:3478',
     '--turn-urls', 'turn:turn.example.org:3478?transport=udp,turns:turn.example.org:5349', '--turn-secret', 's3cret', '--turn-ttl', '600']);
 });
-after(async () => { for (const c of clients) c.close(); await srv.stop(); });
-
-async function client() {
-  const s = io(srv.url, { forceNew: true, transports: ['websocket'], reconnection: false });
-  clients.push(s);
-  await next(s, 'connect');
-  return s;
-}
-const ack = (s, ...args) => s.timeout(5000).emitWithAck(...args);
+after(async () => { pool.closeAll(); await srv.stop(); });
 let seq = 0;
 const roomName = () => `call-${process.pid}-${++seq}`;
 const offer = { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' };
@@ -117,7 +110,7 @@ describe('group calls', () => {
   test('call_join lists the peers already there; they hear call_peer_joined; peer_left on leave and disconnect', async () => {
     const a = await client(), b = await client(), c = await client();
     const r = roomName();
-    for (const s of [a, b, c]) await ack(s, 'enter_room', `u${clients.indexOf(s)}`, r);
+    for (const s of [a, b, c]) await ack(s, 'enter_room', `u${pool.index(s)}`, r);
     assert.deepEqual(await ack(a, 'call_join', r), { peers: [], max: 6 });
     const joined = next(a, 'call_peer_joined');
     const res = await ack(b, 'call_join', r);

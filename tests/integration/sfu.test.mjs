@@ -8,30 +8,23 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startNoom, next } from './lib/noom.mjs';
+import { ack, clientPool, startNoom, next } from './lib/noom.mjs';
 
 const require = createRequire(import.meta.url);
 const { io } = require('../node_modules/socket.io-client');
 const CHROME_OFFER = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../fuzz/corpus/sdp/chrome-vp8-only.sdp'), 'utf8');
 
 let srv;
-const clients = [];
+const pool = clientPool(io, () => srv);
+const client = () => pool.connect();
 before(async () => {
   srv = await startNoom(['--log-level', 'warn', '--stun-port', '0', '--media-port', '0']);
 });
-after(async () => { for (const c of clients) c.close(); await srv.stop(); });
-
-async function client() {
-  const s = io(srv.url, { forceNew: true, transports: ['websocket'], reconnection: false });
-  clients.push(s);
-  await next(s, 'connect');
-  return s;
-}
-const ack = (s, ...args) => s.timeout(5000).emitWithAck(...args);
+after(async () => { pool.closeAll(); await srv.stop(); });
 
 test('the SFU is the default: call_join says so, with --max-call people', async () => {
   const a = await client(), b = await client();
-  for (const s of [a, b]) await ack(s, 'enter_room', `u${clients.indexOf(s)}`, 'sfu-room');
+  for (const s of [a, b]) await ack(s, 'enter_room', `u${pool.index(s)}`, 'sfu-room');
   assert.deepEqual(await ack(a, 'call_join', 'sfu-room'), { peers: [], max: 25, media: 'sfu' });
   // Not in the call yet: no offer is read.
   assert.deepEqual(await ack(b, 'sfu_offer', 'sfu-room', { type: 'offer', sdp: CHROME_OFFER, subs: [] }),
@@ -77,7 +70,7 @@ function screenOffer() {
 
 test('screen sharing: sfu_offer names the screen m-line, subs <peerId>:screen subscribes to one', async () => {
   const a = await client(), b = await client();
-  for (const s of [a, b]) await ack(s, 'enter_room', `s${clients.indexOf(s)}`, 'screen-room');
+  for (const s of [a, b]) await ack(s, 'enter_room', `s${pool.index(s)}`, 'screen-room');
   for (const s of [a, b]) await ack(s, 'call_join', 'screen-room');
   const sdp = screenOffer();
   const section = (answer, mid) => answer.split(/(?=^m=)/m).find((x) => x.includes(`a=mid:${mid}\r\n`));

@@ -81,7 +81,8 @@ export function until(emitter, event, pred, ms = 5000) {
 }
 
 // socket.io-client sockets to a started server, closed together at the end of a file:
-// connect() resolves once the socket is connected.
+// connect() resolves once the socket is connected; index(s) is its place in the pool (for
+// distinct nicknames).
 export function clientPool(io, server) {
   const list = [];
   return {
@@ -91,9 +92,13 @@ export function clientPool(io, server) {
       await next(s, 'connect');
       return s;
     },
+    index(s) { return list.indexOf(s); },
     closeAll() { for (const s of list) s.close(); },
   };
 }
+
+// An event with an acknowledgement, rejected after 5 s without one.
+export const ack = (s, ...args) => s.timeout(5000).emitWithAck(...args);
 
 // noom runs with connection-state recovery on (--recovery-ms): every stored packet ends
 // with its offset, an extra last string argument that socket.io-client keeps in

@@ -8,18 +8,19 @@
 #include <cmocka.h>
 
 #include "stun.c"
+#include "stunmsg.c"
 
 static const uint8_t tid[12] = {0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6, 0x86, 0xfa, 0x87, 0xdf, 0xae};
 
 /* Builds a Binding request with optional attributes (already padded) and FINGERPRINT. */
 static size_t request(uint8_t *out, const uint8_t *attrs, size_t alen, int fingerprint) {
-  wr16(out, 0x0001);
-  wr32(out + 4, NOOM_STUN_MAGIC);
+  noom_wr16(out, 0x0001);
+  noom_wr32(out + 4, NOOM_STUN_MAGIC);
   memcpy(out + 8, tid, 12);
   if (alen) memcpy(out + 20, attrs, alen);
   size_t n = 20 + alen;
-  wr16(out + 2, (uint16_t)alen);
-  if (fingerprint) n = finish(out, n);
+  noom_wr16(out + 2, (uint16_t)alen);
+  if (fingerprint) n = noom_stunmsg_finish(out, n);
   return n;
 }
 
@@ -34,7 +35,7 @@ static struct sockaddr_in v4(const char *ip, int port) {
 /* Finds attribute type in a response; returns its value or NULL. */
 static const uint8_t *find_attr(const uint8_t *msg, size_t len, uint16_t type, uint16_t *alen) {
   for (size_t off = 20; off + 4 <= len;) {
-    uint16_t t = rd16(msg + off), l = rd16(msg + off + 2);
+    uint16_t t = noom_rd16(msg + off), l = noom_rd16(msg + off + 2);
     if (t == type) {
       *alen = l;
       return msg + off + 4;
@@ -51,8 +52,8 @@ static void stun_answers_binding_with_xor_mapped_address_v4(void **state) {
   struct sockaddr_in from = v4("192.0.2.1", 32853);
   size_t r = noom_stun_respond(req, n, (struct sockaddr *)&from, out, sizeof out);
   assert_int_equal(r, 20 + 12 + 8 + 8);
-  assert_int_equal(rd16(out), 0x0101);
-  assert_int_equal(rd16(out + 2), r - 20);
+  assert_int_equal(noom_rd16(out), 0x0101);
+  assert_int_equal(noom_rd16(out + 2), r - 20);
   assert_memory_equal(out + 4, req + 4, 16);
   uint16_t alen;
   const uint8_t *x = find_attr(out, r, 0x0020, &alen);
@@ -64,7 +65,7 @@ static void stun_answers_binding_with_xor_mapped_address_v4(void **state) {
   const uint8_t *fp = find_attr(out, r, 0x8028, &alen);
   assert_non_null(fp);
   assert_int_equal(fp - out, (long)r - 4);
-  assert_int_equal(rd32(fp), noom_stun_fingerprint(out, r - 8));
+  assert_int_equal(noom_rd32(fp), noom_stun_fingerprint(out, r - 8));
 }
 
 static void stun_answers_v6_with_transaction_xor(void **state) {
@@ -97,7 +98,7 @@ static void stun_accepts_known_attributes_and_a_good_fingerprint(void **state) {
   struct sockaddr_in from = v4("127.0.0.1", 5000);
   size_t r = noom_stun_respond(req, n, (struct sockaddr *)&from, out, sizeof out);
   assert_true(r > 0);
-  assert_int_equal(rd16(out), 0x0101);
+  assert_int_equal(noom_rd16(out), 0x0101);
 }
 
 static void stun_drops_malformed_and_non_binding_requests(void **state) {
@@ -113,13 +114,13 @@ static void stun_drops_malformed_and_non_binding_requests(void **state) {
   assert_int_equal(noom_stun_respond(bad, n, (struct sockaddr *)&from, out, sizeof out), 0);
   memcpy(bad, req, n);
   bad[4] ^= 1; /* no cookie: an RFC 3489 request, whose FINGERPRINT-looking tail is fine */
-  wr16(bad, 0x0002);
+  noom_wr16(bad, 0x0002);
   assert_int_equal(noom_stun_respond(bad, n, (struct sockaddr *)&from, out, sizeof out), 0);
   memcpy(bad, req, n);
-  wr16(bad + 2, 4);
+  noom_wr16(bad + 2, 4);
   assert_int_equal(noom_stun_respond(bad, n, (struct sockaddr *)&from, out, sizeof out), 0);
   memcpy(bad, req, n);
-  wr16(bad, 0x0011); /* Binding indication */
+  noom_wr16(bad, 0x0011); /* Binding indication */
   assert_int_equal(noom_stun_respond(bad, n, (struct sockaddr *)&from, out, sizeof out), 0);
   /* A wrong FINGERPRINT, and one that is not the last attribute. */
   memcpy(bad, req, n);
@@ -145,7 +146,7 @@ static void stun_answers_420_for_unknown_required_attributes(void **state) {
   struct sockaddr_in from = v4("127.0.0.1", 5000);
   size_t r = noom_stun_respond(req, n, (struct sockaddr *)&from, out, sizeof out);
   assert_true(r > 0);
-  assert_int_equal(rd16(out), 0x0111);
+  assert_int_equal(noom_rd16(out), 0x0111);
   uint16_t alen;
   const uint8_t *e = find_attr(out, r, 0x0009, &alen);
   assert_non_null(e);
@@ -154,9 +155,9 @@ static void stun_answers_420_for_unknown_required_attributes(void **state) {
   const uint8_t *u = find_attr(out, r, 0x000A, &alen);
   assert_non_null(u);
   assert_int_equal(alen, 4);
-  assert_int_equal(rd16(u), 0x0003);
-  assert_int_equal(rd16(u + 2), 0x7f01);
-  assert_int_equal(rd32(out + r - 4), noom_stun_fingerprint(out, r - 8));
+  assert_int_equal(noom_rd16(u), 0x0003);
+  assert_int_equal(noom_rd16(u + 2), 0x7f01);
+  assert_int_equal(noom_rd32(out + r - 4), noom_stun_fingerprint(out, r - 8));
 }
 
 static void stun_answers_rfc3489_clients_with_mapped_address(void **state) {
@@ -187,7 +188,7 @@ static void stun_fingerprint_matches_rfc5769_sample(void **state) {
   struct sockaddr_in from = v4("127.0.0.1", 5000);
   /* The whole sample (with ICE attributes and MESSAGE-INTEGRITY) gets a success answer. */
   assert_true(noom_stun_respond(msg, sizeof msg, (struct sockaddr *)&from, out, sizeof out) > 0);
-  assert_int_equal(rd16(out), 0x0101);
+  assert_int_equal(noom_rd16(out), 0x0101);
 }
 
 int main(void) {
